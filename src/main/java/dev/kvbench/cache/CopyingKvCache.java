@@ -1,0 +1,90 @@
+package dev.kvbench.cache;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import dev.kvbench.model.KvLayout;
+import dev.kvbench.runtime.StepBinding;
+import dev.kvbench.runtime.Tensors;
+
+import java.nio.FloatBuffer;
+
+/**
+ * The same dynamic cache, kept in Java arrays: every step copies each {@code present.*} tensor out to a
+ * {@code float[]} and builds new input tensors from those arrays (a second copy, into native memory).
+ * This is the approach that was slow and fragile in practice; it is kept so its cost can be measured.
+ */
+public final class CopyingKvCache implements KvCache {
+    private final KvLayout layout;
+    private final OnnxTensor empty;
+    private final float[][] keys;
+    private final float[][] values;
+    private int length;
+    private long copied;
+
+    public CopyingKvCache(StepBinding step, KvLayout layout) throws OrtException {
+        this.layout = layout;
+        this.empty = Tensors.emptyPast(step.env(), layout.kvHeads(), layout.headDim());
+        this.keys = new float[layout.layers()][];
+        this.values = new float[layout.layers()][];
+    }
+
+    @Override
+    public int length() {
+        return length;
+    }
+
+    @Override
+    public void bind(StepBinding step, int newTokens) throws OrtException {
+        long[] shape = {1, layout.kvHeads(), length, layout.headDim()};
+        for (int i = 0; i < layout.layers(); i++) {
+            KvLayout.Slot slot = layout.slots().get(i);
+            if (step.accepts(slot.pastKey())) {
+                if (length == 0) {
+                    step.borrow(slot.pastKey(), empty);
+                    step.borrow(slot.pastValue(), empty);
+                } else {
+                    step.own(slot.pastKey(), OnnxTensor.createTensor(step.env(), FloatBuffer.wrap(keys[i]), shape));
+                    step.own(slot.pastValue(), OnnxTensor.createTensor(step.env(), FloatBuffer.wrap(values[i]), shape));
+                }
+            }
+            step.request(slot.presentKey());
+            step.request(slot.presentValue());
+        }
+        if (step.accepts(DynamicKvCache.ATTENTION_MASK)) {
+            step.own(DynamicKvCache.ATTENTION_MASK, Tensors.onesMask(step.env(), length + newTokens));
+        }
+    }
+
+    @Override
+    public void update(OrtSession.Result result, int newTokens) throws OrtException {
+        try (result) {
+            for (int i = 0; i < layout.layers(); i++) {
+                KvLayout.Slot slot = layout.slots().get(i);
+                keys[i] = ((OnnxTensor) result.get(slot.presentKey()).orElseThrow()).getFloatBuffer().array();
+                values[i] = ((OnnxTensor) result.get(slot.presentValue()).orElseThrow()).getFloatBuffer().array();
+            }
+        }
+        length += newTokens;
+        // ONNX Runtime's concatenation, the copy out to the heap, and the copy back into a new native tensor.
+        copied = 3L * length * layout.floatsPerPosition() * Float.BYTES;
+    }
+
+    @Override
+    public void reset() {
+        length = 0;
+        copied = 0;
+        java.util.Arrays.fill(keys, null);
+        java.util.Arrays.fill(values, null);
+    }
+
+    @Override
+    public long bytesCopiedLastStep() {
+        return copied;
+    }
+
+    @Override
+    public void close() {
+        empty.close();
+    }
+}

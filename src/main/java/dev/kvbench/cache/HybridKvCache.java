@@ -1,0 +1,61 @@
+package dev.kvbench.cache;
+
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import dev.kvbench.runtime.StepBinding;
+
+/**
+ * No cache while the sequence is shorter than a threshold T, then one pass over the whole sequence with an empty
+ * past builds the cache, and the zero-copy dynamic cache takes over. Useful where the first steps of a short
+ * sequence are cheaper without the cache's bookkeeping.
+ */
+public final class HybridKvCache implements KvCache {
+    private final int threshold;
+    private final NoCache below;
+    private final DynamicKvCache above;
+
+    public HybridKvCache(int threshold, NoCache below, DynamicKvCache above) {
+        if (threshold < 1) {
+            throw new dev.kvbench.KvbenchException("--hybrid-threshold must be at least 1, got " + threshold);
+        }
+        this.threshold = threshold;
+        this.below = below;
+        this.above = above;
+    }
+
+    /** The cache that serves a step feeding {@code newTokens} tokens from the current state. */
+    private KvCache active(int newTokens) {
+        return above.length() == 0 && newTokens < threshold ? below : above;
+    }
+
+    @Override
+    public int length() {
+        return above.length();
+    }
+
+    @Override
+    public void bind(StepBinding step, int newTokens) throws OrtException {
+        active(newTokens).bind(step, newTokens);
+    }
+
+    @Override
+    public void update(OrtSession.Result result, int newTokens) throws OrtException {
+        active(newTokens).update(result, newTokens);
+    }
+
+    @Override
+    public void reset() {
+        above.reset();
+    }
+
+    @Override
+    public long bytesCopiedLastStep() {
+        return above.bytesCopiedLastStep();
+    }
+
+    @Override
+    public void close() {
+        below.close();
+        above.close();
+    }
+}

@@ -1,0 +1,60 @@
+package dev.kvbench.cache;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import dev.kvbench.KvbenchException;
+import dev.kvbench.model.KvLayout;
+import dev.kvbench.runtime.Tensors;
+
+import java.nio.FloatBuffer;
+
+/**
+ * Fixed-capacity key and value buffers, one direct buffer per layer for K and for V, [1, kvHeads, capacity, headDim],
+ * with the tensors over them created once. Shared by the static strategies; they differ in who writes new entries.
+ */
+final class PreallocatedKv implements AutoCloseable {
+    final KvLayout layout;
+    final int capacity;
+    final FloatBuffer[] keyBuffers;
+    final FloatBuffer[] valueBuffers;
+    final OnnxTensor[] keys;
+    final OnnxTensor[] values;
+
+    PreallocatedKv(OrtEnvironment env, KvLayout layout, int capacity) throws OrtException {
+        if (capacity < 1) {
+            throw new KvbenchException("cache capacity must be at least 1, got " + capacity);
+        }
+        this.layout = layout;
+        this.capacity = capacity;
+        int n = layout.layers();
+        keyBuffers = new FloatBuffer[n];
+        valueBuffers = new FloatBuffer[n];
+        keys = new OnnxTensor[n];
+        values = new OnnxTensor[n];
+        long[] shape = {1, layout.kvHeads(), capacity, layout.headDim()};
+        long size = Tensors.elements(shape);
+        for (int i = 0; i < n; i++) {
+            keyBuffers[i] = Tensors.directFloats(size);
+            valueBuffers[i] = Tensors.directFloats(size);
+            keys[i] = OnnxTensor.createTensor(env, keyBuffers[i], shape);
+            values[i] = OnnxTensor.createTensor(env, valueBuffers[i], shape);
+        }
+    }
+
+    /** Fails with a clear message, before anything runs, when a step would write past the end. */
+    void checkRoom(int length, int newTokens) {
+        if ((long) length + newTokens > capacity) {
+            throw new KvbenchException("KV cache capacity " + capacity + " exceeded: " + length + " cached + "
+                    + newTokens + " new positions (raise --cache-capacity)");
+        }
+    }
+
+    @Override
+    public void close() {
+        for (int i = 0; i < keys.length; i++) {
+            keys[i].close();
+            values[i].close();
+        }
+    }
+}

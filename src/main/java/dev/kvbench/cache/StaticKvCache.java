@@ -1,0 +1,139 @@
+package dev.kvbench.cache;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import dev.kvbench.model.KvLayout;
+import dev.kvbench.runtime.StepBinding;
+import dev.kvbench.runtime.Tensors;
+
+import java.nio.FloatBuffer;
+import java.nio.LongBuffer;
+
+/**
+ * A static cache in the manner of Hugging Face's {@code StaticCache}: capacity fixed when the generation starts,
+ * past tensors bound every step over the same preallocated buffers, and the model ({@code model_static.onnx})
+ * returns only the new entries, which this cache index-copies to the current position. The attention mask,
+ * [1, capacity + new], marks the valid cache positions and the new tokens.
+ * <p>Cost: the graph attends over the whole capacity (masked) and concatenates it with the new entries every step,
+ * so a step costs O(capacity) whatever the current length.
+ */
+public final class StaticKvCache implements KvCache {
+    private final PreallocatedKv kv;
+    private final LongBuffer mask;
+    private final OnnxTensor decodeMask;
+    private final FloatBuffer[] newKeys;
+    private final FloatBuffer[] newValues;
+    private final OnnxTensor[] decodeNewKeys;
+    private final OnnxTensor[] decodeNewValues;
+    private final FloatBuffer[] currentKeys;
+    private final FloatBuffer[] currentValues;
+    private int length;
+    private long copied;
+
+    public StaticKvCache(StepBinding step, KvLayout layout, int capacity) throws OrtException {
+        this.kv = new PreallocatedKv(step.env(), layout, capacity);
+        // [0, capacity): 1 where the cache holds an entry; [capacity, 2 * capacity): always 1 (the new tokens).
+        this.mask = Tensors.directLongs(2L * capacity);
+        for (int i = capacity; i < 2 * capacity; i++) {
+            mask.put(i, 1L);
+        }
+        this.decodeMask = Tensors.longs(step.env(), mask, 0, capacity + 1, 1, capacity + 1);
+        int n = layout.layers();
+        long[] one = {1, layout.kvHeads(), 1, layout.headDim()};
+        newKeys = new FloatBuffer[n];
+        newValues = new FloatBuffer[n];
+        decodeNewKeys = new OnnxTensor[n];
+        decodeNewValues = new OnnxTensor[n];
+        currentKeys = new FloatBuffer[n];
+        currentValues = new FloatBuffer[n];
+        for (int i = 0; i < n; i++) {
+            newKeys[i] = Tensors.directFloats(Tensors.elements(one));
+            newValues[i] = Tensors.directFloats(Tensors.elements(one));
+            decodeNewKeys[i] = OnnxTensor.createTensor(step.env(), newKeys[i], one);
+            decodeNewValues[i] = OnnxTensor.createTensor(step.env(), newValues[i], one);
+        }
+    }
+
+    @Override
+    public int length() {
+        return length;
+    }
+
+    @Override
+    public void bind(StepBinding step, int newTokens) throws OrtException {
+        kv.checkRoom(length, newTokens);
+        KvLayout layout = kv.layout;
+        long[] newShape = {1, layout.kvHeads(), newTokens, layout.headDim()};
+        for (int i = 0; i < layout.layers(); i++) {
+            KvLayout.Slot slot = layout.slots().get(i);
+            step.borrow(slot.pastKey(), kv.keys[i]);
+            step.borrow(slot.pastValue(), kv.values[i]);
+            if (newTokens == 1) {
+                currentKeys[i] = newKeys[i];
+                currentValues[i] = newValues[i];
+                step.pin(slot.presentKey(), decodeNewKeys[i]);
+                step.pin(slot.presentValue(), decodeNewValues[i]);
+            } else {
+                currentKeys[i] = Tensors.directFloats(Tensors.elements(newShape));
+                currentValues[i] = Tensors.directFloats(Tensors.elements(newShape));
+                OnnxTensor k = OnnxTensor.createTensor(step.env(), currentKeys[i], newShape);
+                OnnxTensor v = OnnxTensor.createTensor(step.env(), currentValues[i], newShape);
+                step.pinOwned(slot.presentKey(), k);
+                step.pinOwned(slot.presentValue(), v);
+            }
+        }
+        if (newTokens == 1) {
+            step.borrow(DynamicKvCache.ATTENTION_MASK, decodeMask);
+        } else {
+            step.own(DynamicKvCache.ATTENTION_MASK,
+                    Tensors.longs(step.env(), mask, 0, kv.capacity + newTokens, 1, kv.capacity + newTokens));
+        }
+    }
+
+    @Override
+    public void update(OrtSession.Result result, int newTokens) {
+        result.close();
+        KvLayout layout = kv.layout;
+        int hd = layout.headDim();
+        for (int i = 0; i < layout.layers(); i++) {
+            for (int h = 0; h < layout.kvHeads(); h++) {
+                int to = (h * kv.capacity + length) * hd;
+                int from = h * newTokens * hd;
+                kv.keyBuffers[i].put(to, currentKeys[i], from, newTokens * hd);
+                kv.valueBuffers[i].put(to, currentValues[i], from, newTokens * hd);
+            }
+        }
+        for (int p = length; p < length + newTokens; p++) {
+            mask.put(p, 1L);
+        }
+        length += newTokens;
+        // The index copy, plus the graph's concatenation of the whole capacity with the new entries.
+        long fpp = layout.floatsPerPosition();
+        copied = ((long) newTokens * fpp + (long) (kv.capacity + newTokens) * fpp) * Float.BYTES;
+    }
+
+    @Override
+    public void reset() {
+        for (int p = 0; p < kv.capacity; p++) {
+            mask.put(p, 0L);
+        }
+        length = 0;
+        copied = 0;
+    }
+
+    @Override
+    public long bytesCopiedLastStep() {
+        return copied;
+    }
+
+    @Override
+    public void close() {
+        kv.close();
+        decodeMask.close();
+        for (int i = 0; i < decodeNewKeys.length; i++) {
+            decodeNewKeys[i].close();
+            decodeNewValues[i].close();
+        }
+    }
+}

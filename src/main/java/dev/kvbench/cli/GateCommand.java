@@ -1,0 +1,50 @@
+package dev.kvbench.cli;
+
+import dev.kvbench.results.JmhResults;
+import dev.kvbench.results.RegressionGate;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+/** The CI regression gate: heap bytes per op against a baseline, and the in-run kv/no-cache speedup floor. */
+@Command(name = "gate", mixinStandardHelpOptions = true,
+        description = "Fail (exit 1) on an allocation regression against BASELINE or a kv speedup below the floor.")
+final class GateCommand implements Callable<Integer> {
+    /** Floor for kv's speedup over no-cache at 256 new tokens, measured within one run (README: "CI gate"). */
+    static final String DEFAULT_MIN_SPEEDUP = "8";
+
+    @Parameters(index = "0", paramLabel = "BASELINE.json")
+    Path baseline;
+
+    @Parameters(index = "1", paramLabel = "RESULT.json")
+    Path result;
+
+    @Option(names = "--alloc-tolerance", defaultValue = "10", description = "Allowed heap-bytes-per-op increase, percent (default: ${DEFAULT-VALUE}).")
+    double allocTolerance;
+
+    @Option(names = "--min-speedup", defaultValue = DEFAULT_MIN_SPEEDUP, description = "Floor for kv vs no-cache (default: ${DEFAULT-VALUE}).")
+    double minSpeedup;
+
+    @Option(names = "--speedup-tokens", defaultValue = "256", description = "New tokens at which the speedup is taken (default: ${DEFAULT-VALUE}).")
+    int speedupTokens;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        RegressionGate.Outcome o = RegressionGate.check(JmhResults.read(baseline), JmhResults.read(result), allocTolerance,
+                minSpeedup, speedupTokens);
+        var out = spec.commandLine().getOut();
+        out.print(o.report());
+        out.println(o.passed() ? "gate: PASS" : "gate: FAIL");
+        o.failures().forEach(f -> out.println("  - " + f));
+        out.flush();
+        return o.passed() ? 0 : 1;
+    }
+}

@@ -1,0 +1,115 @@
+package dev.kvbench.cli;
+
+import dev.kvbench.KvbenchException;
+import dev.kvbench.decode.Engine;
+import dev.kvbench.decode.Strategy;
+import dev.kvbench.model.Layout;
+import dev.kvbench.model.Model;
+import dev.kvbench.tokenizer.TextTokenizer;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+
+/** Options shared by the commands that run a model: which folder, strategy, threads, prompt. */
+final class ModelOptions {
+    @Option(names = "--model", required = true, description = "Model folder (Optimum / transformers.js layout).")
+    Path model;
+
+    @Option(names = "--strategy", defaultValue = "kv", description = "One of: no-cache, kv, kv-copy, hybrid, static, static-gqa (default: ${DEFAULT-VALUE}).")
+    String strategy;
+
+    @Option(names = "--threads", defaultValue = "1", description = "ONNX Runtime intra-op threads (default: ${DEFAULT-VALUE}).")
+    int threads;
+
+    @Option(names = "--hybrid-threshold", defaultValue = "10", description = "hybrid: sequence length at which the cache starts (default: ${DEFAULT-VALUE}).")
+    int hybridThreshold;
+
+    @Option(names = "--cache-capacity", defaultValue = "0", description = "static strategies: positions to preallocate (default: prompt + max new tokens).")
+    int cacheCapacity;
+
+    @Option(names = "--decoder", defaultValue = "auto", description = "Decoder files: auto, merged, split, single (default: ${DEFAULT-VALUE}).")
+    String decoder;
+
+    @Option(names = "--prompt", description = "Prompt text (for encoder-decoder models: the source text).")
+    String prompt;
+
+    @Option(names = "--prompt-ids", description = "Prompt as comma-separated token ids, e.g. 1,2,3.")
+    String promptIds;
+
+    @Option(names = "--no-bos", description = "Do not prepend the BOS token to a text prompt of a decoder-only model.")
+    boolean noBos;
+
+    Engine open() {
+        Layout.DecoderFiles files;
+        try {
+            files = Layout.DecoderFiles.valueOf(decoder.toUpperCase());
+        } catch (IllegalArgumentException e) {
+            throw new KvbenchException("unknown --decoder '" + decoder + "' (one of: auto, merged, split, single)");
+        }
+        return new Engine(model, Strategy.parse(strategy), threads, hybridThreshold, cacheCapacity, files);
+    }
+
+    /** The prompt ids: parsed from --prompt-ids, or --prompt tokenized with BOS (decoder-only) or EOS (source) added. */
+    long[] promptIds(Model m, TextTokenizer tokenizer) {
+        if ((prompt == null) == (promptIds == null)) {
+            throw new KvbenchException("give exactly one of --prompt and --prompt-ids");
+        }
+        if (promptIds != null) {
+            return parseIds(promptIds);
+        }
+        if (prompt.isBlank()) {
+            throw new KvbenchException("empty prompt");
+        }
+        long[] text = tokenizer.encode(prompt);
+        if (text.length == 0) {
+            throw new KvbenchException("empty prompt");
+        }
+        if (m.encoderDecoder()) {
+            long[] out = java.util.Arrays.copyOf(text, text.length + 1);
+            out[text.length] = m.config().eosTokenIds().iterator().next();
+            return out;
+        }
+        int bos = m.config().bosTokenId();
+        if (noBos || bos < 0) {
+            return text;
+        }
+        long[] out = new long[text.length + 1];
+        out[0] = bos;
+        System.arraycopy(text, 0, out, 1, text.length);
+        return out;
+    }
+
+    /** The prompt ids, opening the tokenizer only for a text prompt. */
+    long[] promptIds(Model m) {
+        if (prompt == null) {
+            return promptIds(m, null);
+        }
+        try (TextTokenizer tokenizer = tokenizer(m, true)) {
+            return promptIds(m, tokenizer);
+        }
+    }
+
+    static long[] parseIds(String csv) {
+        if (csv.isBlank()) {
+            throw new KvbenchException("empty prompt");
+        }
+        String[] parts = csv.split(",");
+        long[] ids = new long[parts.length];
+        for (int i = 0; i < parts.length; i++) {
+            try {
+                ids[i] = Long.parseLong(parts[i].trim());
+            } catch (NumberFormatException e) {
+                throw new KvbenchException("--prompt-ids: '" + parts[i].trim() + "' is not a token id");
+            }
+        }
+        return ids;
+    }
+
+    /** The tokenizer, only when a text prompt or text output needs it; null for id-only use without tokenizer.json. */
+    TextTokenizer tokenizer(Model m, boolean required) {
+        if (!required && !m.folder().resolve("tokenizer.json").toFile().isFile()) {
+            return null;
+        }
+        return TextTokenizer.load(m.folder(), m.vocab());
+    }
+}

@@ -1,0 +1,117 @@
+package dev.kvbench.decode;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import dev.kvbench.model.KvLayout;
+import dev.kvbench.model.Model;
+import dev.kvbench.runtime.StepBinding;
+import dev.kvbench.runtime.Tensors;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Encoder-decoder models: the encoder runs once per sequence; its output and mask go to every decoder step. The
+ * cross-attention keys and values come out of the first no-past decoder step ({@code present.i.encoder.*}); they are
+ * copied once into tensors this class owns and fed unchanged as {@code past_key_values.i.encoder.*} to every
+ * with-past step. No-past steps get zero-length encoder pasts where the graph (merged) requires them.
+ */
+final class EncoderDecoderInputs implements ModelInputs {
+    private final Model model;
+    private final OrtEnvironment env;
+    private final List<KvLayout.Slot> cross;
+    private final OnnxTensor emptyCross;
+    private final OnnxTensor[] crossKeys;
+    private final OnnxTensor[] crossValues;
+    private OrtSession.Result encoded;
+    private OnnxTensor encoderHidden;
+    private OnnxTensor encoderMask;
+    private boolean captured;
+
+    EncoderDecoderInputs(Model model, OrtEnvironment env) throws OrtException {
+        this.model = model;
+        this.env = env;
+        this.cross = model.crossSlots();
+        KvLayout kv = model.hasKv() ? model.kv() : new KvLayout(0, 1, 1, List.of());
+        this.emptyCross = Tensors.emptyPast(env, kv.kvHeads(), kv.headDim());
+        this.crossKeys = new OnnxTensor[cross.size()];
+        this.crossValues = new OnnxTensor[cross.size()];
+    }
+
+    @Override
+    public void begin(long[] source) throws OrtException {
+        releaseSequence();
+        var ids = Tensors.directLongs(source.length);
+        ids.put(source).rewind();
+        try (OnnxTensor input = OnnxTensor.createTensor(env, ids, new long[] {1, source.length})) {
+            encoderMask = Tensors.onesMask(env, source.length);
+            encoded = model.encoder().run(Map.of("input_ids", input, "attention_mask", encoderMask));
+            encoderHidden = (OnnxTensor) encoded.get("last_hidden_state")
+                    .orElseGet(() -> encoded.get(0));
+        }
+    }
+
+    @Override
+    public void bind(StepBinding step, TokenHistory history, int from, int to, boolean pastNonEmpty) {
+        step.borrow("encoder_attention_mask", encoderMask);
+        if (step.accepts("encoder_hidden_states")) {
+            step.borrow("encoder_hidden_states", encoderHidden);
+        }
+        for (int i = 0; i < cross.size(); i++) {
+            KvLayout.Slot slot = cross.get(i);
+            if (step.accepts(slot.pastKey())) {
+                boolean real = pastNonEmpty && captured;
+                step.borrow(slot.pastKey(), real ? crossKeys[i] : emptyCross);
+                step.borrow(slot.pastValue(), real ? crossValues[i] : emptyCross);
+            }
+            if (!pastNonEmpty && !captured) {
+                step.request(slot.presentKey());
+                step.request(slot.presentValue());
+            }
+        }
+    }
+
+    @Override
+    public void afterRun(OrtSession.Result result, boolean pastNonEmpty) throws OrtException {
+        if (pastNonEmpty || captured) {
+            return;
+        }
+        for (int i = 0; i < cross.size(); i++) {
+            crossKeys[i] = copy((OnnxTensor) result.get(cross.get(i).presentKey()).orElseThrow());
+            crossValues[i] = copy((OnnxTensor) result.get(cross.get(i).presentValue()).orElseThrow());
+        }
+        captured = true;
+    }
+
+    private OnnxTensor copy(OnnxTensor t) throws OrtException {
+        return OnnxTensor.createTensor(env, t.getFloatBuffer(), t.getInfo().getShape());
+    }
+
+    private void releaseSequence() {
+        for (int i = 0; i < cross.size(); i++) {
+            if (crossKeys[i] != null) {
+                crossKeys[i].close();
+                crossValues[i].close();
+                crossKeys[i] = null;
+                crossValues[i] = null;
+            }
+        }
+        captured = false;
+        if (encoded != null) {
+            encoded.close();
+            encoded = null;
+        }
+        if (encoderMask != null) {
+            encoderMask.close();
+            encoderMask = null;
+        }
+    }
+
+    @Override
+    public void close() {
+        releaseSequence();
+        emptyCross.close();
+    }
+}

@@ -1,0 +1,84 @@
+package dev.kvbench.model;
+
+import dev.kvbench.KvbenchException;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * The file layout of an exported model folder (Hugging Face Optimum / transformers.js conventions), detected from the
+ * files present: decoder-only {@code model.onnx}; split {@code decoder_model.onnx} + {@code decoder_with_past_model.onnx};
+ * merged {@code decoder_model_merged.onnx} (an If node on {@code use_cache_branch}); each of the last two with an
+ * {@code encoder_model.onnx} beside it for encoder-decoder models.
+ */
+public record Layout(boolean encoderDecoder, boolean hasSingle, boolean hasSplit, boolean hasMerged) {
+
+    public static final String SINGLE = "model.onnx";
+    public static final String STATIC = "model_static.onnx";
+    public static final String GQA = "model_gqa.onnx";
+    public static final String ENCODER = "encoder_model.onnx";
+    public static final String DECODER = "decoder_model.onnx";
+    public static final String DECODER_WITH_PAST = "decoder_with_past_model.onnx";
+    public static final String MERGED = "decoder_model_merged.onnx";
+
+    public static Layout detect(Path folder) {
+        if (!Files.isDirectory(folder)) {
+            throw new KvbenchException("model folder not found: " + folder);
+        }
+        boolean encoder = Files.isRegularFile(folder.resolve(ENCODER));
+        boolean single = Files.isRegularFile(folder.resolve(SINGLE));
+        boolean split = Files.isRegularFile(folder.resolve(DECODER)) && Files.isRegularFile(folder.resolve(DECODER_WITH_PAST));
+        boolean merged = Files.isRegularFile(folder.resolve(MERGED));
+        if (!single && !split && !merged) {
+            if (Files.isRegularFile(folder.resolve(DECODER))) {
+                throw new KvbenchException("unknown layout in " + folder + ": " + DECODER + " without " + DECODER_WITH_PAST
+                        + " or " + MERGED);
+            }
+            throw new KvbenchException("unknown layout in " + folder + ": none of " + SINGLE + ", " + MERGED + ", or "
+                    + DECODER + " + " + DECODER_WITH_PAST);
+        }
+        if (encoder && !split && !merged) {
+            throw new KvbenchException("unknown layout in " + folder + ": " + ENCODER + " without a decoder ("
+                    + MERGED + " or " + DECODER + " + " + DECODER_WITH_PAST + ")");
+        }
+        return new Layout(encoder, single && !encoder, split, merged);
+    }
+
+    /** The decoder arrangement to use: merged when present unless split is asked for. */
+    public DecoderFiles choose(DecoderFiles requested) {
+        DecoderFiles want = requested;
+        if (want == DecoderFiles.AUTO) {
+            want = hasSingle ? DecoderFiles.SINGLE : hasMerged ? DecoderFiles.MERGED : DecoderFiles.SPLIT;
+        }
+        boolean ok = switch (want) {
+            case SINGLE -> hasSingle;
+            case MERGED -> hasMerged;
+            case SPLIT -> hasSplit;
+            case AUTO -> false;
+        };
+        if (!ok) {
+            throw new KvbenchException("this model folder has no " + want.name().toLowerCase() + " decoder ("
+                    + describe() + ")");
+        }
+        return want;
+    }
+
+    public String describe() {
+        StringBuilder s = new StringBuilder(encoderDecoder ? "encoder-decoder:" : "decoder-only:");
+        if (hasSingle) {
+            s.append(' ').append(SINGLE);
+        }
+        if (hasMerged) {
+            s.append(' ').append(MERGED);
+        }
+        if (hasSplit) {
+            s.append(' ').append(DECODER).append(" + ").append(DECODER_WITH_PAST);
+        }
+        return s.toString();
+    }
+
+    /** How the decoder graphs are arranged in files. */
+    public enum DecoderFiles {
+        AUTO, SINGLE, MERGED, SPLIT
+    }
+}

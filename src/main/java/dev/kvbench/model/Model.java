@@ -1,0 +1,237 @@
+package dev.kvbench.model;
+
+import ai.onnxruntime.NodeInfo;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.TensorInfo;
+import dev.kvbench.KvbenchException;
+import dev.kvbench.runtime.OrtRuntime;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * An opened model folder: its config, its layout, its sessions (encoder if any, decoder arrangement, or a
+ * static-cache variant), and what was read from the graphs' metadata: the self-attention cache layout, the
+ * cross-attention cache names, and the vocabulary size of the logits.
+ */
+public final class Model implements AutoCloseable {
+    private final Path folder;
+    private final ModelConfig config;
+    private final Layout layout;
+    private final Variant variant;
+    private final OrtSession encoder;
+    private final DecoderSessions decoder;
+    private final KvLayout kv;
+    private final List<KvLayout.Slot> cross;
+    private final int vocab;
+
+    /** Which decoder graph a strategy runs: the exported layout, or a static-cache variant beside it. */
+    public enum Variant {
+        DYNAMIC(null, "present"), STATIC(Layout.STATIC, "new_key_values"), GQA(Layout.GQA, "present");
+
+        final String file;
+        final String outputPrefix;
+
+        Variant(String file, String outputPrefix) {
+            this.file = file;
+            this.outputPrefix = outputPrefix;
+        }
+    }
+
+    private Model(Path folder, ModelConfig config, Layout layout, Variant variant, OrtSession encoder,
+                  DecoderSessions decoder, KvLayout kv, List<KvLayout.Slot> cross, int vocab) {
+        this.folder = folder;
+        this.config = config;
+        this.layout = layout;
+        this.variant = variant;
+        this.encoder = encoder;
+        this.decoder = decoder;
+        this.kv = kv;
+        this.cross = cross;
+        this.vocab = vocab;
+    }
+
+    public static Model open(Path folder, OrtRuntime runtime, Variant variant, Layout.DecoderFiles files) {
+        Layout layout = Layout.detect(folder);
+        ModelConfig config = ModelConfig.read(folder);
+        List<AutoCloseable> opened = new ArrayList<>();
+        try {
+            OrtSession encoder = null;
+            DecoderSessions decoder;
+            String file;
+            if (variant != Variant.DYNAMIC) {
+                if (layout.encoderDecoder()) {
+                    throw new KvbenchException("static-cache strategies support decoder-only models; "
+                            + folder + " is " + layout.describe());
+                }
+                if (!folder.resolve(variant.file).toFile().isFile()) {
+                    throw new KvbenchException("this strategy needs " + variant.file + " in " + folder
+                            + " (a static-cache export of the same weights; see scripts/export_models.py)");
+                }
+                file = variant.file;
+                OrtSession s = track(opened, runtime.open(folder.resolve(file)));
+                decoder = new DecoderSessions(s, s);
+            } else {
+                Layout.DecoderFiles chosen = layout.choose(files);
+                if (layout.encoderDecoder()) {
+                    encoder = track(opened, runtime.open(folder.resolve(Layout.ENCODER)));
+                    requireInputs(encoder, Layout.ENCODER, "input_ids", "attention_mask");
+                }
+                switch (chosen) {
+                    case SINGLE, MERGED -> {
+                        file = chosen == Layout.DecoderFiles.SINGLE ? Layout.SINGLE : Layout.MERGED;
+                        OrtSession s = track(opened, runtime.open(folder.resolve(file)));
+                        decoder = new DecoderSessions(s, s);
+                        if (chosen == Layout.DecoderFiles.MERGED && !decoder.merged()) {
+                            throw new KvbenchException(file + " has no use_cache_branch input");
+                        }
+                    }
+                    default -> {
+                        file = Layout.DECODER_WITH_PAST;
+                        OrtSession noPast = track(opened, runtime.open(folder.resolve(Layout.DECODER)));
+                        OrtSession withPast = track(opened, runtime.open(folder.resolve(Layout.DECODER_WITH_PAST)));
+                        decoder = new DecoderSessions(noPast, withPast);
+                    }
+                }
+            }
+            OrtSession main = decoder.withPast();
+            requireInputs(main, file, "input_ids");
+            if (layout.encoderDecoder()) {
+                requireInputs(main, file, "encoder_attention_mask");
+                requireInputs(decoder.session(false), file, "encoder_hidden_states");
+            }
+            KvLayout kv = hasPast(main) ? KvLayout.read(main, file, variant.outputPrefix) : null;
+            List<KvLayout.Slot> cross = layout.encoderDecoder() && kv != null ? crossSlots(kv.layers()) : List.of();
+            int vocab = logitsVocab(main, file, config);
+            return new Model(folder, config, layout, variant, encoder, decoder, kv, cross, vocab);
+        } catch (OrtException e) {
+            closeAll(opened);
+            throw new KvbenchException("cannot read " + folder + ": " + OrtRuntime.firstLine(e.getMessage()), e);
+        } catch (RuntimeException e) {
+            closeAll(opened);
+            throw e;
+        }
+    }
+
+    private static <T extends AutoCloseable> T track(List<AutoCloseable> opened, T t) {
+        opened.add(t);
+        return t;
+    }
+
+    private static void closeAll(List<AutoCloseable> opened) {
+        for (AutoCloseable c : opened) {
+            try {
+                c.close();
+            } catch (Exception ignored) {
+                // already failing; the first error is the one reported
+            }
+        }
+    }
+
+    private static boolean hasPast(OrtSession s) throws OrtException {
+        return s.getInputNames().stream().anyMatch(n -> n.startsWith("past_key_values."));
+    }
+
+    private static void requireInputs(OrtSession s, String file, String... names) throws OrtException {
+        for (String n : names) {
+            if (!s.getInputNames().contains(n)) {
+                throw new KvbenchException("unknown layout: " + file + " has no input '" + n + "' (inputs: "
+                        + s.getInputNames() + ")");
+            }
+        }
+    }
+
+    private static List<KvLayout.Slot> crossSlots(int layers) {
+        List<KvLayout.Slot> slots = new ArrayList<>();
+        for (int i = 0; i < layers; i++) {
+            slots.add(new KvLayout.Slot("past_key_values." + i + ".encoder.key", "past_key_values." + i + ".encoder.value",
+                    "present." + i + ".encoder.key", "present." + i + ".encoder.value"));
+        }
+        return List.copyOf(slots);
+    }
+
+    private static int logitsVocab(OrtSession s, String file, ModelConfig config) throws OrtException {
+        Map<String, NodeInfo> outputs = s.getOutputInfo();
+        NodeInfo logits = outputs.get("logits");
+        if (logits == null) {
+            throw new KvbenchException("unknown layout: " + file + " has no 'logits' output (outputs: " + outputs.keySet() + ")");
+        }
+        long[] shape = ((TensorInfo) logits.getInfo()).getShape();
+        if (shape.length != 3) {
+            throw new KvbenchException(file + ": logits has rank " + shape.length + ", expected 3");
+        }
+        long v = shape[2] > 0 ? shape[2] : config.vocabSize();
+        if (v <= 0) {
+            throw new KvbenchException(file + ": the vocabulary size is neither in the logits shape nor in config.json");
+        }
+        return (int) v;
+    }
+
+    public Path folder() {
+        return folder;
+    }
+
+    public ModelConfig config() {
+        return config;
+    }
+
+    public Layout layout() {
+        return layout;
+    }
+
+    public Variant variant() {
+        return variant;
+    }
+
+    public boolean encoderDecoder() {
+        return layout.encoderDecoder();
+    }
+
+    public OrtSession encoder() {
+        return encoder;
+    }
+
+    public DecoderSessions decoder() {
+        return decoder;
+    }
+
+    /** The self-attention cache layout; fails clearly for a graph exported without past inputs. */
+    public KvLayout kv() {
+        if (kv == null) {
+            throw new KvbenchException(folder + ": the decoder has no past_key_values inputs, so only the no-cache strategy can run");
+        }
+        return kv;
+    }
+
+    public boolean hasKv() {
+        return kv != null;
+    }
+
+    public List<KvLayout.Slot> crossSlots() {
+        return cross;
+    }
+
+    public int vocab() {
+        return vocab;
+    }
+
+    /** Longest sequence the model's positions allow, or {@code Integer.MAX_VALUE} when config.json does not say. */
+    public int maxPositions() {
+        return config.maxPositions() > 0 ? config.maxPositions() : Integer.MAX_VALUE;
+    }
+
+    @Override
+    public void close() {
+        try {
+            decoder.close();
+            if (encoder != null) {
+                encoder.close();
+            }
+        } catch (OrtException e) {
+            throw new KvbenchException("closing sessions: " + e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,96 @@
+package dev.kvbench.model;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.kvbench.KvbenchException;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashSet;
+import java.util.Set;
+
+/**
+ * What the engine needs from {@code config.json} and {@code generation_config.json}: special token ids and limits.
+ * Reads both the transformers 4 keys (all in config.json) and the transformers 5 style (generation keys only in
+ * generation_config.json, model keys possibly nested under {@code text_config}); generation_config wins.
+ */
+public record ModelConfig(String modelType, boolean encoderDecoder, int vocabSize, int maxPositions, int bosTokenId,
+                          Set<Integer> eosTokenIds, int padTokenId, int decoderStartTokenId) {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    public static ModelConfig read(Path folder) {
+        JsonNode config = readJson(folder.resolve("config.json"), true);
+        JsonNode generation = readJson(folder.resolve("generation_config.json"), false);
+        if (config.has("text_config") && config.get("text_config").isObject()) {
+            config = merge(config, config.get("text_config"));
+        }
+        String type = config.path("model_type").asText("unknown");
+        boolean encDec = config.path("is_encoder_decoder").asBoolean(false);
+        int vocab = config.path("vocab_size").asInt(-1);
+        int maxPositions = firstInt(config, -1, "max_position_embeddings", "n_positions", "max_target_positions");
+        int bos = firstInt(generation, firstInt(config, -1, "bos_token_id"), "bos_token_id");
+        Set<Integer> eos = ids(generation.has("eos_token_id") ? generation.get("eos_token_id") : config.get("eos_token_id"));
+        int pad = firstInt(generation, firstInt(config, -1, "pad_token_id"), "pad_token_id");
+        int start = firstInt(generation, firstInt(config, -1, "decoder_start_token_id"), "decoder_start_token_id");
+        if (encDec && start < 0) {
+            start = pad;
+        }
+        if (eos.isEmpty()) {
+            throw new KvbenchException(folder.resolve("config.json") + " names no eos_token_id");
+        }
+        return new ModelConfig(type, encDec, vocab, maxPositions, bos, eos, pad, start);
+    }
+
+    public boolean isEos(int token) {
+        return eosTokenIds.contains(token);
+    }
+
+    private static JsonNode readJson(Path file, boolean required) {
+        if (!Files.isRegularFile(file)) {
+            if (required) {
+                throw new KvbenchException("missing " + file.getFileName() + " in " + file.getParent());
+            }
+            return JSON.createObjectNode();
+        }
+        try {
+            JsonNode node = JSON.readTree(file.toFile());
+            if (node == null || !node.isObject()) {
+                throw new KvbenchException(file + " is not a JSON object");
+            }
+            return node;
+        } catch (IOException e) {
+            throw new KvbenchException("cannot parse " + file + ": " + dev.kvbench.runtime.OrtRuntime.firstLine(e.getMessage()));
+        }
+    }
+
+    private static JsonNode merge(JsonNode outer, JsonNode inner) {
+        var merged = outer.deepCopy();
+        inner.fields().forEachRemaining(f -> ((com.fasterxml.jackson.databind.node.ObjectNode) merged).set(f.getKey(), f.getValue()));
+        return merged;
+    }
+
+    private static int firstInt(JsonNode node, int fallback, String... keys) {
+        for (String key : keys) {
+            JsonNode v = node.get(key);
+            if (v != null && v.canConvertToInt()) {
+                return v.asInt();
+            }
+        }
+        return fallback;
+    }
+
+    private static Set<Integer> ids(JsonNode node) {
+        Set<Integer> out = new LinkedHashSet<>();
+        if (node == null || node.isNull()) {
+            return out;
+        }
+        if (node.isArray()) {
+            node.forEach(n -> out.add(n.asInt()));
+        } else if (node.canConvertToInt()) {
+            out.add(node.asInt());
+        }
+        return Set.copyOf(out);
+    }
+}

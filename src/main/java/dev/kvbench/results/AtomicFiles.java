@@ -1,0 +1,34 @@
+package dev.kvbench.results;
+
+import dev.kvbench.KvbenchException;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+
+/** Writes a file completely or not at all: into a temporary file beside it, then an atomic move. */
+public final class AtomicFiles {
+    private AtomicFiles() {
+    }
+
+    public static void write(Path target, byte[] content) {
+        try {
+            Path dir = target.toAbsolutePath().getParent();
+            Files.createDirectories(dir);
+            Path tmp = Files.createTempFile(dir, "." + target.getFileName(), ".tmp");
+            try {
+                Files.write(tmp, content);
+                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            } finally {
+                Files.deleteIfExists(tmp);
+            }
+        } catch (IOException e) {
+            throw new KvbenchException("cannot write " + target + ": " + e.getMessage(), e);
+        }
+    }
+
+    public static void write(Path target, String content) {
+        write(target, content.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+}

@@ -1,0 +1,88 @@
+package dev.kvbench.runtime;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OnnxValue;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The inputs, requested outputs and pinned outputs of one {@code OrtSession.run}, with explicit ownership:
+ * tensors given with {@link #own} are closed when the step ends; tensors given with {@link #borrow} belong to
+ * someone else (a cache, a reusable buffer) and are left open. One instance is reused for every step.
+ */
+public final class StepBinding {
+    private final OrtEnvironment env;
+    private final Map<String, OnnxTensor> inputs = new HashMap<>();
+    private final Map<String, OnnxValue> pinned = new HashMap<>();
+    private final Set<String> requested = new HashSet<>();
+    private final List<OnnxTensor> owned = new ArrayList<>();
+    private Set<String> accepted = Set.of();
+
+    public StepBinding(OrtEnvironment env) {
+        this.env = env;
+    }
+
+    public OrtEnvironment env() {
+        return env;
+    }
+
+    /** Starts a step for a session that takes the given input names. */
+    public void begin(Set<String> sessionInputs) {
+        end();
+        accepted = sessionInputs;
+    }
+
+    public boolean accepts(String input) {
+        return accepted.contains(input);
+    }
+
+    /** An input owned by this step: closed by {@link #end()}. */
+    public void own(String name, OnnxTensor tensor) {
+        owned.add(tensor);
+        inputs.put(name, tensor);
+    }
+
+    /** An input owned elsewhere. */
+    public void borrow(String name, OnnxTensor tensor) {
+        inputs.put(name, tensor);
+    }
+
+    /** An output ONNX Runtime writes into a caller's tensor instead of allocating one. */
+    public void pin(String output, OnnxValue value) {
+        pinned.put(output, value);
+    }
+
+    /** A pinned output over a tensor this step owns: closed by {@link #end()}. */
+    public void pinOwned(String output, OnnxTensor tensor) {
+        owned.add(tensor);
+        pinned.put(output, tensor);
+    }
+
+    /** An output ONNX Runtime allocates and returns in the result. */
+    public void request(String output) {
+        requested.add(output);
+    }
+
+    public OrtSession.Result run(OrtSession session) throws OrtException {
+        return session.run(inputs, requested, pinned);
+    }
+
+    /** Closes what this step owned and forgets everything else. */
+    public void end() {
+        for (OnnxTensor t : owned) {
+            t.close();
+        }
+        owned.clear();
+        inputs.clear();
+        pinned.clear();
+        requested.clear();
+    }
+}

@@ -1,0 +1,64 @@
+package dev.kvbench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.Assumptions;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Where the bundled models and the shared fixtures are, and their golden files. */
+public final class TestModels {
+    public static final Path ROOT = Path.of(System.getProperty("kvbench.root", ".")).toAbsolutePath().normalize();
+    public static final Path LLAMA = ROOT.resolve("models/tiny-llama");
+    public static final Path MARIAN = ROOT.resolve("models/tiny-marian");
+    public static final Path SHARED = ROOT.resolve("../shared").normalize();
+    public static final Path HF_QWEN2 = SHARED.resolve("fixtures/hf-qwen2-3layer");
+
+    private TestModels() {
+    }
+
+    /** The shared Hugging Face fixture, or the test is skipped with a visible reason. */
+    public static Path hfQwen2() {
+        if (!Files.isRegularFile(HF_QWEN2.resolve("model.onnx"))) {
+            System.out.println("SKIPPED: " + HF_QWEN2 + " is absent (../shared beside the repository)");
+            Assumptions.abort("../shared/fixtures/hf-qwen2-3layer is absent");
+        }
+        return HF_QWEN2;
+    }
+
+    /** A golden case: prompt ids, settings and the reference (PyTorch) output. */
+    public record Golden(String prompt, long[] promptIds, int maxNewTokens, boolean ignoreEos, int[] generated,
+                         double[] margins, String text) {
+    }
+
+    public static List<Golden> golden(Path folder) {
+        try {
+            JsonNode root = new ObjectMapper().readTree(folder.resolve("golden.json").toFile());
+            List<Golden> out = new ArrayList<>();
+            for (JsonNode c : root.get("cases")) {
+                long[] prompt = new long[c.get("prompt_ids").size()];
+                for (int i = 0; i < prompt.length; i++) {
+                    prompt[i] = c.get("prompt_ids").get(i).asLong();
+                }
+                int[] gen = new int[c.get("generated").size()];
+                for (int i = 0; i < gen.length; i++) {
+                    gen[i] = c.get("generated").get(i).asInt();
+                }
+                double[] margins = new double[c.path("margins").size()];
+                for (int i = 0; i < margins.length; i++) {
+                    margins[i] = c.get("margins").get(i).asDouble();
+                }
+                out.add(new Golden(c.path("prompt").asText(null), prompt, c.get("max_new_tokens").asInt(),
+                        c.get("ignore_eos").asBoolean(), gen, margins, c.path("text").asText(null)));
+            }
+            return out;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

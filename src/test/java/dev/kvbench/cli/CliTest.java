@@ -1,0 +1,125 @@
+package dev.kvbench.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.kvbench.TestModels;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The command line: real runs on the bundled models, and every kind of bad input as one line with exit code 2. */
+class CliTest {
+    record Run(int code, String out, String err) {
+    }
+
+    static Run run(String... args) {
+        CliTestSupport.Run r = CliTestSupport.run(args);
+        return new Run(r.code(), r.out(), r.err());
+    }
+
+    static void assertBadInput(String expected, String... args) {
+        CliTestSupport.assertBadInput(expected, args);
+    }
+
+    static final String LLAMA = TestModels.LLAMA.toString();
+
+    @Test
+    void generateJsonMatchesTheGolden() throws Exception {
+        TestModels.Golden g = TestModels.golden(TestModels.LLAMA).get(3);
+        String ids = Arrays.toString(g.promptIds()).replaceAll("[\\[\\] ]", "");
+        Run r = run("generate", "--model", LLAMA, "--prompt-ids", ids, "--max-new-tokens", "32", "--ignore-eos", "--format", "json");
+        assertEquals(0, r.code(), r.err());
+        JsonNode json = new ObjectMapper().readTree(r.out());
+        int[] tokens = new int[json.get("tokens").size()];
+        for (int i = 0; i < tokens.length; i++) {
+            tokens[i] = json.get("tokens").get(i).asInt();
+        }
+        assertEquals(Arrays.toString(Arrays.copyOf(g.generated(), 32)), Arrays.toString(tokens));
+        assertEquals(32, json.get("timing").get("steps").asInt());
+        assertTrue(json.get("timing").get("run_ms").asDouble() > 0);
+        assertTrue(json.get("text").asText().length() > 0);
+    }
+
+    @Test
+    void generateTextStreamsTheGoldenText() {
+        TestModels.Golden g = TestModels.golden(TestModels.LLAMA).stream().filter(c -> !c.ignoreEos()).findFirst().orElseThrow();
+        Run r = run("generate", "--model", LLAMA, "--prompt", g.prompt(), "--max-new-tokens", String.valueOf(g.maxNewTokens()),
+                "--strategy", "static-gqa");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().startsWith(g.text()), () -> "expected the golden text first:\n" + g.text() + "\n--- got ---\n" + r.out());
+        assertTrue(r.out().contains("[static-gqa: " + g.generated().length + " tokens"), r.out());
+    }
+
+    @Test
+    void translateWithTheMarianModel() {
+        TestModels.Golden g = TestModels.golden(TestModels.MARIAN).stream().filter(c -> !c.ignoreEos()).findFirst().orElseThrow();
+        Run r = run("generate", "--model", TestModels.MARIAN.toString(), "--prompt", g.prompt(), "--decoder", "split");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().startsWith(g.text()), r.out());
+    }
+
+    @Test
+    void scoreAgrees() {
+        Run r = run("score", "--model", LLAMA, "--prompt", "The import statement is used to bring a module into scope.");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("agree"), r.out());
+    }
+
+    @Test
+    void badModelFolders(@TempDir Path tmp) throws Exception {
+        assertBadInput("model folder not found", "generate", "--model", tmp.resolve("nope").toString(), "--prompt-ids", "1");
+        Path empty = Files.createDirectories(tmp.resolve("empty"));
+        Files.copy(TestModels.LLAMA.resolve("config.json"), empty.resolve("config.json"));
+        assertBadInput("unknown layout", "generate", "--model", empty.toString(), "--prompt-ids", "1");
+        Path onlyDecoder = Files.createDirectories(tmp.resolve("only-decoder"));
+        Files.copy(TestModels.MARIAN.resolve("config.json"), onlyDecoder.resolve("config.json"));
+        Files.copy(TestModels.MARIAN.resolve("decoder_model.onnx"), onlyDecoder.resolve("decoder_model.onnx"));
+        assertBadInput("unknown layout", "generate", "--model", onlyDecoder.toString(), "--prompt-ids", "1");
+        Path corrupt = Files.createDirectories(tmp.resolve("corrupt"));
+        Files.copy(TestModels.LLAMA.resolve("config.json"), corrupt.resolve("config.json"));
+        Files.write(corrupt.resolve("model.onnx"), "this is not a protobuf".getBytes());
+        assertBadInput("cannot load ONNX model", "generate", "--model", corrupt.toString(), "--prompt-ids", "1");
+        Path noConfig = Files.createDirectories(tmp.resolve("no-config"));
+        Files.createSymbolicLink(noConfig.resolve("model.onnx"), TestModels.LLAMA.resolve("model.onnx"));
+        assertBadInput("missing config.json", "generate", "--model", noConfig.toString(), "--prompt-ids", "1");
+        Path badJson = Files.createDirectories(tmp.resolve("bad-json"));
+        Files.writeString(badJson.resolve("config.json"), "{ not json");
+        Files.createSymbolicLink(badJson.resolve("model.onnx"), TestModels.LLAMA.resolve("model.onnx"));
+        assertBadInput("cannot parse", "generate", "--model", badJson.toString(), "--prompt-ids", "1");
+    }
+
+    @Test
+    void tokenizerOfAnotherModel(@TempDir Path tmp) throws Exception {
+        Path fixture = TestModels.hfQwen2();
+        for (String f : new String[] {"model.onnx", "config.json", "generation_config.json"}) {
+            Files.createSymbolicLink(tmp.resolve(f), fixture.resolve(f));
+        }
+        Files.copy(TestModels.LLAMA.resolve("tokenizer.json"), tmp.resolve("tokenizer.json"));
+        assertBadInput("tokenizer does not match the model", "generate", "--model", tmp.toString(), "--prompt", "hello");
+    }
+
+    @Test
+    void badPromptsAndOptions() {
+        assertBadInput("empty prompt", "generate", "--model", LLAMA, "--prompt", "");
+        assertBadInput("empty prompt", "generate", "--model", LLAMA, "--prompt-ids", "");
+        assertBadInput("beyond the model's 2048", "generate", "--model", LLAMA, "--prompt-ids", "1,2", "--max-new-tokens", "5000");
+        assertBadInput("unknown strategy 'fast'", "generate", "--model", LLAMA, "--prompt-ids", "1", "--strategy", "fast");
+        assertBadInput("'x' is not a token id", "generate", "--model", LLAMA, "--prompt-ids", "1,x");
+        assertBadInput("outside the vocabulary [0, 4096)", "generate", "--model", LLAMA, "--prompt-ids", "1,99999");
+        assertBadInput("outside the vocabulary", "generate", "--model", LLAMA, "--prompt-ids", "-3");
+        assertBadInput("exactly one of --prompt and --prompt-ids", "generate", "--model", LLAMA);
+        assertBadInput("KV cache capacity 4 exceeded", "generate", "--model", LLAMA, "--prompt-ids", "1,2,3",
+                "--strategy", "static", "--cache-capacity", "4", "--max-new-tokens", "8");
+        assertBadInput("needs model_static.onnx", "generate", "--model", TestModels.hfQwen2().toString(), "--prompt-ids", "1",
+                "--strategy", "static");
+        assertBadInput("Missing required", "generate", "--prompt-ids", "1");
+        assertBadInput("--threads must be at least 1", "generate", "--model", LLAMA, "--prompt-ids", "1", "--threads", "0");
+        assertBadInput("unknown --format", "generate", "--model", LLAMA, "--prompt-ids", "1", "--format", "xml");
+    }
+}

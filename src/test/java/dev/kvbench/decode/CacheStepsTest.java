@@ -1,0 +1,108 @@
+package dev.kvbench.decode;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtSession;
+import dev.kvbench.KvbenchException;
+import dev.kvbench.TestModels;
+import dev.kvbench.model.Layout;
+import dev.kvbench.runtime.OrtRuntime;
+import dev.kvbench.runtime.Tensors;
+import org.junit.jupiter.api.Test;
+
+import java.util.HashMap;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The step sequences that used to break, run explicitly. */
+class CacheStepsTest {
+
+    /**
+     * The merged decoder's failure mode: step 0 on the no-past branch (use_cache_branch = false, zero-length pasts),
+     * steps 1 and 2 on the with-past branch, where wrong past shapes or a wrong flag gave
+     * "Reshape node ... dimension with value zero" at the third step. Merged and split must agree token for token.
+     */
+    @Test
+    void mergedDecoderBranchSequenceMatchesSplit() {
+        TestModels.Golden g = TestModels.golden(TestModels.MARIAN).get(0);
+        int[][] tokens = new int[2][3];
+        Layout.DecoderFiles[] files = {Layout.DecoderFiles.MERGED, Layout.DecoderFiles.SPLIT};
+        for (int f = 0; f < 2; f++) {
+            try (Engine engine = new Engine(TestModels.MARIAN, Strategy.KV, 1, 10, 0, files[f])) {
+                Generator gen = engine.generator();
+                gen.begin(g.promptIds(), 3);
+                assertEquals(0, gen.cacheLength(), "step 0 runs with an empty past (no-past branch)");
+                for (int step = 0; step < 3; step++) {
+                    tokens[f][step] = gen.step(Sampler.greedy(), step);
+                    assertEquals(step + 1, gen.cacheLength(), "after step " + step + " the cache holds " + (step + 1));
+                }
+                gen.finish();
+            }
+        }
+        assertArrayEquals(java.util.Arrays.copyOf(g.generated(), 3), tokens[0]);
+        assertArrayEquals(tokens[0], tokens[1]);
+    }
+
+    /** A zero-length past, [1, kvHeads, 0, headDim] over an empty direct buffer, is valid first-step input. */
+    @Test
+    void firstStepWithZeroLengthPast() throws Exception {
+        OrtRuntime rt = new OrtRuntime(1);
+        try (OrtSession s = rt.open(TestModels.LLAMA.resolve("model.onnx"));
+             OnnxTensor empty = Tensors.emptyPast(rt.env(), 2, 32);
+             OnnxTensor ids = OnnxTensor.createTensor(rt.env(), new long[][] {{1, 100, 101}});
+             OnnxTensor mask = OnnxTensor.createTensor(rt.env(), new long[][] {{1, 1, 1}});
+             OnnxTensor pos = OnnxTensor.createTensor(rt.env(), new long[][] {{0, 1, 2}})) {
+            Map<String, OnnxTensor> in = new HashMap<>(Map.of("input_ids", ids, "attention_mask", mask, "position_ids", pos));
+            for (int i = 0; i < 4; i++) {
+                in.put("past_key_values." + i + ".key", empty);
+                in.put("past_key_values." + i + ".value", empty);
+            }
+            try (OrtSession.Result r = s.run(in)) {
+                assertArrayEquals(new long[] {1, 2, 3, 32}, ((OnnxTensor) r.get("present.3.value").orElseThrow()).getInfo().getShape());
+                assertArrayEquals(new long[] {1, 3, 4096}, ((OnnxTensor) r.get("logits").orElseThrow()).getInfo().getShape());
+            }
+        }
+    }
+
+    @Test
+    void staticCapacityOverflowIsAClearError() {
+        long[] prompt = TestModels.golden(TestModels.LLAMA).get(0).promptIds();
+        for (Strategy s : new Strategy[] {Strategy.STATIC, Strategy.STATIC_GQA}) {
+            try (Engine engine = new Engine(TestModels.LLAMA, s, 1, 10, 8, Layout.DecoderFiles.AUTO)) {
+                KvbenchException e = assertThrows(KvbenchException.class,
+                        () -> engine.generator().generate(prompt, 20, true, Sampler.greedy(), null));
+                assertTrue(e.getMessage().startsWith("KV cache capacity 8 exceeded"), e.getMessage());
+                // The engine is still usable afterwards, within its capacity.
+                assertEquals(4, engine.generator().generate(prompt, 4, true, Sampler.greedy(), null).tokens().length);
+            }
+        }
+    }
+
+    @Test
+    void staticStrategiesNeedTheirVariantFile() {
+        KvbenchException e = assertThrows(KvbenchException.class, () -> new Engine(TestModels.hfQwen2(), Strategy.STATIC));
+        assertTrue(e.getMessage().contains("needs model_static.onnx"), e.getMessage());
+        e = assertThrows(KvbenchException.class, () -> new Engine(TestModels.MARIAN, Strategy.STATIC_GQA));
+        assertTrue(e.getMessage().contains("decoder-only"), e.getMessage());
+    }
+
+    @Test
+    void hybridSwitchesAtTheThreshold() {
+        long[] prompt = {1, 100};
+        try (Engine engine = new Engine(TestModels.LLAMA, Strategy.HYBRID, 1, 5, 0, Layout.DecoderFiles.AUTO)) {
+            Generator gen = engine.generator();
+            gen.begin(prompt, 8);
+            int[] lengths = new int[8];
+            for (int i = 0; i < 8; i++) {
+                gen.step(Sampler.greedy(), i);
+                lengths[i] = gen.cacheLength();
+            }
+            gen.finish();
+            // Sequence lengths 2, 3, 4 feed everything and keep nothing; at 5 one pass builds the cache.
+            assertArrayEquals(new int[] {0, 0, 0, 5, 6, 7, 8, 9}, lengths);
+        }
+    }
+}

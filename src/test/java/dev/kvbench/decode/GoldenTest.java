@@ -1,0 +1,72 @@
+package dev.kvbench.decode;
+
+import dev.kvbench.TestModels;
+import dev.kvbench.model.Layout;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * The engine reproduces the PyTorch golden outputs exactly, under every strategy, for the bundled models and the
+ * Hugging Face fixture. no-cache is O(n^2): it checks every golden case's first 128 tokens and one case in full.
+ */
+class GoldenTest {
+    static final int NO_CACHE_PREFIX = 128;
+
+    static int[] generate(Engine engine, long[] prompt, int n, boolean ignoreEos) {
+        return engine.generator().generate(prompt, n, ignoreEos, Sampler.greedy(), null).tokens();
+    }
+
+    static void assertReproduces(Path folder, Strategy strategy, Layout.DecoderFiles files) {
+        List<TestModels.Golden> cases = TestModels.golden(folder);
+        try (Engine engine = new Engine(folder, strategy, 1, 10, 0, files)) {
+            for (int i = 0; i < cases.size(); i++) {
+                TestModels.Golden g = cases.get(i);
+                boolean full = strategy != Strategy.NO_CACHE || i == 0 || g.maxNewTokens() <= NO_CACHE_PREFIX;
+                int n = full ? g.maxNewTokens() : NO_CACHE_PREFIX;
+                int[] expected = full ? g.generated() : Arrays.copyOf(g.generated(), Math.min(n, g.generated().length));
+                int[] actual = generate(engine, g.promptIds(), n, g.ignoreEos());
+                assertArrayEquals(expected, actual, () -> strategy + " / " + files + " on " + folder.getFileName()
+                        + ", prompt " + Arrays.toString(g.promptIds()) + ", " + n + " tokens");
+            }
+        }
+    }
+
+    @Test
+    void tinyLlamaEveryStrategy() {
+        for (Strategy s : Strategy.values()) {
+            assertReproduces(TestModels.LLAMA, s, Layout.DecoderFiles.AUTO);
+        }
+    }
+
+    @Test
+    void tinyMarianEveryDynamicStrategyMergedAndSplit() {
+        for (Strategy s : new Strategy[] {Strategy.KV, Strategy.KV_COPY, Strategy.HYBRID, Strategy.NO_CACHE}) {
+            assertReproduces(TestModels.MARIAN, s, Layout.DecoderFiles.MERGED);
+            assertReproduces(TestModels.MARIAN, s, Layout.DecoderFiles.SPLIT);
+        }
+    }
+
+    @Test
+    void huggingFaceFixtureEveryDynamicStrategy() {
+        Path fixture = TestModels.hfQwen2();
+        for (Strategy s : new Strategy[] {Strategy.KV, Strategy.NO_CACHE, Strategy.KV_COPY, Strategy.HYBRID}) {
+            assertReproduces(fixture, s, Layout.DecoderFiles.AUTO);
+        }
+    }
+
+    @Test
+    void goldenFilesHoldEnoughCases() {
+        for (Path folder : List.of(TestModels.LLAMA, TestModels.MARIAN)) {
+            List<TestModels.Golden> cases = TestModels.golden(folder);
+            assertEquals(12, cases.size());
+            assertEquals(6, cases.stream().filter(TestModels.Golden::ignoreEos).filter(g -> g.generated().length == 512).count());
+            assertEquals(6, cases.stream().filter(g -> !g.ignoreEos()).count());
+        }
+    }
+}
