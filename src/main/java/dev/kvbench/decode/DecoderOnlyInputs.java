@@ -15,7 +15,11 @@ final class DecoderOnlyInputs implements ModelInputs {
     @Override
     public void bind(StepBinding step, TokenHistory history, int from, int to, boolean pastNonEmpty) throws OrtException {
         if (step.accepts(POSITION_IDS)) {
-            step.own(POSITION_IDS, history.positions(step.env(), from, to));
+            if (to - from == 1 && to == history.length()) {
+                step.borrow(POSITION_IDS, history.lastPosition(step.env()));
+            } else {
+                step.own(POSITION_IDS, history.positions(step.env(), from, to));
+            }
         }
     }
 

@@ -136,7 +136,11 @@ public final class Generator implements AutoCloseable {
         DecoderSessions decoder = model.decoder();
         try {
             step.begin(decoder.inputNames(pastNonEmpty));
-            step.own(INPUT_IDS, history.ids(step.env(), from, length));
+            if (length - from == 1) {
+                step.borrow(INPUT_IDS, history.lastId(step.env()));
+            } else {
+                step.own(INPUT_IDS, history.ids(step.env(), from, length));
+            }
             if (decoder.merged()) {
                 step.borrow(DecoderSessions.USE_CACHE_BRANCH, branchFlags[pastNonEmpty ? 1 : 0]);
             }
@@ -234,6 +238,7 @@ public final class Generator implements AutoCloseable {
             cache.close();
         }
         inputs.close();
+        history.close();
         logits.close();
         for (var t : branchFlags) {
             t.close();

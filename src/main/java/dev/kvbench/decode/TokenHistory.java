@@ -15,6 +15,10 @@ final class TokenHistory {
     private LongBuffer ids = Tensors.directLongs(0);
     private LongBuffer positions = Tensors.directLongs(0);
     private int length;
+    private final LongBuffer lastId = Tensors.directLongs(1);
+    private final LongBuffer lastPosition = Tensors.directLongs(1);
+    private OnnxTensor lastIdTensor;
+    private OnnxTensor lastPositionTensor;
 
     void start(long[] initial, int capacity) {
         if (ids.capacity() < capacity) {
@@ -48,5 +52,32 @@ final class TokenHistory {
 
     OnnxTensor positions(OrtEnvironment env, int from, int to) throws OrtException {
         return Tensors.longs(env, positions, from, to, 1, to - from);
+    }
+
+    /** The last token as a [1, 1] tensor reused by every decode step (owned here: closed by {@link #close()}). */
+    OnnxTensor lastId(OrtEnvironment env) throws OrtException {
+        if (lastIdTensor == null) {
+            lastIdTensor = OnnxTensor.createTensor(env, lastId, new long[] {1, 1});
+        }
+        lastId.put(0, ids.get(length - 1));
+        return lastIdTensor;
+    }
+
+    /** The last token's position as a reused [1, 1] tensor. */
+    OnnxTensor lastPosition(OrtEnvironment env) throws OrtException {
+        if (lastPositionTensor == null) {
+            lastPositionTensor = OnnxTensor.createTensor(env, lastPosition, new long[] {1, 1});
+        }
+        lastPosition.put(0, length - 1);
+        return lastPositionTensor;
+    }
+
+    void close() {
+        if (lastIdTensor != null) {
+            lastIdTensor.close();
+        }
+        if (lastPositionTensor != null) {
+            lastPositionTensor.close();
+        }
     }
 }

@@ -7,8 +7,6 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -20,9 +18,9 @@ import java.util.Set;
  */
 public final class StepBinding {
     private final OrtEnvironment env;
-    private final Map<String, OnnxTensor> inputs = new HashMap<>();
-    private final Map<String, OnnxValue> pinned = new HashMap<>();
-    private final Set<String> requested = new HashSet<>();
+    private final Map<String, OnnxTensor> inputs = new ReusableMap<>();
+    private final Map<String, OnnxValue> pinned = new ReusableMap<>();
+    private final ReusableMap<Boolean> requested = new ReusableMap<>();
     private final List<OnnxTensor> owned = new ArrayList<>();
     private Set<String> accepted = Set.of();
 
@@ -68,11 +66,11 @@ public final class StepBinding {
 
     /** An output ONNX Runtime allocates and returns in the result. */
     public void request(String output) {
-        requested.add(output);
+        requested.put(output, Boolean.TRUE);
     }
 
     public OrtSession.Result run(OrtSession session) throws OrtException {
-        return session.run(inputs, requested, pinned);
+        return session.run(inputs, requested.keySet(), pinned);
     }
 
     /** Closes what this step owned and forgets everything else. */
