@@ -52,8 +52,10 @@ public final class ReportCharts {
                 }
             }
         }
-        return ChartFactory.createBarChart("Java heap bytes allocated per generated token", "strategy", "bytes / token",
-                data, PlotOrientation.VERTICAL, true, false, false);
+        JFreeChart chart = ChartFactory.createBarChart("Java heap bytes allocated per generated token", "strategy",
+                "bytes / token (log)", data, PlotOrientation.VERTICAL, true, false, false);
+        chart.getCategoryPlot().setRangeAxis(logAxis("bytes / token (log)", 10, 100));
+        return chart;
     }
 
     private static XYSeriesCollection series(List<Labelled> inputs, String benchmark,
@@ -78,15 +80,20 @@ public final class ReportCharts {
     private static JFreeChart logLog(String title, String x, String y, XYSeriesCollection data) {
         JFreeChart chart = ChartFactory.createXYLineChart(title, x, y, data, PlotOrientation.VERTICAL, true, false, false);
         XYPlot plot = chart.getXYPlot();
-        LogAxis xAxis = new LogAxis(x);
-        xAxis.setBase(2);
-        xAxis.setSmallestValue(1);
-        LogAxis yAxis = new LogAxis(y);
-        yAxis.setSmallestValue(1e-4);
-        plot.setDomainAxis(xAxis);
-        plot.setRangeAxis(yAxis);
+        plot.setDomainAxis(logAxis(x, 2, 1));
+        plot.setRangeAxis(logAxis(y, 10, 1e-4));
         plot.setRenderer(new XYLineAndShapeRenderer(true, true));
         return chart;
+    }
+
+    /** A log axis with ticks at whole powers of {@code base}, labelled as plain numbers. */
+    private static LogAxis logAxis(String label, double base, double smallest) {
+        LogAxis axis = new LogAxis(label);
+        axis.setBase(base);
+        axis.setSmallestValue(smallest);
+        axis.setTickUnit(new org.jfree.chart.axis.NumberTickUnit(1));
+        axis.setNumberFormatOverride(new java.text.DecimalFormat("#,##0.###"));
+        return axis;
     }
 
     public static byte[] png(JFreeChart chart) {
