@@ -14,13 +14,11 @@ import java.nio.FloatBuffer;
  * {@code float[]} and builds new input tensors from those arrays (a second copy, into native memory).
  * This is the approach that was slow and fragile in practice; it is kept so its cost can be measured.
  */
-public final class CopyingKvCache implements KvCache {
+public final class CopyingKvCache extends CountingKvCache {
     private final KvLayout layout;
     private final OnnxTensor empty;
     private final float[][] keys;
     private final float[][] values;
-    private int length;
-    private long copied;
 
     public CopyingKvCache(StepBinding step, KvLayout layout) throws OrtException {
         this.layout = layout;
@@ -30,17 +28,12 @@ public final class CopyingKvCache implements KvCache {
     }
 
     @Override
-    public int length() {
-        return length;
-    }
-
-    @Override
     public void bind(StepBinding step, int newTokens) throws OrtException {
-        long[] shape = {1, layout.kvHeads(), length, layout.headDim()};
+        long[] shape = {1, layout.kvHeads(), length(), layout.headDim()};
         for (int i = 0; i < layout.layers(); i++) {
             KvLayout.Slot slot = layout.slots().get(i);
             if (step.accepts(slot.pastKey())) {
-                if (length == 0) {
+                if (length() == 0) {
                     step.borrow(slot.pastKey(), empty);
                     step.borrow(slot.pastValue(), empty);
                 } else {
@@ -52,7 +45,7 @@ public final class CopyingKvCache implements KvCache {
             step.request(slot.presentValue());
         }
         if (step.accepts(DynamicKvCache.ATTENTION_MASK)) {
-            step.own(DynamicKvCache.ATTENTION_MASK, Tensors.onesMask(step.env(), length + newTokens));
+            step.own(DynamicKvCache.ATTENTION_MASK, Tensors.onesMask(step.env(), length() + newTokens));
         }
     }
 
@@ -65,22 +58,15 @@ public final class CopyingKvCache implements KvCache {
                 values[i] = ((OnnxTensor) result.get(slot.presentValue()).orElseThrow()).getFloatBuffer().array();
             }
         }
-        length += newTokens;
         // ONNX Runtime's concatenation, the copy out to the heap, and the copy back into a new native tensor.
-        copied = 3L * length * layout.floatsPerPosition() * Float.BYTES;
+        advance(newTokens, 3L * (length() + newTokens) * layout.floatsPerPosition() * Float.BYTES);
     }
 
     @Override
     public void reset() {
-        length = 0;
-        copied = 0;
+        super.reset();
         java.util.Arrays.fill(keys, null);
         java.util.Arrays.fill(values, null);
-    }
-
-    @Override
-    public long bytesCopiedLastStep() {
-        return copied;
     }
 
     @Override

@@ -12,26 +12,19 @@ import dev.kvbench.runtime.Tensors;
  * {@code past_key_values.*} without leaving native memory. The graph concatenates past and new entries into a
  * fresh tensor each step; the previous step's result is closed when the next one arrives.
  */
-public final class DynamicKvCache implements KvCache {
+public final class DynamicKvCache extends CountingKvCache {
     static final String ATTENTION_MASK = "attention_mask";
     private final KvLayout layout;
     private final OnnxTensor empty;
     private final OnnxTensor[] keys;
     private final OnnxTensor[] values;
     private OrtSession.Result held;
-    private int length;
-    private long copied;
 
     public DynamicKvCache(StepBinding step, KvLayout layout) throws OrtException {
         this.layout = layout;
         this.empty = Tensors.emptyPast(step.env(), layout.kvHeads(), layout.headDim());
         this.keys = new OnnxTensor[layout.layers()];
         this.values = new OnnxTensor[layout.layers()];
-    }
-
-    @Override
-    public int length() {
-        return length;
     }
 
     @Override
@@ -46,7 +39,7 @@ public final class DynamicKvCache implements KvCache {
             step.request(slot.presentValue());
         }
         if (step.accepts(ATTENTION_MASK)) {
-            step.own(ATTENTION_MASK, Tensors.onesMask(step.env(), length + newTokens));
+            step.own(ATTENTION_MASK, Tensors.onesMask(step.env(), length() + newTokens));
         }
     }
 
@@ -59,8 +52,8 @@ public final class DynamicKvCache implements KvCache {
             keys[i] = (OnnxTensor) result.get(slot.presentKey()).orElseThrow();
             values[i] = (OnnxTensor) result.get(slot.presentValue()).orElseThrow();
         }
-        length += newTokens;
-        copied = (long) length * layout.floatsPerPosition() * Float.BYTES;
+        // The graph's concatenation writes the whole new cache.
+        advance(newTokens, (long) (length() + newTokens) * layout.floatsPerPosition() * Float.BYTES);
     }
 
     private void release() {
@@ -73,13 +66,7 @@ public final class DynamicKvCache implements KvCache {
     @Override
     public void reset() {
         release();
-        length = 0;
-        copied = 0;
-    }
-
-    @Override
-    public long bytesCopiedLastStep() {
-        return copied;
+        super.reset();
     }
 
     @Override

@@ -15,7 +15,7 @@ import java.nio.IntBuffer;
  * writes the new entries in place; {@code seqlens_k} (length - 1) and {@code total_sequence_length} tell it how
  * many positions are valid, and attention covers only those. No KV memory is allocated or copied per step.
  */
-public final class SharedBufferKvCache implements KvCache {
+public final class SharedBufferKvCache extends CountingKvCache {
     static final String SEQLENS_K = "seqlens_k";
     static final String TOTAL_SEQUENCE_LENGTH = "total_sequence_length";
     private final PreallocatedKv kv;
@@ -23,8 +23,6 @@ public final class SharedBufferKvCache implements KvCache {
     private final IntBuffer total = Tensors.directInts(1);
     private final OnnxTensor seqlensTensor;
     private final OnnxTensor totalTensor;
-    private int length;
-    private long copied;
 
     public SharedBufferKvCache(StepBinding step, KvLayout layout, int capacity) throws OrtException {
         this.kv = new PreallocatedKv(step.env(), layout, capacity);
@@ -33,12 +31,8 @@ public final class SharedBufferKvCache implements KvCache {
     }
 
     @Override
-    public int length() {
-        return length;
-    }
-
-    @Override
     public void bind(StepBinding step, int newTokens) {
+        int length = length();
         kv.checkRoom(length, newTokens);
         for (int i = 0; i < kv.layout.layers(); i++) {
             KvLayout.Slot slot = kv.layout.slots().get(i);
@@ -56,19 +50,7 @@ public final class SharedBufferKvCache implements KvCache {
     @Override
     public void update(OrtSession.Result result, int newTokens) {
         result.close();
-        length += newTokens;
-        copied = (long) newTokens * kv.layout.floatsPerPosition() * Float.BYTES;
-    }
-
-    @Override
-    public void reset() {
-        length = 0;
-        copied = 0;
-    }
-
-    @Override
-    public long bytesCopiedLastStep() {
-        return copied;
+        advance(newTokens, (long) newTokens * kv.layout.floatsPerPosition() * Float.BYTES);
     }
 
     @Override

@@ -18,7 +18,7 @@ import java.nio.LongBuffer;
  * <p>Cost: the graph attends over the whole capacity (masked) and concatenates it with the new entries every step,
  * so a step costs O(capacity) whatever the current length.
  */
-public final class StaticKvCache implements KvCache {
+public final class StaticKvCache extends CountingKvCache {
     private final PreallocatedKv kv;
     private final LongBuffer mask;
     private final OnnxTensor decodeMask;
@@ -28,8 +28,6 @@ public final class StaticKvCache implements KvCache {
     private final OnnxTensor[] decodeNewValues;
     private final FloatBuffer[] currentKeys;
     private final FloatBuffer[] currentValues;
-    private int length;
-    private long copied;
 
     public StaticKvCache(StepBinding step, KvLayout layout, int capacity) throws OrtException {
         this.kv = new PreallocatedKv(step.env(), layout, capacity);
@@ -56,13 +54,8 @@ public final class StaticKvCache implements KvCache {
     }
 
     @Override
-    public int length() {
-        return length;
-    }
-
-    @Override
     public void bind(StepBinding step, int newTokens) throws OrtException {
-        kv.checkRoom(length, newTokens);
+        kv.checkRoom(length(), newTokens);
         KvLayout layout = kv.layout;
         long[] newShape = {1, layout.kvHeads(), newTokens, layout.headDim()};
         for (int i = 0; i < layout.layers(); i++) {
@@ -96,6 +89,7 @@ public final class StaticKvCache implements KvCache {
         result.close();
         KvLayout layout = kv.layout;
         int hd = layout.headDim();
+        int length = length();
         for (int i = 0; i < layout.layers(); i++) {
             for (int h = 0; h < layout.kvHeads(); h++) {
                 int to = (h * kv.capacity + length) * hd;
@@ -107,10 +101,9 @@ public final class StaticKvCache implements KvCache {
         for (int p = length; p < length + newTokens; p++) {
             mask.put(p, 1L);
         }
-        length += newTokens;
         // The index copy, plus the graph's concatenation of the whole capacity with the new entries.
         long fpp = layout.floatsPerPosition();
-        copied = ((long) newTokens * fpp + (long) (kv.capacity + newTokens) * fpp) * Float.BYTES;
+        advance(newTokens, ((long) newTokens * fpp + (long) (kv.capacity + newTokens) * fpp) * Float.BYTES);
     }
 
     @Override
@@ -118,13 +111,7 @@ public final class StaticKvCache implements KvCache {
         for (int p = 0; p < kv.capacity; p++) {
             mask.put(p, 0L);
         }
-        length = 0;
-        copied = 0;
-    }
-
-    @Override
-    public long bytesCopiedLastStep() {
-        return copied;
+        super.reset();
     }
 
     @Override

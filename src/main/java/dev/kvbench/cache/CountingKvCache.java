@@ -1,0 +1,29 @@
+package dev.kvbench.cache;
+
+/** The bookkeeping every stateful cache shares: positions held, and KV bytes written by the last update. */
+abstract class CountingKvCache implements KvCache {
+    private int length;
+    private long copied;
+
+    @Override
+    public final int length() {
+        return length;
+    }
+
+    @Override
+    public final long bytesCopiedLastStep() {
+        return copied;
+    }
+
+    /** Records an update of {@code newTokens} positions that wrote {@code bytesPerPosition(newLength)} KV bytes. */
+    protected final void advance(int newTokens, long bytesCopied) {
+        length += newTokens;
+        copied = bytesCopied;
+    }
+
+    @Override
+    public void reset() {
+        length = 0;
+        copied = 0;
+    }
+}
