@@ -15,7 +15,7 @@ abstract class CountingKvCache implements KvCache {
         return copied;
     }
 
-    /** Records an update of {@code newTokens} positions that wrote {@code bytesPerPosition(newLength)} KV bytes. */
+    /** Records an update of {@code newTokens} positions that wrote {@code bytesCopied} bytes of KV memory. */
     protected final void advance(int newTokens, long bytesCopied) {
         length += newTokens;
         copied = bytesCopied;
