@@ -93,7 +93,8 @@ public final class Summary {
                 Row base = g.stream().filter(b -> b.strategy().equals("no-cache") && b.length() == r.length()).findFirst().orElse(null);
                 String speedup = base == null ? "-" : String.format(Locale.ROOT, "%.1fx", base.msPerOp() / r.msPerOp());
                 out.append(String.format(Locale.ROOT, "%-12s %8d %14s %12.4f %10s %14s %9s %14s%n", r.strategy(), r.length(),
-                        String.format(Locale.ROOT, "%.3f ± %.3f", r.msPerOp(), Double.isNaN(r.errorMs()) ? 0 : r.errorMs()),
+                        Double.isNaN(r.errorMs()) ? String.format(Locale.ROOT, "%.3f ± n/a", r.msPerOp())
+                                : String.format(Locale.ROOT, "%.3f ± %.3f", r.msPerOp(), r.errorMs()),
                         r.msPerToken(), speedup, fmt(r.heapBytesPerToken(), "%.0f"),
                         Double.isNaN(r.overheadShare()) ? "-" : String.format(Locale.ROOT, "%.1f%%", 100 * r.overheadShare()),
                         fmt(r.kvBytesPerToken(), "%.0f")));
