@@ -22,7 +22,10 @@ public interface KvCache extends AutoCloseable {
     /** Binds the past, the validity inputs (attention mask or sequence lengths) and the outputs it needs back. */
     void bind(StepBinding step, int newTokens) throws OrtException;
 
-    /** Takes ownership of the step's result (closing it when done with it); the cache now covers what was fed. */
+    /**
+     * Takes ownership of the step's result (closing it when done with it); the cache now covers what was fed.
+     * The result is null when the cache requested no output (everything pinned) and the run built none.
+     */
     void update(OrtSession.Result result, int newTokens) throws OrtException;
 
     /** Forgets everything, ready for a new sequence. Buffers allocated once stay allocated. */

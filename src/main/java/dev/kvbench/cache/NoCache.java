@@ -40,7 +40,9 @@ public final class NoCache implements KvCache {
 
     @Override
     public void update(OrtSession.Result result, int newTokens) {
-        result.close();
+        if (result != null) {
+            result.close();
+        }
     }
 
     @Override

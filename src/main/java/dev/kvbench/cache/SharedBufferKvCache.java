@@ -49,7 +49,9 @@ public final class SharedBufferKvCache extends CountingKvCache {
 
     @Override
     public void update(OrtSession.Result result, int newTokens) {
-        result.close();
+        if (result != null) {
+            result.close();
+        }
         advance(newTokens, (long) newTokens * kv.layout.floatsPerPosition() * Float.BYTES);
     }
 

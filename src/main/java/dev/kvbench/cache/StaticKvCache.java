@@ -86,7 +86,9 @@ public final class StaticKvCache extends CountingKvCache {
 
     @Override
     public void update(OrtSession.Result result, int newTokens) {
-        result.close();
+        if (result != null) {
+            result.close();
+        }
         KvLayout layout = kv.layout;
         int hd = layout.headDim();
         int length = length();

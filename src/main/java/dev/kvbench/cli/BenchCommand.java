@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import dev.kvbench.KvbenchException;
 import dev.kvbench.results.AtomicFiles;
+import dev.kvbench.runtime.OrtRuntime;
 import dev.kvbench.results.JmhResults;
 import dev.kvbench.results.RunMeta;
 import dev.kvbench.results.Summary;
@@ -45,6 +46,9 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--threads", defaultValue = "1", description = "ONNX Runtime intra-op threads (default: ${DEFAULT-VALUE}).")
     int threads;
 
+    @Option(names = "--ort-call", defaultValue = "direct", description = "How steps with only pinned outputs call ONNX Runtime: direct, public, or both to compare (default: ${DEFAULT-VALUE}).")
+    String ortCall;
+
     @Option(names = "--strategies", split = ",", description = "Strategies to run (default: all that the model supports).")
     List<String> strategies;
 
@@ -64,6 +68,7 @@ final class BenchCommand implements Callable<Integer> {
         Path folder = resolveModel(repo);
         List<String> chosen = strategies != null ? strategies : supported(folder);
         chosen.forEach(dev.kvbench.decode.Strategy::parse);
+        ortCalls();
         Path target = out != null ? out : repo.resolve("results").resolve(LocalDate.now() + "-" + RunMeta.gitShortSha(repo) + ".json");
         String matrix = quick ? "quick" : "default";
         List<Part> parts = quick ? List.of(
@@ -104,7 +109,7 @@ final class BenchCommand implements Callable<Integer> {
         AtomicFiles.write(target, mapper.writerWithDefaultPrettyPrinter().writeValueAsBytes(all));
         Path metaFile = sibling(target, ".meta.json");
         AtomicFiles.write(metaFile, mapper.writerWithDefaultPrettyPrinter()
-                .writeValueAsBytes(RunMeta.describe(repo, List.of(folder), threads, matrix)));
+                .writeValueAsBytes(RunMeta.describe(repo, List.of(folder), threads, matrix).put("ort_call", ortCall)));
         String memory = quick ? "" : peakMemory(folder, repo, chosen, console);
         String summary = "kvbench " + matrix + " run on " + model + ", ONNX Runtime intra-op threads " + threads
                 + ", " + RunMeta.describe(repo, List.of(), threads, matrix).get("cpu_model").asText() + ", "
@@ -117,6 +122,11 @@ final class BenchCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** The {@code ortCall} parameter values: one, or both for a same-run comparison. */
+    private String[] ortCalls() {
+        return ortCall.equals("both") ? new String[] {"public", "direct"} : new String[] {OrtRuntime.RunCall.parse(ortCall).label()};
+    }
+
     private record Part(String benchmark, String axis, List<String> values, String lengthParam, List<String> lengths) {
     }
 
@@ -127,6 +137,7 @@ final class BenchCommand implements Callable<Integer> {
                 .param(p.axis, p.values.toArray(String[]::new))
                 .param(p.lengthParam, p.lengths.toArray(String[]::new))
                 .param("threads", String.valueOf(threads))
+                .param("ortCall", ortCalls())
                 .addProfiler(GCProfiler.class)
                 .forks(1)
                 .shouldFailOnError(false)

@@ -100,6 +100,7 @@ final class GenerateCommand implements Callable<Integer> {
         timing.put("ms_per_token", r.totalStepNanos() / 1e6 / Math.max(1, ids.length));
         timing.put("overhead_share", r.overheadShare());
         timing.put("threads", engine.runtime().intraOpThreads());
+        timing.put("ort_call", engine.runtime().runCall().label());
         var perStep = timing.putArray("run_us");
         for (long n : r.runNanos()) {
             perStep.add(n / 1000);

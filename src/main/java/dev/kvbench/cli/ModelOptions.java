@@ -5,6 +5,7 @@ import dev.kvbench.decode.Engine;
 import dev.kvbench.decode.Strategy;
 import dev.kvbench.model.Layout;
 import dev.kvbench.model.Model;
+import dev.kvbench.runtime.OrtRuntime;
 import dev.kvbench.tokenizer.TextTokenizer;
 import picocli.CommandLine.Option;
 
@@ -30,6 +31,9 @@ final class ModelOptions {
     @Option(names = "--decoder", defaultValue = "auto", description = "Decoder files: auto, merged, split, single (default: ${DEFAULT-VALUE}).")
     String decoder;
 
+    @Option(names = "--ort-call", defaultValue = "direct", description = "How steps with only pinned outputs call ONNX Runtime: direct (no per-call Java objects) or public (OrtSession.run) (default: ${DEFAULT-VALUE}).")
+    String ortCall;
+
     @Option(names = "--prompt", description = "Prompt text (for encoder-decoder models: the source text).")
     String prompt;
 
@@ -46,7 +50,12 @@ final class ModelOptions {
         } catch (IllegalArgumentException e) {
             throw new KvbenchException("unknown --decoder '" + decoder + "' (one of: auto, merged, split, single)");
         }
-        return new Engine(model, Strategy.parse(strategy), threads, hybridThreshold, cacheCapacity, files);
+        return new Engine(model, Strategy.parse(strategy), runtime(), hybridThreshold, cacheCapacity, files);
+    }
+
+    /** ONNX Runtime with the chosen threads and call. */
+    OrtRuntime runtime() {
+        return new OrtRuntime(threads, OrtRuntime.RunCall.parse(ortCall));
     }
 
     /** The prompt ids: parsed from --prompt-ids, or --prompt tokenized with BOS (decoder-only) or EOS (source) added. */

@@ -40,7 +40,7 @@ final class ScoreCommand implements Callable<Integer> {
             incremental = Perplexity.incremental(engine.generator(), ids);
         }
         double full;
-        try (Engine engine = new Engine(o.model, Strategy.NO_CACHE, o.threads, o.hybridThreshold, 0,
+        try (Engine engine = new Engine(o.model, Strategy.NO_CACHE, o.runtime(), o.hybridThreshold, 0,
                 Layout.DecoderFiles.AUTO)) {
             full = Perplexity.fullPass(engine.generator(), ids);
         }

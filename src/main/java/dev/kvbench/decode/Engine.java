@@ -13,7 +13,11 @@ public final class Engine implements AutoCloseable {
     private final Generator generator;
 
     public Engine(Path folder, Strategy strategy, int threads, int hybridThreshold, int cacheCapacity, Layout.DecoderFiles decoder) {
-        this.runtime = new OrtRuntime(threads);
+        this(folder, strategy, new OrtRuntime(threads), hybridThreshold, cacheCapacity, decoder);
+    }
+
+    public Engine(Path folder, Strategy strategy, OrtRuntime runtime, int hybridThreshold, int cacheCapacity, Layout.DecoderFiles decoder) {
+        this.runtime = runtime;
         this.model = Model.open(folder, runtime, strategy.variant(), decoder);
         try {
             this.generator = new Generator(model, strategy, runtime, hybridThreshold, cacheCapacity);

@@ -46,7 +46,7 @@ public final class Generator implements AutoCloseable {
         this.strategy = strategy;
         this.hybridThreshold = hybridThreshold;
         this.cacheCapacity = cacheCapacity;
-        this.step = new StepBinding(runtime.env());
+        this.step = new StepBinding(runtime);
         try {
             this.inputs = model.encoderDecoder() ? new EncoderDecoderInputs(model, runtime.env()) : new DecoderOnlyInputs();
             this.logits = new LogitsSink(runtime.env(), model.vocab(), 1);
@@ -150,11 +150,13 @@ public final class Generator implements AutoCloseable {
             long r0 = System.nanoTime();
             OrtSession.Result result = step.run(decoder.session(pastNonEmpty));
             lastRunNanos = System.nanoTime() - r0;
-            try {
-                inputs.afterRun(result, pastNonEmpty);
-            } catch (OrtException | RuntimeException e) {
-                result.close();
-                throw e;
+            if (result != null) {
+                try {
+                    inputs.afterRun(result, pastNonEmpty);
+                } catch (OrtException | RuntimeException e) {
+                    result.close();
+                    throw e;
+                }
             }
             cache.update(result, length - from);
         } catch (OrtException e) {

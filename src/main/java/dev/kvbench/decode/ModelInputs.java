@@ -15,7 +15,7 @@ interface ModelInputs extends AutoCloseable {
 
     void bind(StepBinding step, TokenHistory history, int from, int to, boolean pastNonEmpty) throws OrtException;
 
-    /** Sees the step's result before the cache takes it. */
+    /** Sees the step's result before the cache takes it; not called when the run built no result (all outputs pinned). */
     void afterRun(OrtSession.Result result, boolean pastNonEmpty) throws OrtException;
 
     @Override

@@ -61,9 +61,20 @@ public final class Summary {
             JmhResult.Metric kv = r.metric("kvBytes");
             double overhead = run != null && step != null && step.score() > 0 ? 1 - run.score() / step.score() : Double.NaN;
             double kvPerToken = kv != null && tokens != null && tokens.score() > 0 ? kv.score() / tokens.score() : Double.NaN;
-            rows.add(new Row(bench, r.param("model"), strategy, length, ms, err, ms / tokensPerOp, heap, overhead, kvPerToken));
+            rows.add(new Row(bench, r.param("model"), strategy + callSuffix(r.param("ortCall")), length, ms, err, ms / tokensPerOp, heap, overhead, kvPerToken));
         }
         return rows;
+    }
+
+    /** Rows measured with the public {@code OrtSession.run} are told apart from the default direct call. */
+    static String callSuffix(String ortCall) {
+        return ortCall == null || ortCall.equals("direct") ? "" : " [" + ortCall + "]";
+    }
+
+    /** The suffix of a row label, "" for the default call. */
+    private static String suffixOf(String label) {
+        int i = label.indexOf(" [");
+        return i < 0 ? "" : label.substring(i);
     }
 
     static double toMillis(double value, String unit) {
@@ -86,13 +97,13 @@ public final class Summary {
             g.sort(Comparator.comparing(Row::strategy).thenComparingInt(Row::length));
             boolean step = group.getKey().startsWith("StepBenchmark");
             out.append("\n").append(group.getKey()).append(step ? "  (per decode step at the given context)" : "").append('\n');
-            out.append(String.format(Locale.ROOT, "%-12s %8s %14s %12s %10s %14s %9s %14s%n", "strategy",
+            out.append(String.format(Locale.ROOT, "%-21s %8s %14s %12s %10s %14s %9s %14s%n", "strategy",
                     step ? "context" : "tokens", step ? "ms/8 steps" : "ms/op", step ? "ms/step" : "ms/token",
                     "vs no-cache", "heap B/token", "outside", "KV B/token"));
             for (Row r : g) {
-                Row base = g.stream().filter(b -> b.strategy().equals("no-cache") && b.length() == r.length()).findFirst().orElse(null);
+                Row base = g.stream().filter(b -> b.strategy().equals("no-cache" + suffixOf(r.strategy())) && b.length() == r.length()).findFirst().orElse(null);
                 String speedup = base == null ? "-" : String.format(Locale.ROOT, "%.1fx", base.msPerOp() / r.msPerOp());
-                out.append(String.format(Locale.ROOT, "%-12s %8d %14s %12.4f %10s %14s %9s %14s%n", r.strategy(), r.length(),
+                out.append(String.format(Locale.ROOT, "%-21s %8d %14s %12.4f %10s %14s %9s %14s%n", r.strategy(), r.length(),
                         Double.isNaN(r.errorMs()) ? String.format(Locale.ROOT, "%.3f ± n/a", r.msPerOp())
                                 : String.format(Locale.ROOT, "%.3f ± %.3f", r.msPerOp(), r.errorMs()),
                         r.msPerToken(), speedup, fmt(r.heapBytesPerToken(), "%.0f"),

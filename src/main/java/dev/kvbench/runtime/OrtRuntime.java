@@ -8,16 +8,59 @@ import dev.kvbench.KvbenchException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** Opens ONNX Runtime sessions with fixed, stated thread counts (intra-op as given, inter-op 1, sequential). */
+/**
+ * Opens ONNX Runtime sessions with fixed, stated thread counts (intra-op as given, inter-op 1, sequential), and says
+ * how sessions are called.
+ */
 public final class OrtRuntime {
     private final OrtEnvironment env = OrtEnvironment.getEnvironment();
     private final int intraOpThreads;
+    private final RunCall runCall;
+
+    /** How a step whose outputs are all pinned calls its session. */
+    public enum RunCall {
+        /** {@code OrtSession.run}: builds its arrays and a {@code Result} every call. */
+        PUBLIC,
+        /** {@link DirectRun}: the session's JNI entry point with reused arrays, no {@code Result}. */
+        DIRECT;
+
+        /** DIRECT where this ONNX Runtime version allows it, else PUBLIC. */
+        public static RunCall preferred() {
+            return DirectRun.available() ? DIRECT : PUBLIC;
+        }
+
+        /** {@code direct} or {@code public}; asking for direct where it is unavailable is a one-line error. */
+        public static RunCall parse(String name) {
+            RunCall call = switch (name.toLowerCase(java.util.Locale.ROOT)) {
+                case "direct" -> DIRECT;
+                case "public" -> PUBLIC;
+                default -> throw new KvbenchException("unknown ONNX Runtime call '" + name + "' (one of: direct, public)");
+            };
+            if (call == DIRECT && !DirectRun.available()) {
+                throw new KvbenchException("direct run unavailable: " + DirectRun.unavailableReason());
+            }
+            return call;
+        }
+
+        public String label() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
 
     public OrtRuntime(int intraOpThreads) {
+        this(intraOpThreads, RunCall.preferred());
+    }
+
+    public OrtRuntime(int intraOpThreads, RunCall runCall) {
         if (intraOpThreads < 1) {
             throw new KvbenchException("--threads must be at least 1, got " + intraOpThreads);
         }
         this.intraOpThreads = intraOpThreads;
+        this.runCall = runCall;
+    }
+
+    public RunCall runCall() {
+        return runCall;
     }
 
     public OrtEnvironment env() {

@@ -15,17 +15,21 @@ import java.util.Set;
  * The inputs, requested outputs and pinned outputs of one {@code OrtSession.run}, with explicit ownership:
  * tensors given with {@link #own} are closed when the step ends; tensors given with {@link #borrow} belong to
  * someone else (a cache, a reusable buffer) and are left open. One instance is reused for every step.
+ * <p>A step whose outputs are all pinned (nothing requested) runs through {@link DirectRun} when the runtime's
+ * {@link OrtRuntime.RunCall} is {@code DIRECT}: no {@code OrtSession.Result} is built and {@link #run} returns null.
  */
 public final class StepBinding {
     private final OrtEnvironment env;
+    private final DirectRun direct;
     private final Map<String, OnnxTensor> inputs = new ReusableMap<>();
     private final Map<String, OnnxValue> pinned = new ReusableMap<>();
     private final ReusableMap<Boolean> requested = new ReusableMap<>();
     private final List<OnnxTensor> owned = new ArrayList<>();
     private Set<String> accepted = Set.of();
 
-    public StepBinding(OrtEnvironment env) {
-        this.env = env;
+    public StepBinding(OrtRuntime runtime) {
+        this.env = runtime.env();
+        this.direct = runtime.runCall() == OrtRuntime.RunCall.DIRECT ? new DirectRun() : null;
     }
 
     public OrtEnvironment env() {
@@ -69,7 +73,15 @@ public final class StepBinding {
         requested.put(output, Boolean.TRUE);
     }
 
+    /**
+     * Runs the step. Returns the result, which the caller owns and must close, or null when every output was pinned
+     * and the run was direct: then there is nothing to own, the outputs are in the pinned values.
+     */
     public OrtSession.Result run(OrtSession session) throws OrtException {
+        if (direct != null && requested.isEmpty() && !pinned.isEmpty()) {
+            direct.run(session, inputs, pinned);
+            return null;
+        }
         return session.run(inputs, requested.keySet(), pinned);
     }
 

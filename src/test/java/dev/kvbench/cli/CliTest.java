@@ -42,6 +42,7 @@ class CliTest {
         }
         assertEquals(Arrays.toString(Arrays.copyOf(g.generated(), 32)), Arrays.toString(tokens));
         assertEquals(32, json.get("timing").get("steps").asInt());
+        assertEquals("direct", json.get("timing").get("ort_call").asText());
         assertTrue(json.get("timing").get("run_ms").asDouble() > 0);
         assertTrue(json.get("text").asText().length() > 0);
     }
@@ -121,5 +122,7 @@ class CliTest {
         assertBadInput("Missing required", "generate", "--prompt-ids", "1");
         assertBadInput("--threads must be at least 1", "generate", "--model", LLAMA, "--prompt-ids", "1", "--threads", "0");
         assertBadInput("unknown --format", "generate", "--model", LLAMA, "--prompt-ids", "1", "--format", "xml");
+        assertBadInput("unknown ONNX Runtime call 'fast'", "generate", "--model", LLAMA, "--prompt-ids", "1", "--ort-call", "fast");
+        assertBadInput("unknown ONNX Runtime call 'fast'", "bench", "--quick", "--ort-call", "fast");
     }
 }

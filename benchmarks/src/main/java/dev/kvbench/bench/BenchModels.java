@@ -4,6 +4,7 @@ import dev.kvbench.KvbenchException;
 import dev.kvbench.decode.Engine;
 import dev.kvbench.decode.Strategy;
 import dev.kvbench.model.Layout;
+import dev.kvbench.runtime.OrtRuntime;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,8 +31,8 @@ final class BenchModels {
         throw new KvbenchException("model not found: " + model + " (neither " + bundled + " nor a folder)");
     }
 
-    static Engine open(String model, String strategy, int threads, int hybridThreshold) {
-        return new Engine(resolve(model), Strategy.parse(strategy), threads, hybridThreshold, 0, Layout.DecoderFiles.AUTO);
+    static Engine open(String model, String strategy, OrtRuntime runtime, int hybridThreshold) {
+        return new Engine(resolve(model), Strategy.parse(strategy), runtime, hybridThreshold, 0, Layout.DecoderFiles.AUTO);
     }
 
     /** A fixed prompt of {@code length} tokens: BOS (if any), then ids 100, 101, ... (the source, for encoder-decoder models). */

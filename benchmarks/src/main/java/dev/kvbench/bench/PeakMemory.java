@@ -3,6 +3,7 @@ package dev.kvbench.bench;
 import dev.kvbench.decode.Engine;
 import dev.kvbench.decode.GenerationResult;
 import dev.kvbench.decode.Sampler;
+import dev.kvbench.runtime.OrtRuntime;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -22,7 +23,7 @@ public final class PeakMemory {
         String model = args[0];
         String strategy = args[1];
         int newTokens = args.length > 2 ? Integer.parseInt(args[2]) : 2040;
-        try (Engine engine = BenchModels.open(model, strategy, 1, 10)) {
+        try (Engine engine = BenchModels.open(model, strategy, new OrtRuntime(1), 10)) {
             long[] prompt = BenchModels.prompt(engine, BenchModels.PROMPT_TOKENS);
             engine.generator().generate(prompt, 8, true, Sampler.greedy(), null); // load and warm up
             long before = status("VmHWM");
