@@ -9,7 +9,7 @@ jar=target/benchmarks.jar
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 java -Dkvbench.root="$PWD" -jar "$jar" 'dev.kvbench.bench.GenerationBenchmark' \
-  -p model=tiny-llama -p strategy=no-cache,kv,static-gqa -p newTokens=256 -p threads=1 \
+  -p model=tiny-llama -p strategy=no-cache,kv,static-gqa -p newTokens=256 -p threads=1 -p ortCall=direct \
   -f 1 -wi 1 -w 1s -i 3 -r 1s -prof gc -rf json -rff "$out/ci-gate.json" > "$out/jmh.log" 2>&1 \
   || { tail -40 "$out/jmh.log"; exit 1; }
 if [ "${1:-}" = "--refresh" ]; then
