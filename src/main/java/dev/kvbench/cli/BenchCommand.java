@@ -46,7 +46,7 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--threads", defaultValue = "1", description = "ONNX Runtime intra-op threads (default: ${DEFAULT-VALUE}).")
     int threads;
 
-    @Option(names = "--ort-call", defaultValue = "direct", description = "How steps with only pinned outputs call ONNX Runtime: direct, public, or both to compare (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--ort-call", defaultValue = "auto", description = "How steps with only pinned outputs call ONNX Runtime: direct, public, both (to compare), or auto: direct where available (default: ${DEFAULT-VALUE}).")
     String ortCall;
 
     @Option(names = "--strategies", split = ",", description = "Strategies to run (default: all that the model supports).")
@@ -109,7 +109,7 @@ final class BenchCommand implements Callable<Integer> {
         AtomicFiles.write(target, mapper.writerWithDefaultPrettyPrinter().writeValueAsBytes(all));
         Path metaFile = sibling(target, ".meta.json");
         AtomicFiles.write(metaFile, mapper.writerWithDefaultPrettyPrinter()
-                .writeValueAsBytes(RunMeta.describe(repo, List.of(folder), threads, matrix).put("ort_call", ortCall)));
+                .writeValueAsBytes(RunMeta.describe(repo, List.of(folder), threads, matrix).put("ort_call", String.join(",", ortCalls()))));
         String memory = quick ? "" : peakMemory(folder, repo, chosen, console);
         String summary = "kvbench " + matrix + " run on " + model + ", ONNX Runtime intra-op threads " + threads
                 + ", " + RunMeta.describe(repo, List.of(), threads, matrix).get("cpu_model").asText() + ", "
@@ -124,7 +124,7 @@ final class BenchCommand implements Callable<Integer> {
 
     /** The {@code ortCall} parameter values: one, or both for a same-run comparison. */
     private String[] ortCalls() {
-        return ortCall.equals("both") ? new String[] {"public", "direct"} : new String[] {OrtRuntime.RunCall.parse(ortCall).label()};
+        return ortCall.equals("both") ? new String[] {"public", OrtRuntime.RunCall.parse("direct").label()} : new String[] {OrtRuntime.RunCall.parse(ortCall).label()};
     }
 
     private record Part(String benchmark, String axis, List<String> values, String lengthParam, List<String> lengths) {

@@ -31,7 +31,7 @@ final class ModelOptions {
     @Option(names = "--decoder", defaultValue = "auto", description = "Decoder files: auto, merged, split, single (default: ${DEFAULT-VALUE}).")
     String decoder;
 
-    @Option(names = "--ort-call", defaultValue = "direct", description = "How steps with only pinned outputs call ONNX Runtime: direct (no per-call Java objects) or public (OrtSession.run) (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--ort-call", defaultValue = "auto", description = "How steps with only pinned outputs call ONNX Runtime: direct (no per-call Java objects), public (OrtSession.run), or auto: direct where this ONNX Runtime allows it (default: ${DEFAULT-VALUE}).")
     String ortCall;
 
     @Option(names = "--prompt", description = "Prompt text (for encoder-decoder models: the source text).")

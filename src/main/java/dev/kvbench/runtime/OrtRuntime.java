@@ -29,12 +29,16 @@ public final class OrtRuntime {
             return DirectRun.available() ? DIRECT : PUBLIC;
         }
 
-        /** {@code direct} or {@code public}; asking for direct where it is unavailable is a one-line error. */
+        /**
+         * {@code direct}, {@code public}, or {@code auto} ({@link #preferred()}); asking for direct where it is
+         * unavailable is a one-line error.
+         */
         public static RunCall parse(String name) {
             RunCall call = switch (name.toLowerCase(java.util.Locale.ROOT)) {
                 case "direct" -> DIRECT;
                 case "public" -> PUBLIC;
-                default -> throw new KvbenchException("unknown ONNX Runtime call '" + name + "' (one of: direct, public)");
+                case "auto" -> preferred();
+                default -> throw new KvbenchException("unknown ONNX Runtime call '" + name + "' (one of: auto, direct, public)");
             };
             if (call == DIRECT && !DirectRun.available()) {
                 throw new KvbenchException("direct run unavailable: " + DirectRun.unavailableReason());

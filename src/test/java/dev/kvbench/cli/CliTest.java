@@ -123,6 +123,6 @@ class CliTest {
         assertBadInput("--threads must be at least 1", "generate", "--model", LLAMA, "--prompt-ids", "1", "--threads", "0");
         assertBadInput("unknown --format", "generate", "--model", LLAMA, "--prompt-ids", "1", "--format", "xml");
         assertBadInput("unknown ONNX Runtime call 'fast'", "generate", "--model", LLAMA, "--prompt-ids", "1", "--ort-call", "fast");
-        assertBadInput("unknown ONNX Runtime call 'fast'", "bench", "--quick", "--ort-call", "fast");
+        assertBadInput("(one of: auto, direct, public)", "bench", "--quick", "--ort-call", "fast");
     }
 }
