@@ -54,10 +54,13 @@ public final class Summary {
             }
             double ms = toMillis(r.primary().score(), r.primary().unit());
             double err = toMillis(r.primary().error(), r.primary().unit());
-            double heap = Optional.ofNullable(r.metric("gc.alloc.rate.norm")).map(m -> m.score() / tokensPerOp).orElse(Double.NaN);
             JmhResult.Metric run = r.metric("runNanos");
             JmhResult.Metric step = r.metric("stepNanos");
             JmhResult.Metric tokens = r.metric("tokens");
+            JmhResult.Metric stepHeap = r.metric("heapBytes");
+            double heap = stepHeap != null && tokens != null && tokens.score() > 0
+                    ? stepHeap.score() / tokens.score()
+                    : Optional.ofNullable(r.metric("gc.alloc.rate.norm")).map(m -> m.score() / tokensPerOp).orElse(Double.NaN);
             JmhResult.Metric kv = r.metric("kvBytes");
             double overhead = run != null && step != null && step.score() > 0 ? 1 - run.score() / step.score() : Double.NaN;
             double kvPerToken = kv != null && tokens != null && tokens.score() > 0 ? kv.score() / tokens.score() : Double.NaN;

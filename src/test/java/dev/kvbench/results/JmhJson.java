@@ -57,6 +57,16 @@ final class JmhJson {
         return this;
     }
 
+    /** Adds a secondary metric (an {@code @AuxCounters} event count, as JMH writes it) to the last entry. */
+    JmhJson counter(String name, double total) {
+        ObjectNode m = ((ObjectNode) root.get(root.size() - 1).get("secondaryMetrics")).putObject(name);
+        m.put("score", total);
+        m.put("scoreError", Double.NaN);
+        m.put("scoreUnit", "#");
+        m.putArray("rawData").addArray().add(total);
+        return this;
+    }
+
     Path write(Path file) throws IOException {
         Files.writeString(file, root.toPrettyString());
         return file;

@@ -17,7 +17,13 @@ import java.util.concurrent.TimeUnit;
 /**
  * The cost of one decode step at a given context length: before each iteration a prompt of
  * {@code context - STEPS - 1} tokens is prefilled (not measured); one operation is then {@link #STEPS} real decode
- * steps, the last one filling position {@code context}. Score / STEPS = per-step latency. Growing with context for no-cache, nearly flat for caches.
+ * steps, the last one filling position {@code context}. Score / STEPS = per-step latency. Growing with context for
+ * no-cache, nearly flat for caches.
+ *
+ * <p>Single-shot iterations are too few to bring the engine's Java code to its compiled state (3 warm-up iterations
+ * are 24 steps: the time outside {@code OrtSession.run} read 5% instead of 2%), so the trial setup first runs
+ * {@link #WARMUP_GENERATIONS} short generations, cheap even for no-cache. Heap bytes per step come from
+ * {@link StepHeapCounter} around each step, not from {@code -prof gc}, which here also counts the prefill.
  */
 @BenchmarkMode(Mode.SingleShotTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
@@ -27,6 +33,9 @@ import java.util.concurrent.TimeUnit;
 public class StepBenchmark extends EngineState {
     /** Decode steps in one operation. */
     public static final int STEPS = 8;
+    /** Short generations (of {@link #WARMUP_TOKENS} tokens after a 2-token prompt) that warm the JIT before measuring. */
+    static final int WARMUP_GENERATIONS = 40;
+    static final int WARMUP_TOKENS = 16;
 
     @Param({"no-cache", "kv", "kv-copy", "hybrid", "static", "static-gqa"})
     public String strategy;
@@ -37,6 +46,10 @@ public class StepBenchmark extends EngineState {
     @Setup(Level.Trial)
     public void open() {
         open(strategy, 10, context - STEPS - 1);
+        long[] shortPrompt = java.util.Arrays.copyOf(prompt, 2);
+        for (int i = 0; i < WARMUP_GENERATIONS; i++) {
+            engine.generator().generate(shortPrompt, WARMUP_TOKENS, true, greedy, null);
+        }
     }
 
     /** Prefill (not measured): the prompt's step; the measured steps then run with context - STEPS .. context - 1 cached. */
@@ -48,9 +61,11 @@ public class StepBenchmark extends EngineState {
     }
 
     @Benchmark
-    public void steps(Blackhole bh, EngineCounters counters) {
+    public void steps(Blackhole bh, EngineCounters counters, StepHeapCounter heap) {
         for (int i = 1; i <= STEPS; i++) {
+            heap.start();
             bh.consume(engine.generator().step(greedy, i));
+            heap.stop();
             counters.runNanos += engine.generator().lastRunNanos();
             counters.stepNanos += engine.generator().lastStepNanos();
             counters.kvBytes += engine.generator().lastStepKvBytes();
