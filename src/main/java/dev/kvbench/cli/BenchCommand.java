@@ -11,6 +11,8 @@ import dev.kvbench.results.Summary;
 import org.openjdk.jmh.profile.GCProfiler;
 import org.openjdk.jmh.results.format.ResultFormatType;
 import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.format.OutputFormatFactory;
+import org.openjdk.jmh.runner.options.VerboseMode;
 import org.openjdk.jmh.runner.RunnerException;
 import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
 import org.openjdk.jmh.runner.options.OptionsBuilder;
@@ -21,6 +23,8 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDate;
@@ -35,6 +39,8 @@ import java.util.concurrent.Callable;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Run the benchmark matrix; write results/<date>-<sha>.json, .meta.json and .summary.txt.")
 final class BenchCommand implements Callable<Integer> {
+    /** System property, read by {@code GenerationBenchmark} in the forked JVM, with the no-cache time limit. */
+    static final String NO_CACHE_LIMIT_PROPERTY = "kvbench.noCacheLimitSeconds";
     static final String[] STRATEGIES = {"no-cache", "kv", "kv-copy", "hybrid", "static", "static-gqa"};
 
     @Option(names = "--model", defaultValue = "tiny-llama", description = "Bundled model name or a model folder (default: ${DEFAULT-VALUE}).")
@@ -48,6 +54,10 @@ final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--ort-call", defaultValue = "auto", description = "How steps with only pinned outputs call ONNX Runtime: direct, public, both (to compare), or auto: direct where available (default: ${DEFAULT-VALUE}).")
     String ortCall;
+
+    @Option(names = "--no-cache-limit", defaultValue = "30", paramLabel = "SECONDS",
+            description = "Skip no-cache generations estimated to take longer than this per operation (default: ${DEFAULT-VALUE}).")
+    double noCacheLimitSeconds;
 
     @Option(names = "--strategies", split = ",", description = "Strategies to run (default: all that the model supports).")
     List<String> strategies;
@@ -69,6 +79,9 @@ final class BenchCommand implements Callable<Integer> {
         List<String> chosen = strategies != null ? strategies : supported(folder);
         chosen.forEach(dev.kvbench.decode.Strategy::parse);
         ortCalls();
+        if (!(noCacheLimitSeconds > 0)) {
+            throw new KvbenchException("--no-cache-limit must be a positive number of seconds");
+        }
         Path target = out != null ? out : repo.resolve("results").resolve(LocalDate.now() + "-" + RunMeta.gitShortSha(repo) + ".json");
         String matrix = quick ? "quick" : "default";
         List<Part> parts = quick ? List.of(
@@ -82,6 +95,7 @@ final class BenchCommand implements Callable<Integer> {
                         List.of("hybrid-4", "hybrid-10", "hybrid-32", "hybrid-128", "kv", "no-cache"), "newTokens", List.of("256")));
         ObjectMapper mapper = new ObjectMapper();
         ArrayNode all = mapper.createArrayNode();
+        SkipAwareOutput jmhOutput = new SkipAwareOutput(System.out);
         Path tmpDir = Files.createTempDirectory("kvbench-");
         try {
             for (int i = 0; i < parts.size(); i++) {
@@ -90,7 +104,7 @@ final class BenchCommand implements Callable<Integer> {
                         model, p.axis, p.values, p.lengthParam, p.lengths, threads, matrix);
                 console.flush();
                 Path partFile = tmpDir.resolve(p.benchmark + ".json");
-                run(p, folder, repo, partFile);
+                run(p, folder, repo, partFile, jmhOutput);
                 if (Files.isRegularFile(partFile) && Files.size(partFile) > 2) {
                     mapper.readTree(partFile.toFile()).forEach(all::add);
                 }
@@ -113,7 +127,8 @@ final class BenchCommand implements Callable<Integer> {
         String memory = quick ? "" : peakMemory(folder, repo, chosen, console);
         String summary = "kvbench " + matrix + " run on " + model + ", ONNX Runtime intra-op threads " + threads
                 + ", " + RunMeta.describe(repo, List.of(), threads, matrix).get("cpu_model").asText() + ", "
-                + Runtime.getRuntime().availableProcessors() + " cores\n" + Summary.render(JmhResults.read(target)) + memory;
+                + Runtime.getRuntime().availableProcessors() + " cores\n" + Summary.render(JmhResults.read(target))
+                + skipped(jmhOutput.skips()) + memory;
         AtomicFiles.write(sibling(target, ".summary.txt"), summary);
         console.println();
         console.println(summary);
@@ -130,7 +145,12 @@ final class BenchCommand implements Callable<Integer> {
     private record Part(String benchmark, String axis, List<String> values, String lengthParam, List<String> lengths) {
     }
 
-    private void run(Part p, Path folder, Path repo, Path result) {
+    /** The configurations the benchmarks declined, with their reasons, for the summary. */
+    private static String skipped(List<String> reasons) {
+        return reasons.isEmpty() ? "" : "\nSkipped\n" + reasons.stream().map(r -> "  " + r + "\n").collect(java.util.stream.Collectors.joining());
+    }
+
+    private void run(Part p, Path folder, Path repo, Path result, SkipAwareOutput jmhOutput) {
         ChainedOptionsBuilder options = new OptionsBuilder()
                 .include("dev\\.kvbench\\.bench\\." + p.benchmark + "\\.")
                 .param("model", folder.toString())
@@ -141,7 +161,7 @@ final class BenchCommand implements Callable<Integer> {
                 .addProfiler(GCProfiler.class)
                 .forks(1)
                 .shouldFailOnError(false)
-                .jvmArgsAppend("-Dkvbench.root=" + repo)
+                .jvmArgsAppend("-Dkvbench.root=" + repo, "-D" + NO_CACHE_LIMIT_PROPERTY + "=" + noCacheLimitSeconds)
                 .resultFormat(ResultFormatType.JSON)
                 .result(result.toString());
         if (quick) {
@@ -151,7 +171,9 @@ final class BenchCommand implements Callable<Integer> {
             }
         }
         try {
-            new Runner(options.build()).run();
+            PrintStream console = new PrintStream(jmhOutput, true, StandardCharsets.UTF_8);
+            new Runner(options.build(), OutputFormatFactory.createFormatInstance(console, VerboseMode.NORMAL)).run();
+            console.flush();
         } catch (RunnerException e) {
             throw new KvbenchException("JMH failed: " + e.getMessage(), e);
         }

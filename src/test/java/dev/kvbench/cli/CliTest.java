@@ -124,5 +124,6 @@ class CliTest {
         assertBadInput("unknown --format", "generate", "--model", LLAMA, "--prompt-ids", "1", "--format", "xml");
         assertBadInput("unknown ONNX Runtime call 'fast'", "generate", "--model", LLAMA, "--prompt-ids", "1", "--ort-call", "fast");
         assertBadInput("(one of: auto, direct, public)", "bench", "--quick", "--ort-call", "fast");
+        assertBadInput("--no-cache-limit must be a positive number of seconds", "bench", "--quick", "--no-cache-limit", "0");
     }
 }

@@ -25,7 +25,7 @@ import java.util.concurrent.TimeUnit;
 @Measurement(iterations = 3, time = 3)
 public class GenerationBenchmark extends EngineState {
     /** Above this estimated time per operation a no-cache run is skipped (the O(n^2) workaround). */
-    static final double NO_CACHE_LIMIT_SECONDS = 30;
+    static final double NO_CACHE_LIMIT_SECONDS = Double.parseDouble(System.getProperty("kvbench.noCacheLimitSeconds", "30"));
 
     @Param({"no-cache", "kv", "kv-copy", "hybrid", "static", "static-gqa"})
     public String strategy;
