@@ -28,6 +28,13 @@ public interface KvCache extends AutoCloseable {
      */
     void update(OrtSession.Result result, int newTokens) throws OrtException;
 
+    /** Closes a step's result that a cache does not keep: its outputs were pinned, or there is none (null). */
+    static void release(OrtSession.Result result) {
+        if (result != null) {
+            result.close();
+        }
+    }
+
     /** Forgets everything, ready for a new sequence. Buffers allocated once stay allocated. */
     void reset();
 

@@ -40,9 +40,7 @@ public final class NoCache implements KvCache {
 
     @Override
     public void update(OrtSession.Result result, int newTokens) {
-        if (result != null) {
-            result.close();
-        }
+        KvCache.release(result);
     }
 
     @Override

@@ -49,9 +49,7 @@ public final class SharedBufferKvCache extends CountingKvCache {
 
     @Override
     public void update(OrtSession.Result result, int newTokens) {
-        if (result != null) {
-            result.close();
-        }
+        KvCache.release(result);
         advance(newTokens, (long) newTokens * kv.layout.floatsPerPosition() * Float.BYTES);
     }
 

@@ -86,9 +86,7 @@ public final class StaticKvCache extends CountingKvCache {
 
     @Override
     public void update(OrtSession.Result result, int newTokens) {
-        if (result != null) {
-            result.close();
-        }
+        KvCache.release(result);
         KvLayout layout = kv.layout;
         int hd = layout.headDim();
         int length = length();

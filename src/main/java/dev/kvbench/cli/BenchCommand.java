@@ -78,7 +78,7 @@ final class BenchCommand implements Callable<Integer> {
         Path folder = resolveModel(repo);
         List<String> chosen = strategies != null ? strategies : supported(folder);
         chosen.forEach(dev.kvbench.decode.Strategy::parse);
-        ortCalls();
+        String[] calls = ortCalls();
         if (!(noCacheLimitSeconds > 0)) {
             throw new KvbenchException("--no-cache-limit must be a positive number of seconds");
         }
@@ -104,7 +104,7 @@ final class BenchCommand implements Callable<Integer> {
                         model, p.axis, p.values, p.lengthParam, p.lengths, threads, matrix);
                 console.flush();
                 Path partFile = tmpDir.resolve(p.benchmark + ".json");
-                run(p, folder, repo, partFile, jmhOutput);
+                run(p, folder, repo, partFile, calls, jmhOutput);
                 if (Files.isRegularFile(partFile) && Files.size(partFile) > 2) {
                     mapper.readTree(partFile.toFile()).forEach(all::add);
                 }
@@ -123,7 +123,7 @@ final class BenchCommand implements Callable<Integer> {
         AtomicFiles.write(target, mapper.writerWithDefaultPrettyPrinter().writeValueAsBytes(all));
         Path metaFile = sibling(target, ".meta.json");
         AtomicFiles.write(metaFile, mapper.writerWithDefaultPrettyPrinter()
-                .writeValueAsBytes(RunMeta.describe(repo, List.of(folder), threads, matrix).put("ort_call", String.join(",", ortCalls()))));
+                .writeValueAsBytes(RunMeta.describe(repo, List.of(folder), threads, matrix).put("ort_call", String.join(",", calls))));
         String memory = quick ? "" : peakMemory(folder, repo, chosen, console);
         String summary = "kvbench " + matrix + " run on " + model + ", ONNX Runtime intra-op threads " + threads
                 + ", " + RunMeta.describe(repo, List.of(), threads, matrix).get("cpu_model").asText() + ", "
@@ -150,14 +150,14 @@ final class BenchCommand implements Callable<Integer> {
         return reasons.isEmpty() ? "" : "\nSkipped\n" + reasons.stream().map(r -> "  " + r + "\n").collect(java.util.stream.Collectors.joining());
     }
 
-    private void run(Part p, Path folder, Path repo, Path result, SkipAwareOutput jmhOutput) {
+    private void run(Part p, Path folder, Path repo, Path result, String[] calls, SkipAwareOutput jmhOutput) {
         ChainedOptionsBuilder options = new OptionsBuilder()
                 .include("dev\\.kvbench\\.bench\\." + p.benchmark + "\\.")
                 .param("model", folder.toString())
                 .param(p.axis, p.values.toArray(String[]::new))
                 .param(p.lengthParam, p.lengths.toArray(String[]::new))
                 .param("threads", String.valueOf(threads))
-                .param("ortCall", ortCalls())
+                .param("ortCall", calls)
                 .addProfiler(GCProfiler.class)
                 .forks(1)
                 .shouldFailOnError(false)
