@@ -2,7 +2,8 @@ package dev.kvbench.cache;
 
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtException;
-import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.OrtEnvironment;
+import dev.kvbench.model.IoNames;
 import dev.kvbench.model.KvLayout;
 import dev.kvbench.runtime.StepBinding;
 import dev.kvbench.runtime.Tensors;
@@ -20,9 +21,9 @@ public final class CopyingKvCache extends CountingKvCache {
     private final float[][] keys;
     private final float[][] values;
 
-    public CopyingKvCache(StepBinding step, KvLayout layout) throws OrtException {
+    public CopyingKvCache(OrtEnvironment env, KvLayout layout) throws OrtException {
         this.layout = layout;
-        this.empty = Tensors.emptyPast(step.env(), layout.kvHeads(), layout.headDim());
+        this.empty = Tensors.emptyPast(env, layout.kvHeads(), layout.headDim());
         this.keys = new float[layout.layers()][];
         this.values = new float[layout.layers()][];
     }
@@ -44,19 +45,18 @@ public final class CopyingKvCache extends CountingKvCache {
             step.request(slot.presentKey());
             step.request(slot.presentValue());
         }
-        if (step.accepts(DynamicKvCache.ATTENTION_MASK)) {
-            step.own(DynamicKvCache.ATTENTION_MASK, Tensors.onesMask(step.env(), length() + newTokens));
+        if (step.accepts(IoNames.ATTENTION_MASK)) {
+            step.own(IoNames.ATTENTION_MASK, Tensors.onesMask(step.env(), length() + newTokens));
         }
     }
 
     @Override
-    public void update(OrtSession.Result result, int newTokens) throws OrtException {
-        try (result) {
-            for (int i = 0; i < layout.layers(); i++) {
-                KvLayout.Slot slot = layout.slots().get(i);
-                keys[i] = ((OnnxTensor) result.get(slot.presentKey()).orElseThrow()).getFloatBuffer().array();
-                values[i] = ((OnnxTensor) result.get(slot.presentValue()).orElseThrow()).getFloatBuffer().array();
-            }
+    public void update(StepBinding step, int newTokens) throws OrtException {
+        // Copies out of the step's outputs, which the step closes when it ends.
+        for (int i = 0; i < layout.layers(); i++) {
+            KvLayout.Slot slot = layout.slots().get(i);
+            keys[i] = step.output(slot.presentKey()).getFloatBuffer().array();
+            values[i] = step.output(slot.presentValue()).getFloatBuffer().array();
         }
         // ONNX Runtime's concatenation, the copy out to the heap, and the copy back into a new native tensor.
         advance(newTokens, 3L * (length() + newTokens) * layout.floatsPerPosition() * Float.BYTES);

@@ -21,6 +21,12 @@ abstract class CountingKvCache implements KvCache {
         copied = bytesCopied;
     }
 
+    /** Starts a sequence; caches that preallocate override this to size their buffers. */
+    @Override
+    public void begin(int capacity) throws ai.onnxruntime.OrtException {
+        reset();
+    }
+
     @Override
     public void reset() {
         length = 0;

@@ -2,7 +2,9 @@ package dev.kvbench.cache;
 
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtException;
-import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.OrtEnvironment;
+import dev.kvbench.model.IoNames;
+import dev.kvbench.runtime.StepOutputs;
 import dev.kvbench.model.KvLayout;
 import dev.kvbench.runtime.StepBinding;
 import dev.kvbench.runtime.Tensors;
@@ -10,19 +12,19 @@ import dev.kvbench.runtime.Tensors;
 /**
  * The dynamic cache, zero-copy: the {@code present.*} outputs of one step are bound as the next step's
  * {@code past_key_values.*} without leaving native memory. The graph concatenates past and new entries into a
- * fresh tensor each step; the previous step's result is closed when the next one arrives.
+ * fresh tensor each step; the cache takes the presents from the step ({@code StepBinding.keep()}) and closes the
+ * previous ones when the next arrive.
  */
 public final class DynamicKvCache extends CountingKvCache {
-    static final String ATTENTION_MASK = "attention_mask";
     private final KvLayout layout;
     private final OnnxTensor empty;
     private final OnnxTensor[] keys;
     private final OnnxTensor[] values;
-    private OrtSession.Result held;
+    private StepOutputs held;
 
-    public DynamicKvCache(StepBinding step, KvLayout layout) throws OrtException {
+    public DynamicKvCache(OrtEnvironment env, KvLayout layout) throws OrtException {
         this.layout = layout;
-        this.empty = Tensors.emptyPast(step.env(), layout.kvHeads(), layout.headDim());
+        this.empty = Tensors.emptyPast(env, layout.kvHeads(), layout.headDim());
         this.keys = new OnnxTensor[layout.layers()];
         this.values = new OnnxTensor[layout.layers()];
     }
@@ -38,19 +40,19 @@ public final class DynamicKvCache extends CountingKvCache {
             step.request(slot.presentKey());
             step.request(slot.presentValue());
         }
-        if (step.accepts(ATTENTION_MASK)) {
-            step.own(ATTENTION_MASK, Tensors.onesMask(step.env(), length() + newTokens));
+        if (step.accepts(IoNames.ATTENTION_MASK)) {
+            step.own(IoNames.ATTENTION_MASK, Tensors.onesMask(step.env(), length() + newTokens));
         }
     }
 
     @Override
-    public void update(OrtSession.Result result, int newTokens) {
+    public void update(StepBinding step, int newTokens) {
         release();
-        held = result;
+        held = step.keep(); // present -> past: the outputs move here and are closed when the next ones arrive
         for (int i = 0; i < layout.layers(); i++) {
             KvLayout.Slot slot = layout.slots().get(i);
-            keys[i] = (OnnxTensor) result.get(slot.presentKey()).orElseThrow();
-            values[i] = (OnnxTensor) result.get(slot.presentValue()).orElseThrow();
+            keys[i] = held.tensor(slot.presentKey());
+            values[i] = held.tensor(slot.presentValue());
         }
         // The graph's concatenation writes the whole new cache.
         advance(newTokens, (long) (length() + newTokens) * layout.floatsPerPosition() * Float.BYTES);

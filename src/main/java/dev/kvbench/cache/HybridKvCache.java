@@ -1,7 +1,6 @@
 package dev.kvbench.cache;
 
 import ai.onnxruntime.OrtException;
-import ai.onnxruntime.OrtSession;
 import dev.kvbench.runtime.StepBinding;
 
 /**
@@ -15,9 +14,6 @@ public final class HybridKvCache implements KvCache {
     private final DynamicKvCache above;
 
     public HybridKvCache(int threshold, NoCache below, DynamicKvCache above) {
-        if (threshold < 1) {
-            throw new dev.kvbench.KvbenchException("--hybrid-threshold must be at least 1, got " + threshold);
-        }
         this.threshold = threshold;
         this.below = below;
         this.above = above;
@@ -26,6 +22,12 @@ public final class HybridKvCache implements KvCache {
     /** The cache that serves a step feeding {@code newTokens} tokens from the current state. */
     private KvCache active(int newTokens) {
         return above.length() == 0 && newTokens < threshold ? below : above;
+    }
+
+    @Override
+    public void begin(int capacity) throws OrtException {
+        below.begin(capacity);
+        above.begin(capacity);
     }
 
     @Override
@@ -39,8 +41,8 @@ public final class HybridKvCache implements KvCache {
     }
 
     @Override
-    public void update(OrtSession.Result result, int newTokens) throws OrtException {
-        active(newTokens).update(result, newTokens);
+    public void update(StepBinding step, int newTokens) throws OrtException {
+        active(newTokens).update(step, newTokens);
     }
 
     @Override

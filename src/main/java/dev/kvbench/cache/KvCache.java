@@ -1,15 +1,21 @@
 package dev.kvbench.cache;
 
 import ai.onnxruntime.OrtException;
-import ai.onnxruntime.OrtSession;
 import dev.kvbench.runtime.StepBinding;
 
 /**
  * How a decoder's self-attention keys and values are kept between steps: the only thing strategies differ in.
- * The decoding loop asks where to start feeding, lets the cache bind its past (and the inputs that say which
- * positions are valid), runs the model, and hands the result back.
+ * The decoding loop starts a sequence with {@link #begin}, then per step asks where to start feeding, lets the cache
+ * bind its past (and the inputs that say which positions are valid), runs the model, and calls {@link #update}.
+ * Caches are built from the ONNX Runtime environment and the graph's {@code KvLayout}; they size themselves.
  */
 public interface KvCache extends AutoCloseable {
+
+    /**
+     * Starts a sequence of at most {@code capacity} positions: forgets the last one. A preallocated cache
+     * (re)allocates its buffers here, and only when the capacity changes; the others ignore it.
+     */
+    void begin(int capacity) throws OrtException;
 
     /** Positions whose keys and values the cache holds. */
     int length();
@@ -23,17 +29,10 @@ public interface KvCache extends AutoCloseable {
     void bind(StepBinding step, int newTokens) throws OrtException;
 
     /**
-     * Takes ownership of the step's result (closing it when done with it); the cache now covers what was fed.
-     * The result is null when the cache requested no output (everything pinned) and the run built none.
+     * The step ran: the cache now covers what was fed. A cache that keeps the outputs it requested moves them out of
+     * the step ({@link StepBinding#keep()}); whatever it does not take, the step closes.
      */
-    void update(OrtSession.Result result, int newTokens) throws OrtException;
-
-    /** Closes a step's result that a cache does not keep: its outputs were pinned, or there is none (null). */
-    static void release(OrtSession.Result result) {
-        if (result != null) {
-            result.close();
-        }
-    }
+    void update(StepBinding step, int newTokens) throws OrtException;
 
     /** Forgets everything, ready for a new sequence. Buffers allocated once stay allocated. */
     void reset();

@@ -2,7 +2,8 @@ package dev.kvbench.cache;
 
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtException;
-import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.OrtEnvironment;
+import dev.kvbench.model.IoNames;
 import dev.kvbench.model.KvLayout;
 import dev.kvbench.runtime.StepBinding;
 import dev.kvbench.runtime.Tensors;
@@ -15,9 +16,13 @@ public final class NoCache implements KvCache {
     private final KvLayout layout;
     private final OnnxTensor empty;
 
-    public NoCache(StepBinding step, KvLayout layout) throws OrtException {
+    public NoCache(OrtEnvironment env, KvLayout layout) throws OrtException {
         this.layout = layout;
-        this.empty = Tensors.emptyPast(step.env(), layout.kvHeads(), layout.headDim());
+        this.empty = Tensors.emptyPast(env, layout.kvHeads(), layout.headDim());
+    }
+
+    @Override
+    public void begin(int capacity) {
     }
 
     @Override
@@ -33,14 +38,13 @@ public final class NoCache implements KvCache {
                 step.borrow(slot.pastValue(), empty);
             }
         }
-        if (step.accepts(DynamicKvCache.ATTENTION_MASK)) {
-            step.own(DynamicKvCache.ATTENTION_MASK, Tensors.onesMask(step.env(), newTokens));
+        if (step.accepts(IoNames.ATTENTION_MASK)) {
+            step.own(IoNames.ATTENTION_MASK, Tensors.onesMask(step.env(), newTokens));
         }
     }
 
     @Override
-    public void update(OrtSession.Result result, int newTokens) {
-        KvCache.release(result);
+    public void update(StepBinding step, int newTokens) {
     }
 
     @Override

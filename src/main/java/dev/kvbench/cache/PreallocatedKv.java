@@ -12,6 +12,7 @@ import java.nio.FloatBuffer;
 /**
  * Fixed-capacity key and value buffers, one direct buffer per layer for K and for V, [1, kvHeads, capacity, headDim],
  * with the tensors over them created once. Shared by the static strategies; they differ in who writes new entries.
+ * The owner closes it (the tensors; the buffers go with the garbage collector).
  */
 final class PreallocatedKv implements AutoCloseable {
     final KvLayout layout;
@@ -34,6 +35,10 @@ final class PreallocatedKv implements AutoCloseable {
         values = new OnnxTensor[n];
         long[] shape = {1, layout.kvHeads(), capacity, layout.headDim()};
         long size = Tensors.elements(shape);
+        if (size * Float.BYTES > Integer.MAX_VALUE) {
+            throw new KvbenchException("cache capacity " + capacity + " needs " + size * Float.BYTES
+                    + " bytes per layer buffer, more than one direct buffer holds (2 GiB)");
+        }
         for (int i = 0; i < n; i++) {
             keyBuffers[i] = Tensors.directFloats(size);
             valueBuffers[i] = Tensors.directFloats(size);

@@ -1,8 +1,9 @@
 package dev.kvbench.cache;
 
 import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
-import ai.onnxruntime.OrtSession;
+import dev.kvbench.model.IoNames;
 import dev.kvbench.model.KvLayout;
 import dev.kvbench.runtime.StepBinding;
 import dev.kvbench.runtime.Tensors;
@@ -16,47 +17,61 @@ import java.nio.LongBuffer;
  * returns only the new entries, which this cache index-copies to the current position. The attention mask,
  * [1, capacity + new], marks the valid cache positions and the new tokens.
  * <p>Cost: the graph attends over the whole capacity (masked) and concatenates it with the new entries every step,
- * so a step costs O(capacity) whatever the current length.
+ * so a step costs O(capacity) whatever the current length. That is why {@link #begin} allocates exactly the
+ * capacity asked for, not the largest seen so far.
  */
 public final class StaticKvCache extends CountingKvCache {
-    private final PreallocatedKv kv;
-    private final LongBuffer mask;
-    private final OnnxTensor decodeMask;
+    private final OrtEnvironment env;
+    private final KvLayout layout;
     private final FloatBuffer[] newKeys;
     private final FloatBuffer[] newValues;
     private final OnnxTensor[] decodeNewKeys;
     private final OnnxTensor[] decodeNewValues;
     private final FloatBuffer[] currentKeys;
     private final FloatBuffer[] currentValues;
+    private PreallocatedKv kv;
+    private LongBuffer mask;
+    private OnnxTensor decodeMask;
 
-    public StaticKvCache(StepBinding step, KvLayout layout, int capacity) throws OrtException {
-        this.kv = new PreallocatedKv(step.env(), layout, capacity);
-        // [0, capacity): 1 where the cache holds an entry; [capacity, 2 * capacity): always 1 (the new tokens).
-        this.mask = Tensors.directLongs(2L * capacity);
-        for (int i = capacity; i < 2 * capacity; i++) {
-            mask.put(i, 1L);
-        }
-        this.decodeMask = Tensors.longs(step.env(), mask, 0, capacity + 1, 1, capacity + 1);
+    public StaticKvCache(OrtEnvironment env, KvLayout layout) {
+        this.env = env;
+        this.layout = layout;
         int n = layout.layers();
-        long[] one = {1, layout.kvHeads(), 1, layout.headDim()};
         newKeys = new FloatBuffer[n];
         newValues = new FloatBuffer[n];
         decodeNewKeys = new OnnxTensor[n];
         decodeNewValues = new OnnxTensor[n];
         currentKeys = new FloatBuffer[n];
         currentValues = new FloatBuffer[n];
-        for (int i = 0; i < n; i++) {
-            newKeys[i] = Tensors.directFloats(Tensors.elements(one));
-            newValues[i] = Tensors.directFloats(Tensors.elements(one));
-            decodeNewKeys[i] = OnnxTensor.createTensor(step.env(), newKeys[i], one);
-            decodeNewValues[i] = OnnxTensor.createTensor(step.env(), newValues[i], one);
+    }
+
+    @Override
+    public void begin(int capacity) throws OrtException {
+        if (kv == null || kv.capacity != capacity) {
+            releaseBuffers();
+            kv = new PreallocatedKv(env, layout, capacity);
+            // [0, capacity): 1 where the cache holds an entry; [capacity, 2 * capacity): always 1 (the new tokens).
+            mask = Tensors.directLongs(2L * capacity);
+            for (int i = capacity; i < 2 * capacity; i++) {
+                mask.put(i, 1L);
+            }
+            decodeMask = Tensors.longs(env, mask, 0, capacity + 1, 1, capacity + 1);
+            long[] one = {1, layout.kvHeads(), 1, layout.headDim()};
+            for (int i = 0; i < layout.layers(); i++) {
+                if (decodeNewKeys[i] == null) {
+                    newKeys[i] = Tensors.directFloats(Tensors.elements(one));
+                    newValues[i] = Tensors.directFloats(Tensors.elements(one));
+                    decodeNewKeys[i] = OnnxTensor.createTensor(env, newKeys[i], one);
+                    decodeNewValues[i] = OnnxTensor.createTensor(env, newValues[i], one);
+                }
+            }
         }
+        reset();
     }
 
     @Override
     public void bind(StepBinding step, int newTokens) throws OrtException {
         kv.checkRoom(length(), newTokens);
-        KvLayout layout = kv.layout;
         long[] newShape = {1, layout.kvHeads(), newTokens, layout.headDim()};
         for (int i = 0; i < layout.layers(); i++) {
             KvLayout.Slot slot = layout.slots().get(i);
@@ -70,24 +85,20 @@ public final class StaticKvCache extends CountingKvCache {
             } else {
                 currentKeys[i] = Tensors.directFloats(Tensors.elements(newShape));
                 currentValues[i] = Tensors.directFloats(Tensors.elements(newShape));
-                OnnxTensor k = OnnxTensor.createTensor(step.env(), currentKeys[i], newShape);
-                OnnxTensor v = OnnxTensor.createTensor(step.env(), currentValues[i], newShape);
-                step.pinOwned(slot.presentKey(), k);
-                step.pinOwned(slot.presentValue(), v);
+                step.pinOwned(slot.presentKey(), OnnxTensor.createTensor(step.env(), currentKeys[i], newShape));
+                step.pinOwned(slot.presentValue(), OnnxTensor.createTensor(step.env(), currentValues[i], newShape));
             }
         }
         if (newTokens == 1) {
-            step.borrow(DynamicKvCache.ATTENTION_MASK, decodeMask);
+            step.borrow(IoNames.ATTENTION_MASK, decodeMask);
         } else {
-            step.own(DynamicKvCache.ATTENTION_MASK,
+            step.own(IoNames.ATTENTION_MASK,
                     Tensors.longs(step.env(), mask, 0, kv.capacity + newTokens, 1, kv.capacity + newTokens));
         }
     }
 
     @Override
-    public void update(OrtSession.Result result, int newTokens) {
-        KvCache.release(result);
-        KvLayout layout = kv.layout;
+    public void update(StepBinding step, int newTokens) {
         int hd = layout.headDim();
         int length = length();
         for (int i = 0; i < layout.layers(); i++) {
@@ -108,19 +119,30 @@ public final class StaticKvCache extends CountingKvCache {
 
     @Override
     public void reset() {
-        for (int p = 0; p < kv.capacity; p++) {
-            mask.put(p, 0L);
+        if (kv != null) {
+            for (int p = 0; p < kv.capacity; p++) {
+                mask.put(p, 0L);
+            }
         }
         super.reset();
     }
 
+    private void releaseBuffers() {
+        if (kv != null) {
+            kv.close();
+            decodeMask.close();
+            kv = null;
+        }
+    }
+
     @Override
     public void close() {
-        kv.close();
-        decodeMask.close();
+        releaseBuffers();
         for (int i = 0; i < decodeNewKeys.length; i++) {
-            decodeNewKeys[i].close();
-            decodeNewValues[i].close();
+            if (decodeNewKeys[i] != null) {
+                decodeNewKeys[i].close();
+                decodeNewValues[i].close();
+            }
         }
     }
 }

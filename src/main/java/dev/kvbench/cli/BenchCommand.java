@@ -2,17 +2,23 @@ package dev.kvbench.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kvbench.KvbenchException;
+import dev.kvbench.Processes;
+import dev.kvbench.decode.Engine;
+import dev.kvbench.decode.EngineOptions;
+import dev.kvbench.decode.Strategy;
+import dev.kvbench.model.Layout;
 import dev.kvbench.results.AtomicFiles;
-import dev.kvbench.runtime.OrtRuntime;
+import dev.kvbench.results.BenchmarkContract;
 import dev.kvbench.results.JmhResults;
 import dev.kvbench.results.RunMeta;
 import dev.kvbench.results.Summary;
+import dev.kvbench.runtime.OrtRuntime;
 import org.openjdk.jmh.profile.GCProfiler;
+import org.openjdk.jmh.results.RunResult;
 import org.openjdk.jmh.results.format.ResultFormatType;
 import org.openjdk.jmh.runner.Runner;
-import org.openjdk.jmh.runner.format.OutputFormatFactory;
-import org.openjdk.jmh.runner.options.VerboseMode;
 import org.openjdk.jmh.runner.RunnerException;
 import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
 import org.openjdk.jmh.runner.options.OptionsBuilder;
@@ -23,46 +29,57 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
+import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.LocalDate;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
+import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
 
 /**
- * The main job: the default benchmark matrix (generation, per-step and hybrid-threshold benchmarks, with the GC
- * profiler) on a model folder, written as JMH JSON plus a {@code .meta.json} sidecar and a readable summary.
+ * The main job: the benchmark matrix (generation, per-step and hybrid-threshold benchmarks, with the GC profiler) on a
+ * model folder, written as JMH JSON plus a {@code .meta.json} sidecar and a readable summary. Everything that can be
+ * checked is checked before benchmarking (options, model folder, each strategy's engine, the results folder); a
+ * configuration that fails later is listed under "Failed" and makes the exit code 1; the result file is rewritten
+ * after each benchmark, so what finished survives a failure or an interrupt; nothing is overwritten.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Run the benchmark matrix; write results/<date>-<sha>.json, .meta.json and .summary.txt.")
+        description = "Run the benchmark matrix; write results/<date>-<sha>-<model>-<time>.json, .meta.json and .summary.txt.")
 final class BenchCommand implements Callable<Integer> {
-    /** System property, read by {@code GenerationBenchmark} in the forked JVM, with the no-cache time limit. */
-    static final String NO_CACHE_LIMIT_PROPERTY = "kvbench.noCacheLimitSeconds";
-    static final String[] STRATEGIES = {"no-cache", "kv", "kv-copy", "hybrid", "static", "static-gqa"};
-
     @Option(names = "--model", defaultValue = "tiny-llama", description = "Bundled model name or a model folder (default: ${DEFAULT-VALUE}).")
     String model;
 
-    @Option(names = "--quick", description = "A seconds-long smoke run: few lengths, one short iteration each.")
+    @Option(names = "--quick", description = "A smoke run of about a minute: one length each, 1 fork x 2 iterations (too few samples to compare).")
     boolean quick;
 
     @Option(names = "--threads", defaultValue = "1", description = "ONNX Runtime intra-op threads (default: ${DEFAULT-VALUE}).")
     int threads;
 
-    @Option(names = "--ort-call", defaultValue = "auto", description = "How steps with only pinned outputs call ONNX Runtime: direct, public, both (to compare), or auto: direct where available (default: ${DEFAULT-VALUE}).")
-    String ortCall;
+    @Option(names = "--ort-call", defaultValue = "auto", description = "How steps with only pinned outputs call ONNX Runtime: "
+            + "direct, public, both (to compare), or auto: direct where available (default: ${DEFAULT-VALUE}).")
+    OrtCallOption ortCall;
 
-    @Option(names = "--no-cache-limit", defaultValue = "30", paramLabel = "SECONDS",
-            description = "Skip no-cache generations estimated to take longer than this per operation (default: ${DEFAULT-VALUE}).")
-    double noCacheLimitSeconds;
+    @Option(names = "--no-cache-max-tokens", defaultValue = "256", paramLabel = "TOKENS",
+            description = "Rule for strategies whose work is quadratic (no-cache): generations longer than this are not run, "
+                    + "and listed as skipped (default: ${DEFAULT-VALUE}).")
+    int noCacheMaxTokens;
 
-    @Option(names = "--strategies", split = ",", description = "Strategies to run (default: all that the model supports).")
-    List<String> strategies;
+    @Option(names = "--forks", description = "JVM forks per configuration (default: 2, or 1 with --quick).")
+    Integer forks;
 
-    @Option(names = "--out", description = "Result file (default: results/<yyyy-mm-dd>-<git short sha>.json).")
+    @Option(names = "--strategies", split = ",", converter = StrategyOption.Converter.class,
+            completionCandidates = StrategyOption.Ids.class,
+            description = "Strategies to run, of ${COMPLETION-CANDIDATES} (default: all that the model folder supports).")
+    List<Strategy> strategies;
+
+    @Option(names = "--out", description = "Result file, which must not exist (default: results/<date>-<sha>-<model>-<time>.json).")
     Path out;
 
     @Option(names = "--root", defaultValue = "${sys:kvbench.root:-.}", description = "Repository root (models/, results/).")
@@ -71,164 +88,271 @@ final class BenchCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    /** One JMH run: a benchmark for one strategy (or hybrid variant) over its lengths. */
+    private record Part(String benchmark, String axis, String value, String lengthParam, List<Integer> lengths) {
+        String label() {
+            return benchmark + " " + value;
+        }
+    }
+
     @Override
     public Integer call() throws IOException {
-        var console = spec.commandLine().getOut();
+        PrintWriter console = spec.commandLine().getOut();
         Path repo = root.toAbsolutePath().normalize();
-        Path folder = resolveModel(repo);
-        List<String> chosen = strategies != null ? strategies : supported(folder);
-        chosen.forEach(dev.kvbench.decode.Strategy::parse);
-        String[] calls = ortCalls();
-        if (!(noCacheLimitSeconds > 0)) {
-            throw new KvbenchException("--no-cache-limit must be a positive number of seconds");
+        Path folder = BenchmarkContract.resolveModel(repo, model);
+        Layout.detect(folder);
+        List<OrtRuntime.RunCall> calls = ortCall.resolve();
+        EngineOptions options = EngineOptions.defaults().withThreads(threads).withRunCall(calls.get(0));
+        if (noCacheMaxTokens < 1) {
+            throw new KvbenchException("--no-cache-max-tokens must be at least 1, got " + noCacheMaxTokens);
         }
-        Path target = out != null ? out : repo.resolve("results").resolve(LocalDate.now() + "-" + RunMeta.gitShortSha(repo) + ".json");
+        int forkCount = forks != null ? forks : quick ? 1 : 2;
+        if (forkCount < 1 || forkCount > 20) {
+            throw new KvbenchException("--forks must be in 1..20, got " + forkCount);
+        }
+        List<Strategy> chosen;
+        List<String> notAvailable = new ArrayList<>();
+        if (strategies != null) {
+            chosen = List.copyOf(new LinkedHashSet<>(strategies));
+            for (Strategy s : chosen) {
+                if (!s.availableIn(folder)) {
+                    throw new KvbenchException(s + " is not available in " + folder + ": it needs " + s.variant().file());
+                }
+            }
+        } else {
+            chosen = Strategy.availableIn(folder, List.of(Strategy.values()));
+            for (Strategy s : Strategy.values()) {
+                if (!chosen.contains(s)) {
+                    notAvailable.add(s + ": not available (" + s.variant().file() + " is not in " + folder.getFileName() + ")");
+                }
+            }
+        }
+        String sha = RunMeta.gitShortSha(repo);
+        Path target = out != null ? out.toAbsolutePath() : repo.resolve("results").resolve(today() + "-" + sha + "-"
+                + folder.getFileName() + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("HHmmss")) + ".json");
+        if (Files.exists(target)) {
+            throw new KvbenchException(target + " exists: results are never overwritten (choose another --out)");
+        }
+        AbCommand.checkWritable(target.getParent());
+
         String matrix = quick ? "quick" : "default";
-        List<Part> parts = quick ? List.of(
-                new Part("GenerationBenchmark", "strategy", chosen, "newTokens", List.of("16")),
-                new Part("StepBenchmark", "strategy", chosen, "context", List.of("64")),
-                new Part("HybridThresholdBenchmark", "variant", List.of("hybrid-10", "kv"), "newTokens", List.of("64")))
-                : List.of(
-                new Part("GenerationBenchmark", "strategy", chosen, "newTokens", List.of("16", "64", "256", "512", "1024")),
-                new Part("StepBenchmark", "strategy", chosen, "context", List.of("16", "64", "256", "1024", "2048")),
-                new Part("HybridThresholdBenchmark", "variant",
-                        List.of("hybrid-4", "hybrid-10", "hybrid-32", "hybrid-128", "kv", "no-cache"), "newTokens", List.of("256")));
+        console.printf("kvbench bench: %s matrix on %s, %d fork(s) per configuration, ONNX Runtime intra-op threads %d, %s call%n",
+                matrix, folder, forkCount, threads, calls.stream().map(OrtRuntime.RunCall::label).collect(Collectors.joining(" and ")));
+        if (quick) {
+            console.println("--quick is a smoke run: one iteration set per configuration, too few samples to compare runs "
+                    + "(compare will say it cannot decide).");
+        }
+        List<String> failed = new ArrayList<>();
+        List<Strategy> runnable = new ArrayList<>();
+        for (Strategy s : chosen) {
+            String problem = preflight(folder, s, options, calls);
+            if (problem == null) {
+                runnable.add(s);
+            } else {
+                failed.add(s + ": " + problem);
+                console.println("preflight: " + s + " fails: " + problem);
+            }
+        }
+        List<String> skipped = new ArrayList<>();
+        List<Part> parts = parts(runnable, skipped);
         ObjectMapper mapper = new ObjectMapper();
         ArrayNode all = mapper.createArrayNode();
-        SkipAwareOutput jmhOutput = new SkipAwareOutput(System.out);
-        Path tmpDir = Files.createTempDirectory("kvbench-");
+        Path failureFile = Files.createTempFile("kvbench-failures", ".txt");
+        Path partFile = Files.createTempFile("kvbench-part", ".json");
+        ObjectNode meta = RunMeta.describe(repo, List.of(folder), threads, matrix);
+        meta.put("ort_call", calls.stream().map(OrtRuntime.RunCall::label).collect(Collectors.joining(",")));
+        meta.put("forks", forkCount);
+        meta.put("no_cache_max_tokens", noCacheMaxTokens);
+        Path metaFile = RunMeta.sidecar(target, ".meta.json");
         try {
             for (int i = 0; i < parts.size(); i++) {
                 Part p = parts.get(i);
-                console.printf("%n=== [%d/%d] %s on %s (%s=%s, %s=%s, threads=%d, %s matrix) ===%n", i + 1, parts.size(), p.benchmark,
-                        model, p.axis, p.values, p.lengthParam, p.lengths, threads, matrix);
+                console.printf("%n=== [%d/%d] %s on %s (%s=%s, %s=%s) ===%n", i + 1, parts.size(), p.benchmark, folder.getFileName(),
+                        p.axis, p.value, p.lengthParam, p.lengths);
                 console.flush();
-                Path partFile = tmpDir.resolve(p.benchmark + ".json");
-                run(p, folder, repo, partFile, calls, jmhOutput);
+                Files.deleteIfExists(partFile);
+                Collection<RunResult> done = run(p, folder, repo, partFile, failureFile, calls, forkCount);
                 if (Files.isRegularFile(partFile) && Files.size(partFile) > 2) {
                     mapper.readTree(partFile.toFile()).forEach(all::add);
                 }
-            }
-        } finally {
-            try (var files = Files.list(tmpDir)) {
-                for (Path f : files.toList()) {
-                    Files.deleteIfExists(f);
+                missing(p, done, calls, BenchmarkContract.readFailures(failureFile)).forEach(failed::add);
+                Files.deleteIfExists(failureFile);
+                if (!all.isEmpty()) {
+                    // Rewritten after every part: what finished survives a later failure or an interrupt.
+                    AtomicFiles.write(target, mapper.writerWithDefaultPrettyPrinter().writeValueAsBytes(all));
+                    AtomicFiles.write(metaFile, mapper.writerWithDefaultPrettyPrinter().writeValueAsBytes(meta));
                 }
             }
-            Files.deleteIfExists(tmpDir);
+        } finally {
+            Files.deleteIfExists(partFile);
+            Files.deleteIfExists(failureFile);
         }
-        if (all.isEmpty()) {
-            throw new KvbenchException("no benchmark produced a result");
+        String memory = quick ? "" : peakMemory(folder, repo, runnable, skipped, failed, console);
+        StringBuilder summary = new StringBuilder();
+        summary.append("kvbench ").append(matrix).append(" run on ").append(folder.getFileName()).append(", ")
+                .append(forkCount).append(" fork(s) per configuration, ONNX Runtime intra-op threads ").append(threads)
+                .append(", ").append(meta.path("cpu_model").asText()).append(", ")
+                .append(Runtime.getRuntime().availableProcessors()).append(" cores\n");
+        if (quick) {
+            summary.append("(--quick: a smoke run; too few samples to compare with other runs)\n");
         }
-        AtomicFiles.write(target, mapper.writerWithDefaultPrettyPrinter().writeValueAsBytes(all));
-        Path metaFile = sibling(target, ".meta.json");
-        AtomicFiles.write(metaFile, mapper.writerWithDefaultPrettyPrinter()
-                .writeValueAsBytes(RunMeta.describe(repo, List.of(folder), threads, matrix).put("ort_call", String.join(",", calls))));
-        String memory = quick ? "" : peakMemory(folder, repo, chosen, console);
-        String summary = "kvbench " + matrix + " run on " + model + ", ONNX Runtime intra-op threads " + threads
-                + ", " + RunMeta.describe(repo, List.of(), threads, matrix).get("cpu_model").asText() + ", "
-                + Runtime.getRuntime().availableProcessors() + " cores\n" + Summary.render(JmhResults.read(target))
-                + skipped(jmhOutput.skips()) + memory;
-        AtomicFiles.write(sibling(target, ".summary.txt"), summary);
+        if (!all.isEmpty()) {
+            summary.append(Summary.render(JmhResults.read(target)));
+        }
+        summary.append(section("Not available (kvbench derive adds static variants)", notAvailable));
+        summary.append(section("Skipped by rule", skipped));
+        summary.append(section("Failed", failed));
+        summary.append(memory);
         console.println();
         console.println(summary);
-        console.printf("results: %s%nmeta:    %s%nsummary: %s%n", target, metaFile, sibling(target, ".summary.txt"));
+        if (all.isEmpty()) {
+            console.println("no benchmark produced a result");
+        } else {
+            Path summaryFile = RunMeta.sidecar(target, ".summary.txt");
+            AtomicFiles.write(summaryFile, summary.toString());
+            console.printf("results: %s%nmeta:    %s%nsummary: %s%n", target, metaFile, summaryFile);
+        }
         console.flush();
-        return 0;
+        return failed.isEmpty() && !all.isEmpty() ? 0 : Main.CHECK_FAILED;
     }
 
-    /** The {@code ortCall} parameter values: one, or both for a same-run comparison. */
-    private String[] ortCalls() {
-        return ortCall.equals("both") ? new String[] {"public", OrtRuntime.RunCall.parse("direct").label()} : new String[] {OrtRuntime.RunCall.parse(ortCall).label()};
+    private static String today() {
+        return java.time.LocalDate.now().toString();
     }
 
-    private record Part(String benchmark, String axis, List<String> values, String lengthParam, List<String> lengths) {
+    /** Opens the strategy's engine and generates two tokens, with each call kind; null when that works, else the reason. */
+    private static String preflight(Path folder, Strategy strategy, EngineOptions options, List<OrtRuntime.RunCall> calls) {
+        for (OrtRuntime.RunCall call : calls) {
+            try (Engine engine = new Engine(folder, strategy, options.withRunCall(call))) {
+                long[] prompt = benchPrompt(engine);
+                engine.generator().generate(prompt, 2, true, dev.kvbench.decode.Sampler.greedy(), null);
+            } catch (KvbenchException e) {
+                return KvbenchException.firstLine(e.getMessage());
+            } catch (RuntimeException e) {
+                return KvbenchException.firstLine(e.toString());
+            }
+        }
+        return null;
     }
 
-    /** The configurations the benchmarks declined, with their reasons, for the summary. */
-    private static String skipped(List<String> reasons) {
-        return reasons.isEmpty() ? "" : "\nSkipped\n" + reasons.stream().map(r -> "  " + r + "\n").collect(java.util.stream.Collectors.joining());
+    private static long[] benchPrompt(Engine engine) {
+        var config = engine.model().config();
+        return BenchmarkContract.prompt(BenchmarkContract.PROMPT_TOKENS, engine.model().vocab(), config.bosTokenId(),
+                config.eosTokenIds().iterator().next(), engine.model().encoderDecoder());
     }
 
-    private void run(Part p, Path folder, Path repo, Path result, String[] calls, SkipAwareOutput jmhOutput) {
+    /** The matrix for the runnable strategies; configurations left out by the quadratic-work rule go to {@code skipped}. */
+    private List<Part> parts(List<Strategy> runnable, List<String> skipped) {
+        List<Integer> genLengths = quick ? List.of(16) : List.of(64, 256, 1024);
+        List<Integer> contexts = quick ? List.of(64) : List.of(16, 64, 256, 1024, 2048);
+        List<Part> parts = new ArrayList<>();
+        for (Strategy s : runnable) {
+            List<Integer> lengths = genLengths;
+            if (s.quadratic()) {
+                lengths = genLengths.stream().filter(n -> n <= noCacheMaxTokens).toList();
+                genLengths.stream().filter(n -> n > noCacheMaxTokens).forEach(n -> skipped.add(String.format(Locale.ROOT,
+                        "%s generation of %d tokens: longer than --no-cache-max-tokens %d (O(n^2) work)", s, n, noCacheMaxTokens)));
+            }
+            if (!lengths.isEmpty()) {
+                parts.add(new Part(BenchmarkContract.GENERATION, "strategy", s.id(), "newTokens", lengths));
+            }
+        }
+        for (Strategy s : runnable) {
+            parts.add(new Part(BenchmarkContract.STEP, "strategy", s.id(), "context", contexts));
+        }
+        if (runnable.contains(Strategy.HYBRID)) {
+            int tokens = quick ? 64 : 256;
+            List<String> variants = new ArrayList<>(quick ? List.of("hybrid-10") : List.of("hybrid-4", "hybrid-10", "hybrid-32", "hybrid-128"));
+            if (runnable.contains(Strategy.KV)) {
+                variants.add("kv");
+            }
+            if (!quick && runnable.contains(Strategy.NO_CACHE)) {
+                if (tokens <= noCacheMaxTokens) {
+                    variants.add("no-cache");
+                } else {
+                    skipped.add("hybrid threshold sweep, no-cache variant: " + tokens + " tokens is longer than --no-cache-max-tokens");
+                }
+            }
+            for (String v : variants) {
+                parts.add(new Part(BenchmarkContract.HYBRID_THRESHOLD, "variant", v, "newTokens", List.of(tokens)));
+            }
+        }
+        return parts;
+    }
+
+    private Collection<RunResult> run(Part p, Path folder, Path repo, Path result, Path failureFile,
+                                      List<OrtRuntime.RunCall> calls, int forkCount) {
         ChainedOptionsBuilder options = new OptionsBuilder()
-                .include("dev\\.kvbench\\.bench\\." + p.benchmark + "\\.")
+                .include(BenchmarkContract.PACKAGE.replace(".", "\\.") + "\\." + p.benchmark + "\\.")
                 .param("model", folder.toString())
-                .param(p.axis, p.values.toArray(String[]::new))
-                .param(p.lengthParam, p.lengths.toArray(String[]::new))
+                .param(p.axis, p.value)
+                .param(p.lengthParam, p.lengths.stream().map(String::valueOf).toArray(String[]::new))
                 .param("threads", String.valueOf(threads))
-                .param("ortCall", calls)
+                .param("ortCall", calls.stream().map(OrtRuntime.RunCall::label).toArray(String[]::new))
                 .addProfiler(GCProfiler.class)
-                .forks(1)
+                .forks(forkCount)
                 .shouldFailOnError(false)
-                .jvmArgsAppend("-Dkvbench.root=" + repo, "-D" + NO_CACHE_LIMIT_PROPERTY + "=" + noCacheLimitSeconds)
+                .jvmArgsAppend("-D" + BenchmarkContract.ROOT_PROPERTY + "=" + repo,
+                        "-D" + BenchmarkContract.FAILURE_FILE_PROPERTY + "=" + failureFile)
                 .resultFormat(ResultFormatType.JSON)
                 .result(result.toString());
         if (quick) {
             options.warmupIterations(1).measurementIterations(2);
-            if (!p.benchmark.equals("StepBenchmark")) {
+            if (!p.benchmark.equals(BenchmarkContract.STEP)) {
                 options.warmupTime(TimeValue.milliseconds(500)).measurementTime(TimeValue.seconds(1));
             }
         }
         try {
-            PrintStream console = new PrintStream(jmhOutput, true, StandardCharsets.UTF_8);
-            new Runner(options.build(), OutputFormatFactory.createFormatInstance(console, VerboseMode.NORMAL)).run();
-            console.flush();
+            return new Runner(options.build()).run();
         } catch (RunnerException e) {
-            throw new KvbenchException("JMH failed: " + e.getMessage(), e);
+            throw new KvbenchException("JMH failed: " + KvbenchException.firstLine(e.getMessage()), e);
         }
     }
 
-    /** Peak resident set over a 2048-position generation, each strategy in a fresh JVM (JMH does not see native memory). */
-    private String peakMemory(Path folder, Path repo, List<String> chosen, java.io.PrintWriter console) throws IOException {
-        StringBuilder s = new StringBuilder("\nPeak resident set (VmHWM) over an 8-token prompt + 2040 new tokens, fresh JVM each\n");
-        String jar = repo.resolve("target/benchmarks.jar").toString();
-        for (String strategy : chosen) {
-            if (strategy.equals("no-cache") || strategy.equals("kv-copy") || strategy.equals("hybrid")) {
-                continue;
-            }
-            console.println("peak memory: " + strategy);
-            console.flush();
-            Process p = new ProcessBuilder("java", "-Xmx2g", "-Dkvbench.root=" + repo, "-cp", jar,
-                    "dev.kvbench.bench.PeakMemory", folder.toString(), strategy).redirectErrorStream(true).start();
-            String out = new String(p.getInputStream().readAllBytes());
-            try {
-                p.waitFor();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            String line = out.lines().filter(l -> l.startsWith("peak-memory")).findFirst().orElse("peak-memory " + strategy + " failed: " + out.strip());
-            s.append(line).append('\n');
-        }
-        return s.toString();
-    }
-
-    private Path resolveModel(Path repo) {
-        Path bundled = repo.resolve("models").resolve(model);
-        Path folder = Files.isDirectory(bundled) ? bundled : Path.of(model).toAbsolutePath();
-        if (!Files.isDirectory(folder)) {
-            throw new KvbenchException("model not found: " + model + " (neither " + bundled + " nor a folder)");
-        }
-        dev.kvbench.model.Layout.detect(folder);
-        return folder;
-    }
-
-    /** Every strategy, less the static ones for a folder without their variant files. */
-    private static List<String> supported(Path folder) {
+    /** Configurations of a part that produced no result, each with its reason from the failure file when there is one. */
+    private static List<String> missing(Part p, Collection<RunResult> done, List<OrtRuntime.RunCall> calls, List<String> reasons) {
+        Set<String> finished = done.stream().map(r -> r.getParams().getParam(p.lengthParam) + "/" + r.getParams().getParam("ortCall"))
+                .collect(Collectors.toSet());
         List<String> out = new ArrayList<>();
-        for (String s : STRATEGIES) {
-            if (s.equals("static") && !Files.isRegularFile(folder.resolve(dev.kvbench.model.Layout.STATIC))
-                    || s.equals("static-gqa") && !Files.isRegularFile(folder.resolve(dev.kvbench.model.Layout.GQA))) {
-                continue;
+        for (int length : p.lengths) {
+            for (OrtRuntime.RunCall call : calls) {
+                if (!finished.contains(length + "/" + call.label())) {
+                    String config = p.label() + " " + p.lengthParam + "=" + length + (calls.size() > 1 ? " ortCall=" + call.label() : "");
+                    String reason = reasons.stream().filter(r -> r.contains(p.lengthParam + "=" + length)).findFirst()
+                            .map(r -> r.substring(r.indexOf(": ") + 2)).orElse("failed (see the JMH output above)");
+                    out.add(config + ": " + reason);
+                }
             }
-            out.add(s);
         }
         return out;
     }
 
-    static Path sibling(Path json, String suffix) {
-        String name = json.getFileName().toString();
-        String stem = name.endsWith(".json") ? name.substring(0, name.length() - 5) : name;
-        return json.resolveSibling(stem + suffix);
+    private static String section(String title, List<String> lines) {
+        return lines.isEmpty() ? "" : "\n" + title + "\n" + lines.stream().map(l -> "  " + l + "\n").collect(Collectors.joining());
+    }
+
+    /** Peak resident set over a 2048-position generation, each strategy in a fresh JVM (JMH does not see native memory). */
+    private String peakMemory(Path folder, Path repo, List<Strategy> runnable, List<String> skipped, List<String> failed,
+                              PrintWriter console) {
+        int tokens = 2040;
+        StringBuilder s = new StringBuilder("\nPeak resident set (VmHWM) over an 8-token prompt + " + tokens + " new tokens, fresh JVM each\n");
+        String jar = repo.resolve("target/benchmarks.jar").toString();
+        for (Strategy strategy : runnable) {
+            if (strategy.quadratic() && tokens > noCacheMaxTokens) {
+                skipped.add(strategy + " peak memory: " + tokens + " tokens is longer than --no-cache-max-tokens");
+                continue;
+            }
+            console.println("peak memory: " + strategy);
+            console.flush();
+            Processes.Outcome o = Processes.run(repo, 1800, List.of("java", "-Xmx2g", "-D" + BenchmarkContract.ROOT_PROPERTY + "=" + repo,
+                    "-cp", jar, "dev.kvbench.bench.PeakMemory", folder.toString(), strategy.id(), String.valueOf(tokens)));
+            String line = o.output().lines().filter(l -> l.startsWith("peak-memory")).findFirst().orElse(null);
+            if (line == null || !o.ok()) {
+                failed.add(strategy + " peak memory: " + o.lastLine());
+            } else {
+                s.append(line).append('\n');
+            }
+        }
+        return s.toString();
     }
 }

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kvbench.KvbenchException;
 import dev.kvbench.results.Comparison;
 import dev.kvbench.results.JmhResults;
+import dev.kvbench.results.RunMeta;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -19,47 +20,52 @@ import java.util.concurrent.Callable;
 
 /** benchstat for JMH result files. Exit 0: no significant regression beyond the threshold; 1: regressions; 2: bad input. */
 @Command(name = "compare", mixinStandardHelpOptions = true,
-        description = "Compare two JMH result files: means with 95% CIs, change, Mann-Whitney U p-value.")
+        description = "Compare two JMH result files: means with 95% CIs, change, Mann-Whitney U p-value; says when the "
+                + "sample counts cannot decide.")
 final class CompareCommand implements Callable<Integer> {
-    @Parameters(index = "0", paramLabel = "OLD.json")
+    @Parameters(index = "0", paramLabel = "OLD.json", description = "The earlier result (JMH JSON).")
     Path oldFile;
 
-    @Parameters(index = "1", paramLabel = "NEW.json")
+    @Parameters(index = "1", paramLabel = "NEW.json", description = "The later result (JMH JSON).")
     Path newFile;
 
-    @Option(names = "--threshold", defaultValue = "5", description = "Regression threshold in percent (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--threshold", defaultValue = "5", description = "Regression threshold in percent, >= 0 (default: ${DEFAULT-VALUE}).")
     double threshold;
 
-    @Option(names = "--alpha", defaultValue = "0.05", description = "Significance level (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--alpha", defaultValue = "0.05", description = "Significance level, in (0, 1) (default: ${DEFAULT-VALUE}).")
     double alpha;
 
     @Option(names = "--metric", defaultValue = "primary", description = "primary, or a secondary metric such as gc.alloc.rate.norm.")
     String metric;
 
-    @Option(names = "--format", defaultValue = "text", description = "text, markdown or json.")
-    String format;
+    @Option(names = "--format", defaultValue = "text", description = "${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
+    TableFormat format;
 
     @Spec
     CommandSpec spec;
 
     @Override
     public Integer call() {
-        if (!(threshold >= 0)) {
-            throw new KvbenchException("--threshold must be >= 0");
-        }
-        if (!(alpha > 0 && alpha < 1)) {
-            throw new KvbenchException("--alpha must be in (0, 1)");
-        }
+        checkThresholds(threshold, alpha);
         Comparison.Result result = Comparison.compare(JmhResults.read(oldFile), JmhResults.read(newFile), metric, threshold, alpha);
         PrintWriter out = spec.commandLine().getOut();
+        RunMeta.modelWarnings(oldFile, newFile).forEach(w -> spec.commandLine().getErr().println("kvbench: warning: " + w));
         switch (format) {
-            case "text" -> out.print(table(result, false));
-            case "markdown" -> out.print(table(result, true));
-            case "json" -> out.println(json(result));
-            default -> throw new KvbenchException("unknown --format '" + format + "' (text, markdown or json)");
+            case TEXT -> out.print(table(result, false));
+            case MARKDOWN -> out.print(table(result, true));
+            case JSON -> out.println(json(result));
         }
         out.flush();
-        return result.regressions().isEmpty() ? 0 : 1;
+        return result.regressions().isEmpty() ? 0 : Main.CHECK_FAILED;
+    }
+
+    static void checkThresholds(double threshold, double alpha) {
+        if (!(threshold >= 0 && threshold < 1e6)) {
+            throw new KvbenchException("--threshold must be a percentage >= 0, got " + threshold);
+        }
+        if (!(alpha > 0 && alpha < 1)) {
+            throw new KvbenchException("--alpha must be in (0, 1), got " + alpha);
+        }
     }
 
     static String table(Comparison.Result r, boolean markdown) {
@@ -71,7 +77,10 @@ final class CompareCommand implements Callable<Integer> {
         }
         for (Comparison.Row row : r.rows()) {
             String change = row.significant() ? String.format(Locale.ROOT, "%+.2f%%", row.changePercent()) : "~";
-            String p = String.format(Locale.ROOT, "p=%.3f n=%d+%d%s", row.p(), row.oldN(), row.newN(), row.regression() ? "  REGRESSION" : "");
+            String note = row.regression() ? "  REGRESSION"
+                    : row.decidable() ? ""
+                    : String.format(Locale.ROOT, "  cannot decide: smallest p with n=%d+%d is %.3f", row.oldN(), row.newN(), row.smallestP());
+            String p = String.format(Locale.ROOT, "p=%.3f n=%d+%d%s", row.p(), row.oldN(), row.newN(), note);
             s.append(String.format(Locale.ROOT, fmt, row.key(), num(row.oldMean(), row.oldCi(), row.unit()),
                     num(row.newMean(), row.newCi(), row.unit()), change, p));
         }
@@ -81,37 +90,69 @@ final class CompareCommand implements Callable<Integer> {
         for (String k : r.onlyNew()) {
             s.append(markdown ? "\nadded: " : "added (only in NEW):   ").append(k).append('\n');
         }
-        s.append(String.format(Locale.ROOT, "%s%d regression(s)%n", markdown ? "\n" : "", r.regressions().size()));
+        s.append(markdown ? "\n" : "").append(summaryLine(r)).append('\n');
         return s.toString();
     }
 
+    /** The closing line: regressions, and how many rows could not reach significance whatever the change. */
+    static String summaryLine(Comparison.Result r) {
+        String line = String.format(Locale.ROOT, "%d regression(s)", r.regressions().size());
+        long undecidable = r.undecidable().size();
+        if (undecidable > 0) {
+            line += String.format(Locale.ROOT, "; %d of %d comparison(s) cannot reach p < %s with their sample counts: "
+                    + "no verdict (collect more forks x iterations, or use `kvbench ab`)", undecidable, r.rows().size(),
+                    fmtAlpha(r.alpha()));
+        }
+        return line;
+    }
+
+    private static String fmtAlpha(double alpha) {
+        return String.format(Locale.ROOT, "%.3g", alpha);
+    }
+
     private static String num(double mean, double ci, String unit) {
-        return String.format(Locale.ROOT, "%.4g ± %.2g %s", mean, ci, unit);
+        return Double.isNaN(ci) ? String.format(Locale.ROOT, "%.4g ± n/a %s", mean, unit)
+                : String.format(Locale.ROOT, "%.4g ± %.2g %s", mean, ci, unit);
     }
 
     static String json(Comparison.Result r) {
         ObjectMapper m = new ObjectMapper();
         ObjectNode root = m.createObjectNode();
         root.put("metric", r.metric());
+        root.put("alpha", r.alpha());
         ArrayNode rows = root.putArray("rows");
         for (Comparison.Row row : r.rows()) {
             ObjectNode o = rows.addObject();
             o.put("benchmark", row.key());
             o.put("unit", row.unit());
             o.put("old_mean", row.oldMean());
-            o.put("old_ci95", row.oldCi());
+            putFinite(o, "old_ci95", row.oldCi());
             o.put("old_n", row.oldN());
+            o.put("old_forks", row.oldForks());
             o.put("new_mean", row.newMean());
-            o.put("new_ci95", row.newCi());
+            putFinite(o, "new_ci95", row.newCi());
             o.put("new_n", row.newN());
-            o.put("change_percent", row.changePercent());
+            o.put("new_forks", row.newForks());
+            putFinite(o, "change_percent", row.changePercent());
             o.put("p_value", row.p());
+            o.put("smallest_p", row.smallestP());
+            o.put("decidable", row.decidable());
             o.put("significant", row.significant());
             o.put("regression", row.regression());
         }
         r.onlyOld().forEach(root.putArray("only_old")::add);
         r.onlyNew().forEach(root.putArray("only_new")::add);
         root.put("regressions", r.regressions().size());
+        root.put("undecidable", r.undecidable().size());
         return root.toString();
+    }
+
+    /** JSON has no NaN: an undefined figure is null. */
+    static void putFinite(ObjectNode o, String field, double v) {
+        if (Double.isFinite(v)) {
+            o.put(field, v);
+        } else {
+            o.putNull(field);
+        }
     }
 }

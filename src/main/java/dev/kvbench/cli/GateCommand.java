@@ -1,6 +1,8 @@
 package dev.kvbench.cli;
 
+import dev.kvbench.KvbenchException;
 import dev.kvbench.results.JmhResults;
+import dev.kvbench.results.RunMeta;
 import dev.kvbench.results.RegressionGate;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -13,15 +15,16 @@ import java.util.concurrent.Callable;
 
 /** The CI regression gate: heap bytes per op against a baseline, and the in-run kv/no-cache speedup floor. */
 @Command(name = "gate", mixinStandardHelpOptions = true,
-        description = "Fail (exit 1) on an allocation regression against BASELINE or a kv speedup below the floor.")
+        description = "Fail (exit 1) on an allocation regression against BASELINE, a baseline configuration missing from "
+                + "RESULT, or a kv speedup below the floor.")
 final class GateCommand implements Callable<Integer> {
     /** Floor for kv's speedup over no-cache at 256 new tokens, measured within one run (README: "CI gate"). */
     static final String DEFAULT_MIN_SPEEDUP = "8";
 
-    @Parameters(index = "0", paramLabel = "BASELINE.json")
+    @Parameters(index = "0", paramLabel = "BASELINE.json", description = "The recorded baseline (JMH JSON with -prof gc).")
     Path baseline;
 
-    @Parameters(index = "1", paramLabel = "RESULT.json")
+    @Parameters(index = "1", paramLabel = "RESULT.json", description = "The new run (JMH JSON with -prof gc).")
     Path result;
 
     @Option(names = "--alloc-tolerance", defaultValue = "10", description = "Allowed heap-bytes-per-op increase, percent (default: ${DEFAULT-VALUE}).")
@@ -38,6 +41,16 @@ final class GateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (!(allocTolerance >= 0)) {
+            throw new KvbenchException("--alloc-tolerance must be >= 0, got " + allocTolerance);
+        }
+        if (!(minSpeedup > 0)) {
+            throw new KvbenchException("--min-speedup must be > 0, got " + minSpeedup);
+        }
+        if (speedupTokens < 1) {
+            throw new KvbenchException("--speedup-tokens must be >= 1, got " + speedupTokens);
+        }
+        RunMeta.modelWarnings(baseline, result).forEach(w -> spec.commandLine().getErr().println("kvbench: warning: " + w));
         RegressionGate.Outcome o = RegressionGate.check(JmhResults.read(baseline), JmhResults.read(result), allocTolerance,
                 minSpeedup, speedupTokens);
         var out = spec.commandLine().getOut();
@@ -45,6 +58,6 @@ final class GateCommand implements Callable<Integer> {
         out.println(o.passed() ? "gate: PASS" : "gate: FAIL");
         o.failures().forEach(f -> out.println("  - " + f));
         out.flush();
-        return o.passed() ? 0 : 1;
+        return o.passed() ? 0 : Main.CHECK_FAILED;
     }
 }

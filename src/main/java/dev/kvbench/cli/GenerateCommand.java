@@ -2,7 +2,6 @@ package dev.kvbench.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.kvbench.KvbenchException;
 import dev.kvbench.decode.Engine;
 import dev.kvbench.decode.GenerationResult;
 import dev.kvbench.decode.Sampler;
@@ -40,17 +39,14 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--top-p", defaultValue = "1", description = "Sample within the smallest set of tokens of this total probability.")
     double topP;
 
-    @Option(names = "--format", defaultValue = "text", description = "text (streams tokens) or json.")
-    String format;
+    @Option(names = "--format", defaultValue = "text", description = "text (streams tokens; the timing line goes to stderr) or json (default: ${DEFAULT-VALUE}).")
+    OutputFormat format;
 
     @Spec
     CommandSpec spec;
 
     @Override
     public Integer call() {
-        if (!format.equals("text") && !format.equals("json")) {
-            throw new KvbenchException("unknown --format '" + format + "' (text or json)");
-        }
         Sampler sampler = new Sampler(temperature, topK, topP, seed);
         ModelOptions o = options.get();
         try (Engine engine = o.open()) {
@@ -58,13 +54,16 @@ final class GenerateCommand implements Callable<Integer> {
             try {
                 long[] prompt = o.promptIds(engine.model(), tokenizer);
                 PrintWriter out = spec.commandLine().getOut();
-                IntConsumer stream = format.equals("text") ? new TextStream(tokenizer, out) : null;
+                IntConsumer stream = format == OutputFormat.TEXT ? new TextStream(tokenizer, out) : null;
                 GenerationResult r = engine.generator().generate(prompt, maxNewTokens, ignoreEos, sampler, stream);
-                if (format.equals("text")) {
+                if (format == OutputFormat.TEXT) {
                     out.println();
-                    out.printf("[%s: %d tokens in %.1f ms, %.3f ms/token, %.1f%% outside OrtSession.run, stop: %s]%n",
+                    out.flush();
+                    PrintWriter err = spec.commandLine().getErr();
+                    err.printf("[%s: %d tokens in %.1f ms, %.3f ms/token, %.1f%% outside OrtSession.run, stop: %s]%n",
                             engine.generator().strategy(), r.tokens().length, r.totalStepNanos() / 1e6,
                             r.totalStepNanos() / 1e6 / Math.max(1, r.tokens().length), 100 * r.overheadShare(), r.stopReason());
+                    err.flush();
                 } else {
                     out.println(json(engine, r, tokenizer, prompt));
                 }

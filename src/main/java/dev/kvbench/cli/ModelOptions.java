@@ -2,10 +2,10 @@ package dev.kvbench.cli;
 
 import dev.kvbench.KvbenchException;
 import dev.kvbench.decode.Engine;
+import dev.kvbench.decode.EngineOptions;
 import dev.kvbench.decode.Strategy;
 import dev.kvbench.model.Layout;
 import dev.kvbench.model.Model;
-import dev.kvbench.runtime.OrtRuntime;
 import dev.kvbench.tokenizer.TextTokenizer;
 import picocli.CommandLine.Option;
 
@@ -16,23 +16,26 @@ final class ModelOptions {
     @Option(names = "--model", required = true, description = "Model folder (Optimum / transformers.js layout).")
     Path model;
 
-    @Option(names = "--strategy", defaultValue = "kv", description = "One of: no-cache, kv, kv-copy, hybrid, static, static-gqa (default: ${DEFAULT-VALUE}).")
-    String strategy;
+    @Option(names = "--strategy", defaultValue = "kv", converter = StrategyOption.Converter.class,
+            completionCandidates = StrategyOption.Ids.class,
+            description = "One of: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
+    Strategy strategy;
 
-    @Option(names = "--threads", defaultValue = "1", description = "ONNX Runtime intra-op threads (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--threads", defaultValue = "1", description = "ONNX Runtime intra-op threads, 1.." + EngineOptions.MAX_THREADS + " (default: ${DEFAULT-VALUE}).")
     int threads;
 
     @Option(names = "--hybrid-threshold", defaultValue = "10", description = "hybrid: sequence length at which the cache starts (default: ${DEFAULT-VALUE}).")
     int hybridThreshold;
 
-    @Option(names = "--cache-capacity", defaultValue = "0", description = "static strategies: positions to preallocate (default: prompt + max new tokens).")
-    int cacheCapacity;
+    @Option(names = "--cache-capacity", paramLabel = "POSITIONS",
+            description = "static strategies: positions to preallocate, 1 to the model's positions (default: prompt + max new tokens).")
+    Integer cacheCapacity;
 
-    @Option(names = "--decoder", defaultValue = "auto", description = "Decoder files: auto, merged, split, single (default: ${DEFAULT-VALUE}).")
-    String decoder;
+    @Option(names = "--decoder", defaultValue = "auto", description = "Decoder files: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
+    Layout.DecoderFiles decoder;
 
     @Option(names = "--ort-call", defaultValue = "auto", description = "How steps with only pinned outputs call ONNX Runtime: direct (no per-call Java objects), public (OrtSession.run), or auto: direct where this ONNX Runtime allows it (default: ${DEFAULT-VALUE}).")
-    String ortCall;
+    OrtCallOption ortCall;
 
     @Option(names = "--prompt", description = "Prompt text (for encoder-decoder models: the source text).")
     String prompt;
@@ -44,18 +47,15 @@ final class ModelOptions {
     boolean noBos;
 
     Engine open() {
-        Layout.DecoderFiles files;
-        try {
-            files = Layout.DecoderFiles.valueOf(decoder.toUpperCase());
-        } catch (IllegalArgumentException e) {
-            throw new KvbenchException("unknown --decoder '" + decoder + "' (one of: auto, merged, split, single)");
-        }
-        return new Engine(model, Strategy.parse(strategy), runtime(), hybridThreshold, cacheCapacity, files);
+        return new Engine(model, strategy, engineOptions());
     }
 
-    /** ONNX Runtime with the chosen threads and call. */
-    OrtRuntime runtime() {
-        return new OrtRuntime(threads, OrtRuntime.RunCall.parse(ortCall));
+    /** The options as the engine takes them; out-of-range values are one-line errors. */
+    EngineOptions engineOptions() {
+        if (cacheCapacity != null && cacheCapacity < 1) {
+            throw new KvbenchException("--cache-capacity must be at least 1, got " + cacheCapacity);
+        }
+        return new EngineOptions(threads, ortCall.single(), hybridThreshold, cacheCapacity == null ? 0 : cacheCapacity, decoder);
     }
 
     /** The prompt ids: parsed from --prompt-ids, or --prompt tokenized with BOS (decoder-only) or EOS (source) added. */

@@ -4,7 +4,6 @@ import dev.kvbench.KvbenchException;
 import dev.kvbench.decode.Engine;
 import dev.kvbench.decode.Perplexity;
 import dev.kvbench.decode.Strategy;
-import dev.kvbench.model.Layout;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -21,8 +20,8 @@ final class ScoreCommand implements Callable<Integer> {
     @Mixin
     ModelOptionsMixin options;
 
-    @Option(names = "--format", defaultValue = "text", description = "text or json.")
-    String format;
+    @Option(names = "--format", defaultValue = "text", description = "text or json (default: ${DEFAULT-VALUE}).")
+    OutputFormat format;
 
     @Spec
     CommandSpec spec;
@@ -30,7 +29,7 @@ final class ScoreCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         ModelOptions o = options.get();
-        if (Strategy.parse(o.strategy) == Strategy.NO_CACHE) {
+        if (o.strategy == Strategy.NO_CACHE) {
             throw new KvbenchException("score compares a full pass with a cached strategy: choose one other than no-cache");
         }
         double incremental;
@@ -40,14 +39,13 @@ final class ScoreCommand implements Callable<Integer> {
             incremental = Perplexity.incremental(engine.generator(), ids);
         }
         double full;
-        try (Engine engine = new Engine(o.model, Strategy.NO_CACHE, o.runtime(), o.hybridThreshold, 0,
-                Layout.DecoderFiles.AUTO)) {
+        try (Engine engine = new Engine(o.model, Strategy.NO_CACHE, o.engineOptions())) {
             full = Perplexity.fullPass(engine.generator(), ids);
         }
         double relative = Math.abs(full - incremental) / full;
         boolean agree = relative <= TOLERANCE;
         var out = spec.commandLine().getOut();
-        if (format.equals("json")) {
+        if (format == OutputFormat.JSON) {
             out.printf("{\"tokens\": %d, \"perplexity_full\": %.9g, \"perplexity_incremental\": %.9g, \"strategy\": \"%s\", "
                     + "\"relative_difference\": %.3g, \"agree\": %s}%n", ids.length, full, incremental, o.strategy, relative, agree);
         } else {

@@ -4,6 +4,7 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
+import dev.kvbench.model.IoNames;
 import dev.kvbench.model.KvLayout;
 import dev.kvbench.model.Model;
 import dev.kvbench.runtime.StepBinding;
@@ -34,7 +35,7 @@ final class EncoderDecoderInputs implements ModelInputs {
         this.model = model;
         this.env = env;
         this.cross = model.crossSlots();
-        KvLayout kv = model.hasKv() ? model.kv() : new KvLayout(0, 1, 1, List.of());
+        KvLayout kv = model.hasKv() ? model.kv() : KvLayout.NONE;
         this.emptyCross = Tensors.emptyPast(env, kv.kvHeads(), kv.headDim());
         this.crossKeys = new OnnxTensor[cross.size()];
         this.crossValues = new OnnxTensor[cross.size()];
@@ -47,17 +48,17 @@ final class EncoderDecoderInputs implements ModelInputs {
         ids.put(source).rewind();
         try (OnnxTensor input = OnnxTensor.createTensor(env, ids, new long[] {1, source.length})) {
             encoderMask = Tensors.onesMask(env, source.length);
-            encoded = model.encoder().run(Map.of("input_ids", input, "attention_mask", encoderMask));
-            encoderHidden = (OnnxTensor) encoded.get("last_hidden_state")
+            encoded = model.encoder().run(Map.of(IoNames.INPUT_IDS, input, IoNames.ATTENTION_MASK, encoderMask));
+            encoderHidden = (OnnxTensor) encoded.get(IoNames.LAST_HIDDEN_STATE)
                     .orElseGet(() -> encoded.get(0));
         }
     }
 
     @Override
     public void bind(StepBinding step, TokenHistory history, int from, int to, boolean pastNonEmpty) {
-        step.borrow("encoder_attention_mask", encoderMask);
-        if (step.accepts("encoder_hidden_states")) {
-            step.borrow("encoder_hidden_states", encoderHidden);
+        step.borrow(IoNames.ENCODER_ATTENTION_MASK, encoderMask);
+        if (step.accepts(IoNames.ENCODER_HIDDEN_STATES)) {
+            step.borrow(IoNames.ENCODER_HIDDEN_STATES, encoderHidden);
         }
         for (int i = 0; i < cross.size(); i++) {
             KvLayout.Slot slot = cross.get(i);
@@ -74,13 +75,13 @@ final class EncoderDecoderInputs implements ModelInputs {
     }
 
     @Override
-    public void afterRun(OrtSession.Result result, boolean pastNonEmpty) throws OrtException {
+    public void afterRun(StepBinding step, boolean pastNonEmpty) throws OrtException {
         if (pastNonEmpty || captured) {
             return;
         }
         for (int i = 0; i < cross.size(); i++) {
-            crossKeys[i] = copy((OnnxTensor) result.get(cross.get(i).presentKey()).orElseThrow());
-            crossValues[i] = copy((OnnxTensor) result.get(cross.get(i).presentValue()).orElseThrow());
+            crossKeys[i] = copy(step.output(cross.get(i).presentKey()));
+            crossValues[i] = copy(step.output(cross.get(i).presentValue()));
         }
         captured = true;
     }

@@ -1,10 +1,11 @@
 package dev.kvbench.decode;
 
+import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtException;
-import ai.onnxruntime.OrtSession;
 import dev.kvbench.KvbenchException;
 import dev.kvbench.cache.KvCache;
 import dev.kvbench.model.DecoderSessions;
+import dev.kvbench.model.IoNames;
 import dev.kvbench.model.Model;
 import dev.kvbench.runtime.LogitsSink;
 import dev.kvbench.runtime.OrtRuntime;
@@ -15,47 +16,42 @@ import java.util.function.IntConsumer;
 
 /**
  * The decoding loop, the same for every strategy and model kind: ask the cache where to start feeding, bind the
- * tokens, the model's own inputs and the cache, run, hand the result to the cache, choose the next token.
+ * tokens, the model's own inputs and the cache, run, let the model inputs and the cache take what they need from the
+ * step, choose the next token. No strategy appears here: the cache sizes itself in {@link KvCache#begin(int)}.
  * Reusable for many generations; everything native it holds is closed by {@link #close()}.
  */
 public final class Generator implements AutoCloseable {
-    private static final String INPUT_IDS = "input_ids";
-    private static final String LOGITS = "logits";
     private final Model model;
     private final Strategy strategy;
-    private final int hybridThreshold;
     private final int cacheCapacity;
     private final StepBinding step;
     private final ModelInputs inputs;
     private final LogitsSink logits;
     private final TokenHistory history = new TokenHistory();
-    private final ai.onnxruntime.OnnxTensor[] branchFlags;
-    private KvCache cache;
-    private int cacheBuiltFor = -1;
+    private final OnnxTensor[] branchFlags;
+    private final KvCache cache;
     private long lastRunNanos;
     private long lastStepNanos;
 
-    /**
-     * @param cacheCapacity for preallocated caches: positions to reserve, or 0 for prompt + max new tokens
-     */
-    public Generator(Model model, Strategy strategy, OrtRuntime runtime, int hybridThreshold, int cacheCapacity) {
+    public Generator(Model model, Strategy strategy, OrtRuntime runtime, EngineOptions options) {
         if (strategy.variant() != model.variant()) {
             throw new IllegalArgumentException("model opened for " + model.variant() + ", strategy needs " + strategy.variant());
         }
         this.model = model;
         this.strategy = strategy;
-        this.hybridThreshold = hybridThreshold;
-        this.cacheCapacity = cacheCapacity;
+        this.cacheCapacity = options.cacheCapacity();
+        if (cacheCapacity > model.maxPositions()) {
+            throw new KvbenchException("--cache-capacity " + cacheCapacity + " is beyond the model's " + model.maxPositions()
+                    + " positions");
+        }
         this.step = new StepBinding(runtime);
         try {
             this.inputs = model.encoderDecoder() ? new EncoderDecoderInputs(model, runtime.env()) : new DecoderOnlyInputs();
             this.logits = new LogitsSink(runtime.env(), model.vocab(), 1);
-            this.branchFlags = new ai.onnxruntime.OnnxTensor[] {
-                ai.onnxruntime.OnnxTensor.createTensor(runtime.env(), new boolean[] {false}),
-                ai.onnxruntime.OnnxTensor.createTensor(runtime.env(), new boolean[] {true})};
-            if (!strategy.preallocated()) {
-                cache = strategy.newCache(step, model, hybridThreshold, 0);
-            }
+            this.branchFlags = new OnnxTensor[] {
+                OnnxTensor.createTensor(runtime.env(), new boolean[] {false}),
+                OnnxTensor.createTensor(runtime.env(), new boolean[] {true})};
+            this.cache = strategy.newCache(model, runtime.env(), options);
         } catch (OrtException e) {
             throw new KvbenchException("cannot set up " + strategy + ": " + e.getMessage(), e);
         }
@@ -87,9 +83,7 @@ public final class Generator implements AutoCloseable {
         int produced = 0;
         String stop = "max_new_tokens";
         try {
-            if (next instanceof Sampler s) {
-                s.restart();
-            }
+            next.restart();
             while (produced < maxNewTokens) {
                 int token = step(next, produced);
                 out[produced] = token;
@@ -116,14 +110,13 @@ public final class Generator implements AutoCloseable {
     public void begin(long[] prompt, int maxNewTokens) {
         validate(prompt, maxNewTokens);
         long[] start = decoderStart(prompt);
-        int capacity = start.length + maxNewTokens;
+        int positions = start.length + maxNewTokens;
         try {
-            prepareCache(capacity);
-            cache.reset();
+            cache.begin(cacheCapacity > 0 ? cacheCapacity : positions);
             inputs.begin(prompt);
-            history.start(start, capacity);
+            history.start(start, positions);
         } catch (OrtException e) {
-            throw new KvbenchException("cannot start " + strategy + ": " + OrtRuntime.firstLine(e.getMessage()), e);
+            throw new KvbenchException("cannot start " + strategy + ": " + KvbenchException.firstLine(e.getMessage()), e);
         }
     }
 
@@ -137,30 +130,23 @@ public final class Generator implements AutoCloseable {
         try {
             step.begin(decoder.inputNames(pastNonEmpty));
             if (length - from == 1) {
-                step.borrow(INPUT_IDS, history.lastId(step.env()));
+                step.borrow(IoNames.INPUT_IDS, history.lastId(step.env()));
             } else {
-                step.own(INPUT_IDS, history.ids(step.env(), from, length));
+                step.own(IoNames.INPUT_IDS, history.ids(step.env(), from, length));
             }
             if (decoder.merged()) {
-                step.borrow(DecoderSessions.USE_CACHE_BRANCH, branchFlags[pastNonEmpty ? 1 : 0]);
+                step.borrow(IoNames.USE_CACHE_BRANCH, branchFlags[pastNonEmpty ? 1 : 0]);
             }
             inputs.bind(step, history, from, length, pastNonEmpty);
             cache.bind(step, length - from);
-            step.pin(LOGITS, logits.forRows(length - from));
+            step.pin(IoNames.LOGITS, logits.forRows(length - from));
             long r0 = System.nanoTime();
-            OrtSession.Result result = step.run(decoder.session(pastNonEmpty));
+            step.run(decoder.session(pastNonEmpty));
             lastRunNanos = System.nanoTime() - r0;
-            if (result != null) {
-                try {
-                    inputs.afterRun(result, pastNonEmpty);
-                } catch (OrtException | RuntimeException e) {
-                    result.close();
-                    throw e;
-                }
-            }
-            cache.update(result, length - from);
+            inputs.afterRun(step, pastNonEmpty);
+            cache.update(step, length - from);
         } catch (OrtException e) {
-            throw new KvbenchException(strategy + " failed at step " + index + ": " + OrtRuntime.firstLine(e.getMessage()), e);
+            throw new KvbenchException(strategy + " failed at step " + index + ": " + KvbenchException.firstLine(e.getMessage()), e);
         } finally {
             step.end();
         }
@@ -173,14 +159,12 @@ public final class Generator implements AutoCloseable {
     /** Ends the sequence: the cache forgets it (its buffers stay for the next one). */
     public void finish() {
         step.end();
-        if (cache != null) {
-            cache.reset();
-        }
+        cache.reset();
     }
 
     /** Positions the cache holds now. */
     public int cacheLength() {
-        return cache == null ? 0 : cache.length();
+        return cache.length();
     }
 
     /** KV bytes the cache wrote in the last step. */
@@ -194,20 +178,6 @@ public final class Generator implements AutoCloseable {
 
     public long lastStepNanos() {
         return lastStepNanos;
-    }
-
-    private void prepareCache(int capacity) throws OrtException {
-        if (!strategy.preallocated()) {
-            return;
-        }
-        int want = cacheCapacity > 0 ? cacheCapacity : capacity;
-        if (cache == null || cacheBuiltFor != want) {
-            if (cache != null) {
-                cache.close();
-            }
-            cache = strategy.newCache(step, model, hybridThreshold, want);
-            cacheBuiltFor = want;
-        }
     }
 
     private void validate(long[] prompt, int maxNewTokens) {
@@ -236,9 +206,7 @@ public final class Generator implements AutoCloseable {
     @Override
     public void close() {
         step.end();
-        if (cache != null) {
-            cache.close();
-        }
+        cache.close();
         inputs.close();
         history.close();
         logits.close();

@@ -1,7 +1,6 @@
 package dev.kvbench.decode;
 
 import ai.onnxruntime.OrtException;
-import ai.onnxruntime.OrtSession;
 import dev.kvbench.runtime.StepBinding;
 
 /**
@@ -15,8 +14,8 @@ interface ModelInputs extends AutoCloseable {
 
     void bind(StepBinding step, TokenHistory history, int from, int to, boolean pastNonEmpty) throws OrtException;
 
-    /** Sees the step's result before the cache takes it; not called when the run built no result (all outputs pinned). */
-    void afterRun(OrtSession.Result result, boolean pastNonEmpty) throws OrtException;
+    /** Reads what it requested from the step's outputs (before the cache may take them). */
+    void afterRun(StepBinding step, boolean pastNonEmpty) throws OrtException;
 
     @Override
     void close();

@@ -6,4 +6,8 @@ import dev.kvbench.runtime.LogitsSink;
 @FunctionalInterface
 public interface NextToken {
     int choose(LogitsSink logits, int step);
+
+    /** Called when a generation starts: a seeded sampler rewinds its random stream here, so runs repeat. */
+    default void restart() {
+    }
 }

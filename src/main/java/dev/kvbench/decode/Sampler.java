@@ -41,6 +41,7 @@ public final class Sampler implements NextToken {
     }
 
     /** Restarts the random sequence: call at the start of each generation. */
+    @Override
     public void restart() {
         random = new SplittableRandom(seed);
     }

@@ -1,5 +1,6 @@
 package dev.kvbench.decode;
 
+import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import dev.kvbench.KvbenchException;
 import dev.kvbench.cache.CopyingKvCache;
@@ -7,29 +8,72 @@ import dev.kvbench.cache.DynamicKvCache;
 import dev.kvbench.cache.HybridKvCache;
 import dev.kvbench.cache.KvCache;
 import dev.kvbench.cache.NoCache;
-import dev.kvbench.cache.SharedBufferKvCache;
+import dev.kvbench.cache.StaticGqaKvCache;
 import dev.kvbench.cache.StaticKvCache;
+import dev.kvbench.model.KvLayout;
 import dev.kvbench.model.Model;
-import dev.kvbench.runtime.StepBinding;
 
+import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.stream.Collectors;
 
-/** A decoding strategy: which decoder graph it runs and which {@link KvCache} keeps its keys and values. */
+/**
+ * A decoding strategy: its id, which decoder graph it runs, and which {@link KvCache} keeps its keys and values.
+ * Everything else (CLI choices, benchmark parameters, the bench matrix, the summary) asks this enum: adding a strategy
+ * is one constant here and one cache class.
+ */
 public enum Strategy {
-    NO_CACHE("no-cache", Model.Variant.DYNAMIC),
-    KV("kv", Model.Variant.DYNAMIC),
-    KV_COPY("kv-copy", Model.Variant.DYNAMIC),
-    HYBRID("hybrid", Model.Variant.DYNAMIC),
-    STATIC("static", Model.Variant.STATIC),
-    STATIC_GQA("static-gqa", Model.Variant.GQA);
+    NO_CACHE("no-cache", Model.Variant.DYNAMIC, true,
+            "the whole history every step, presents discarded: O(n^2) work") {
+        @Override
+        KvCache newCache(OrtEnvironment env, KvLayout kv, EngineOptions options) throws OrtException {
+            return new NoCache(env, kv);
+        }
+    },
+    KV("kv", Model.Variant.DYNAMIC, false, "present.* of one step bound as the next step's past, in native memory") {
+        @Override
+        KvCache newCache(OrtEnvironment env, KvLayout kv, EngineOptions options) throws OrtException {
+            return new DynamicKvCache(env, kv);
+        }
+    },
+    KV_COPY("kv-copy", Model.Variant.DYNAMIC, false, "kv, with every present copied to a float[] and back each step") {
+        @Override
+        KvCache newCache(OrtEnvironment env, KvLayout kv, EngineOptions options) throws OrtException {
+            return new CopyingKvCache(env, kv);
+        }
+    },
+    HYBRID("hybrid", Model.Variant.DYNAMIC, false, "no-cache below --hybrid-threshold positions, then kv") {
+        @Override
+        KvCache newCache(OrtEnvironment env, KvLayout kv, EngineOptions options) throws OrtException {
+            return new HybridKvCache(options.hybridThreshold(), new NoCache(env, kv), new DynamicKvCache(env, kv));
+        }
+    },
+    STATIC("static", Model.Variant.STATIC, false,
+            "preallocated buffers, new entries index-copied; model_static.onnx attends over the whole capacity") {
+        @Override
+        KvCache newCache(OrtEnvironment env, KvLayout kv, EngineOptions options) {
+            return new StaticKvCache(env, kv);
+        }
+    },
+    STATIC_GQA("static-gqa", Model.Variant.STATIC_GQA, false,
+            "preallocated buffers written in place by GroupQueryAttention (model_gqa.onnx), attention over the valid length") {
+        @Override
+        KvCache newCache(OrtEnvironment env, KvLayout kv, EngineOptions options) throws OrtException {
+            return new StaticGqaKvCache(env, kv);
+        }
+    };
 
     private final String id;
     private final Model.Variant variant;
+    private final boolean quadratic;
+    private final String description;
 
-    Strategy(String id, Model.Variant variant) {
+    Strategy(String id, Model.Variant variant, boolean quadratic, String description) {
         this.id = id;
         this.variant = variant;
+        this.quadratic = quadratic;
+        this.description = description;
     }
 
     public String id() {
@@ -40,9 +84,30 @@ public enum Strategy {
         return variant;
     }
 
-    public boolean preallocated() {
-        return this == STATIC || this == STATIC_GQA;
+    /** One line on what the strategy does, for usage texts and the README. */
+    public String description() {
+        return description;
     }
+
+    /** Whether a generation's work grows with the square of its length (the bench matrix caps such runs by a rule). */
+    public boolean quadratic() {
+        return quadratic;
+    }
+
+    /** Whether {@code folder} has what this strategy runs (its variant graph beside the export). */
+    public boolean availableIn(Path folder) {
+        return variant.availableIn(folder);
+    }
+
+    /** A new, empty cache of this strategy; it sizes itself in {@link KvCache#begin(int)}. */
+    KvCache newCache(Model model, OrtEnvironment env, EngineOptions options) throws OrtException {
+        if (this != NO_CACHE && !model.hasKv()) {
+            model.kv(); // throws the clear error
+        }
+        return newCache(env, model.hasKv() ? model.kv() : KvLayout.NONE, options);
+    }
+
+    abstract KvCache newCache(OrtEnvironment env, KvLayout kv, EngineOptions options) throws OrtException;
 
     public static Strategy parse(String id) {
         for (Strategy s : values()) {
@@ -50,30 +115,17 @@ public enum Strategy {
                 return s;
             }
         }
-        throw new KvbenchException("unknown strategy '" + id + "' (one of: " + ids() + ")");
+        throw new KvbenchException("unknown strategy '" + id + "' (one of: " + String.join(", ", ids()) + ")");
     }
 
-    public static String ids() {
-        return Arrays.stream(values()).map(Strategy::id).collect(Collectors.joining(", "));
+    /** Every strategy id, in declaration order: what {@code @Param} lists and CLI choices must equal. */
+    public static List<String> ids() {
+        return Arrays.stream(values()).map(Strategy::id).toList();
     }
 
-    /** A new, empty cache of this strategy for {@code model}; {@code capacity} is used by preallocated caches. */
-    public KvCache newCache(StepBinding step, Model model, int hybridThreshold, int capacity) throws OrtException {
-        if (this != NO_CACHE && !model.hasKv()) {
-            model.kv(); // throws the clear error
-        }
-        return switch (this) {
-            case NO_CACHE -> new NoCache(step, model.hasKv() ? model.kv() : emptyLayout());
-            case KV -> new DynamicKvCache(step, model.kv());
-            case KV_COPY -> new CopyingKvCache(step, model.kv());
-            case HYBRID -> new HybridKvCache(hybridThreshold, new NoCache(step, model.kv()), new DynamicKvCache(step, model.kv()));
-            case STATIC -> new StaticKvCache(step, model.kv(), capacity);
-            case STATIC_GQA -> new SharedBufferKvCache(step, model.kv(), capacity);
-        };
-    }
-
-    private static dev.kvbench.model.KvLayout emptyLayout() {
-        return new dev.kvbench.model.KvLayout(0, 1, 1, java.util.List.of());
+    /** The strategies {@code folder} supports, in declaration order. */
+    public static List<Strategy> availableIn(Path folder, List<Strategy> among) {
+        return among.stream().filter(s -> s.availableIn(folder)).collect(Collectors.toList());
     }
 
     @Override

@@ -10,7 +10,6 @@ import java.util.Set;
  * merged), or a no-past and a with-past session (split). A merged session also takes {@code use_cache_branch}.
  */
 public final class DecoderSessions implements AutoCloseable {
-    public static final String USE_CACHE_BRANCH = "use_cache_branch";
     private final OrtSession noPast;
     private final OrtSession withPast;
     private final Set<String> noPastInputs;
@@ -22,7 +21,7 @@ public final class DecoderSessions implements AutoCloseable {
         this.withPast = withPast;
         this.noPastInputs = Set.copyOf(noPast.getInputNames());
         this.withPastInputs = Set.copyOf(withPast.getInputNames());
-        this.merged = withPastInputs.contains(USE_CACHE_BRANCH);
+        this.merged = withPastInputs.contains(IoNames.USE_CACHE_BRANCH);
     }
 
     /** The session for a step whose past is non-empty ({@code true}) or empty. */

@@ -20,11 +20,14 @@ import java.util.regex.Pattern;
  */
 public record KvLayout(int layers, int kvHeads, int headDim, List<Slot> slots) {
 
+    /** A decoder without past inputs: no layers (the no-cache strategy feeds it the whole history). */
+    public static final KvLayout NONE = new KvLayout(0, 1, 1, List.of());
+
     /** One layer's cache entry: where its key/value go in, and where the next values come out. */
     public record Slot(String pastKey, String pastValue, String presentKey, String presentValue) {
     }
 
-    private static final Pattern PAST = Pattern.compile("past_key_values\\.(\\d+)\\.(decoder\\.)?(key|value)");
+    private static final Pattern PAST = Pattern.compile(Pattern.quote(IoNames.PAST_PREFIX) + "(\\d+)\\.(decoder\\.)?(key|value)");
 
     /** Reads the layout from a session whose inputs include the past; {@code outputPrefix} names the outputs. */
     public static KvLayout read(OrtSession session, String file, String outputPrefix) {

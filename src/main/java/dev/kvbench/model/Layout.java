@@ -14,8 +14,6 @@ import java.nio.file.Path;
 public record Layout(boolean encoderDecoder, boolean hasSingle, boolean hasSplit, boolean hasMerged) {
 
     public static final String SINGLE = "model.onnx";
-    public static final String STATIC = "model_static.onnx";
-    public static final String GQA = "model_gqa.onnx";
     public static final String ENCODER = "encoder_model.onnx";
     public static final String DECODER = "decoder_model.onnx";
     public static final String DECODER_WITH_PAST = "decoder_with_past_model.onnx";
@@ -79,6 +77,11 @@ public record Layout(boolean encoderDecoder, boolean hasSingle, boolean hasSplit
 
     /** How the decoder graphs are arranged in files. */
     public enum DecoderFiles {
-        AUTO, SINGLE, MERGED, SPLIT
+        AUTO, SINGLE, MERGED, SPLIT;
+
+        @Override
+        public String toString() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
     }
 }

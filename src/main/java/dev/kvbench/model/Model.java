@@ -28,16 +28,30 @@ public final class Model implements AutoCloseable {
     private final List<KvLayout.Slot> cross;
     private final int vocab;
 
-    /** Which decoder graph a strategy runs: the exported layout, or a static-cache variant beside it. */
+    /**
+     * Which decoder graph a strategy runs: the exported layout, or a static-cache variant beside it
+     * ({@code model_static.onnx}: returns only the new entries; {@code model_gqa.onnx}: GroupQueryAttention over
+     * a shared past/present buffer).
+     */
     public enum Variant {
-        DYNAMIC(null, "present"), STATIC(Layout.STATIC, "new_key_values"), GQA(Layout.GQA, "present");
+        DYNAMIC(null, "present"), STATIC("model_static.onnx", "new_key_values"), STATIC_GQA("model_gqa.onnx", "present");
 
-        final String file;
-        final String outputPrefix;
+        private final String file;
+        private final String outputPrefix;
 
         Variant(String file, String outputPrefix) {
             this.file = file;
             this.outputPrefix = outputPrefix;
+        }
+
+        /** The variant's graph file beside the export, or null for the export itself. */
+        public String file() {
+            return file;
+        }
+
+        /** Whether a folder can run this variant: the export itself always; a static variant when its file is there. */
+        public boolean availableIn(Path folder) {
+            return file == null || java.nio.file.Files.isRegularFile(folder.resolve(file));
         }
     }
 
@@ -67,7 +81,7 @@ public final class Model implements AutoCloseable {
                     throw new KvbenchException("static-cache strategies support decoder-only models; "
                             + folder + " is " + layout.describe());
                 }
-                if (!folder.resolve(variant.file).toFile().isFile()) {
+                if (!variant.availableIn(folder)) {
                     throw new KvbenchException("this strategy needs " + variant.file + " in " + folder
                             + " (a static-cache export of the same weights; see scripts/export_models.py)");
                 }
@@ -78,7 +92,7 @@ public final class Model implements AutoCloseable {
                 Layout.DecoderFiles chosen = layout.choose(files);
                 if (layout.encoderDecoder()) {
                     encoder = track(opened, runtime.open(folder.resolve(Layout.ENCODER)));
-                    requireInputs(encoder, Layout.ENCODER, "input_ids", "attention_mask");
+                    requireInputs(encoder, Layout.ENCODER, IoNames.INPUT_IDS, IoNames.ATTENTION_MASK);
                 }
                 switch (chosen) {
                     case SINGLE, MERGED -> {
@@ -98,10 +112,10 @@ public final class Model implements AutoCloseable {
                 }
             }
             OrtSession main = decoder.withPast();
-            requireInputs(main, file, "input_ids");
+            requireInputs(main, file, IoNames.INPUT_IDS);
             if (layout.encoderDecoder()) {
-                requireInputs(main, file, "encoder_attention_mask");
-                requireInputs(decoder.session(false), file, "encoder_hidden_states");
+                requireInputs(main, file, IoNames.ENCODER_ATTENTION_MASK);
+                requireInputs(decoder.session(false), file, IoNames.ENCODER_HIDDEN_STATES);
             }
             KvLayout kv = hasPast(main) ? KvLayout.read(main, file, variant.outputPrefix) : null;
             List<KvLayout.Slot> cross = layout.encoderDecoder() && kv != null ? crossSlots(kv.layers()) : List.of();
@@ -109,7 +123,7 @@ public final class Model implements AutoCloseable {
             return new Model(folder, config, layout, variant, encoder, decoder, kv, cross, vocab);
         } catch (OrtException e) {
             closeAll(opened);
-            throw new KvbenchException("cannot read " + folder + ": " + OrtRuntime.firstLine(e.getMessage()), e);
+            throw new KvbenchException("cannot read " + folder + ": " + KvbenchException.firstLine(e.getMessage()), e);
         } catch (RuntimeException e) {
             closeAll(opened);
             throw e;
@@ -132,7 +146,7 @@ public final class Model implements AutoCloseable {
     }
 
     private static boolean hasPast(OrtSession s) throws OrtException {
-        return s.getInputNames().stream().anyMatch(n -> n.startsWith("past_key_values."));
+        return s.getInputNames().stream().anyMatch(n -> n.startsWith(IoNames.PAST_PREFIX));
     }
 
     private static void requireInputs(OrtSession s, String file, String... names) throws OrtException {
@@ -155,7 +169,7 @@ public final class Model implements AutoCloseable {
 
     private static int logitsVocab(OrtSession s, String file, ModelConfig config) throws OrtException {
         Map<String, NodeInfo> outputs = s.getOutputInfo();
-        NodeInfo logits = outputs.get("logits");
+        NodeInfo logits = outputs.get(IoNames.LOGITS);
         if (logits == null) {
             throw new KvbenchException("unknown layout: " + file + " has no 'logits' output (outputs: " + outputs.keySet() + ")");
         }

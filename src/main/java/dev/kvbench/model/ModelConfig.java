@@ -61,7 +61,7 @@ public record ModelConfig(String modelType, boolean encoderDecoder, int vocabSiz
             }
             return node;
         } catch (IOException e) {
-            throw new KvbenchException("cannot parse " + file + ": " + dev.kvbench.runtime.OrtRuntime.firstLine(e.getMessage()));
+            throw new KvbenchException("cannot parse " + file + ": " + KvbenchException.firstLine(e.getMessage()));
         }
     }
 

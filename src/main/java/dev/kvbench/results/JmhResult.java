@@ -24,18 +24,42 @@ public record JmhResult(String benchmark, String mode, Map<String, String> param
         return parts.length >= 2 ? parts[parts.length - 2] + "." + parts[parts.length - 1] : benchmark;
     }
 
-    /** Benchmark plus sorted parameters: what identifies "the same measurement" across files. */
+    /**
+     * Benchmark plus sorted parameters: what identifies "the same measurement" across files. The {@code model}
+     * parameter counts by its folder name, not its path, so results from two checkouts or machines match (the model
+     * files' checksums are in the run's {@code .meta.json}).
+     */
     public String key() {
-        return shortName() + new TreeMap<>(params);
+        TreeMap<String, String> sorted = new TreeMap<>(params);
+        sorted.computeIfPresent("model", (k, v) -> modelName(v));
+        return shortName() + sorted;
+    }
+
+    /** A model parameter's folder name: {@code /home/a/kvbench/models/tiny-llama} and {@code tiny-llama} are the same model. */
+    public static String modelName(String model) {
+        if (model == null) {
+            return null;
+        }
+        String trimmed = model.replaceAll("[/\\\\]+$", "");
+        int slash = Math.max(trimmed.lastIndexOf('/'), trimmed.lastIndexOf('\\'));
+        return slash < 0 ? trimmed : trimmed.substring(slash + 1);
     }
 
     public String param(String name) {
         return params.get(name);
     }
 
+    /** An integer parameter; a non-numeric value is a one-line input error. */
     public int intParam(String name, int fallback) {
         String v = params.get(name);
-        return v == null ? fallback : Integer.parseInt(v);
+        if (v == null) {
+            return fallback;
+        }
+        try {
+            return Integer.parseInt(v.strip());
+        } catch (NumberFormatException e) {
+            throw new dev.kvbench.KvbenchException(shortName() + ": parameter " + name + " is not an integer: '" + v + "'");
+        }
     }
 
     /** The primary metric, or a secondary one by name ({@code gc.alloc.rate.norm}, ...); null when absent. */

@@ -1,5 +1,7 @@
 package dev.kvbench.results;
 
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kvbench.KvbenchException;
@@ -12,8 +14,17 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** Reads JMH's JSON result format ({@code -rf json}); anything else is a one-line error. */
+/**
+ * Reads JMH's JSON result format ({@code -rf json}) strictly; anything else is a one-line error, never a silently
+ * wrong number: duplicate keys, trailing data, non-numeric, non-finite or negative scores and samples, a primary
+ * metric without samples, and the same configuration twice are all rejected. (JMH writes an unknown error as the
+ * string {@code "NaN"}; that, and only that, is accepted for {@code scoreError}.)
+ */
 public final class JmhResults {
+    private static final ObjectMapper STRICT = new ObjectMapper()
+            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+
     private JmhResults() {
     }
 
@@ -23,46 +34,98 @@ public final class JmhResults {
         }
         JsonNode root;
         try {
-            root = new ObjectMapper().readTree(file.toFile());
+            root = STRICT.readTree(file.toFile());
         } catch (IOException e) {
-            throw new KvbenchException(file + " is not valid JSON: " + dev.kvbench.runtime.OrtRuntime.firstLine(e.getMessage()));
+            throw new KvbenchException(file + " is not valid JSON: " + KvbenchException.firstLine(e.getMessage()));
         }
+        return parse(root, file.toString());
+    }
+
+    /** Parses an already-read JSON tree (a JMH result array); {@code source} names it in errors. */
+    public static List<JmhResult> parse(JsonNode root, String source) {
         if (root == null || !root.isArray()) {
-            throw new KvbenchException(file + " is not a JMH result file (expected a JSON array of results)");
+            throw new KvbenchException(source + " is not a JMH result file (expected a JSON array of results)");
         }
         if (root.isEmpty()) {
-            throw new KvbenchException(file + " holds no benchmark results");
+            throw new KvbenchException(source + " holds no benchmark results");
         }
         List<JmhResult> out = new ArrayList<>();
+        Map<String, Integer> seen = new LinkedHashMap<>();
         int i = 0;
         for (JsonNode r : root) {
-            String where = file + " entry " + i++;
-            if (!r.hasNonNull("benchmark") || !r.has("primaryMetric")) {
+            String where = source + " entry " + i;
+            if (!r.isObject() || !r.path("benchmark").isTextual() || !r.path("primaryMetric").isObject()) {
                 throw new KvbenchException(where + " is not a JMH result (no benchmark / primaryMetric)");
             }
             Map<String, String> params = new LinkedHashMap<>();
-            r.path("params").fields().forEachRemaining(f -> params.put(f.getKey(), f.getValue().asText()));
+            var fields = r.path("params").fields();
+            while (fields.hasNext()) {
+                var f = fields.next();
+                if (!f.getValue().isValueNode() || f.getValue().isNull()) {
+                    throw new KvbenchException(where + ": parameter " + f.getKey() + " is not a value");
+                }
+                params.put(f.getKey(), f.getValue().asText());
+            }
             Map<String, JmhResult.Metric> secondary = new LinkedHashMap<>();
-            r.path("secondaryMetrics").fields().forEachRemaining(f -> secondary.put(f.getKey(), metric(f.getValue(), where)));
-            out.add(new JmhResult(r.get("benchmark").asText(), r.path("mode").asText(), params,
-                    metric(r.get("primaryMetric"), where), secondary));
+            var metrics = r.path("secondaryMetrics").fields();
+            while (metrics.hasNext()) {
+                var f = metrics.next();
+                secondary.put(f.getKey(), metric(f.getValue(), where + " metric " + f.getKey(), false));
+            }
+            JmhResult result = new JmhResult(r.get("benchmark").asText(), r.path("mode").asText(), params,
+                    metric(r.get("primaryMetric"), where + " primary metric", true), secondary);
+            Integer before = seen.put(result.key(), i);
+            if (before != null) {
+                throw new KvbenchException(source + " holds " + result.key() + " twice (entries " + before + " and " + i + ")");
+            }
+            out.add(result);
+            i++;
         }
         return out;
     }
 
-    private static JmhResult.Metric metric(JsonNode m, String where) {
-        if (!m.has("score") || !m.get("score").isNumber()) {
-            throw new KvbenchException(where + ": a metric has no numeric score");
+    private static JmhResult.Metric metric(JsonNode m, String where, boolean needsSamples) {
+        if (!m.isObject()) {
+            throw new KvbenchException(where + " is not an object");
         }
+        double score = number(m.get("score"), where + " score");
+        JsonNode errorNode = m.get("scoreError");
+        double error = errorNode == null || (errorNode.isTextual() && errorNode.asText().equals("NaN"))
+                ? Double.NaN : number(errorNode, where + " scoreError");
         List<List<Double>> raw = new ArrayList<>();
-        for (JsonNode fork : m.path("rawData")) {
-            List<Double> values = new ArrayList<>();
-            for (JsonNode v : fork) {
-                values.add(v.asDouble());
-            }
-            raw.add(values);
+        JsonNode rawData = m.get("rawData");
+        if (rawData != null && !rawData.isArray()) {
+            throw new KvbenchException(where + ": rawData is not an array");
         }
-        double error = m.path("scoreError").isNumber() ? m.get("scoreError").asDouble() : Double.NaN;
-        return new JmhResult.Metric(m.get("score").asDouble(), error, m.path("scoreUnit").asText(""), raw);
+        int samples = 0;
+        if (rawData != null) {
+            for (JsonNode fork : rawData) {
+                if (!fork.isArray() || fork.isEmpty()) {
+                    throw new KvbenchException(where + ": rawData holds an empty or non-array fork");
+                }
+                List<Double> values = new ArrayList<>();
+                for (JsonNode v : fork) {
+                    values.add(number(v, where + " sample"));
+                    samples++;
+                }
+                raw.add(values);
+            }
+        }
+        if (needsSamples && samples == 0) {
+            throw new KvbenchException(where + " has no samples (rawData)");
+        }
+        return new JmhResult.Metric(score, error, m.path("scoreUnit").asText(""), raw);
+    }
+
+    /** A finite, non-negative JSON number; strings, NaN, infinities and negative values are errors. */
+    private static double number(JsonNode v, String what) {
+        if (v == null || !v.isNumber()) {
+            throw new KvbenchException(what + " is not a number: " + (v == null ? "missing" : v.toString()));
+        }
+        double d = v.asDouble();
+        if (!Double.isFinite(d) || d < 0) {
+            throw new KvbenchException(what + " must be finite and non-negative, got " + v);
+        }
+        return d;
     }
 }

@@ -12,7 +12,9 @@ import java.util.stream.Collectors;
 /**
  * The CI gate on figures that do not depend on how fast or busy the machine is: Java heap bytes allocated per
  * operation (JMH {@code gc.alloc.rate.norm}) against a baseline, and the speedup of {@code kv} over
- * {@code no-cache} measured within the same run. Absolute times are reported, never gated.
+ * {@code no-cache} measured within the same run. Every baseline configuration must be in the new run: a missing one
+ * (not run, failed, parameters changed) fails the gate. Absolute times are reported here, not gated: time is gated by
+ * the interleaved A/B ({@link PairedComparison}), which measures both commits on the same machine.
  */
 public final class RegressionGate {
     /** Allowed absolute allocation slack per operation, for tiny allocation counts. */
@@ -29,32 +31,35 @@ public final class RegressionGate {
 
     public static Outcome check(List<JmhResult> baseline, List<JmhResult> result, double allocTolerancePercent,
                                 double minSpeedup, int speedupTokens) {
-        Map<String, JmhResult> base = baseline.stream().collect(Collectors.toMap(JmhResult::key, Function.identity(), (a, b) -> a));
+        Map<String, JmhResult> now = result.stream().collect(Collectors.toMap(JmhResult::key, Function.identity(), (a, b) -> a));
         List<String> failures = new ArrayList<>();
         StringBuilder report = new StringBuilder();
         report.append(String.format(Locale.ROOT, "%-64s %16s %16s %8s %14s%n", "benchmark", "heap B/op base", "heap B/op now",
                 "change", "time (info)"));
-        int common = 0;
-        for (JmhResult r : result) {
-            JmhResult b = base.get(r.key());
-            JmhResult.Metric now = r.metric("gc.alloc.rate.norm");
-            if (b == null || now == null || b.metric("gc.alloc.rate.norm") == null) {
+        for (JmhResult b : baseline) {
+            JmhResult r = now.get(b.key());
+            JmhResult.Metric was = b.metric("gc.alloc.rate.norm");
+            if (was == null) {
+                throw new KvbenchException("the baseline's " + b.key() + " has no gc.alloc.rate.norm (record it with -prof gc)");
+            }
+            if (r == null) {
+                report.append(String.format(Locale.ROOT, "%-64s %16.0f %16s%n", b.key(), was.score(), "MISSING"));
+                failures.add(b.key() + " is in the baseline but not in the new run (not run, failed, or its parameters changed)");
                 continue;
             }
-            common++;
-            double was = b.metric("gc.alloc.rate.norm").score();
-            double is = now.score();
-            double change = was == 0 ? 0 : (is - was) / was * 100;
-            boolean fail = is > was * (1 + allocTolerancePercent / 100) + ALLOC_SLACK_BYTES;
-            report.append(String.format(Locale.ROOT, "%-64s %16.0f %16.0f %+7.1f%% %10.3f %s%s%n", r.key(), was, is, change,
-                    r.primary().score(), r.primary().unit(), fail ? "  FAIL" : ""));
+            JmhResult.Metric is = r.metric("gc.alloc.rate.norm");
+            if (is == null) {
+                failures.add(r.key() + " has no gc.alloc.rate.norm in the new run (run with -prof gc)");
+                continue;
+            }
+            double change = was.score() == 0 ? 0 : (is.score() - was.score()) / was.score() * 100;
+            boolean fail = is.score() > was.score() * (1 + allocTolerancePercent / 100) + ALLOC_SLACK_BYTES;
+            report.append(String.format(Locale.ROOT, "%-64s %16.0f %16.0f %+7.1f%% %10.3f %s%s%n", r.key(), was.score(),
+                    is.score(), change, r.primary().score(), r.primary().unit(), fail ? "  FAIL" : ""));
             if (fail) {
                 failures.add(String.format(Locale.ROOT, "%s allocates %.0f B/op, baseline %.0f (+%.1f%% > +%.0f%%)",
-                        r.key(), is, was, change, allocTolerancePercent));
+                        r.key(), is.score(), was.score(), change, allocTolerancePercent));
             }
-        }
-        if (common == 0) {
-            throw new KvbenchException("no benchmark with gc.alloc.rate.norm in common with the baseline (run with -prof gc)");
         }
         double kv = score(result, "kv", speedupTokens);
         double noCache = score(result, "no-cache", speedupTokens);
@@ -70,7 +75,7 @@ public final class RegressionGate {
 
     private static double score(List<JmhResult> results, String strategy, int tokens) {
         return results.stream()
-                .filter(r -> r.shortName().startsWith("GenerationBenchmark") && strategy.equals(r.param("strategy"))
+                .filter(r -> r.shortName().startsWith(BenchmarkContract.GENERATION + ".") && strategy.equals(r.param("strategy"))
                         && String.valueOf(tokens).equals(r.param("newTokens")))
                 .mapToDouble(r -> r.primary().score()).findFirst()
                 .orElseThrow(() -> new KvbenchException("the result has no GenerationBenchmark for " + strategy + " at "

@@ -1,7 +1,10 @@
 package dev.kvbench.results;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.kvbench.KvbenchException;
+import dev.kvbench.Processes;
 import dev.kvbench.runtime.OrtRuntime;
 
 import java.io.IOException;
@@ -11,8 +14,10 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.stream.Stream;
 
 /** The sidecar {@code .meta.json}: what a result was measured on (commit, JVM, ONNX Runtime, CPU, threads, model checksums). */
@@ -25,6 +30,7 @@ public final class RunMeta {
         ObjectNode meta = mapper.createObjectNode();
         meta.put("git_sha", git(repo, "rev-parse", "HEAD"));
         meta.put("git_short_sha", gitShortSha(repo));
+        meta.put("git_commit_date", git(repo, "log", "-1", "--format=%cI"));
         meta.put("git_dirty", !git(repo, "status", "--porcelain", "--untracked-files=no").isEmpty());
         meta.put("jvm", System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version"));
         meta.put("onnxruntime", OrtRuntime.version());
@@ -37,7 +43,75 @@ public final class RunMeta {
         t.put("execution_mode", "sequential");
         t.put("jmh_threads", 1);
         meta.put("matrix", matrix);
-        ObjectNode models = meta.putObject("models");
+        meta.set("models", modelChecksums(modelFolders));
+        return meta;
+    }
+
+    public static String gitShortSha(Path repo) {
+        String sha = git(repo, "rev-parse", "--short", "HEAD");
+        return sha.isEmpty() ? "nogit" : sha;
+    }
+
+    static String git(Path repo, String... args) {
+        List<String> cmd = new ArrayList<>(List.of("git", "-C", repo.toString()));
+        cmd.addAll(List.of(args));
+        Processes.Outcome o = Processes.run(repo, 30, cmd);
+        return o.ok() ? o.output().trim() : "";
+    }
+
+    /** The sidecar of a result file: {@code x.json} -> {@code x.meta.json} (or another suffix). */
+    public static Path sidecar(Path json, String suffix) {
+        String name = json.getFileName().toString();
+        String stem = name.endsWith(".json") ? name.substring(0, name.length() - 5) : name;
+        return json.resolveSibling(stem + suffix);
+    }
+
+    /**
+     * Warning lines for two result files whose {@code .meta.json} sidecars record different files or checksums for a
+     * model of the same name: their figures are of different models. Nothing when either sidecar is absent.
+     */
+    public static List<String> modelWarnings(Path a, Path b) {
+        JsonNode ma = readMeta(sidecar(a, ".meta.json"));
+        JsonNode mb = readMeta(sidecar(b, ".meta.json"));
+        if (ma == null || mb == null) {
+            return List.of();
+        }
+        return modelWarnings(ma.path("models"), mb.path("models"), a.getFileName().toString(), b.getFileName().toString());
+    }
+
+    /** Warning lines for two {@code models} objects (folder name -> file -> SHA-256) that differ for a shared folder name. */
+    public static List<String> modelWarnings(JsonNode a, JsonNode b, String nameA, String nameB) {
+        List<String> warnings = new ArrayList<>();
+        a.fieldNames().forEachRemaining(model -> {
+            JsonNode fa = a.get(model);
+            JsonNode fb = b.get(model);
+            if (fb == null || fa.equals(fb)) {
+                return;
+            }
+            Set<String> files = new TreeSet<>();
+            fa.fieldNames().forEachRemaining(files::add);
+            fb.fieldNames().forEachRemaining(files::add);
+            List<String> differing = files.stream().filter(f -> !fa.path(f).equals(fb.path(f))).toList();
+            warnings.add("model " + model + " differs between " + nameA + " and " + nameB + " (checksums of "
+                    + String.join(", ", differing) + "): the figures are of different model files");
+        });
+        return warnings;
+    }
+
+    private static JsonNode readMeta(Path meta) {
+        if (!Files.isRegularFile(meta)) {
+            return null;
+        }
+        try {
+            return new ObjectMapper().readTree(meta.toFile());
+        } catch (IOException e) {
+            throw new KvbenchException(meta + " is not valid JSON: " + KvbenchException.firstLine(e.getMessage()));
+        }
+    }
+
+    /** SHA-256 of every regular file in each model folder, by folder name. */
+    public static ObjectNode modelChecksums(List<Path> modelFolders) {
+        ObjectNode models = new ObjectMapper().createObjectNode();
         for (Path folder : modelFolders) {
             ObjectNode files = models.putObject(folder.getFileName().toString());
             try (Stream<Path> list = Files.list(folder)) {
@@ -50,28 +124,7 @@ public final class RunMeta {
                 files.put("error", e.getMessage());
             }
         }
-        return meta;
-    }
-
-    public static String gitShortSha(Path repo) {
-        String sha = git(repo, "rev-parse", "--short", "HEAD");
-        return sha.isEmpty() ? "nogit" : sha;
-    }
-
-    static String git(Path repo, String... args) {
-        try {
-            String[] cmd = new String[args.length + 3];
-            cmd[0] = "git";
-            cmd[1] = "-C";
-            cmd[2] = repo.toString();
-            System.arraycopy(args, 0, cmd, 3, args.length);
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(false).start();
-            String out = new String(p.getInputStream().readAllBytes()).trim();
-            p.waitFor(10, TimeUnit.SECONDS);
-            return p.exitValue() == 0 ? out : "";
-        } catch (IOException | InterruptedException | IllegalThreadStateException e) {
-            return "";
-        }
+        return models;
     }
 
     static String cpuModel() {

@@ -14,9 +14,6 @@ import java.util.stream.Collectors;
  * and KV bytes copied per token.
  */
 public final class Summary {
-    /** Decode steps per operation of the step benchmark (StepBenchmark.STEPS). */
-    public static final int STEP_BENCHMARK_STEPS = 8;
-
     private Summary() {
     }
 
@@ -33,17 +30,17 @@ public final class Summary {
             int length;
             String strategy;
             switch (bench) {
-                case "GenerationBenchmark" -> {
+                case BenchmarkContract.GENERATION -> {
                     length = r.intParam("newTokens", 1);
                     tokensPerOp = length;
                     strategy = r.param("strategy");
                 }
-                case "StepBenchmark" -> {
+                case BenchmarkContract.STEP -> {
                     length = r.intParam("context", 1);
-                    tokensPerOp = STEP_BENCHMARK_STEPS;
+                    tokensPerOp = BenchmarkContract.STEP_BENCHMARK_STEPS;
                     strategy = r.param("strategy");
                 }
-                case "HybridThresholdBenchmark" -> {
+                case BenchmarkContract.HYBRID_THRESHOLD -> {
                     length = r.intParam("newTokens", 1);
                     tokensPerOp = length;
                     strategy = r.param("variant");
@@ -64,7 +61,7 @@ public final class Summary {
             JmhResult.Metric kv = r.metric("kvBytes");
             double overhead = run != null && step != null && step.score() > 0 ? 1 - run.score() / step.score() : Double.NaN;
             double kvPerToken = kv != null && tokens != null && tokens.score() > 0 ? kv.score() / tokens.score() : Double.NaN;
-            rows.add(new Row(bench, r.param("model"), strategy + callSuffix(r.param("ortCall")), length, ms, err, ms / tokensPerOp, heap, overhead, kvPerToken));
+            rows.add(new Row(bench, JmhResult.modelName(r.param("model")), strategy + callSuffix(r.param("ortCall")), length, ms, err, ms / tokensPerOp, heap, overhead, kvPerToken));
         }
         return rows;
     }

@@ -91,15 +91,8 @@ public final class OrtRuntime {
             options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
             return env.createSession(file.toString(), options);
         } catch (OrtException e) {
-            throw new KvbenchException("cannot load ONNX model " + file + ": " + firstLine(e.getMessage()), e);
+            throw new KvbenchException("cannot load ONNX model " + file + ": " + KvbenchException.firstLine(e.getMessage()), e);
         }
     }
 
-    public static String firstLine(String message) {
-        if (message == null) {
-            return "(no message)";
-        }
-        int nl = message.indexOf('\n');
-        return nl < 0 ? message : message.substring(0, nl);
-    }
 }

@@ -14,9 +14,11 @@ import java.util.Set;
 /**
  * The inputs, requested outputs and pinned outputs of one {@code OrtSession.run}, with explicit ownership:
  * tensors given with {@link #own} are closed when the step ends; tensors given with {@link #borrow} belong to
- * someone else (a cache, a reusable buffer) and are left open. One instance is reused for every step.
+ * someone else (a cache, a reusable buffer) and are left open. The outputs ONNX Runtime allocates for the requested
+ * names belong to the binding until the step ends, unless someone takes them with {@link #keep()}: the result of a
+ * run never leaves this class as a nullable hand-off. One instance is reused for every step.
  * <p>A step whose outputs are all pinned (nothing requested) runs through {@link DirectRun} when the runtime's
- * {@link OrtRuntime.RunCall} is {@code DIRECT}: no {@code OrtSession.Result} is built and {@link #run} returns null.
+ * {@link OrtRuntime.RunCall} is {@code DIRECT}: no {@code OrtSession.Result} is built at all.
  */
 public final class StepBinding {
     private final OrtEnvironment env;
@@ -26,6 +28,7 @@ public final class StepBinding {
     private final ReusableMap<Boolean> requested = new ReusableMap<>();
     private final List<OnnxTensor> owned = new ArrayList<>();
     private Set<String> accepted = Set.of();
+    private OrtSession.Result result;
 
     public StepBinding(OrtRuntime runtime) {
         this.env = runtime.env();
@@ -68,24 +71,40 @@ public final class StepBinding {
         pinned.put(output, tensor);
     }
 
-    /** An output ONNX Runtime allocates and returns in the result. */
+    /** An output ONNX Runtime allocates; read it with {@link #output}, or take it with {@link #keep()}. */
     public void request(String output) {
         requested.put(output, Boolean.TRUE);
     }
 
-    /**
-     * Runs the step. Returns the result, which the caller owns and must close, or null when every output was pinned
-     * and the run was direct: then there is nothing to own, the outputs are in the pinned values.
-     */
-    public OrtSession.Result run(OrtSession session) throws OrtException {
-        if (direct != null && requested.isEmpty() && !pinned.isEmpty()) {
+    /** Runs the step. Requested outputs stay with this binding until {@link #end()} or {@link #keep()}. */
+    public void run(OrtSession session) throws OrtException {
+        closeResult();
+        if (requested.isEmpty() && direct != null && !pinned.isEmpty()) {
             direct.run(session, inputs, pinned);
-            return null;
+        } else {
+            result = session.run(inputs, requested.keySet(), pinned);
         }
-        return session.run(inputs, requested.keySet(), pinned);
     }
 
-    /** Closes what this step owned and forgets everything else. */
+    /** A requested output of the last run: a view, valid until {@link #end()} (or, once kept, until its owner closes it). */
+    public OnnxTensor output(String name) {
+        if (result == null) {
+            throw new IllegalStateException("no requested outputs: " + name + " (request it before the run)");
+        }
+        return (OnnxTensor) result.get(name).orElseThrow(() -> new IllegalStateException("output " + name + " was not requested"));
+    }
+
+    /** Moves the last run's requested outputs to the caller, who closes them; the binding forgets them. */
+    public StepOutputs keep() {
+        if (result == null) {
+            throw new IllegalStateException("the step requested no outputs");
+        }
+        StepOutputs kept = new StepOutputs(result);
+        result = null;
+        return kept;
+    }
+
+    /** Closes what this step owned (inputs, pinned tensors, outputs nobody kept) and forgets everything else. */
     public void end() {
         for (OnnxTensor t : owned) {
             t.close();
@@ -94,5 +113,13 @@ public final class StepBinding {
         inputs.clear();
         pinned.clear();
         requested.clear();
+        closeResult();
+    }
+
+    private void closeResult() {
+        if (result != null) {
+            result.close();
+            result = null;
+        }
     }
 }

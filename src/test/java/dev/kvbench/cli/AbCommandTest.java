@@ -1,37 +1,21 @@
 package dev.kvbench.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
 
-import java.util.List;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-
-/** The parts of {@code ab} that need no second build: merging interleaved rounds, and ref errors. */
+/** The parts of {@code ab} that need no build: refs and option ranges are checked before anything is built. */
 class AbCommandTest {
-    static JsonNode round(double... samples) throws Exception {
-        StringBuilder raw = new StringBuilder();
-        for (double s : samples) {
-            raw.append(raw.length() == 0 ? "" : ",").append(s);
-        }
-        return new ObjectMapper().readTree("[{\"benchmark\":\"b.G.generate\",\"mode\":\"avgt\",\"params\":{\"strategy\":\"kv\"},"
-                + "\"primaryMetric\":{\"score\":0,\"scoreUnit\":\"ms/op\",\"rawData\":[[" + raw + "]]},"
-                + "\"secondaryMetrics\":{\"gc.alloc.rate.norm\":{\"score\":0,\"scoreUnit\":\"B/op\",\"rawData\":[[10,10]]}}}]");
-    }
-
-    @Test
-    void roundsBecomeForksOfOneEntry() throws Exception {
-        JsonNode merged = AbCommand.merge(List.of(round(1, 2), round(3, 4), round(5, 6)));
-        assertEquals(1, merged.size());
-        JsonNode primary = merged.get(0).get("primaryMetric");
-        assertEquals(3, primary.get("rawData").size());
-        assertEquals(3.5, primary.get("score").asDouble(), 1e-12);
-        assertEquals(3, merged.get(0).get("secondaryMetrics").get("gc.alloc.rate.norm").get("rawData").size());
-    }
-
     @Test
     void unknownRefIsBadInput() {
         CliTestSupport.assertBadInput("unknown git ref 'no-such-ref'", "ab", "no-such-ref", "--root", ".");
+    }
+
+    @Test
+    void optionRangesAreBadInput() {
+        CliTestSupport.assertBadInput("--rounds must be in 2..100", "ab", "HEAD", "--rounds", "1");
+        CliTestSupport.assertBadInput("--pairs must be in 5..10000", "ab", "HEAD", "--pairs", "0");
+        CliTestSupport.assertBadInput("--alpha must be in (0, 1)", "ab", "HEAD", "--alpha", "1.5");
+        CliTestSupport.assertBadInput("--threshold must be a percentage", "ab", "HEAD", "--threshold", "-1");
+        CliTestSupport.assertBadInput("-p takes NAME=VALUE", "ab", "HEAD", "-p", "strategy");
+        CliTestSupport.assertBadInput("Invalid value for option '--method'", "ab", "HEAD", "--method", "guess");
     }
 }

@@ -54,7 +54,8 @@ class CliTest {
                 "--strategy", "static-gqa");
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().startsWith(g.text()), () -> "expected the golden text first:\n" + g.text() + "\n--- got ---\n" + r.out());
-        assertTrue(r.out().contains("[static-gqa: " + g.generated().length + " tokens"), r.out());
+        assertTrue(r.err().contains("[static-gqa: " + g.generated().length + " tokens"), "the timing line goes to stderr: " + r.err());
+        assertTrue(!r.out().contains("[static-gqa: "), "stdout holds only the text");
     }
 
     @Test
@@ -111,6 +112,15 @@ class CliTest {
         assertBadInput("empty prompt", "generate", "--model", LLAMA, "--prompt-ids", "");
         assertBadInput("beyond the model's 2048", "generate", "--model", LLAMA, "--prompt-ids", "1,2", "--max-new-tokens", "5000");
         assertBadInput("unknown strategy 'fast'", "generate", "--model", LLAMA, "--prompt-ids", "1", "--strategy", "fast");
+        assertBadInput("--cache-capacity must be at least 1", "generate", "--model", LLAMA, "--prompt-ids", "1", "--strategy", "static",
+                "--cache-capacity", "0");
+        assertBadInput("--cache-capacity must be at least 1", "generate", "--model", LLAMA, "--prompt-ids", "1", "--strategy", "static",
+                "--cache-capacity", "-1");
+        assertBadInput("beyond the model's 2048 positions", "generate", "--model", LLAMA, "--prompt-ids", "1", "--strategy", "static",
+                "--cache-capacity", "50000000");
+        assertBadInput("--threads must be in 1..256", "generate", "--model", LLAMA, "--prompt-ids", "1", "--threads", "100000");
+        assertBadInput("--top-p must be in (0, 1]", "generate", "--model", LLAMA, "--prompt-ids", "1", "--top-p", "0");
+        assertBadInput("--max-new-tokens must be at least 1", "generate", "--model", LLAMA, "--prompt-ids", "1", "--max-new-tokens", "0");
         assertBadInput("'x' is not a token id", "generate", "--model", LLAMA, "--prompt-ids", "1,x");
         assertBadInput("outside the vocabulary [0, 4096)", "generate", "--model", LLAMA, "--prompt-ids", "1,99999");
         assertBadInput("outside the vocabulary", "generate", "--model", LLAMA, "--prompt-ids", "-3");
@@ -120,10 +130,14 @@ class CliTest {
         assertBadInput("needs model_static.onnx", "generate", "--model", TestModels.hfQwen2().toString(), "--prompt-ids", "1",
                 "--strategy", "static");
         assertBadInput("Missing required", "generate", "--prompt-ids", "1");
-        assertBadInput("--threads must be at least 1", "generate", "--model", LLAMA, "--prompt-ids", "1", "--threads", "0");
-        assertBadInput("unknown --format", "generate", "--model", LLAMA, "--prompt-ids", "1", "--format", "xml");
-        assertBadInput("unknown ONNX Runtime call 'fast'", "generate", "--model", LLAMA, "--prompt-ids", "1", "--ort-call", "fast");
-        assertBadInput("(one of: auto, direct, public)", "bench", "--quick", "--ort-call", "fast");
-        assertBadInput("--no-cache-limit must be a positive number of seconds", "bench", "--quick", "--no-cache-limit", "0");
+        assertBadInput("--threads must be in 1..256", "generate", "--model", LLAMA, "--prompt-ids", "1", "--threads", "0");
+        assertBadInput("Invalid value for option '--format'", "generate", "--model", LLAMA, "--prompt-ids", "1", "--format", "xml");
+        assertBadInput("Invalid value for option '--ort-call'", "generate", "--model", LLAMA, "--prompt-ids", "1", "--ort-call", "fast");
+        assertBadInput("--ort-call both compares the calls in bench only", "generate", "--model", LLAMA, "--prompt-ids", "1",
+                "--ort-call", "both");
+        assertBadInput("Invalid value for option '--ort-call'", "bench", "--quick", "--ort-call", "fast");
+        assertBadInput("--no-cache-max-tokens must be at least 1", "bench", "--quick", "--no-cache-max-tokens", "0");
+        assertBadInput("--threads must be in 1..256", "bench", "--quick", "--threads", "0");
+        assertBadInput("static is not available in", "bench", "--quick", "--model", TestModels.MARIAN.toString(), "--strategies", "static");
     }
 }

@@ -8,6 +8,8 @@ import dev.kvbench.model.Layout;
 import dev.kvbench.runtime.OrtRuntime;
 import dev.kvbench.runtime.Tensors;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import java.util.HashMap;
 import java.util.Map;
@@ -31,7 +33,7 @@ class CacheStepsTest {
         int[][] tokens = new int[2][3];
         Layout.DecoderFiles[] files = {Layout.DecoderFiles.MERGED, Layout.DecoderFiles.SPLIT};
         for (int f = 0; f < 2; f++) {
-            try (Engine engine = new Engine(TestModels.MARIAN, Strategy.KV, 1, 10, 0, files[f])) {
+            try (Engine engine = new Engine(TestModels.MARIAN, Strategy.KV, EngineOptions.defaults().withDecoderFiles(files[f]))) {
                 Generator gen = engine.generator();
                 gen.begin(g.promptIds(), 3);
                 assertEquals(0, gen.cacheLength(), "step 0 runs with an empty past (no-past branch)");
@@ -67,16 +69,29 @@ class CacheStepsTest {
         }
     }
 
-    @Test
-    void staticCapacityOverflowIsAClearError() {
+    @ParameterizedTest
+    @EnumSource(value = Strategy.class, names = {"STATIC", "STATIC_GQA"})
+    void staticCapacityOverflowIsAClearError(Strategy s) {
         long[] prompt = TestModels.golden(TestModels.LLAMA).get(0).promptIds();
-        for (Strategy s : new Strategy[] {Strategy.STATIC, Strategy.STATIC_GQA}) {
-            try (Engine engine = new Engine(TestModels.LLAMA, s, 1, 10, 8, Layout.DecoderFiles.AUTO)) {
-                KvbenchException e = assertThrows(KvbenchException.class,
-                        () -> engine.generator().generate(prompt, 20, true, Sampler.greedy(), null));
-                assertTrue(e.getMessage().startsWith("KV cache capacity 8 exceeded"), e.getMessage());
-                // The engine is still usable afterwards, within its capacity.
-                assertEquals(4, engine.generator().generate(prompt, 4, true, Sampler.greedy(), null).tokens().length);
+        try (Engine engine = new Engine(TestModels.LLAMA, s, EngineOptions.defaults().withCacheCapacity(8))) {
+            KvbenchException e = assertThrows(KvbenchException.class,
+                    () -> engine.generator().generate(prompt, 20, true, Sampler.greedy(), null));
+            assertTrue(e.getMessage().startsWith("KV cache capacity 8 exceeded"), e.getMessage());
+            // The engine is still usable afterwards, within its capacity.
+            assertEquals(4, engine.generator().generate(prompt, 4, true, Sampler.greedy(), null).tokens().length);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Strategy.class, names = {"STATIC", "STATIC_GQA"})
+    void staticCachesResizeThemselvesPerGeneration(Strategy s) {
+        // No capacity given: each generation sizes the cache to prompt + new tokens, growing and shrinking.
+        long[] prompt = TestModels.golden(TestModels.LLAMA).get(0).promptIds();
+        int[] golden = TestModels.golden(TestModels.LLAMA).get(0).generated();
+        try (Engine engine = new Engine(TestModels.LLAMA, s)) {
+            for (int n : new int[] {40, 4, 64, 4}) {
+                assertArrayEquals(java.util.Arrays.copyOf(golden, n),
+                        engine.generator().generate(prompt, n, true, Sampler.greedy(), null).tokens(), s + " at " + n);
             }
         }
     }
@@ -92,7 +107,7 @@ class CacheStepsTest {
     @Test
     void hybridSwitchesAtTheThreshold() {
         long[] prompt = {1, 100};
-        try (Engine engine = new Engine(TestModels.LLAMA, Strategy.HYBRID, 1, 5, 0, Layout.DecoderFiles.AUTO)) {
+        try (Engine engine = new Engine(TestModels.LLAMA, Strategy.HYBRID, EngineOptions.defaults().withHybridThreshold(5))) {
             Generator gen = engine.generator();
             gen.begin(prompt, 8);
             int[] lengths = new int[8];

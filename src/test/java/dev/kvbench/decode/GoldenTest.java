@@ -3,6 +3,8 @@ package dev.kvbench.decode;
 import dev.kvbench.TestModels;
 import dev.kvbench.model.Layout;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -29,7 +31,7 @@ class GoldenTest {
 
     static void assertReproduces(Path folder, Strategy strategy, Layout.DecoderFiles files, boolean noCacheInFull) {
         List<TestModels.Golden> cases = TestModels.golden(folder);
-        try (Engine engine = new Engine(folder, strategy, 1, 10, 0, files)) {
+        try (Engine engine = new Engine(folder, strategy, EngineOptions.defaults().withDecoderFiles(files))) {
             for (int i = 0; i < cases.size(); i++) {
                 TestModels.Golden g = cases.get(i);
                 boolean full = strategy != Strategy.NO_CACHE || noCacheInFull || i == 0 || g.maxNewTokens() <= NO_CACHE_PREFIX;
@@ -42,27 +44,28 @@ class GoldenTest {
         }
     }
 
-    @Test
-    void tinyLlamaEveryStrategy() {
-        for (Strategy s : Strategy.values()) {
-            assertReproduces(TestModels.LLAMA, s, Layout.DecoderFiles.AUTO, true);
-        }
+    @ParameterizedTest
+    @EnumSource(Strategy.class)
+    void tinyLlama(Strategy s) {
+        assertReproduces(TestModels.LLAMA, s, Layout.DecoderFiles.AUTO, true);
     }
 
-    @Test
-    void tinyMarianEveryDynamicStrategyMergedAndSplit() {
-        for (Strategy s : new Strategy[] {Strategy.KV, Strategy.KV_COPY, Strategy.HYBRID, Strategy.NO_CACHE}) {
-            assertReproduces(TestModels.MARIAN, s, Layout.DecoderFiles.MERGED);
-            assertReproduces(TestModels.MARIAN, s, Layout.DecoderFiles.SPLIT);
-        }
+    @ParameterizedTest
+    @EnumSource(value = Strategy.class, names = {"KV", "KV_COPY", "HYBRID", "NO_CACHE"})
+    void tinyMarianMerged(Strategy s) {
+        assertReproduces(TestModels.MARIAN, s, Layout.DecoderFiles.MERGED);
     }
 
-    @Test
-    void huggingFaceFixtureEveryDynamicStrategy() {
-        Path fixture = TestModels.hfQwen2();
-        for (Strategy s : new Strategy[] {Strategy.KV, Strategy.NO_CACHE, Strategy.KV_COPY, Strategy.HYBRID}) {
-            assertReproduces(fixture, s, Layout.DecoderFiles.AUTO);
-        }
+    @ParameterizedTest
+    @EnumSource(value = Strategy.class, names = {"KV", "KV_COPY", "HYBRID", "NO_CACHE"})
+    void tinyMarianSplit(Strategy s) {
+        assertReproduces(TestModels.MARIAN, s, Layout.DecoderFiles.SPLIT);
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Strategy.class, names = {"KV", "KV_COPY", "HYBRID", "NO_CACHE"})
+    void huggingFaceFixture(Strategy s) {
+        assertReproduces(TestModels.hfQwen2(), s, Layout.DecoderFiles.AUTO);
     }
 
     @Test

@@ -26,7 +26,7 @@ class NativeMemoryTest {
         Engine[] engines = new Engine[strategies.length];
         try {
             for (int i = 0; i < strategies.length; i++) {
-                engines[i] = new Engine(TestModels.LLAMA, strategies[i], 1, 4, 0, dev.kvbench.model.Layout.DecoderFiles.AUTO);
+                engines[i] = new Engine(TestModels.LLAMA, strategies[i], EngineOptions.defaults().withHybridThreshold(4));
             }
             for (int i = 0; i < 200; i++) {
                 engines[i % engines.length].generator().generate(prompt, 6, true, Sampler.greedy(), null);

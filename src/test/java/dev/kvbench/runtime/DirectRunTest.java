@@ -6,6 +6,7 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import dev.kvbench.TestModels;
 import dev.kvbench.decode.Engine;
+import dev.kvbench.decode.EngineOptions;
 import dev.kvbench.decode.Sampler;
 import dev.kvbench.decode.Strategy;
 import dev.kvbench.model.Layout;
@@ -45,7 +46,7 @@ class DirectRunTest {
         List<TestModels.Golden> cases = TestModels.golden(TestModels.LLAMA).stream().filter(TestModels.Golden::ignoreEos).toList();
         assertEquals(6, cases.size());
         for (OrtRuntime.RunCall call : OrtRuntime.RunCall.values()) {
-            try (Engine engine = new Engine(TestModels.LLAMA, strategy, new OrtRuntime(1, call), 10, 0, Layout.DecoderFiles.AUTO)) {
+            try (Engine engine = new Engine(TestModels.LLAMA, strategy, EngineOptions.defaults().withRunCall(call))) {
                 for (TestModels.Golden g : cases) {
                     int[] got = engine.generator().generate(g.promptIds(), TOKENS, true, Sampler.greedy(), null).tokens();
                     assertArrayEquals(Arrays.copyOf(g.generated(), TOKENS), got, strategy + " with the " + call + " call, prompt " + g.prompt());
@@ -67,7 +68,7 @@ class DirectRunTest {
         var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         long[] prompt = {1, 100, 101, 102, 103, 104, 105, 106};
         int tokens = 256;
-        try (Engine engine = new Engine(TestModels.LLAMA, Strategy.STATIC_GQA, new OrtRuntime(1, call), 10, 0, Layout.DecoderFiles.AUTO)) {
+        try (Engine engine = new Engine(TestModels.LLAMA, Strategy.STATIC_GQA, EngineOptions.defaults().withRunCall(call))) {
             Sampler greedy = Sampler.greedy();
             for (int i = 0; i < 20; i++) {
                 engine.generator().generate(prompt, tokens, true, greedy, null);

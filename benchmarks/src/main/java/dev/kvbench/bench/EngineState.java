@@ -1,21 +1,28 @@
 package dev.kvbench.bench;
 
 import dev.kvbench.decode.Engine;
+import dev.kvbench.decode.EngineOptions;
 import dev.kvbench.decode.GenerationResult;
 import dev.kvbench.decode.Sampler;
+import dev.kvbench.decode.Strategy;
+import dev.kvbench.results.BenchmarkContract;
 import dev.kvbench.runtime.OrtRuntime;
-import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Level;
+
+import java.nio.file.Path;
 
 /**
  * What every kvbench benchmark holds: the model and thread parameters, one engine opened for a strategy, and a
- * fixed prompt. The engine is opened in each benchmark's trial setup and closed here.
+ * fixed prompt. The engine is opened in each benchmark's trial setup and closed here. A setup that fails records one
+ * line in the failure side file ({@link BenchmarkContract#recordFailure}) before JMH sees the exception.
  */
 @State(Scope.Benchmark)
 public abstract class EngineState {
+    /** A bundled model's folder name under models/, or a path to a model folder. */
     @Param({"tiny-llama"})
     public String model;
 
@@ -30,11 +37,30 @@ public abstract class EngineState {
     protected long[] prompt;
     protected final Sampler greedy = Sampler.greedy();
 
-    protected void open(String strategy, int hybridThreshold, int promptTokens) {
-        engine = BenchModels.open(model, strategy, new OrtRuntime(threads, OrtRuntime.RunCall.parse(ortCall)), hybridThreshold);
-        prompt = BenchModels.prompt(engine, promptTokens);
+    /** Opens the engine; {@code configuration} names this run in a failure line. */
+    protected void open(String configuration, String strategy, int hybridThreshold, int promptTokens) {
+        try {
+            EngineOptions options = EngineOptions.defaults().withThreads(threads)
+                    .withRunCall(OrtRuntime.RunCall.parse(ortCall)).withHybridThreshold(hybridThreshold);
+            engine = new Engine(modelFolder(), Strategy.parse(strategy), options);
+            prompt = prompt(engine, promptTokens);
+        } catch (RuntimeException e) {
+            BenchmarkContract.recordFailure(configuration, e);
+            throw e;
+        }
         System.out.println("# kvbench: ONNX Runtime intra-op threads = " + threads + ", inter-op = 1, sequential, "
                 + ortCall + " call for steps with only pinned outputs");
+    }
+
+    protected Path modelFolder() {
+        return BenchmarkContract.resolveModel(BenchmarkContract.root(), model);
+    }
+
+    /** The benchmarks' fixed prompt ({@link BenchmarkContract#prompt}) for this engine's model. */
+    static long[] prompt(Engine engine, int length) {
+        var config = engine.model().config();
+        return BenchmarkContract.prompt(length, engine.model().vocab(), config.bosTokenId(),
+                config.eosTokenIds().iterator().next(), engine.model().encoderDecoder());
     }
 
     /** A whole greedy generation of {@code newTokens} tokens, EOS ignored, counted into {@code counters}. */

@@ -1,5 +1,6 @@
 package dev.kvbench.bench;
 
+import dev.kvbench.results.BenchmarkContract;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -19,9 +20,9 @@ import java.util.concurrent.TimeUnit;
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
-@Fork(value = 1, jvmArgsAppend = {"-Xmx2g"})
-@Warmup(iterations = 2, time = 2)
-@Measurement(iterations = 3, time = 3)
+@Fork(value = 2, jvmArgsAppend = {"-Xmx2g"})
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
 public class HybridThresholdBenchmark extends EngineState {
     /** {@code hybrid-T}, {@code kv} or {@code no-cache}. */
     @Param({"hybrid-4", "hybrid-10", "hybrid-32", "hybrid-128", "kv", "no-cache"})
@@ -34,7 +35,8 @@ public class HybridThresholdBenchmark extends EngineState {
     public void open() {
         boolean hybrid = variant.startsWith("hybrid-");
         int threshold = hybrid ? Integer.parseInt(variant.substring("hybrid-".length())) : 10;
-        open(hybrid ? "hybrid" : variant, threshold, 2);
+        open(BenchmarkContract.HYBRID_THRESHOLD + " variant=" + variant + " newTokens=" + newTokens, hybrid ? "hybrid" : variant,
+                threshold, 2);
     }
 
     @Benchmark

@@ -3,7 +3,9 @@ package dev.kvbench.bench;
 import dev.kvbench.decode.Engine;
 import dev.kvbench.decode.GenerationResult;
 import dev.kvbench.decode.Sampler;
-import dev.kvbench.runtime.OrtRuntime;
+import dev.kvbench.decode.EngineOptions;
+import dev.kvbench.decode.Strategy;
+import dev.kvbench.results.BenchmarkContract;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -23,8 +25,9 @@ public final class PeakMemory {
         String model = args[0];
         String strategy = args[1];
         int newTokens = args.length > 2 ? Integer.parseInt(args[2]) : 2040;
-        try (Engine engine = BenchModels.open(model, strategy, new OrtRuntime(1), 10)) {
-            long[] prompt = BenchModels.prompt(engine, BenchModels.PROMPT_TOKENS);
+        Path folder = BenchmarkContract.resolveModel(BenchmarkContract.root(), model);
+        try (Engine engine = new Engine(folder, Strategy.parse(strategy), EngineOptions.defaults())) {
+            long[] prompt = EngineState.prompt(engine, BenchmarkContract.PROMPT_TOKENS);
             engine.generator().generate(prompt, 8, true, Sampler.greedy(), null); // load and warm up
             long before = status("VmHWM");
             GenerationResult r = engine.generator().generate(prompt, newTokens, true, Sampler.greedy(), null);

@@ -1,5 +1,6 @@
 package dev.kvbench.bench;
 
+import dev.kvbench.results.BenchmarkContract;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -32,7 +33,7 @@ import java.util.concurrent.TimeUnit;
 @Measurement(iterations = 8, batchSize = 1)
 public class StepBenchmark extends EngineState {
     /** Decode steps in one operation. */
-    public static final int STEPS = 8;
+    public static final int STEPS = BenchmarkContract.STEP_BENCHMARK_STEPS;
     /** Short generations (of {@link #WARMUP_TOKENS} tokens after a 2-token prompt) that warm the JIT before measuring. */
     static final int WARMUP_GENERATIONS = 40;
     static final int WARMUP_TOKENS = 16;
@@ -45,7 +46,7 @@ public class StepBenchmark extends EngineState {
 
     @Setup(Level.Trial)
     public void open() {
-        open(strategy, 10, context - STEPS - 1);
+        open(BenchmarkContract.STEP + " strategy=" + strategy + " context=" + context, strategy, 10, context - STEPS - 1);
         long[] shortPrompt = java.util.Arrays.copyOf(prompt, 2);
         for (int i = 0; i < WARMUP_GENERATIONS; i++) {
             engine.generator().generate(shortPrompt, WARMUP_TOKENS, true, greedy, null);

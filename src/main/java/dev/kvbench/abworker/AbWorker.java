@@ -1,0 +1,78 @@
+package dev.kvbench.abworker;
+
+import java.io.BufferedReader;
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.lang.reflect.Constructor;
+import java.lang.reflect.Method;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * One side of a paired A/B ({@code kvbench ab}): a long-lived JVM that runs greedy generations with the engine of
+ * whichever kvbench jar follows it on the class path, and answers with each generation's time. {@code ab} copies this
+ * class out of its own jar and puts it first on the other commit's class path, so it must use only the JDK and the
+ * engine API every kvbench commit has: {@code new Engine(Path, Strategy)}, {@code Strategy.parse(String)},
+ * {@code Sampler.greedy()}, {@code engine.generator().generate(long[], int, boolean, NextToken, IntConsumer)}.
+ * <p>Protocol, one line each way: {@code MODEL_FOLDER STRATEGY NEW_TOKENS OPS PROMPT_IDS} (ids comma-separated) is
+ * answered by {@code ok NANOS,NANOS,...} (one wall time per generation) or {@code error MESSAGE}. Engines stay open
+ * between requests, so the JIT and ONNX Runtime warm up as in a benchmark. The first line it writes is {@code ready}.
+ */
+public final class AbWorker {
+    private AbWorker() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        PrintStream protocol = new PrintStream(new FileOutputStream(FileDescriptor.out), true, StandardCharsets.UTF_8);
+        System.setOut(System.err); // what the libraries print must not mix with the answers
+        Class<?> engineClass = Class.forName("dev.kvbench.decode.Engine");
+        Class<?> strategyClass = Class.forName("dev.kvbench.decode.Strategy");
+        Class<?> samplerClass = Class.forName("dev.kvbench.decode.Sampler");
+        Class<?> nextTokenClass = Class.forName("dev.kvbench.decode.NextToken");
+        Constructor<?> newEngine = engineClass.getConstructor(Path.class, strategyClass);
+        Method parse = strategyClass.getMethod("parse", String.class);
+        Method generator = engineClass.getMethod("generator");
+        Object greedy = samplerClass.getMethod("greedy").invoke(null);
+        Method generate = generator.getReturnType().getMethod("generate", long[].class, int.class, boolean.class,
+                nextTokenClass, java.util.function.IntConsumer.class);
+        Map<String, Object> engines = new HashMap<>();
+        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+        protocol.println("ready");
+        for (String line; (line = in.readLine()) != null; ) {
+            if (line.isBlank()) {
+                continue;
+            }
+            try {
+                String[] p = line.trim().split(" ");
+                String key = p[0] + " " + p[1];
+                Object engine = engines.get(key);
+                if (engine == null) {
+                    engine = newEngine.newInstance(Path.of(p[0]), parse.invoke(null, p[1]));
+                    engines.put(key, engine);
+                }
+                int newTokens = Integer.parseInt(p[2]);
+                int ops = Integer.parseInt(p[3]);
+                String[] ids = p[4].split(",");
+                long[] prompt = new long[ids.length];
+                for (int i = 0; i < ids.length; i++) {
+                    prompt[i] = Long.parseLong(ids[i]);
+                }
+                Object gen = generator.invoke(engine);
+                StringBuilder answer = new StringBuilder("ok ");
+                for (int i = 0; i < ops; i++) {
+                    long t0 = System.nanoTime();
+                    generate.invoke(gen, prompt, newTokens, true, greedy, null);
+                    answer.append(i == 0 ? "" : ",").append(System.nanoTime() - t0);
+                }
+                protocol.println(answer);
+            } catch (ReflectiveOperationException | RuntimeException e) {
+                Throwable cause = e.getCause() != null ? e.getCause() : e;
+                protocol.println("error " + String.valueOf(cause).replace('\n', ' '));
+            }
+        }
+    }
+}

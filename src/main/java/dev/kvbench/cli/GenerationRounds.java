@@ -1,0 +1,169 @@
+package dev.kvbench.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.kvbench.KvbenchException;
+import dev.kvbench.results.Statistics;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.PrintWriter;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The paired-generations method of {@code ab}: per round, one fresh worker JVM per side ({@code AbWorker}, first on
+ * each commit's class path); per configuration, warm-up generations on both, then generations alternating between the
+ * two sides one at a time (base, head, then head, base), so both commits are measured at the same moments of a machine
+ * whose speed changes from second to second. Each round yields, per side, one JMH-format entry whose samples are the
+ * single generation times (ms).
+ */
+final class GenerationRounds {
+    /** One configuration: the model folder name, strategy and new tokens. */
+    record Config(String model, String strategy, int newTokens) {
+    }
+
+    private final List<Config> configs;
+    private final int warmupOps;
+    private final int pairs;
+
+    GenerationRounds(List<Config> configs, int warmupOps, int pairs) {
+        this.configs = configs;
+        this.warmupOps = warmupOps;
+        this.pairs = pairs;
+    }
+
+    /** A worker JVM and its line protocol. */
+    private static final class Worker implements AutoCloseable {
+        private final Process process;
+        private final BufferedReader answers;
+        private final Writer requests;
+
+        Worker(Path workerClasses, Path jar, Path log) throws IOException {
+            process = new ProcessBuilder("java", "-Xmx2g", "-cp", workerClasses + java.io.File.pathSeparator + jar,
+                    "dev.kvbench.abworker.AbWorker").redirectError(log.toFile()).start();
+            answers = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+            requests = new PrintWriter(process.getOutputStream(), true, StandardCharsets.UTF_8);
+            String first = answers.readLine();
+            if (!"ready".equals(first)) {
+                throw new KvbenchException("the A/B worker on " + jar + " did not start: " + first);
+            }
+        }
+
+        double[] generate(Path model, Config c, int ops, String promptIds) throws IOException {
+            requests.write(model + " " + c.strategy() + " " + c.newTokens() + " " + ops + " " + promptIds + "\n");
+            requests.flush();
+            String answer = answers.readLine();
+            if (answer == null || !answer.startsWith("ok ")) {
+                throw new KvbenchException(c.strategy() + " at " + c.newTokens() + " tokens failed in the A/B worker: " + answer);
+            }
+            String[] parts = answer.substring(3).split(",");
+            double[] ms = new double[parts.length];
+            for (int i = 0; i < parts.length; i++) {
+                ms[i] = Long.parseLong(parts[i]) / 1e6;
+            }
+            return ms;
+        }
+
+        @Override
+        public void close() {
+            try {
+                requests.close();
+                if (!process.waitFor(10, TimeUnit.SECONDS)) {
+                    process.destroyForcibly();
+                }
+            } catch (IOException | InterruptedException e) {
+                process.destroyForcibly();
+            }
+        }
+    }
+
+    /**
+     * Runs one round. {@code models} maps each side's model folders (its own checkout's); returns per side
+     * (0 base, 1 head) a JMH-format result array.
+     */
+    ArrayNode[] round(int round, Path workerClasses, Path[] jars, List<List<Path>> models, String promptIds, Path tmp,
+                      PrintWriter console) throws IOException {
+        ObjectMapper m = new ObjectMapper();
+        ArrayNode[] out = {m.createArrayNode(), m.createArrayNode()};
+        try (Worker base = new Worker(workerClasses, jars[0], tmp.resolve("worker-base-" + round + ".log"));
+             Worker head = new Worker(workerClasses, jars[1], tmp.resolve("worker-head-" + round + ".log"))) {
+            Worker[] sides = {base, head};
+            for (int c = 0; c < configs.size(); c++) {
+                Config config = configs.get(c);
+                List<List<Double>> times = List.of(new ArrayList<>(), new ArrayList<>());
+                for (int s = 0; s < 2; s++) {
+                    sides[s].generate(models.get(s).get(c), config, warmupOps, promptIds);
+                }
+                for (int i = 0; i < pairs; i++) {
+                    int first = (i + round) % 2;
+                    for (int s : new int[] {first, 1 - first}) {
+                        times.get(s).add(sides[s].generate(models.get(s).get(c), config, 1, promptIds)[0]);
+                    }
+                }
+                StringBuilder line = new StringBuilder();
+                for (int s = 0; s < 2; s++) {
+                    double[] v = times.get(s).stream().mapToDouble(Double::doubleValue).toArray();
+                    out[s].add(entry(m, config, v));
+                    line.append(String.format(Locale.ROOT, " %s %.4g", s == 0 ? "base" : "head", Statistics.lowerQuartile(v)));
+                }
+                console.printf(Locale.ROOT, "round %d %s newTokens=%d: lower quartile ms/op%s%n", round + 1,
+                        config.strategy(), config.newTokens(), line);
+                console.flush();
+            }
+        }
+        return out;
+    }
+
+    /** A JMH-format entry: benchmark {@code ab.generate}, the configuration as parameters, one fork of op times. */
+    private static ObjectNode entry(ObjectMapper m, Config c, double[] ms) {
+        ObjectNode e = m.createObjectNode();
+        e.put("jmhVersion", "kvbench-ab");
+        e.put("benchmark", "dev.kvbench.ab.PairedGenerations.generate");
+        e.put("mode", "sample");
+        e.put("threads", 1);
+        e.put("forks", 1);
+        ObjectNode p = e.putObject("params");
+        p.put("model", c.model());
+        p.put("strategy", c.strategy());
+        p.put("newTokens", String.valueOf(c.newTokens()));
+        ObjectNode pm = e.putObject("primaryMetric");
+        pm.put("score", Statistics.mean(ms));
+        double ci = Statistics.confidenceHalfWidth(ms, 0.95);
+        if (Double.isFinite(ci)) {
+            pm.put("scoreError", ci);
+        } else {
+            pm.put("scoreError", "NaN");
+        }
+        pm.put("scoreUnit", "ms/op");
+        ArrayNode fork = pm.putArray("rawData").addArray();
+        for (double v : ms) {
+            fork.add(v);
+        }
+        e.putObject("secondaryMetrics");
+        return e;
+    }
+
+    /** Copies the worker class out of this jar into {@code dir}, for the other commits' class paths. */
+    static Path extractWorker(Path dir) throws IOException {
+        String resource = "dev/kvbench/abworker/AbWorker.class";
+        try (InputStream in = GenerationRounds.class.getClassLoader().getResourceAsStream(resource)) {
+            if (in == null) {
+                throw new KvbenchException("the A/B worker class is missing from this build");
+            }
+            Path target = dir.resolve(resource);
+            Files.createDirectories(target.getParent());
+            Files.copy(in, target);
+        }
+        return dir;
+    }
+}

@@ -1,0 +1,60 @@
+package dev.kvbench.decode;
+
+import dev.kvbench.KvbenchException;
+import dev.kvbench.model.Layout;
+import dev.kvbench.runtime.OrtRuntime;
+
+/**
+ * How an {@link Engine} runs, besides its model folder and strategy: ONNX Runtime threads and call kind, the hybrid
+ * strategy's threshold, the static caches' capacity, and which decoder files to use. Values are checked here, once.
+ *
+ * @param threads         ONNX Runtime intra-op threads (inter-op is 1, sequential execution)
+ * @param runCall         how steps whose outputs are all pinned call ONNX Runtime
+ * @param hybridThreshold {@code hybrid}: sequence length at which the cache starts
+ * @param cacheCapacity   static strategies: positions to preallocate, or 0 for prompt + max new tokens of each generation
+ * @param decoderFiles    encoder-decoder models: merged or split decoder files
+ */
+public record EngineOptions(int threads, OrtRuntime.RunCall runCall, int hybridThreshold, int cacheCapacity,
+                            Layout.DecoderFiles decoderFiles) {
+    public static final int MAX_THREADS = 256;
+
+    public EngineOptions {
+        if (threads < 1 || threads > MAX_THREADS) {
+            throw new KvbenchException("--threads must be in 1.." + MAX_THREADS + ", got " + threads);
+        }
+        if (hybridThreshold < 1) {
+            throw new KvbenchException("--hybrid-threshold must be at least 1, got " + hybridThreshold);
+        }
+        if (cacheCapacity < 0) {
+            throw new KvbenchException("--cache-capacity must be at least 1, got " + cacheCapacity);
+        }
+        if (runCall == null || decoderFiles == null) {
+            throw new IllegalArgumentException("runCall and decoderFiles are required");
+        }
+    }
+
+    /** One thread, the preferred call, threshold 10, capacity per generation, automatic decoder files. */
+    public static EngineOptions defaults() {
+        return new EngineOptions(1, OrtRuntime.RunCall.preferred(), 10, 0, Layout.DecoderFiles.AUTO);
+    }
+
+    public EngineOptions withThreads(int n) {
+        return new EngineOptions(n, runCall, hybridThreshold, cacheCapacity, decoderFiles);
+    }
+
+    public EngineOptions withRunCall(OrtRuntime.RunCall call) {
+        return new EngineOptions(threads, call, hybridThreshold, cacheCapacity, decoderFiles);
+    }
+
+    public EngineOptions withHybridThreshold(int t) {
+        return new EngineOptions(threads, runCall, t, cacheCapacity, decoderFiles);
+    }
+
+    public EngineOptions withCacheCapacity(int c) {
+        return new EngineOptions(threads, runCall, hybridThreshold, c, decoderFiles);
+    }
+
+    public EngineOptions withDecoderFiles(Layout.DecoderFiles files) {
+        return new EngineOptions(threads, runCall, hybridThreshold, cacheCapacity, files);
+    }
+}

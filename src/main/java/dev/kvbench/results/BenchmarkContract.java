@@ -1,0 +1,97 @@
+package dev.kvbench.results;
+
+import dev.kvbench.KvbenchException;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
+
+/**
+ * What the JMH benchmarks ({@code benchmarks/}) and the code that runs and reads them ({@code bench}, {@code ab},
+ * {@code Summary}) agree on: benchmark names, system properties passed to forked JVMs, the step count of the step
+ * benchmark, how a model parameter names a folder, and the failure side file.
+ * <p>A configuration that fails in a forked JVM appends one line to the file named by {@link #FAILURE_FILE_PROPERTY}
+ * ({@code <configuration>: <reason>}), so {@code bench} can list failures in its summary without reading JMH's
+ * console output.
+ */
+public final class BenchmarkContract {
+    /** The JMH benchmarks' package. */
+    public static final String PACKAGE = "dev.kvbench.bench";
+    public static final String GENERATION = "GenerationBenchmark";
+    public static final String STEP = "StepBenchmark";
+    public static final String HYBRID_THRESHOLD = "HybridThresholdBenchmark";
+    /** System property: the repository root, where {@code models/} is. */
+    public static final String ROOT_PROPERTY = "kvbench.root";
+    /** System property: a file to which failing configurations append one line each. */
+    public static final String FAILURE_FILE_PROPERTY = "kvbench.failureFile";
+    /** Decode steps in one operation of the step benchmark. */
+    public static final int STEP_BENCHMARK_STEPS = 8;
+    /** Tokens of the fixed prompt used by the generation and step-memory benchmarks. */
+    public static final int PROMPT_TOKENS = 8;
+
+    private BenchmarkContract() {
+    }
+
+    /** The repository root of this JVM ({@value #ROOT_PROPERTY}, else the working directory). */
+    public static Path root() {
+        return Path.of(System.getProperty(ROOT_PROPERTY, ".")).toAbsolutePath().normalize();
+    }
+
+    /** A bundled model's name ({@code tiny-llama}, under {@code models/}), or any path to a model folder. */
+    public static Path resolveModel(Path root, String model) {
+        Path bundled = root.resolve("models").resolve(model);
+        if (Files.isDirectory(bundled)) {
+            return bundled.normalize();
+        }
+        Path path = Path.of(model).toAbsolutePath().normalize();
+        if (Files.isDirectory(path)) {
+            return path;
+        }
+        throw new KvbenchException("model not found: " + model + " (neither " + bundled + " nor a folder)");
+    }
+
+    /**
+     * The fixed prompt every benchmark feeds: {@code length} ids 100, 101, ... with BOS first (decoder-only models that
+     * have one) or EOS last (the source of an encoder-decoder model).
+     */
+    public static long[] prompt(int length, int vocab, int bos, long eos, boolean encoderDecoder) {
+        long[] ids = new long[length];
+        for (int i = 0; i < length; i++) {
+            ids[i] = 100 + (i % Math.max(1, vocab - 100));
+        }
+        if (encoderDecoder) {
+            ids[length - 1] = eos;
+        } else if (bos >= 0) {
+            ids[0] = bos;
+        }
+        return ids;
+    }
+
+    /** Appends {@code configuration: reason} to the failure file, when this JVM was given one. */
+    public static void recordFailure(String configuration, Throwable failure) {
+        String file = System.getProperty(FAILURE_FILE_PROPERTY);
+        if (file == null) {
+            return;
+        }
+        String reason = KvbenchException.firstLine(failure.getMessage() == null ? failure.toString() : failure.getMessage());
+        try {
+            Files.writeString(Path.of(file), configuration + ": " + reason + System.lineSeparator(), StandardCharsets.UTF_8,
+                    StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        } catch (IOException e) {
+            // The failure itself still reaches JMH; only the summary line is lost.
+        }
+    }
+
+    /** The lines of a failure file, none if it was never written. */
+    public static List<String> readFailures(Path file) {
+        try {
+            return Files.isRegularFile(file) ? Files.readAllLines(file, StandardCharsets.UTF_8).stream()
+                    .filter(l -> !l.isBlank()).toList() : List.of();
+        } catch (IOException e) {
+            return List.of("(cannot read " + file + ": " + e.getMessage() + ")");
+        }
+    }
+}
