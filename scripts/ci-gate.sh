@@ -1,20 +1,33 @@
 #!/usr/bin/env bash
-# The CI regression gate: a short GenerationBenchmark run (kv, no-cache, static-gqa at 256 new tokens, -prof gc),
-# compared with results/baseline/ci-gate.json on machine-independent figures (see README, "CI regression gate").
-# Refresh the baseline: scripts/ci-gate.sh --refresh (then commit results/baseline/ci-gate.json).
+# The CI regression gate (README, "CI regression gate"), two parts; it fails if either does:
+# 1. Figures that do not depend on the machine's speed, from a GenerationBenchmark run of this checkout (no-cache, kv,
+#    static-gqa at 256 new tokens, 2 forks x 5 iterations, -prof gc) against results/baseline/ci-gate.json:
+#    heap bytes per operation, the in-run kv/no-cache speedup floor, and every baseline configuration present.
+# 2. Time: an interleaved same-machine A/B of the recorded baseline commit results/baseline/REF against HEAD
+#    (scripts/ab-gate.sh: kv and static-gqa at 64 and 256 new tokens, paired generations, 8 rounds).
+# Refresh after an intended change: scripts/ci-gate.sh --refresh (rewrites ci-gate.json; then commit it, and put the
+# new accepted commit in results/baseline/REF).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jar=target/benchmarks.jar
 [ -f "$jar" ] || mvn -q -B -DskipTests package
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
+status=0
+
+echo "ci-gate: allocation and in-run speedup (GenerationBenchmark, 2 forks x 5 iterations, -prof gc)"
 java -Dkvbench.root="$PWD" -jar "$jar" 'dev.kvbench.bench.GenerationBenchmark' \
   -p model=tiny-llama -p strategy=no-cache,kv,static-gqa -p newTokens=256 -p threads=1 -p ortCall=direct \
-  -f 1 -wi 1 -w 1s -i 3 -r 1s -prof gc -rf json -rff "$out/ci-gate.json" > "$out/jmh.log" 2>&1 \
+  -f 2 -wi 3 -w 1s -i 5 -r 1s -prof gc -rf json -rff "$out/ci-gate.json" > "$out/jmh.log" 2>&1 \
   || { tail -40 "$out/jmh.log"; exit 1; }
 if [ "${1:-}" = "--refresh" ]; then
   mkdir -p results/baseline
   cp "$out/ci-gate.json" results/baseline/ci-gate.json
   echo "baseline refreshed: results/baseline/ci-gate.json"
 fi
-java -cp "$jar" dev.kvbench.cli.Main gate results/baseline/ci-gate.json "$out/ci-gate.json"
+java -cp "$jar" dev.kvbench.cli.Main gate results/baseline/ci-gate.json "$out/ci-gate.json" || status=1
+
+ref=$(tr -d '[:space:]' < results/baseline/REF)
+echo "ci-gate: time, interleaved A/B of the baseline commit $ref against HEAD"
+scripts/ab-gate.sh "$ref" HEAD "$out/ab" || status=1
+exit $status

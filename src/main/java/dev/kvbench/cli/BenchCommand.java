@@ -199,7 +199,7 @@ final class BenchCommand implements Callable<Integer> {
         if (!all.isEmpty()) {
             summary.append(Summary.render(JmhResults.read(target)));
         }
-        summary.append(section("Not available (kvbench derive adds static variants)", notAvailable));
+        summary.append(section("Not available (the variant graph is not beside the export; see README, \"Models\")", notAvailable));
         summary.append(section("Skipped by rule", skipped));
         summary.append(section("Failed", failed));
         summary.append(memory);

@@ -20,7 +20,7 @@ import java.util.concurrent.Callable;
 
 /** benchstat for JMH result files. Exit 0: no significant regression beyond the threshold; 1: regressions; 2: bad input. */
 @Command(name = "compare", mixinStandardHelpOptions = true,
-        description = "Compare two JMH result files: means with 95% CIs, change, Mann-Whitney U p-value; says when the "
+        description = "Compare two JMH result files: means with 95%% CIs, change, Mann-Whitney U p-value; says when the "
                 + "sample counts cannot decide.")
 final class CompareCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "OLD.json", description = "The earlier result (JMH JSON).")

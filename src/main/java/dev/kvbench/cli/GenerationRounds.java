@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kvbench.KvbenchException;
+import dev.kvbench.results.RoundMerge;
 import dev.kvbench.results.Statistics;
 
 import java.io.BufferedReader;
@@ -137,13 +138,7 @@ final class GenerationRounds {
         p.put("strategy", c.strategy());
         p.put("newTokens", String.valueOf(c.newTokens()));
         ObjectNode pm = e.putObject("primaryMetric");
-        pm.put("score", Statistics.mean(ms));
-        double ci = Statistics.confidenceHalfWidth(ms, 0.95);
-        if (Double.isFinite(ci)) {
-            pm.put("scoreError", ci);
-        } else {
-            pm.put("scoreError", "NaN");
-        }
+        RoundMerge.putScore(pm, ms);
         pm.put("scoreUnit", "ms/op");
         ArrayNode fork = pm.putArray("rawData").addArray();
         for (double v : ms) {

@@ -59,9 +59,13 @@ public final class RoundMerge {
         if (values.isEmpty()) {
             return;
         }
-        double[] all = values.stream().mapToDouble(Double::doubleValue).toArray();
-        metric.put("score", Statistics.mean(all));
-        double ci = Statistics.confidenceHalfWidth(all, 0.95);
+        putScore(metric, values.stream().mapToDouble(Double::doubleValue).toArray());
+    }
+
+    /** Sets a JMH metric's score (the mean) and scoreError (95% half-width, or JMH's "NaN" below 2 samples). */
+    public static void putScore(ObjectNode metric, double[] samples) {
+        metric.put("score", Statistics.mean(samples));
+        double ci = Statistics.confidenceHalfWidth(samples, 0.95);
         if (Double.isFinite(ci)) {
             metric.put("scoreError", ci);
         } else {

@@ -74,6 +74,24 @@ class CliTest {
     }
 
     @Test
+    void everyHelpTextFormatsCleanly() {
+        java.io.PrintStream saved = System.err;
+        java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+        System.setErr(new java.io.PrintStream(captured, true));
+        try {
+            for (String command : new String[] {"generate", "score", "bench", "compare", "ab", "gate", "report"}) {
+                Run r = run(command, "--help");
+                assertEquals(0, r.code(), command);
+                assertTrue(r.out().contains("Usage: kvbench " + command), r.out());
+            }
+            assertEquals(0, run("--help").code());
+        } finally {
+            System.setErr(saved);
+        }
+        assertTrue(!captured.toString().contains("Could not format"), captured.toString());
+    }
+
+    @Test
     void badModelFolders(@TempDir Path tmp) throws Exception {
         assertBadInput("model folder not found", "generate", "--model", tmp.resolve("nope").toString(), "--prompt-ids", "1");
         Path empty = Files.createDirectories(tmp.resolve("empty"));

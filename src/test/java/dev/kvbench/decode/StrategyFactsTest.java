@@ -1,0 +1,51 @@
+package dev.kvbench.decode;
+
+import dev.kvbench.TestModels;
+import dev.kvbench.bench.GenerationBenchmark;
+import dev.kvbench.bench.StepBenchmark;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.openjdk.jmh.annotations.Param;
+
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * {@link Strategy} is the one place strategies are listed: JMH needs its parameter lists as literals, so this test
+ * holds them to the enum; and each strategy's variant file decides where it is available.
+ */
+class StrategyFactsTest {
+    static List<String> params(Class<?> benchmark) throws NoSuchFieldException {
+        return List.of(benchmark.getField("strategy").getAnnotation(Param.class).value());
+    }
+
+    @Test
+    void benchmarkParameterListsAreTheStrategyIds() throws Exception {
+        assertEquals(Strategy.ids(), params(GenerationBenchmark.class));
+        assertEquals(Strategy.ids(), params(StepBenchmark.class));
+    }
+
+    @ParameterizedTest
+    @EnumSource(Strategy.class)
+    void idsParseBackAndDescriptionsExist(Strategy s) {
+        assertEquals(s, Strategy.parse(s.id()));
+        assertFalse(s.description().isBlank());
+    }
+
+    @ParameterizedTest
+    @EnumSource(Strategy.class)
+    void availabilityFollowsTheVariantFile(Strategy s) {
+        assertTrue(s.availableIn(TestModels.LLAMA), s + " runs on the bundled decoder-only model");
+        boolean dynamic = s.variant().file() == null;
+        assertEquals(dynamic, s.availableIn(TestModels.MARIAN), s + " on tiny-marian (no static variants)");
+    }
+
+    @Test
+    void onlyTheNoCacheStrategyDoesQuadraticWork() {
+        assertEquals(List.of(Strategy.NO_CACHE), java.util.Arrays.stream(Strategy.values()).filter(Strategy::quadratic).toList());
+    }
+}
