@@ -133,7 +133,9 @@ final class AbCommand implements Callable<Integer> {
         Path repo = root.toAbsolutePath().normalize();
         String base = resolve(repo, baseRef);
         String head = resolve(repo, headRef);
-        PrintWriter console = spec.commandLine().getOut();
+        // Progress goes to stdout, or to stderr when stdout carries the JSON answer.
+        PrintWriter console = format == TableFormat.JSON ? spec.commandLine().getErr() : spec.commandLine().getOut();
+        PrintWriter answer = spec.commandLine().getOut();
         Path results = outDir != null ? outDir.toAbsolutePath() : repo.resolve("results");
         checkWritable(results);
         Path tmp = Files.createTempDirectory("kvbench-ab-");
@@ -199,7 +201,7 @@ final class AbCommand implements Callable<Integer> {
                     : null;
             double wall = (System.nanoTime() - started) / 1e9;
             switch (format) {
-                case JSON -> console.println(json(base, head, time, alloc, wall));
+                case JSON -> answer.println(json(base, head, time, alloc, wall));
                 default -> {
                     console.print(table(time, format == TableFormat.MARKDOWN));
                     if (alloc != null) {
@@ -215,6 +217,7 @@ final class AbCommand implements Callable<Integer> {
                 }
             }
             console.flush();
+            answer.flush();
             boolean regressed = !time.regressions().isEmpty() || alloc != null && !alloc.regressions().isEmpty();
             return regressed ? Main.CHECK_FAILED : 0;
         } finally {

@@ -8,6 +8,7 @@ import dev.kvbench.cache.DynamicKvCache;
 import dev.kvbench.cache.HybridKvCache;
 import dev.kvbench.cache.KvCache;
 import dev.kvbench.cache.NoCache;
+import dev.kvbench.cache.PinnedKvCache;
 import dev.kvbench.cache.StaticGqaKvCache;
 import dev.kvbench.cache.StaticKvCache;
 import dev.kvbench.model.KvLayout;
@@ -35,6 +36,13 @@ public enum Strategy {
         @Override
         KvCache newCache(OrtEnvironment env, KvLayout kv, EngineOptions options) throws OrtException {
             return new DynamicKvCache(env, kv);
+        }
+    },
+    KV_PINNED("kv-pinned", Model.Variant.DYNAMIC, false,
+            "kv, with the presents written into two engine-owned buffers that take turns: ONNX Runtime allocates nothing per step") {
+        @Override
+        KvCache newCache(OrtEnvironment env, KvLayout kv, EngineOptions options) throws OrtException {
+            return new PinnedKvCache(env, kv);
         }
     },
     KV_COPY("kv-copy", Model.Variant.DYNAMIC, false, "kv, with every present copied to a float[] and back each step") {

@@ -70,8 +70,8 @@ class CacheStepsTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = Strategy.class, names = {"STATIC", "STATIC_GQA"})
-    void staticCapacityOverflowIsAClearError(Strategy s) {
+    @EnumSource(value = Strategy.class, names = {"STATIC", "STATIC_GQA", "KV_PINNED"})
+    void capacityOverflowIsAClearError(Strategy s) {
         long[] prompt = TestModels.golden(TestModels.LLAMA).get(0).promptIds();
         try (Engine engine = new Engine(TestModels.LLAMA, s, EngineOptions.defaults().withCacheCapacity(8))) {
             KvbenchException e = assertThrows(KvbenchException.class,
@@ -83,8 +83,8 @@ class CacheStepsTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = Strategy.class, names = {"STATIC", "STATIC_GQA"})
-    void staticCachesResizeThemselvesPerGeneration(Strategy s) {
+    @EnumSource(value = Strategy.class, names = {"STATIC", "STATIC_GQA", "KV_PINNED"})
+    void preallocatedCachesResizeThemselvesPerGeneration(Strategy s) {
         // No capacity given: each generation sizes the cache to prompt + new tokens, growing and shrinking.
         long[] prompt = TestModels.golden(TestModels.LLAMA).get(0).promptIds();
         int[] golden = TestModels.golden(TestModels.LLAMA).get(0).generated();

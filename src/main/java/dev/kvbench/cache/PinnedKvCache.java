@@ -1,0 +1,135 @@
+package dev.kvbench.cache;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import dev.kvbench.KvbenchException;
+import dev.kvbench.model.IoNames;
+import dev.kvbench.model.KvLayout;
+import dev.kvbench.runtime.StepBinding;
+import dev.kvbench.runtime.Tensors;
+
+import java.nio.FloatBuffer;
+
+/**
+ * The dynamic cache with its {@code present.*} outputs pinned to buffers this cache owns, so ONNX Runtime allocates
+ * nothing per step (onnxruntime-genai's loop pre-allocates its presents the same way). Two direct buffers per layer
+ * for K and for V, sized by {@link #begin} for the sequence, take turns: a step reads the past from one, bound as a
+ * tensor of exactly {@code [1, kvHeads, length, headDim]}, and the graph writes the present, {@code [1, kvHeads,
+ * length + new, headDim]}, into the other; the present tensors then become the next step's past (ownership moves, no
+ * copy). The graph still concatenates past and new into the present, as for {@code kv}. Every output is pinned, so
+ * the step runs without an {@code OrtSession.Result} (the direct call where available).
+ */
+public final class PinnedKvCache extends CountingKvCache {
+    private final OrtEnvironment env;
+    private final KvLayout layout;
+    private final OnnxTensor empty;
+    /** [turn][layer]: the two sets of buffers. */
+    private FloatBuffer[][] keyBuffers = new FloatBuffer[2][];
+    private FloatBuffer[][] valueBuffers = new FloatBuffer[2][];
+    private int capacity;
+    /** The buffer set that holds the past. */
+    private int turn;
+    private final OnnxTensor[] pastKeys;
+    private final OnnxTensor[] pastValues;
+    private final OnnxTensor[] presentKeys;
+    private final OnnxTensor[] presentValues;
+
+    public PinnedKvCache(OrtEnvironment env, KvLayout layout) throws OrtException {
+        this.env = env;
+        this.layout = layout;
+        this.empty = Tensors.emptyPast(env, layout.kvHeads(), layout.headDim());
+        int n = layout.layers();
+        pastKeys = new OnnxTensor[n];
+        pastValues = new OnnxTensor[n];
+        presentKeys = new OnnxTensor[n];
+        presentValues = new OnnxTensor[n];
+    }
+
+    /** Allocates both buffer sets when the sequence needs more positions than they hold; forgets the last sequence. */
+    @Override
+    public void begin(int positions) throws OrtException {
+        reset();
+        if (positions > capacity) {
+            long floats = (long) layout.kvHeads() * positions * layout.headDim();
+            if (floats * Float.BYTES > Integer.MAX_VALUE) {
+                throw new KvbenchException(positions + " positions need " + floats * Float.BYTES
+                        + " bytes per layer buffer, more than one direct buffer holds (2 GiB)");
+            }
+            for (int t = 0; t < 2; t++) {
+                keyBuffers[t] = new FloatBuffer[layout.layers()];
+                valueBuffers[t] = new FloatBuffer[layout.layers()];
+                for (int i = 0; i < layout.layers(); i++) {
+                    keyBuffers[t][i] = Tensors.directFloats(floats);
+                    valueBuffers[t][i] = Tensors.directFloats(floats);
+                }
+            }
+            capacity = positions;
+        }
+    }
+
+    @Override
+    public void bind(StepBinding step, int newTokens) throws OrtException {
+        int total = length() + newTokens;
+        if (total > capacity) {
+            throw new KvbenchException("KV cache capacity " + capacity + " exceeded: " + length() + " cached + "
+                    + newTokens + " new positions");
+        }
+        closeAll(presentKeys, presentValues); // left over from a step that failed
+        long[] shape = {1, layout.kvHeads(), total, layout.headDim()};
+        int size = Math.toIntExact(Tensors.elements(shape));
+        int next = 1 - turn;
+        for (int i = 0; i < layout.layers(); i++) {
+            KvLayout.Slot slot = layout.slots().get(i);
+            if (step.accepts(slot.pastKey())) {
+                step.borrow(slot.pastKey(), length() == 0 ? empty : pastKeys[i]);
+                step.borrow(slot.pastValue(), length() == 0 ? empty : pastValues[i]);
+            }
+            presentKeys[i] = Tensors.floats(env, keyBuffers[next][i], 0, size, shape);
+            presentValues[i] = Tensors.floats(env, valueBuffers[next][i], 0, size, shape);
+            step.pin(slot.presentKey(), presentKeys[i]);
+            step.pin(slot.presentValue(), presentValues[i]);
+        }
+        if (step.accepts(IoNames.ATTENTION_MASK)) {
+            step.own(IoNames.ATTENTION_MASK, Tensors.onesMask(step.env(), total));
+        }
+    }
+
+    /** The presents become the past: the old past views are closed, the buffer sets swap turns. */
+    @Override
+    public void update(StepBinding step, int newTokens) {
+        closeAll(pastKeys, pastValues);
+        System.arraycopy(presentKeys, 0, pastKeys, 0, presentKeys.length);
+        System.arraycopy(presentValues, 0, pastValues, 0, presentValues.length);
+        java.util.Arrays.fill(presentKeys, null);
+        java.util.Arrays.fill(presentValues, null);
+        turn = 1 - turn;
+        // The graph's concatenation writes the whole present.
+        advance(newTokens, (long) (length() + newTokens) * layout.floatsPerPosition() * Float.BYTES);
+    }
+
+    private static void closeAll(OnnxTensor[] keys, OnnxTensor[] values) {
+        for (int i = 0; i < keys.length; i++) {
+            if (keys[i] != null) {
+                keys[i].close();
+                values[i].close();
+                keys[i] = null;
+                values[i] = null;
+            }
+        }
+    }
+
+    @Override
+    public void reset() {
+        closeAll(pastKeys, pastValues);
+        closeAll(presentKeys, presentValues);
+        turn = 0;
+        super.reset();
+    }
+
+    @Override
+    public void close() {
+        reset();
+        empty.close();
+    }
+}
