@@ -29,5 +29,10 @@ java -cp "$jar" dev.kvbench.cli.Main gate results/baseline/ci-gate.json "$out/ci
 
 ref=$(tr -d '[:space:]' < results/baseline/REF)
 echo "ci-gate: time, interleaved A/B of the baseline commit $ref against HEAD"
-scripts/ab-gate.sh "$ref" HEAD "$out/ab" || status=1
+# A flagged regression is measured once more, by a second independent run, and fails the gate only if flagged again:
+# this machine has minutes-long noisy periods, and a real slowdown is flagged with p < 0.001 every time (README).
+if ! scripts/ab-gate.sh "$ref" HEAD "$out/ab"; then
+  echo "ci-gate: the time comparison flagged a regression; confirming with a second, independent run"
+  scripts/ab-gate.sh "$ref" HEAD "$out/ab-confirm" || status=1
+fi
 exit $status
