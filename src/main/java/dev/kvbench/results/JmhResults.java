@@ -100,8 +100,11 @@ public final class JmhResults {
         int samples = 0;
         if (rawData != null) {
             for (JsonNode fork : rawData) {
-                if (!fork.isArray() || fork.isEmpty()) {
+                if (!fork.isArray() || fork.isEmpty() && needsSamples) {
                     throw new KvbenchException(where + ": rawData holds an empty or non-array fork");
+                }
+                if (fork.isEmpty()) {
+                    continue; // JMH writes an empty fork for a secondary metric a fork did not observe (gc.time without a GC)
                 }
                 List<Double> values = new ArrayList<>();
                 for (JsonNode v : fork) {

@@ -169,6 +169,23 @@ class RegressionDetectionTest {
     }
 
     @Test
+    void aSecondaryMetricWithAnEmptyForkIsReadAsJmhWritesIt(@TempDir Path tmp) throws Exception {
+        // JMH writes "gc.time": {"rawData": [[], [12.0]]} when one fork saw no garbage collection.
+        Path file = variant(tmp.resolve("gc-time.json"), e -> {
+            ObjectNode gcTime = ((ObjectNode) e.get("secondaryMetrics")).putObject("gc.time");
+            gcTime.put("score", 12.0);
+            gcTime.put("scoreError", "NaN");
+            gcTime.put("scoreUnit", "ms");
+            ArrayNode raw = gcTime.putArray("rawData");
+            raw.addArray();
+            raw.addArray().add(12.0);
+        });
+        assertEquals(1, JmhResults.read(file).get(0).metric("gc.time").samples().length);
+        CliTestSupport.Run r = CliTestSupport.run("gate", BASELINE.toString(), file.toString());
+        assertEquals(0, r.code(), r.out() + r.err());
+    }
+
+    @Test
     void optionRangesAreBadInput() {
         CliTestSupport.assertBadInput("--alpha must be in (0, 1)", "compare", BASELINE.toString(), BASELINE.toString(), "--alpha", "0");
         CliTestSupport.assertBadInput("--threshold must be a percentage >= 0", "compare", BASELINE.toString(), BASELINE.toString(),
