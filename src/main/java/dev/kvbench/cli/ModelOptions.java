@@ -28,7 +28,7 @@ final class ModelOptions {
     int hybridThreshold;
 
     @Option(names = "--cache-capacity", paramLabel = "POSITIONS",
-            description = "Preallocating strategies (static, static-gqa, kv-pinned): positions to reserve, 1 to the model's positions (default: prompt + max new tokens).")
+            description = "Preallocating strategies (static, static-gqa, kv, hybrid): positions to reserve, 1 to the model's positions (default: prompt + max new tokens).")
     Integer cacheCapacity;
 
     @Option(names = "--decoder", defaultValue = "auto", description = "Decoder files: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")

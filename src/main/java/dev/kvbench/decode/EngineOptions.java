@@ -11,7 +11,7 @@ import dev.kvbench.runtime.OrtRuntime;
  * @param threads         ONNX Runtime intra-op threads (inter-op is 1, sequential execution)
  * @param runCall         how steps whose outputs are all pinned call ONNX Runtime
  * @param hybridThreshold {@code hybrid}: sequence length at which the cache starts
- * @param cacheCapacity   preallocating caches (static, static-gqa, kv-pinned): positions to reserve, or 0 for prompt +
+ * @param cacheCapacity   preallocating caches (static, static-gqa, kv, hybrid): positions to reserve, or 0 for prompt +
  *                        max new tokens of each generation
  * @param decoderFiles    encoder-decoder models: merged or split decoder files
  */

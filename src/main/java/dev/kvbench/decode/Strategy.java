@@ -32,17 +32,19 @@ public enum Strategy {
             return new NoCache(env, kv);
         }
     },
-    KV("kv", Model.Variant.DYNAMIC, false, "present.* of one step bound as the next step's past, in native memory") {
-        @Override
-        KvCache newCache(OrtEnvironment env, KvLayout kv, EngineOptions options) throws OrtException {
-            return new DynamicKvCache(env, kv);
-        }
-    },
-    KV_PINNED("kv-pinned", Model.Variant.DYNAMIC, false,
-            "kv, with the presents written into two engine-owned buffers that take turns: ONNX Runtime allocates nothing per step") {
+    KV("kv", Model.Variant.DYNAMIC, false,
+            "present.* of one step bound as the next step's past; the graph writes them into two engine-owned buffers "
+                    + "that take turns, so ONNX Runtime allocates nothing per step") {
         @Override
         KvCache newCache(OrtEnvironment env, KvLayout kv, EngineOptions options) throws OrtException {
             return new PinnedKvCache(env, kv);
+        }
+    },
+    KV_ALLOC("kv-alloc", Model.Variant.DYNAMIC, false,
+            "kv as it was before issue 18: ONNX Runtime allocates each step's presents, the cache takes them from the run") {
+        @Override
+        KvCache newCache(OrtEnvironment env, KvLayout kv, EngineOptions options) throws OrtException {
+            return new DynamicKvCache(env, kv);
         }
     },
     KV_COPY("kv-copy", Model.Variant.DYNAMIC, false, "kv, with every present copied to a float[] and back each step") {
@@ -54,7 +56,7 @@ public enum Strategy {
     HYBRID("hybrid", Model.Variant.DYNAMIC, false, "no-cache below --hybrid-threshold positions, then kv") {
         @Override
         KvCache newCache(OrtEnvironment env, KvLayout kv, EngineOptions options) throws OrtException {
-            return new HybridKvCache(options.hybridThreshold(), new NoCache(env, kv), new DynamicKvCache(env, kv));
+            return new HybridKvCache(options.hybridThreshold(), new NoCache(env, kv), new PinnedKvCache(env, kv));
         }
     },
     STATIC("static", Model.Variant.STATIC, false,

@@ -70,7 +70,7 @@ class CacheStepsTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = Strategy.class, names = {"STATIC", "STATIC_GQA", "KV_PINNED"})
+    @EnumSource(value = Strategy.class, names = {"STATIC", "STATIC_GQA", "KV", "HYBRID"})
     void capacityOverflowIsAClearError(Strategy s) {
         long[] prompt = TestModels.golden(TestModels.LLAMA).get(0).promptIds();
         try (Engine engine = new Engine(TestModels.LLAMA, s, EngineOptions.defaults().withCacheCapacity(8))) {
@@ -83,7 +83,7 @@ class CacheStepsTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = Strategy.class, names = {"STATIC", "STATIC_GQA", "KV_PINNED"})
+    @EnumSource(value = Strategy.class, names = {"STATIC", "STATIC_GQA", "KV", "HYBRID"})
     void preallocatedCachesResizeThemselvesPerGeneration(Strategy s) {
         // No capacity given: each generation sizes the cache to prompt + new tokens, growing and shrinking.
         long[] prompt = TestModels.golden(TestModels.LLAMA).get(0).promptIds();

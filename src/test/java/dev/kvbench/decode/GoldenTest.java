@@ -51,19 +51,19 @@ class GoldenTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = Strategy.class, names = {"KV", "KV_PINNED", "KV_COPY", "HYBRID", "NO_CACHE"})
+    @EnumSource(value = Strategy.class, names = {"KV", "KV_ALLOC", "KV_COPY", "HYBRID", "NO_CACHE"})
     void tinyMarianMerged(Strategy s) {
         assertReproduces(TestModels.MARIAN, s, Layout.DecoderFiles.MERGED);
     }
 
     @ParameterizedTest
-    @EnumSource(value = Strategy.class, names = {"KV", "KV_PINNED", "KV_COPY", "HYBRID", "NO_CACHE"})
+    @EnumSource(value = Strategy.class, names = {"KV", "KV_ALLOC", "KV_COPY", "HYBRID", "NO_CACHE"})
     void tinyMarianSplit(Strategy s) {
         assertReproduces(TestModels.MARIAN, s, Layout.DecoderFiles.SPLIT);
     }
 
     @ParameterizedTest
-    @EnumSource(value = Strategy.class, names = {"KV", "KV_PINNED", "KV_COPY", "HYBRID", "NO_CACHE"})
+    @EnumSource(value = Strategy.class, names = {"KV", "KV_ALLOC", "KV_COPY", "HYBRID", "NO_CACHE"})
     void huggingFaceFixture(Strategy s) {
         assertReproduces(TestModels.hfQwen2(), s, Layout.DecoderFiles.AUTO);
     }

@@ -22,7 +22,7 @@ class NativeMemoryTest {
     @Test
     void twoThousandGenerationsKeepResidentMemoryFlat() throws IOException {
         long[] prompt = {1, 100, 101, 102, 103, 104, 105, 106};
-        Strategy[] strategies = {Strategy.KV, Strategy.KV_PINNED, Strategy.KV_COPY, Strategy.HYBRID, Strategy.STATIC_GQA};
+        Strategy[] strategies = {Strategy.KV, Strategy.KV_ALLOC, Strategy.KV_COPY, Strategy.HYBRID, Strategy.STATIC_GQA};
         Engine[] engines = new Engine[strategies.length];
         try {
             for (int i = 0; i < strategies.length; i++) {

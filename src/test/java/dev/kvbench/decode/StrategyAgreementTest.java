@@ -63,7 +63,7 @@ class StrategyAgreementTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = Strategy.class, names = {"KV", "KV_PINNED", "KV_COPY", "HYBRID"})
+    @EnumSource(value = Strategy.class, names = {"KV", "KV_ALLOC", "KV_COPY", "HYBRID"})
     void tinyMarianCachedStrategies(Strategy s) {
         assertCounts(TestModels.MARIAN, s, Layout.DecoderFiles.MERGED, COUNTS);
     }

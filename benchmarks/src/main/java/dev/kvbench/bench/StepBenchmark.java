@@ -38,7 +38,7 @@ public class StepBenchmark extends EngineState {
     static final int WARMUP_GENERATIONS = 40;
     static final int WARMUP_TOKENS = 16;
 
-    @Param({"no-cache", "kv", "kv-pinned", "kv-copy", "hybrid", "static", "static-gqa"})
+    @Param({"no-cache", "kv", "kv-alloc", "kv-copy", "hybrid", "static", "static-gqa"})
     public String strategy;
 
     @Param({"16", "64", "256", "1024", "2048"})
