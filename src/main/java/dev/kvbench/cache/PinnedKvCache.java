@@ -12,8 +12,9 @@ import dev.kvbench.runtime.Tensors;
 import java.nio.FloatBuffer;
 
 /**
- * The dynamic cache with its {@code present.*} outputs pinned to buffers this cache owns, so ONNX Runtime allocates
- * nothing per step (onnxruntime-genai's loop pre-allocates its presents the same way). Two direct buffers per layer
+ * The dynamic cache of strategies {@code kv} and {@code hybrid}: its {@code present.*} outputs are pinned to buffers
+ * this cache owns, so ONNX Runtime allocates nothing per step (onnxruntime-genai's loop binds presents it allocated
+ * itself, a new one per step; these two buffer sets are allocated once per capacity). Two direct buffers per layer
  * for K and for V, sized by {@link #begin} for the sequence, take turns: a step reads the past from one, bound as a
  * tensor of exactly {@code [1, kvHeads, length, headDim]}, and the graph writes the present, {@code [1, kvHeads,
  * length + new, headDim]}, into the other; the present tensors then become the next step's past (ownership moves, no

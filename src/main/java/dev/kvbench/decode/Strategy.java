@@ -4,7 +4,7 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import dev.kvbench.KvbenchException;
 import dev.kvbench.cache.CopyingKvCache;
-import dev.kvbench.cache.DynamicKvCache;
+import dev.kvbench.cache.AllocatedKvCache;
 import dev.kvbench.cache.HybridKvCache;
 import dev.kvbench.cache.KvCache;
 import dev.kvbench.cache.NoCache;
@@ -44,7 +44,7 @@ public enum Strategy {
             "kv as it was before issue 18: ONNX Runtime allocates each step's presents, the cache takes them from the run") {
         @Override
         KvCache newCache(OrtEnvironment env, KvLayout kv, EngineOptions options) throws OrtException {
-            return new DynamicKvCache(env, kv);
+            return new AllocatedKvCache(env, kv);
         }
     },
     KV_COPY("kv-copy", Model.Variant.DYNAMIC, false, "kv, with every present copied to a float[] and back each step") {

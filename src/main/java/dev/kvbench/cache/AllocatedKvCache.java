@@ -10,19 +10,20 @@ import dev.kvbench.runtime.StepBinding;
 import dev.kvbench.runtime.Tensors;
 
 /**
- * The dynamic cache, zero-copy: the {@code present.*} outputs of one step are bound as the next step's
- * {@code past_key_values.*} without leaving native memory. The graph concatenates past and new entries into a
- * fresh tensor each step; the cache takes the presents from the step ({@code StepBinding.keep()}) and closes the
- * previous ones when the next arrive.
+ * The dynamic cache with presents that ONNX Runtime allocates (strategy {@code kv-alloc}, {@code kv} before issue 18):
+ * the {@code present.*} outputs of one step are bound as the next step's {@code past_key_values.*} without leaving
+ * native memory. The graph concatenates past and new entries into a fresh tensor each step; the cache takes the
+ * presents from the step ({@code StepBinding.keep()}) and closes the previous ones when the next arrive. Kept to
+ * measure what {@link PinnedKvCache} saves.
  */
-public final class DynamicKvCache extends CountingKvCache {
+public final class AllocatedKvCache extends CountingKvCache {
     private final KvLayout layout;
     private final OnnxTensor empty;
     private final OnnxTensor[] keys;
     private final OnnxTensor[] values;
     private StepOutputs held;
 
-    public DynamicKvCache(OrtEnvironment env, KvLayout layout) throws OrtException {
+    public AllocatedKvCache(OrtEnvironment env, KvLayout layout) throws OrtException {
         this.layout = layout;
         this.empty = Tensors.emptyPast(env, layout.kvHeads(), layout.headDim());
         this.keys = new OnnxTensor[layout.layers()];
