@@ -187,7 +187,10 @@ final class BenchCommand implements Callable<Integer> {
             Files.deleteIfExists(partFile);
             Files.deleteIfExists(failureFile);
         }
-        String memory = quick ? "" : peakMemory(folder, repo, runnable, skipped, failed, console);
+        String memory = quick ? "" : peakMemory(folder, repo, runnable, skipped, failed, meta.putArray("peak_memory"), console);
+        if (!quick && !all.isEmpty()) {
+            AtomicFiles.write(metaFile, mapper.writerWithDefaultPrettyPrinter().writeValueAsBytes(meta));
+        }
         StringBuilder summary = new StringBuilder();
         summary.append("kvbench ").append(matrix).append(" run on ").append(folder.getFileName()).append(", ")
                 .append(forkCount).append(" fork(s) per configuration, ONNX Runtime intra-op threads ").append(threads)
@@ -333,7 +336,7 @@ final class BenchCommand implements Callable<Integer> {
 
     /** Peak resident set over a 2048-position generation, each strategy in a fresh JVM (JMH does not see native memory). */
     private String peakMemory(Path folder, Path repo, List<Strategy> runnable, List<String> skipped, List<String> failed,
-                              PrintWriter console) {
+                              ArrayNode record, PrintWriter console) {
         int tokens = 2040;
         StringBuilder s = new StringBuilder("\nPeak resident set (VmHWM) over an 8-token prompt + " + tokens + " new tokens, fresh JVM each\n");
         String jar = repo.resolve("target/benchmarks.jar").toString();
@@ -351,6 +354,17 @@ final class BenchCommand implements Callable<Integer> {
                 failed.add(strategy + " peak memory: " + o.lastLine());
             } else {
                 s.append(line).append('\n');
+                ObjectNode entry = record.addObject();
+                for (String field : line.substring("peak-memory".length()).trim().split(" ")) {
+                    String[] kv = field.split("=", 2);
+                    if (kv.length == 2) {
+                        try {
+                            entry.put(kv[0], Double.parseDouble(kv[1]));
+                        } catch (NumberFormatException e) {
+                            entry.put(kv[0], kv[1]);
+                        }
+                    }
+                }
             }
         }
         return s.toString();

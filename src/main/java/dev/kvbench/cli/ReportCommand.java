@@ -1,84 +1,84 @@
 package dev.kvbench.cli;
 
 import dev.kvbench.KvbenchException;
+import dev.kvbench.report.Chart;
+import dev.kvbench.report.Charts;
+import dev.kvbench.report.HtmlReport;
+import dev.kvbench.report.PngCharts;
+import dev.kvbench.report.ResultFile;
 import dev.kvbench.results.AtomicFiles;
-import dev.kvbench.results.JmhResult;
-import dev.kvbench.results.JmhResults;
-import dev.kvbench.results.ReportCharts;
-import dev.kvbench.results.Summary;
-import org.jfree.chart.JFreeChart;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Base64;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.stream.Stream;
 
-/** Charts of one or more result files, as PNGs and one self-contained HTML page. */
+/** Charts of one or more result files, as PNGs and one self-contained interactive HTML page. */
 @Command(name = "report", mixinStandardHelpOptions = true,
-        description = "Chart result files: generation time vs tokens, step latency vs context, heap bytes per token.")
+        description = "Chart result files (PNG per chart and one self-contained interactive report.html): ms per token vs "
+                + "new tokens, step latency vs context, heap bytes per token, KV bytes per step, peak resident set, hybrid "
+                + "threshold. Several files are drawn together, one line style per file. A chart with no data is an error.")
 final class ReportCommand implements Callable<Integer> {
     @Parameters(arity = "1..*", paramLabel = "RESULT.json")
     List<Path> files;
 
-    @Option(names = "--out", description = "Output folder (default: results/report-<first file's name>).")
+    @Option(names = "--out", description = "Output folder, new or empty (default: a new results/report-<first file's name>[-N]).")
     Path out;
+
+    @Option(names = "--chart", paramLabel = "ID", description = "Only these charts, repeatable; each must have data "
+            + "(one of: ms-per-token, step-latency, heap-per-token, kv-bytes-per-step, peak-rss, hybrid-threshold; "
+            + "default: every chart the files have data for).")
+    List<String> only = new ArrayList<>();
 
     @Spec
     CommandSpec spec;
 
     @Override
-    public Integer call() {
-        List<ReportCharts.Labelled> inputs = new ArrayList<>();
-        StringBuilder tables = new StringBuilder();
-        for (Path f : files) {
-            List<JmhResult> results = JmhResults.read(f);
-            List<Summary.Row> rows = Summary.rows(results);
-            if (rows.isEmpty()) {
-                throw new KvbenchException(f + " holds no kvbench benchmark results");
-            }
-            inputs.add(new ReportCharts.Labelled(stem(f), rows));
-            tables.append("<h3>").append(escape(f.getFileName().toString())).append("</h3><pre>")
-                    .append(escape(Summary.render(results))).append("</pre>\n");
-        }
-        Path dir = out != null ? out : files.get(0).toAbsolutePath().getParent().resolve("report-" + stem(files.get(0)));
-        Map<String, JFreeChart> charts = new LinkedHashMap<>();
-        charts.put("generation-time", ReportCharts.generationTime(inputs));
-        charts.put("step-latency", ReportCharts.stepLatency(inputs));
-        charts.put("heap-per-token", ReportCharts.heapPerToken(inputs));
-        StringBuilder html = new StringBuilder("<!doctype html><html><head><meta charset=\"utf-8\"><title>kvbench report</title>"
-                + "<style>body{font-family:sans-serif;max-width:1000px;margin:2em auto}pre{font-size:12px;overflow-x:auto}</style>"
-                + "</head><body><h1>kvbench report</h1>\n");
+    public Integer call() throws IOException {
+        List<ResultFile> inputs = files.stream().map(ResultFile::read).toList();
+        List<Chart> charts = only.isEmpty() ? Charts.available(inputs) : only.stream().map(id -> Charts.require(id, inputs)).toList();
+        Path dir = outputFolder();
         var console = spec.commandLine().getOut();
-        for (var e : charts.entrySet()) {
-            byte[] png = ReportCharts.png(e.getValue());
-            Path file = dir.resolve(e.getKey() + ".png");
-            AtomicFiles.write(file, png);
+        for (Chart c : charts) {
+            Path file = dir.resolve(c.id() + ".png");
+            AtomicFiles.write(file, PngCharts.png(c));
             console.println("wrote " + file);
-            html.append("<h2>").append(escape(e.getValue().getTitle().getText())).append("</h2><img alt=\"").append(e.getKey())
-                    .append("\" src=\"data:image/png;base64,").append(Base64.getEncoder().encodeToString(png)).append("\">\n");
         }
-        html.append("<h2>Figures</h2>\n").append(tables).append("</body></html>\n");
         Path page = dir.resolve("report.html");
-        AtomicFiles.write(page, html.toString());
+        AtomicFiles.write(page, HtmlReport.render(inputs, charts));
         console.println("wrote " + page);
         console.flush();
         return 0;
     }
 
-    private static String stem(Path f) {
-        String n = f.getFileName().toString();
-        return n.endsWith(".json") ? n.substring(0, n.length() - 5) : n;
+    /** {@code --out} when new or empty; else a new folder beside the first file, never one that exists. */
+    private Path outputFolder() throws IOException {
+        if (out != null) {
+            if (Files.exists(out) && (!Files.isDirectory(out) || !isEmpty(out))) {
+                throw new KvbenchException("--out " + out + " exists and is not an empty folder (reports are never overwritten)");
+            }
+            return Files.createDirectories(out);
+        }
+        Path first = files.get(0).toAbsolutePath();
+        String stem = first.getFileName().toString().replaceFirst("\\.json$", "");
+        Path dir = first.getParent().resolve("report-" + stem);
+        for (int n = 2; Files.exists(dir); n++) {
+            dir = first.getParent().resolve("report-" + stem + "-" + n);
+        }
+        return Files.createDirectories(dir);
     }
 
-    private static String escape(String s) {
-        return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;");
+    private static boolean isEmpty(Path dir) throws IOException {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.findAny().isEmpty();
+        }
     }
 }

@@ -32,6 +32,7 @@ public final class RunMeta {
         meta.put("git_short_sha", gitShortSha(repo));
         meta.put("git_commit_date", git(repo, "log", "-1", "--format=%cI"));
         meta.put("git_dirty", !git(repo, "status", "--porcelain", "--untracked-files=no").isEmpty());
+        meta.put("run_date", java.time.OffsetDateTime.now().withNano(0).toString());
         meta.put("jvm", System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version"));
         meta.put("onnxruntime", OrtRuntime.version());
         meta.put("cpu_model", cpuModel());

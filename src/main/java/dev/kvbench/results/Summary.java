@@ -17,9 +17,14 @@ public final class Summary {
     private Summary() {
     }
 
-    /** One row: a measurement reduced to per-token figures. */
+    /**
+     * One row: a measurement reduced to per-token figures. {@code errorMs} is JMH's 99.9% confidence half-width of
+     * {@code msPerOp} (NaN with a single sample); {@code tokensPerOp} divides op figures into token figures;
+     * {@code result} is the measurement it came from, for its other metrics.
+     */
     public record Row(String benchmark, String model, String strategy, int length, double msPerOp, double errorMs,
-                      double msPerToken, double heapBytesPerToken, double overheadShare, double kvBytesPerToken) {
+                      double msPerToken, double heapBytesPerToken, double overheadShare, double kvBytesPerToken,
+                      int tokensPerOp, JmhResult result) {
     }
 
     public static List<Row> rows(List<JmhResult> results) {
@@ -61,7 +66,7 @@ public final class Summary {
             JmhResult.Metric kv = r.metric("kvBytes");
             double overhead = run != null && step != null && step.score() > 0 ? 1 - run.score() / step.score() : Double.NaN;
             double kvPerToken = kv != null && tokens != null && tokens.score() > 0 ? kv.score() / tokens.score() : Double.NaN;
-            rows.add(new Row(bench, JmhResult.modelName(r.param("model")), strategy + callSuffix(r.param("ortCall")), length, ms, err, ms / tokensPerOp, heap, overhead, kvPerToken));
+            rows.add(new Row(bench, JmhResult.modelName(r.param("model")), strategy + callSuffix(r.param("ortCall")), length, ms, err, ms / tokensPerOp, heap, overhead, kvPerToken, tokensPerOp, r));
         }
         return rows;
     }

@@ -22,7 +22,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * configuration): planted slowdowns are flagged, results from another checkout match, missing configurations fail the
  * gate, too few samples are called undecidable, and malformed numbers are input errors.
  */
-class RegressionDetectionTest {
+public class RegressionDetectionTest {
     static final Path BASELINE = TestModels.ROOT.resolve("results/baseline/ci-gate.json");
     static final ObjectMapper M = new ObjectMapper();
 
@@ -39,7 +39,7 @@ class RegressionDetectionTest {
     }
 
     /** Multiplies the primary metric's samples and score of the {@code strategy} entry by {@code factor}. */
-    static void slow(ObjectNode entry, String strategy, double factor) {
+    public static void slow(ObjectNode entry, String strategy, double factor) {
         if (!entry.path("params").path("strategy").asText().equals(strategy)) {
             return;
         }

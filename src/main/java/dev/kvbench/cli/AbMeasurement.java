@@ -1,0 +1,365 @@
+package dev.kvbench.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.kvbench.KvbenchException;
+import dev.kvbench.Processes;
+import dev.kvbench.results.BenchmarkContract;
+import dev.kvbench.results.JmhResult;
+import dev.kvbench.results.JmhResults;
+import dev.kvbench.results.PairedComparison;
+import dev.kvbench.results.RunMeta;
+import dev.kvbench.results.Statistics;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * One same-machine A/B measurement of two commits, as {@code ab} and {@code bisect} run it: builds (or reuses) both
+ * commits' benchmark jars, checks both out in temporary git worktrees, and measures them interleaved in rounds, each
+ * round in fresh JVMs. Two methods:
+ * <ul>
+ * <li>{@code generations} (default): per round one worker JVM per side ({@link GenerationRounds}); single greedy
+ * generations alternate between the sides, and each side's round value is the lower quartile of its generation times.
+ * <li>{@code jmh}: per round one JMH run per side of any benchmark, base and head alternating and swapping order from
+ * one round to the next; each side's round value is the mean of its iterations.
+ * </ul>
+ */
+final class AbMeasurement {
+    private static final long BUILD_TIMEOUT_SECONDS = 1800;
+    private static final long RUN_TIMEOUT_SECONDS = 3600;
+
+    /** How a round measures. */
+    enum Method {
+        GENERATIONS, JMH;
+
+        @Override
+        public String toString() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    /** Both sides' measurements: per side, per round, the parsed results and the raw JMH-format JSON; their metadata. */
+    record Sides(String base, String head, Map<String, List<List<JmhResult>>> bySide, Map<String, List<JsonNode>> raw,
+                 Map<String, ObjectNode> meta, Map<String, List<Path>> models) {
+    }
+
+    private final Method method;
+    private final String bench;
+    private final List<String> params;
+    private final int rounds;
+    private final int pairs;
+    private final int warmupOps;
+    private final int warmup;
+    private final int iterations;
+    private final int seconds;
+
+    AbMeasurement(Method method, String bench, List<String> params, int rounds, int pairs, int warmupOps, int warmup,
+                  int iterations, int seconds) {
+        this.method = method;
+        this.bench = bench;
+        this.params = List.copyOf(params);
+        this.rounds = rounds;
+        this.pairs = pairs;
+        this.warmupOps = warmupOps;
+        this.warmup = warmup;
+        this.iterations = iterations;
+        this.seconds = seconds;
+    }
+
+    /** Checks the parameters before any build starts (the generations method's configurations, and their strategies). */
+    void validate() {
+        if (method == Method.GENERATIONS) {
+            generationConfigs();
+        }
+    }
+
+    /** Measures commits {@code base} and {@code head} (full shas) of {@code repo}; temporary worktrees are removed after. */
+    Sides measure(Path repo, String base, String head, PrintWriter console) throws IOException {
+        Path tmp = Files.createTempDirectory("kvbench-ab-");
+        Map<String, Path> trees = new LinkedHashMap<>();
+        trees.put("base", tmp.resolve("base"));
+        trees.put("head", tmp.resolve("head"));
+        Map<String, Path> jars = new LinkedHashMap<>();
+        try {
+            for (var e : trees.entrySet()) {
+                String sha = e.getKey().equals("base") ? base : head;
+                Processes.check(repo, 300, List.of("git", "worktree", "add", "--detach", e.getValue().toString(), sha));
+                jars.put(e.getKey(), jar(repo, sha, e.getValue(), e.getKey(), console));
+            }
+            Map<String, List<List<JmhResult>>> bySide = new LinkedHashMap<>();
+            Map<String, List<JsonNode>> raw = new LinkedHashMap<>();
+            if (method == Method.GENERATIONS) {
+                List<GenerationRounds.Config> configs = generationConfigs();
+                List<List<Path>> models = List.of(configModels(trees.get("base"), configs), configModels(trees.get("head"), configs));
+                GenerationRounds gen = new GenerationRounds(configs, warmupOps, pairs);
+                Path workerClasses = GenerationRounds.extractWorker(Files.createDirectories(tmp.resolve("worker")));
+                String prompt = promptIds(models.get(1).get(0));
+                for (int round = 0; round < rounds; round++) {
+                    ArrayNode[] sides = gen.round(round, workerClasses, new Path[] {jars.get("base"), jars.get("head")},
+                            models, prompt, tmp, console);
+                    for (int s = 0; s < 2; s++) {
+                        String side = s == 0 ? "base" : "head";
+                        raw.computeIfAbsent(side, k -> new ArrayList<>()).add(sides[s]);
+                        bySide.computeIfAbsent(side, k -> new ArrayList<>()).add(JmhResults.parse(sides[s], side + " round " + (round + 1)));
+                    }
+                }
+            } else {
+                for (int round = 0; round < rounds; round++) {
+                    List<String> order = round % 2 == 0 ? List.of("base", "head") : List.of("head", "base");
+                    for (String side : order) {
+                        Path json = tmp.resolve(side + "-" + round + ".json");
+                        runSide(trees.get(side), jars.get(side), json);
+                        JsonNode tree = new ObjectMapper().readTree(json.toFile());
+                        List<JmhResult> parsed = JmhResults.parse(tree, side + " round " + (round + 1));
+                        raw.computeIfAbsent(side, k -> new ArrayList<>()).add(tree);
+                        bySide.computeIfAbsent(side, k -> new ArrayList<>()).add(parsed);
+                        console.printf(Locale.ROOT, "round %d/%d %s: %s%n", round + 1, rounds, side, brief(parsed));
+                        console.flush();
+                    }
+                }
+            }
+            Map<String, ObjectNode> meta = new LinkedHashMap<>();
+            Map<String, List<Path>> models = new LinkedHashMap<>();
+            for (String side : trees.keySet()) {
+                List<Path> folders = modelFolders(trees.get(side), bySide.get(side).get(0));
+                models.put(side, folders);
+                meta.put(side, meta(trees.get(side), folders));
+            }
+            return new Sides(base, head, bySide, raw, meta, models);
+        } finally {
+            for (Path t : trees.values()) {
+                if (Files.exists(t)) {
+                    Processes.run(repo, 300, List.of("git", "worktree", "remove", "--force", t.toString()));
+                }
+            }
+            Processes.run(repo, 300, List.of("git", "worktree", "prune"));
+            deleteRecursively(tmp);
+        }
+    }
+
+    /** The time comparison: paired test over rounds of each side's round value (lower quartile or mean). */
+    PairedComparison.Result time(Sides sides, double threshold, double alpha) {
+        java.util.function.ToDoubleFunction<double[]> perRound = method == Method.GENERATIONS ? Statistics::lowerQuartile : Statistics::mean;
+        return PairedComparison.compare(sides.bySide().get("base"), sides.bySide().get("head"), "primary", perRound, threshold, alpha);
+    }
+
+    /** How a round measured, one line. */
+    String describe() {
+        return method == Method.GENERATIONS
+                ? String.format(Locale.ROOT, "%d warm-up + %d alternating generations per side and configuration, "
+                + "round value = lower quartile", warmupOps, pairs)
+                : String.format(Locale.ROOT, "%d warm-up + %d x %d s iterations per JVM, round value = mean", warmup, iterations, seconds);
+    }
+
+    /** The generations method's configurations: every combination of the model, strategy and newTokens parameters. */
+    private List<GenerationRounds.Config> generationConfigs() {
+        Map<String, List<String>> values = new LinkedHashMap<>();
+        for (String p : params) {
+            int eq = p.indexOf('=');
+            values.put(p.substring(0, eq), List.of(p.substring(eq + 1).split(",")));
+        }
+        for (String name : values.keySet()) {
+            if (!List.of("model", "strategy", "newTokens").contains(name)) {
+                throw new KvbenchException("the generations method takes -p model=, strategy= and newTokens=, not " + name
+                        + " (use --method jmh for other benchmark parameters)");
+            }
+        }
+        List<GenerationRounds.Config> configs = new ArrayList<>();
+        for (String model : values.getOrDefault("model", List.of("tiny-llama"))) {
+            for (String strategy : values.getOrDefault("strategy", List.of("kv"))) {
+                dev.kvbench.decode.Strategy.parse(strategy);
+                for (String tokens : values.getOrDefault("newTokens", List.of("64"))) {
+                    int n;
+                    try {
+                        n = Integer.parseInt(tokens.strip());
+                    } catch (NumberFormatException e) {
+                        throw new KvbenchException("-p newTokens: '" + tokens + "' is not a number");
+                    }
+                    if (n < 1) {
+                        throw new KvbenchException("-p newTokens must be at least 1, got " + n);
+                    }
+                    configs.add(new GenerationRounds.Config(model, strategy, n));
+                }
+            }
+        }
+        return configs;
+    }
+
+    /** Each configuration's model folder in one side's checkout. */
+    private static List<Path> configModels(Path tree, List<GenerationRounds.Config> configs) {
+        return configs.stream().map(c -> BenchmarkContract.resolveModel(tree, c.model())).toList();
+    }
+
+    /** The benchmarks' fixed prompt for a model folder, as the worker protocol's comma-separated ids. */
+    private static String promptIds(Path folder) {
+        dev.kvbench.model.ModelConfig config = dev.kvbench.model.ModelConfig.read(folder);
+        boolean encoderDecoder = dev.kvbench.model.Layout.detect(folder).encoderDecoder();
+        long[] ids = BenchmarkContract.prompt(BenchmarkContract.PROMPT_TOKENS, Integer.MAX_VALUE, config.bosTokenId(),
+                config.eosTokenIds().isEmpty() ? 0 : config.eosTokenIds().iterator().next(), encoderDecoder);
+        return java.util.Arrays.stream(ids).mapToObj(Long::toString).collect(java.util.stream.Collectors.joining(","));
+    }
+
+    /**
+     * The commit's benchmark jar: from the cache under build/ab-jars, else built in its worktree and cached. The cache
+     * is keyed by the commit's build inputs ({@link #buildKey}), so commits that differ only in documentation, models or
+     * results share one jar.
+     */
+    static Path jar(Path repo, String sha, Path tree, String side, PrintWriter console) {
+        String key = buildKey(repo, sha);
+        Path cached = repo.resolve("build").resolve("ab-jars").resolve(key + ".jar");
+        if (Files.isRegularFile(cached)) {
+            console.printf("%s %s: cached jar %s%n", side, sha.substring(0, 8), cached);
+            console.flush();
+            return cached;
+        }
+        Path built = checkoutJar(repo, key);
+        if (built != null) {
+            console.printf("%s %s: this checkout's up-to-date %s%n", side, sha.substring(0, 8), built);
+            console.flush();
+            return built;
+        }
+        console.printf("building %s (%s) ...%n", side, sha.substring(0, 8));
+        console.flush();
+        Processes.check(tree, BUILD_TIMEOUT_SECONDS, List.of("mvn", "-q", "-B", "-DskipTests", "package"));
+        try {
+            Files.createDirectories(cached.getParent());
+            Path tmp = Files.createTempFile(cached.getParent(), "." + key, ".tmp");
+            Files.copy(tree.resolve("target/benchmarks.jar"), tmp, StandardCopyOption.REPLACE_EXISTING);
+            Files.move(tmp, cached, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            return cached;
+        } catch (IOException e) {
+            return tree.resolve("target/benchmarks.jar");
+        }
+    }
+
+    /**
+     * A hash of what the jar is built from at {@code sha}: the git object ids of {@code pom.xml}, {@code src/main} and
+     * {@code benchmarks} (those that exist).
+     */
+    static String buildKey(Path repo, String sha) {
+        StringBuilder ids = new StringBuilder();
+        for (String path : List.of("pom.xml", "src/main", "benchmarks")) {
+            Processes.Outcome o = Processes.run(repo, 60, List.of("git", "rev-parse", "--verify", "--quiet", sha + ":" + path));
+            ids.append(path).append('=').append(o.ok() ? o.output().trim() : "-").append('\n');
+        }
+        try {
+            byte[] digest = java.security.MessageDigest.getInstance("SHA-256").digest(ids.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            return "inputs-" + java.util.HexFormat.of().formatHex(digest, 0, 10);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * This checkout's own target/benchmarks.jar when it is built from the same inputs as the commit: HEAD has the same
+     * {@link #buildKey}, no tracked file is modified, and the jar is newer than every source (as the {@code kvbench}
+     * launcher checks). Saves a build in CI, where {@code mvn verify} has just built it. Null otherwise.
+     */
+    private static Path checkoutJar(Path repo, String key) {
+        Path jar = repo.resolve("target/benchmarks.jar");
+        Processes.Outcome head = Processes.run(repo, 60, List.of("git", "rev-parse", "HEAD"));
+        Processes.Outcome status = Processes.run(repo, 60, List.of("git", "status", "--porcelain", "--untracked-files=no"));
+        if (!Files.isRegularFile(jar) || !head.ok() || !buildKey(repo, head.output().trim()).equals(key) || !status.ok()
+                || !status.output().isBlank()) {
+            return null;
+        }
+        try (Stream<Path> sources = Stream.of("src/main", "benchmarks", "pom.xml").map(repo::resolve).filter(Files::exists)
+                .flatMap(p -> {
+                    try {
+                        return Files.walk(p);
+                    } catch (IOException e) {
+                        return Stream.of(p);
+                    }
+                })) {
+            long jarTime = Files.getLastModifiedTime(jar).toMillis();
+            boolean stale = sources.anyMatch(p -> {
+                try {
+                    return Files.isRegularFile(p) && Files.getLastModifiedTime(p).toMillis() > jarTime;
+                } catch (IOException e) {
+                    return true;
+                }
+            });
+            return stale ? null : jar;
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    private void runSide(Path tree, Path jar, Path json) {
+        List<String> cmd = new ArrayList<>(List.of("java", "-D" + BenchmarkContract.ROOT_PROPERTY + "=" + tree, "-jar",
+                jar.toString(), bench, "-f", "1", "-wi", String.valueOf(warmup), "-w", seconds + "s",
+                "-i", String.valueOf(iterations), "-r", seconds + "s", "-prof", "gc", "-foe", "true",
+                "-rf", "json", "-rff", json.toString()));
+        for (String p : params) {
+            cmd.add("-p");
+            cmd.add(p);
+        }
+        Processes.check(tree, RUN_TIMEOUT_SECONDS, cmd);
+        if (!Files.isRegularFile(json)) {
+            throw new KvbenchException("the benchmark run in " + tree + " wrote no result");
+        }
+    }
+
+    /** One round's values, short: each configuration's mean. */
+    private static String brief(List<JmhResult> results) {
+        StringBuilder s = new StringBuilder();
+        for (JmhResult r : results) {
+            s.append(s.length() == 0 ? "" : ", ").append(r.params().getOrDefault("strategy", r.params().toString()));
+            r.params().entrySet().stream().filter(e -> !e.getKey().equals("strategy") && !e.getKey().equals("model")
+                    && !e.getKey().equals("threads") && !e.getKey().equals("ortCall"))
+                    .forEach(e -> s.append(' ').append(e.getKey()).append('=').append(e.getValue()));
+            s.append(String.format(Locale.ROOT, " %.4g %s", Statistics.mean(r.primary().samples()), r.primary().unit()));
+        }
+        return s.toString();
+    }
+
+    static List<Path> modelFolders(Path tree, List<JmhResult> results) {
+        return results.stream().map(r -> r.param("model")).filter(java.util.Objects::nonNull).distinct()
+                .map(name -> BenchmarkContract.resolveModel(tree, name)).toList();
+    }
+
+    private ObjectNode meta(Path tree, List<Path> models) {
+        ObjectNode meta = RunMeta.describe(tree, models, 1, "ab");
+        meta.put("ab_rounds", rounds);
+        meta.put("ab_bench", bench);
+        meta.put("ab_params", String.join(" ", params));
+        return meta;
+    }
+
+    static String resolve(Path repo, String ref) {
+        if (!Files.isDirectory(repo)) {
+            throw new KvbenchException("not a folder: " + repo);
+        }
+        Processes.Outcome o = Processes.run(repo, 60, List.of("git", "rev-parse", "--verify", "--quiet", ref + "^{commit}"));
+        if (!o.ok()) {
+            throw new KvbenchException("unknown git ref '" + ref + "' in " + repo);
+        }
+        return o.output().trim();
+    }
+
+    static void deleteRecursively(Path dir) {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException e) {
+            // best effort: a temporary folder
+        }
+    }
+}

@@ -1,0 +1,239 @@
+package dev.kvbench.report;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.kvbench.KvbenchException;
+import dev.kvbench.results.BenchmarkContract;
+import dev.kvbench.results.JmhResult;
+import dev.kvbench.results.PairedComparison;
+import dev.kvbench.results.Statistics;
+import dev.kvbench.results.Summary;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
+
+/**
+ * The report's charts, built from result files. Each chart says what its interval is; a chart that would have no
+ * point is not built ({@link #build} is empty, {@link #require} throws the one-line error).
+ */
+public final class Charts {
+    /** Every chart {@code report} can draw, in page order. */
+    public static final List<String> IDS = List.of("ms-per-token", "step-latency", "heap-per-token", "kv-bytes-per-step",
+            "peak-rss", "hybrid-threshold");
+    private static final String JMH_CI = "bars: JMH 99.9% confidence interval";
+
+    private Charts() {
+    }
+
+    /** The charts among {@link #IDS} that have data, in order; an error when none has. */
+    public static List<Chart> available(List<ResultFile> files) {
+        List<Chart> charts = IDS.stream().map(id -> build(id, files)).flatMap(Optional::stream).toList();
+        if (charts.isEmpty()) {
+            throw new KvbenchException("nothing to chart: " + names(files) + " hold no kvbench benchmark results");
+        }
+        return charts;
+    }
+
+    /** The chart {@code id}, or the one-line error that says it has no data. */
+    public static Chart require(String id, List<ResultFile> files) {
+        if (!IDS.contains(id)) {
+            throw new KvbenchException("unknown chart '" + id + "' (one of: " + String.join(", ", IDS) + ")");
+        }
+        return build(id, files).orElseThrow(() -> new KvbenchException("chart " + id + " has no data in " + names(files)
+                + " (it needs " + needs(id) + ")"));
+    }
+
+    public static Optional<Chart> build(String id, List<ResultFile> files) {
+        Chart chart = switch (id) {
+            case "ms-per-token" -> xy(id, "Generation: time per generated token vs new tokens", "new tokens",
+                    "ms per token", "ms", files, BenchmarkContract.GENERATION,
+                    r -> interval(r.msPerToken(), r.errorMs() / r.tokensPerOp()), JMH_CI);
+            case "step-latency" -> xy(id, "One decode step vs context", "context (tokens)", "ms per step", "ms", files,
+                    BenchmarkContract.STEP, r -> interval(r.msPerToken(), r.errorMs() / r.tokensPerOp()), JMH_CI);
+            case "heap-per-token" -> xy(id, "Java heap allocated per generated token", "new tokens", "bytes per token",
+                    "B", files, BenchmarkContract.GENERATION, r -> metricPerToken(r, "gc.alloc.rate.norm"),
+                    JMH_CI + " (gc.alloc.rate.norm, -prof gc)");
+            case "kv-bytes-per-step" -> xy(id, "KV bytes written into cache memory per decode step", "context (tokens)",
+                    "bytes per step", "B", files, BenchmarkContract.STEP, r -> metricPerToken(r, "kvBytes"),
+                    JMH_CI + " (zero width: the bytes are the same every step); no-cache writes none and is left off the log axis");
+            case "peak-rss" -> peakRss(files);
+            case "hybrid-threshold" -> hybrid(files);
+            default -> throw new KvbenchException("unknown chart '" + id + "'");
+        };
+        return chart.pointCount() == 0 ? Optional.empty() : Optional.of(chart);
+    }
+
+    private static String needs(String id) {
+        return switch (id) {
+            case "ms-per-token", "heap-per-token" -> "GenerationBenchmark results";
+            case "step-latency", "kv-bytes-per-step" -> "StepBenchmark results";
+            case "peak-rss" -> "peak memory in the result's .meta.json, which `kvbench bench` writes";
+            default -> "HybridThresholdBenchmark results";
+        };
+    }
+
+    private static String names(List<ResultFile> files) {
+        return String.join(", ", files.stream().map(f -> f.path().getFileName().toString()).toList());
+    }
+
+    /** y with its interval; a NaN error (one sample) is no interval. Null when y is not a positive number. */
+    private static double[] interval(double y, double error) {
+        if (!(y > 0) || Double.isInfinite(y)) {
+            return null;
+        }
+        double e = Double.isNaN(error) ? 0 : error;
+        return new double[] {y, Math.max(y - e, y * 1e-3), y + e};
+    }
+
+    private static double[] metricPerToken(Summary.Row r, String metric) {
+        JmhResult.Metric m = r.result().metric(metric);
+        if (m == null) {
+            return null;
+        }
+        double tokens = r.tokensPerOp();
+        JmhResult.Metric counted = r.result().metric("tokens");
+        if (counted != null && counted.score() > 0) {
+            tokens = counted.score();
+        }
+        return interval(m.score() / tokens, m.error() / tokens);
+    }
+
+    /** Series key: strategy, the model when a file holds several, the file when several are drawn. */
+    private static String label(Summary.Row r, ResultFile f, List<ResultFile> files) {
+        boolean models = f.rows().stream().map(Summary.Row::model).distinct().count() > 1;
+        return r.strategy() + (models ? " " + r.model() : "") + (files.size() > 1 ? " (" + f.label() + ")" : "");
+    }
+
+    private static Chart xy(String id, String title, String x, String y, String unit, List<ResultFile> files,
+                            String benchmark, Function<Summary.Row, double[]> value, String note) {
+        Map<String, Chart.Series> series = new LinkedHashMap<>();
+        Map<String, List<Chart.Point>> points = new LinkedHashMap<>();
+        for (int i = 0; i < files.size(); i++) {
+            ResultFile f = files.get(i);
+            List<Summary.Row> rows = new ArrayList<>(f.rows());
+            rows.sort(Comparator.comparing(Summary.Row::strategy).thenComparingInt(Summary.Row::length));
+            for (Summary.Row r : rows) {
+                double[] v = r.benchmark().equals(benchmark) ? value.apply(r) : null;
+                if (v == null) {
+                    continue;
+                }
+                String key = label(r, f, files);
+                List<Chart.Point> list = points.computeIfAbsent(key, k -> new ArrayList<>());
+                series.computeIfAbsent(key, k -> new Chart.Series(k, r.strategy(), files.indexOf(f), list));
+                list.add(new Chart.Point(r.length(), null, v[0], v[1], v[2]));
+            }
+        }
+        return new Chart(id, title, Chart.Kind.XY, x, y, unit, true, true, List.copyOf(series.values()), note, null);
+    }
+
+    /** Peak resident set per strategy, from the {@code peak_memory} entries {@code bench} writes into the metadata. */
+    private static Chart peakRss(List<ResultFile> files) {
+        List<Chart.Series> series = new ArrayList<>();
+        String tokens = "";
+        for (int i = 0; i < files.size(); i++) {
+            List<Chart.Point> points = new ArrayList<>();
+            for (JsonNode m : files.get(i).meta().path("peak_memory")) {
+                double mb = m.path("vmhwm_after_kib").asDouble(Double.NaN) * 1024 / 1e6;
+                if (mb > 0) {
+                    points.add(new Chart.Point(points.size(), m.path("strategy").asText("?"), mb, mb, mb));
+                    tokens = String.valueOf(m.path("tokens").asInt());
+                }
+            }
+            if (!points.isEmpty()) {
+                series.add(new Chart.Series(files.size() > 1 ? files.get(i).label() : "peak resident set", "", i, points));
+            }
+        }
+        return new Chart("peak-rss", "Peak resident set of a fresh JVM generating " + (tokens.isEmpty() ? "" : tokens + " ")
+                + "tokens", Chart.Kind.CATEGORY, "strategy", "MB (VmHWM)", "MB", false, false, series,
+                "one measurement per strategy and file (no interval): the process's VmHWM after the generation", null);
+    }
+
+    /** Hybrid's time per generation against its threshold, with kv and no-cache as reference lines. */
+    private static Chart hybrid(List<ResultFile> files) {
+        Map<String, Chart.Series> series = new LinkedHashMap<>();
+        for (int i = 0; i < files.size(); i++) {
+            ResultFile f = files.get(i);
+            List<Summary.Row> rows = f.rows().stream().filter(r -> r.benchmark().equals(BenchmarkContract.HYBRID_THRESHOLD)).toList();
+            List<Double> ts = rows.stream().filter(r -> r.strategy().startsWith("hybrid-"))
+                    .map(r -> (double) Integer.parseInt(r.strategy().substring("hybrid-".length()).replaceAll("\\D.*", "")))
+                    .sorted().toList();
+            if (ts.isEmpty()) {
+                continue;
+            }
+            for (Summary.Row r : rows) {
+                double[] v = interval(r.msPerOp(), r.errorMs());
+                if (v == null) {
+                    continue;
+                }
+                boolean isHybrid = r.strategy().startsWith("hybrid-");
+                String name = (isHybrid ? "hybrid" : r.strategy()) + " at " + r.length() + " tokens"
+                        + (files.size() > 1 ? " (" + f.label() + ")" : "");
+                Chart.Series s = series.computeIfAbsent(name, k -> new Chart.Series(k, isHybrid ? "hybrid" : r.strategy(),
+                        files.indexOf(f), new ArrayList<>()));
+                if (isHybrid) {
+                    double t = Integer.parseInt(r.strategy().substring("hybrid-".length()).replaceAll("\\D.*", ""));
+                    s.points().add(new Chart.Point(t, null, v[0], v[1], v[2]));
+                } else {
+                    s.points().add(new Chart.Point(ts.get(0), null, v[0], v[1], v[2]));
+                    s.points().add(new Chart.Point(ts.get(ts.size() - 1), null, v[0], v[1], v[2]));
+                }
+            }
+        }
+        series.values().forEach(s -> s.points().sort(Comparator.comparingDouble(Chart.Point::x)));
+        return new Chart("hybrid-threshold", "Hybrid: time per generation vs threshold T", Chart.Kind.XY, "threshold T (positions)",
+                "ms per generation", "ms", true, true, List.copyOf(series.values()),
+                JMH_CI + "; kv and no-cache drawn flat across the thresholds for reference", null);
+    }
+
+    /** Base and head per configuration, each the mean of its round values with a 95% interval; the change in the labels. */
+    public static Chart ab(PairedComparison.Result r, String baseName, String headName) {
+        List<Chart.Point> base = new ArrayList<>();
+        List<Chart.Point> head = new ArrayList<>();
+        StringBuilder changes = new StringBuilder();
+        String unit = "";
+        for (PairedComparison.Row row : r.rows()) {
+            String category = shortKey(row.key());
+            base.add(roundPoint(base.size(), category, row.base()));
+            head.add(roundPoint(head.size(), category, row.head()));
+            Statistics.Paired p = row.paired();
+            changes.append(changes.length() == 0 ? "" : "; ").append(category).append(String.format(java.util.Locale.ROOT,
+                    ": head/base %.3f [%.3f, %.3f]%s", p.ratio(), p.low(), p.high(), row.regression() ? " REGRESSION" : ""));
+            unit = row.unit();
+        }
+        if (base.isEmpty()) {
+            throw new KvbenchException("the A/B comparison has no rows to chart");
+        }
+        return new Chart("ab-" + r.metric().replace('.', '-'), "A/B: " + baseName + " vs " + headName + " (" + r.metric() + ")",
+                Chart.Kind.CATEGORY, "configuration", unit, unit, false, false,
+                List.of(new Chart.Series("base " + baseName, "base", 0, base), new Chart.Series("head " + headName, "head", 1, head)),
+                "bars: 95% confidence interval of the mean over rounds; " + changes, null);
+    }
+
+    private static Chart.Point roundPoint(int i, String category, double[] rounds) {
+        double mean = Statistics.mean(rounds);
+        double ci = rounds.length > 1 ? Statistics.confidenceHalfWidth(rounds, 0.95) : 0;
+        return new Chart.Point(i, category, mean, mean - ci, mean + ci);
+    }
+
+    /** {@code GenerationBenchmark.generate{model=tiny-llama, newTokens=64, strategy=kv}} → {@code kv newTokens=64}. */
+    public static String shortKey(String key) {
+        int open = key.indexOf('{');
+        if (open < 0 || !key.endsWith("}")) {
+            return key;
+        }
+        StringBuilder s = new StringBuilder();
+        String strategy = null;
+        for (String part : key.substring(open + 1, key.length() - 1).split(", ")) {
+            if (part.startsWith("strategy=")) {
+                strategy = part.substring("strategy=".length());
+            } else if (!part.startsWith("model=") && !part.startsWith("threads=") && !part.startsWith("ortCall=")) {
+                s.append(' ').append(part);
+            }
+        }
+        return (strategy != null ? strategy : key.substring(0, open)) + s;
+    }
+}

@@ -1,0 +1,94 @@
+package dev.kvbench.report;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.kvbench.cli.CliTestSupport;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * Opens the report page in headless Chromium, from a file with no network, and reads back what the page script drew:
+ * every chart with its series and error bars, the run metadata, and no script or console error. Chromium is
+ * installed by {@code .ci/run}, which sets {@code KVBENCH_REQUIRE_BROWSER=1} so that a missing browser fails there;
+ * elsewhere the test is skipped with a message.
+ */
+class HtmlReportBrowserTest {
+    private static final Pattern STATE = Pattern.compile("<pre id=\"render-state\" hidden=\"\">(.*?)</pre>", Pattern.DOTALL);
+
+    static String browser() {
+        for (String name : List.of("chromium", "chromium-browser", "google-chrome")) {
+            for (String dir : System.getenv().getOrDefault("PATH", "").split(java.io.File.pathSeparator)) {
+                if (Files.isExecutable(Path.of(dir, name))) {
+                    return Path.of(dir, name).toString();
+                }
+            }
+        }
+        if ("1".equals(System.getenv("KVBENCH_REQUIRE_BROWSER"))) {
+            fail("headless Chromium is required here (KVBENCH_REQUIRE_BROWSER=1) but none is on the PATH");
+        }
+        Assumptions.abort("no chromium on the PATH: install Debian's `chromium` to run the browser test");
+        return null;
+    }
+
+    @Test
+    void thePageRendersEveryChartWithItsSeriesAndNoErrors(@TempDir Path tmp) throws Exception {
+        String chromium = browser();
+        Path a = ReportFixtures.copy(tmp, "a");
+        Path b = ReportFixtures.copy(tmp, "b");
+        Path out = tmp.resolve("report");
+        CliTestSupport.Run r = CliTestSupport.run("report", a.toString(), b.toString(), "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+        String page = Files.readString(out.resolve("report.html"));
+        assertFalse(page.contains("src=\"http") || page.contains("href=\"http"), "the page must not load anything from the network");
+
+        Path dom = tmp.resolve("dom.html");
+        Path log = tmp.resolve("chromium.log");
+        Process p = new ProcessBuilder(chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--no-first-run", "--user-data-dir=" + tmp.resolve("profile"), "--enable-logging=stderr", "--v=0",
+                "--virtual-time-budget=10000", "--dump-dom", out.resolve("report.html").toUri().toString())
+                .redirectOutput(dom.toFile()).redirectError(log.toFile()).start();
+        if (!p.waitFor(180, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            fail("chromium did not finish within 180 s");
+        }
+        String html = Files.readString(dom, StandardCharsets.UTF_8);
+        Matcher m = STATE.matcher(html);
+        assertTrue(m.find(), "the page script wrote no render state; chromium said: " + Files.readString(log));
+        JsonNode state = new ObjectMapper().readTree(m.group(1).replace("&quot;", "\"").replace("&lt;", "<")
+                .replace("&gt;", ">").replace("&amp;", "&"));
+        assertEquals(0, state.get("errors").size(), "script errors: " + state.get("errors"));
+        List<String> drawn = new java.util.ArrayList<>();
+        state.get("charts").fieldNames().forEachRemaining(drawn::add);
+        assertEquals(Charts.IDS, drawn);
+        JsonNode perToken = state.get("charts").get("ms-per-token");
+        List<String> series = new java.util.ArrayList<>();
+        perToken.get("series").forEach(s -> series.add(s.asText()));
+        assertEquals(List.of("kv (a)", "no-cache (a)", "static-gqa (a)", "kv (b)", "no-cache (b)", "static-gqa (b)"), series);
+        for (String id : List.of("ms-per-token", "step-latency", "heap-per-token", "hybrid-threshold")) {
+            JsonNode c = state.get("charts").get(id);
+            assertTrue(c.get("errorBars").asInt() > 0 && c.get("errorBars").asInt() <= c.get("points").asInt(), id + ": " + c);
+        }
+        assertEquals(2, state.get("charts").get("peak-rss").get("series").size());
+        // The run metadata is on the page.
+        for (String expected : List.of("ff3ddf2", "1.29.0", "AMD EPYC", "intra-op 1", "model.onnx a5f4eb6c1956")) {
+            assertTrue(html.contains(expected), "metadata '" + expected + "' missing from the page");
+        }
+        String console = Files.readString(log);
+        assertFalse(console.contains("Uncaught") || console.lines().anyMatch(l -> l.contains("CONSOLE") && l.contains("ERROR")),
+                "console errors: " + console);
+    }
+}
