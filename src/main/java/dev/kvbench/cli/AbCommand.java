@@ -109,8 +109,9 @@ final class AbCommand implements Callable<Integer> {
         AtomicFiles.write(headFile, RoundMerge.merge(sides.raw().get("head")).toPrettyString());
         AtomicFiles.write(RunMeta.sidecar(baseFile, ".meta.json"), sides.meta().get("base").toPrettyString());
         AtomicFiles.write(RunMeta.sidecar(headFile, ".meta.json"), sides.meta().get("head").toPrettyString());
-        RunMeta.modelWarnings(RunMeta.modelChecksums(sides.models().get("base")), RunMeta.modelChecksums(sides.models().get("head")),
-                "base", "head").forEach(w -> spec.commandLine().getErr().println("kvbench: warning: " + w));
+        // The checksums were taken while the worktrees existed (they are gone now).
+        RunMeta.modelWarnings(sides.meta().get("base").get("models"), sides.meta().get("head").get("models"), "base", "head")
+                .forEach(w -> spec.commandLine().getErr().println("kvbench: warning: " + w));
         PairedComparison.Result time = measurement.time(sides, run.threshold, run.alpha);
         List<List<JmhResult>> baseRounds = sides.bySide().get("base");
         PairedComparison.Result alloc = baseRounds.get(0).stream().anyMatch(r -> r.metric("gc.alloc.rate.norm") != null)

@@ -51,9 +51,12 @@ final class AbMeasurement {
         }
     }
 
-    /** Both sides' measurements: per side, per round, the parsed results and the raw JMH-format JSON; their metadata. */
+    /**
+     * Both sides' measurements: per side, per round, the parsed results and the raw JMH-format JSON; each side's run
+     * metadata (with its model files' checksums, taken while its worktree existed).
+     */
     record Sides(String base, String head, Map<String, List<List<JmhResult>>> bySide, Map<String, List<JsonNode>> raw,
-                 Map<String, ObjectNode> meta, Map<String, List<Path>> models) {
+                 Map<String, ObjectNode> meta) {
     }
 
     private final Method method;
@@ -132,13 +135,10 @@ final class AbMeasurement {
                 }
             }
             Map<String, ObjectNode> meta = new LinkedHashMap<>();
-            Map<String, List<Path>> models = new LinkedHashMap<>();
             for (String side : trees.keySet()) {
-                List<Path> folders = modelFolders(trees.get(side), bySide.get(side).get(0));
-                models.put(side, folders);
-                meta.put(side, meta(trees.get(side), folders));
+                meta.put(side, meta(trees.get(side), modelFolders(trees.get(side), bySide.get(side).get(0))));
             }
-            return new Sides(base, head, bySide, raw, meta, models);
+            return new Sides(base, head, bySide, raw, meta);
         } finally {
             for (Path t : trees.values()) {
                 if (Files.exists(t)) {

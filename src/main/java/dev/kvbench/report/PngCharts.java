@@ -115,6 +115,10 @@ public final class PngCharts {
                         : StrategyStyle.colour(chart.series().get(row).strategy());
             }
         };
+        for (int i = 0; i < chart.series().size(); i++) {
+            // The legend's swatches: the side's colour, or grey where bars take their strategy's colour.
+            renderer.setSeriesPaint(i, colourByCategory ? Color.LIGHT_GRAY : StrategyStyle.colour(chart.series().get(i).strategy()));
+        }
         renderer.setErrorIndicatorPaint(Color.DARK_GRAY);
         renderer.setDrawBarOutline(true);
         renderer.setDefaultOutlinePaint(Color.DARK_GRAY);
