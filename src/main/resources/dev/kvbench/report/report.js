@@ -131,6 +131,21 @@
       points: datasets.reduce(function (n, d) { return n + d.data.length; }, 0),
       errorBars: chart.$errorBars || 0
     };
+    if (location.hash === '#selfcheck') { selfCheck(c, chart); }
+  }
+
+  // Opened as report.html#selfcheck (the browser test): what hovering the first point shows, and what clicking the
+  // first legend entry does (the legend's own handler, so the series is hidden and shown again exactly as by a click).
+  function selfCheck(c, chart) {
+    const first = chart.data.datasets[0];
+    state.charts[c.id].tooltip = chart.options.plugins.tooltip.callbacks.label({ raw: first.data[0], dataset: first });
+    const legend = chart.legend;
+    const item = legend.legendItems[0];
+    Chart.defaults.plugins.legend.onClick.call(legend, { native: null }, item, legend);
+    state.charts[c.id].visibleAfterClick = chart.isDatasetVisible(item.datasetIndex !== undefined ? item.datasetIndex : 0);
+    state.charts[c.id].errorBarsAfterClick = chart.$errorBars || 0;
+    Chart.defaults.plugins.legend.onClick.call(legend, { native: null }, legend.legendItems[0], legend);
+    state.charts[c.id].visibleAfterSecondClick = chart.isDatasetVisible(0);
   }
 
   function categories(c) {

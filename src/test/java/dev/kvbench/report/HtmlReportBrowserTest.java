@@ -22,7 +22,8 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * Opens the report page in headless Chromium, from a file with no network, and reads back what the page script drew:
- * every chart with its series and error bars, the run metadata, and no script or console error. Chromium is
+ * every chart with its series and error bars, what hovering shows and what a legend click does (the page's
+ * {@code #selfcheck}), the run metadata, and no script or console error. Chromium is
  * installed by {@code .ci/run}, which sets {@code KVBENCH_REQUIRE_BROWSER=1} so that a missing browser fails there;
  * elsewhere the test is skipped with a message.
  */
@@ -59,7 +60,7 @@ class HtmlReportBrowserTest {
         Path log = tmp.resolve("chromium.log");
         Process p = new ProcessBuilder(chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                 "--no-first-run", "--user-data-dir=" + tmp.resolve("profile"), "--enable-logging=stderr", "--v=0",
-                "--virtual-time-budget=10000", "--dump-dom", out.resolve("report.html").toUri().toString())
+                "--virtual-time-budget=10000", "--dump-dom", out.resolve("report.html").toUri() + "#selfcheck")
                 .redirectOutput(dom.toFile()).redirectError(log.toFile()).start();
         if (!p.waitFor(180, TimeUnit.SECONDS)) {
             p.destroyForcibly();
@@ -83,6 +84,17 @@ class HtmlReportBrowserTest {
             assertTrue(c.get("errorBars").asInt() > 0 && c.get("errorBars").asInt() <= c.get("points").asInt(), id + ": " + c);
         }
         assertEquals(2, state.get("charts").get("peak-rss").get("series").size());
+        // Hover: the first point's value with its interval; a legend click hides the series (and its error bars),
+        // a second click shows it again.
+        for (String id : Charts.IDS) {
+            JsonNode c = state.get("charts").get(id);
+            assertFalse(c.get("visibleAfterClick").asBoolean(), id);
+            assertTrue(c.get("visibleAfterSecondClick").asBoolean(), id);
+            assertTrue(c.get("errorBarsAfterClick").asInt() <= c.get("errorBars").asInt(), id);
+        }
+        assertTrue(perToken.get("errorBarsAfterClick").asInt() < perToken.get("errorBars").asInt(), perToken.toString());
+        String tooltip = perToken.get("tooltip").asText();
+        assertTrue(tooltip.matches("kv \\(a\\): [0-9.]+ ms \\[[0-9.]+, [0-9.]+\\]"), tooltip);
         // The run metadata is on the page.
         for (String expected : List.of("ff3ddf2", "1.29.0", "AMD EPYC", "intra-op 1", "model.onnx a5f4eb6c1956")) {
             assertTrue(html.contains(expected), "metadata '" + expected + "' missing from the page");
