@@ -76,8 +76,14 @@ public final class PngCharts {
             }
             data.addSeries(series);
         }
-        ValueAxis x = chart.xNames() != null ? new SymbolAxis(chart.xLabel(), chart.xNames().toArray(String[]::new))
-                : chart.xLog() ? new OneTwoFiveLogAxis(chart.xLabel(), xLow, xHigh) : new NumberAxis(chart.xLabel());
+        ValueAxis x;
+        if (chart.xNames() != null) {
+            SymbolAxis commits = new SymbolAxis(chart.xLabel(), chart.xNames().toArray(String[]::new));
+            commits.setGridBandsVisible(false);
+            x = commits;
+        } else {
+            x = chart.xLog() ? new OneTwoFiveLogAxis(chart.xLabel(), xLow, xHigh) : new NumberAxis(chart.xLabel());
+        }
         ValueAxis y = chart.yLog() ? new OneTwoFiveLogAxis(chart.yLabel(), yLow, yHigh) : new NumberAxis(chart.yLabel());
         XYErrorRenderer renderer = new XYErrorRenderer();
         renderer.setDrawXError(false);
