@@ -3,13 +3,10 @@ package dev.kvbench.cache;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
-import dev.kvbench.KvbenchException;
 import dev.kvbench.model.IoNames;
 import dev.kvbench.model.KvLayout;
 import dev.kvbench.runtime.StepBinding;
 import dev.kvbench.runtime.Tensors;
-
-import java.nio.FloatBuffer;
 
 /**
  * The dynamic cache of strategies {@code kv} and {@code hybrid}: its {@code present.*} outputs are pinned to buffers
@@ -25,10 +22,8 @@ public final class PinnedKvCache extends CountingKvCache {
     private final OrtEnvironment env;
     private final KvLayout layout;
     private final OnnxTensor empty;
-    /** [turn][layer]: the two sets of buffers. */
-    private FloatBuffer[][] keyBuffers = new FloatBuffer[2][];
-    private FloatBuffer[][] valueBuffers = new FloatBuffer[2][];
-    private int capacity;
+    /** The two buffer sets that take turns, each of the same capacity; null until the first {@link #begin}. */
+    private final PreallocatedKv[] sets = new PreallocatedKv[2];
     /** The buffer set that holds the past. */
     private int turn;
     private final OnnxTensor[] pastKeys;
@@ -51,43 +46,39 @@ public final class PinnedKvCache extends CountingKvCache {
     @Override
     public void begin(int positions) throws OrtException {
         reset();
-        if (positions > capacity) {
-            long floats = (long) layout.kvHeads() * positions * layout.headDim();
-            if (floats * Float.BYTES > Integer.MAX_VALUE) {
-                throw new KvbenchException(positions + " positions need " + floats * Float.BYTES
-                        + " bytes per layer buffer, more than one direct buffer holds (2 GiB)");
-            }
+        if (sets[0] == null || positions > sets[0].capacity) {
+            releaseBuffers();
             for (int t = 0; t < 2; t++) {
-                keyBuffers[t] = new FloatBuffer[layout.layers()];
-                valueBuffers[t] = new FloatBuffer[layout.layers()];
-                for (int i = 0; i < layout.layers(); i++) {
-                    keyBuffers[t][i] = Tensors.directFloats(floats);
-                    valueBuffers[t][i] = Tensors.directFloats(floats);
-                }
+                sets[t] = new PreallocatedKv(env, layout, positions);
             }
-            capacity = positions;
+        }
+    }
+
+    private void releaseBuffers() {
+        for (int t = 0; t < 2; t++) {
+            if (sets[t] != null) {
+                sets[t].close();
+                sets[t] = null;
+            }
         }
     }
 
     @Override
     public void bind(StepBinding step, int newTokens) throws OrtException {
         int total = length() + newTokens;
-        if (total > capacity) {
-            throw new KvbenchException("KV cache capacity " + capacity + " exceeded: " + length() + " cached + "
-                    + newTokens + " new positions");
-        }
+        PreallocatedKv next = sets[1 - turn];
+        next.checkRoom(length(), newTokens);
         closeAll(presentKeys, presentValues); // left over from a step that failed
         long[] shape = {1, layout.kvHeads(), total, layout.headDim()};
         int size = Math.toIntExact(Tensors.elements(shape));
-        int next = 1 - turn;
         for (int i = 0; i < layout.layers(); i++) {
             KvLayout.Slot slot = layout.slots().get(i);
             if (step.accepts(slot.pastKey())) {
                 step.borrow(slot.pastKey(), length() == 0 ? empty : pastKeys[i]);
                 step.borrow(slot.pastValue(), length() == 0 ? empty : pastValues[i]);
             }
-            presentKeys[i] = Tensors.floats(env, keyBuffers[next][i], 0, size, shape);
-            presentValues[i] = Tensors.floats(env, valueBuffers[next][i], 0, size, shape);
+            presentKeys[i] = Tensors.floats(env, next.keyBuffers[i], 0, size, shape);
+            presentValues[i] = Tensors.floats(env, next.valueBuffers[i], 0, size, shape);
             step.pin(slot.presentKey(), presentKeys[i]);
             step.pin(slot.presentValue(), presentValues[i]);
         }
@@ -131,6 +122,7 @@ public final class PinnedKvCache extends CountingKvCache {
     @Override
     public void close() {
         reset();
+        releaseBuffers();
         empty.close();
     }
 }

@@ -205,10 +205,7 @@ final class AbMeasurement {
 
     /** The benchmarks' fixed prompt for a model folder, as the worker protocol's comma-separated ids. */
     private static String promptIds(Path folder) {
-        dev.kvbench.model.ModelConfig config = dev.kvbench.model.ModelConfig.read(folder);
-        boolean encoderDecoder = dev.kvbench.model.Layout.detect(folder).encoderDecoder();
-        long[] ids = BenchmarkContract.prompt(BenchmarkContract.PROMPT_TOKENS, Integer.MAX_VALUE, config.bosTokenId(),
-                config.eosTokenIds().isEmpty() ? 0 : config.eosTokenIds().iterator().next(), encoderDecoder);
+        long[] ids = BenchmarkContract.prompt(folder, BenchmarkContract.PROMPT_TOKENS);
         return java.util.Arrays.stream(ids).mapToObj(Long::toString).collect(java.util.stream.Collectors.joining(","));
     }
 

@@ -239,9 +239,7 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     private static long[] benchPrompt(Engine engine) {
-        var config = engine.model().config();
-        return BenchmarkContract.prompt(BenchmarkContract.PROMPT_TOKENS, engine.model().vocab(), config.bosTokenId(),
-                config.eosTokenIds().iterator().next(), engine.model().encoderDecoder());
+        return BenchmarkContract.prompt(engine.model(), BenchmarkContract.PROMPT_TOKENS);
     }
 
     /** The matrix for the runnable strategies; configurations left out by the quadratic-work rule go to {@code skipped}. */

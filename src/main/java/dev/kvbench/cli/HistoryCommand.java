@@ -56,8 +56,8 @@ final class HistoryCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         CompareCommand.checkThresholds(threshold, alpha);
-        if (out != null && Files.exists(out) && (!Files.isDirectory(out) || Files.list(out).findAny().isPresent())) {
-            throw new KvbenchException("--out " + out + " exists and is not an empty folder");
+        if (out != null) {
+            AtomicFiles.checkNewOrEmptyFolder(out);
         }
         History history = History.of(files().stream().map(ResultFile::read).toList(), threshold, alpha);
         PrintWriter console = spec.commandLine().getOut();

@@ -19,7 +19,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.stream.Stream;
 
 /** Charts of one or more result files, as PNGs and one self-contained interactive HTML page. */
 @Command(name = "report", mixinStandardHelpOptions = true,
@@ -45,7 +44,7 @@ final class ReportCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         List<ResultFile> inputs = files.stream().map(ResultFile::read).toList();
         List<Chart> charts = only.isEmpty() ? Charts.available(inputs) : only.stream().map(id -> Charts.require(id, inputs)).toList();
-        Path dir = outputFolder();
+        Path dir = outputFolder(inputs.get(0).label());
         var console = spec.commandLine().getOut();
         for (Chart c : charts) {
             Path file = dir.resolve(c.id() + ".png");
@@ -60,25 +59,16 @@ final class ReportCommand implements Callable<Integer> {
     }
 
     /** {@code --out} when new or empty; else a new folder beside the first file, never one that exists. */
-    private Path outputFolder() throws IOException {
+    private Path outputFolder(String firstLabel) throws IOException {
         if (out != null) {
-            if (Files.exists(out) && (!Files.isDirectory(out) || !isEmpty(out))) {
-                throw new KvbenchException("--out " + out + " exists and is not an empty folder (reports are never overwritten)");
-            }
+            AtomicFiles.checkNewOrEmptyFolder(out);
             return Files.createDirectories(out);
         }
-        Path first = files.get(0).toAbsolutePath();
-        String stem = first.getFileName().toString().replaceFirst("\\.json$", "");
-        Path dir = first.getParent().resolve("report-" + stem);
+        Path parent = files.get(0).toAbsolutePath().getParent();
+        Path dir = parent.resolve("report-" + firstLabel);
         for (int n = 2; Files.exists(dir); n++) {
-            dir = first.getParent().resolve("report-" + stem + "-" + n);
+            dir = parent.resolve("report-" + firstLabel + "-" + n);
         }
         return Files.createDirectories(dir);
-    }
-
-    private static boolean isEmpty(Path dir) throws IOException {
-        try (Stream<Path> s = Files.list(dir)) {
-            return s.findAny().isEmpty();
-        }
     }
 }

@@ -3,9 +3,7 @@ package dev.kvbench.decode;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kvbench.KvbenchException;
-import dev.kvbench.model.Layout;
 import dev.kvbench.model.Model;
-import dev.kvbench.model.ModelConfig;
 import dev.kvbench.results.BenchmarkContract;
 
 import java.io.IOException;
@@ -62,11 +60,8 @@ public final class StrategyCheck {
             }
         }
         if (prompts.isEmpty()) {
-            ModelConfig config = ModelConfig.read(folder);
-            boolean encDec = Layout.detect(folder).encoderDecoder();
-            long eos = config.eosTokenIds().isEmpty() ? 0 : config.eosTokenIds().iterator().next();
-            prompts.add(new Prompt("built-in 1", BenchmarkContract.prompt(8, config.vocabSize(), config.bosTokenId(), eos, encDec)));
-            prompts.add(new Prompt("built-in 2", BenchmarkContract.prompt(3, config.vocabSize(), config.bosTokenId(), eos, encDec)));
+            prompts.add(new Prompt("built-in 1", BenchmarkContract.prompt(folder, 8)));
+            prompts.add(new Prompt("built-in 2", BenchmarkContract.prompt(folder, 3)));
         }
         return prompts;
     }

@@ -39,6 +39,20 @@ public record Chart(String id, String title, Kind kind, String xLabel, String yL
         }
     }
 
+    /** {lowest x, highest x, lowest interval end, highest interval end} over every point. */
+    public double[] extent() {
+        double[] e = {Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY};
+        for (Series s : series) {
+            for (Point p : s.points()) {
+                e[0] = Math.min(e[0], p.x());
+                e[1] = Math.max(e[1], p.x());
+                e[2] = Math.min(e[2], p.low());
+                e[3] = Math.max(e[3], p.high());
+            }
+        }
+        return e;
+    }
+
     public int pointCount() {
         return series.stream().mapToInt(s -> s.points().size()).sum();
     }

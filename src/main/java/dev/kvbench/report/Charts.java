@@ -55,10 +55,10 @@ public final class Charts {
             case "step-latency" -> xy(id, "One decode step vs context", "context (tokens)", "ms per step", "ms", files,
                     BenchmarkContract.STEP, r -> interval(r.msPerToken(), r.errorMs() / r.tokensPerOp()), JMH_CI);
             case "heap-per-token" -> xy(id, "Java heap allocated per generated token", "new tokens", "bytes per token",
-                    "B", files, BenchmarkContract.GENERATION, r -> metricPerToken(r, "gc.alloc.rate.norm"),
+                    "B", files, BenchmarkContract.GENERATION, r -> perToken(r.heapBytesPerToken(), r.result().metric("gc.alloc.rate.norm")),
                     JMH_CI + " (gc.alloc.rate.norm, -prof gc)");
             case "kv-bytes-per-step" -> xy(id, "KV bytes written into cache memory per decode step", "context (tokens)",
-                    "bytes per step", "B", files, BenchmarkContract.STEP, r -> metricPerToken(r, "kvBytes"),
+                    "bytes per step", "B", files, BenchmarkContract.STEP, r -> perToken(r.kvBytesPerToken(), r.result().metric("kvBytes")),
                     JMH_CI + " (zero width: the bytes are the same every step); no-cache writes none and is left off the log axis");
             case "peak-rss" -> peakRss(files);
             case "hybrid-threshold" -> hybrid(files);
@@ -89,17 +89,12 @@ public final class Charts {
         return new double[] {y, Math.max(y - e, y * 1e-3), y + e};
     }
 
-    private static double[] metricPerToken(Summary.Row r, String metric) {
-        JmhResult.Metric m = r.result().metric(metric);
-        if (m == null) {
-            return null;
-        }
-        double tokens = r.tokensPerOp();
-        JmhResult.Metric counted = r.result().metric("tokens");
-        if (counted != null && counted.score() > 0) {
-            tokens = counted.score();
-        }
-        return interval(m.score() / tokens, m.error() / tokens);
+    /**
+     * A per-token figure of the summary ({@link Summary.Row}, the one place that divides op figures into token
+     * figures) with the relative JMH error of the metric it came from.
+     */
+    private static double[] perToken(double y, JmhResult.Metric from) {
+        return from == null ? null : interval(y, from.score() > 0 ? y * from.error() / from.score() : Double.NaN);
     }
 
     /** Series key: strategy, the model when a file holds several, the file when several are drawn. */
@@ -159,8 +154,7 @@ public final class Charts {
             ResultFile f = files.get(i);
             List<Summary.Row> rows = f.rows().stream().filter(r -> r.benchmark().equals(BenchmarkContract.HYBRID_THRESHOLD)).toList();
             List<Double> ts = rows.stream().filter(r -> r.strategy().startsWith("hybrid-"))
-                    .map(r -> (double) Integer.parseInt(r.strategy().substring("hybrid-".length()).replaceAll("\\D.*", "")))
-                    .sorted().toList();
+                    .map(r -> threshold(r.strategy())).sorted().toList();
             if (ts.isEmpty()) {
                 continue;
             }
@@ -175,8 +169,7 @@ public final class Charts {
                 Chart.Series s = series.computeIfAbsent(name, k -> new Chart.Series(k, isHybrid ? "hybrid" : r.strategy(),
                         files.indexOf(f), new ArrayList<>()));
                 if (isHybrid) {
-                    double t = Integer.parseInt(r.strategy().substring("hybrid-".length()).replaceAll("\\D.*", ""));
-                    s.points().add(new Chart.Point(t, null, v[0], v[1], v[2]));
+                    s.points().add(new Chart.Point(threshold(r.strategy()), null, v[0], v[1], v[2]));
                 } else {
                     s.points().add(new Chart.Point(ts.get(0), null, v[0], v[1], v[2]));
                     s.points().add(new Chart.Point(ts.get(ts.size() - 1), null, v[0], v[1], v[2]));
@@ -187,6 +180,11 @@ public final class Charts {
         return new Chart("hybrid-threshold", "Hybrid: time per generation vs threshold T", Chart.Kind.XY, "threshold T (positions)",
                 "ms per generation", "ms", true, true, List.copyOf(series.values()),
                 JMH_CI + "; kv and no-cache drawn flat across the thresholds for reference", null);
+    }
+
+    /** T of a {@code hybrid-T} variant (a suffix such as {@code " [public]"} ignored). */
+    private static double threshold(String variant) {
+        return Integer.parseInt(variant.substring("hybrid-".length()).replaceAll("\\D.*", ""));
     }
 
     /** Base and head per configuration, each the mean of its round values with a 95% interval; the change in the labels. */

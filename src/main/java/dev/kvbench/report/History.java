@@ -8,10 +8,8 @@ import dev.kvbench.results.Statistics;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * Results across commits, like airspeed velocity's published history: the files ordered by the commit date in their
@@ -57,7 +55,6 @@ public final class History {
                 .thenComparing(f -> f.path().getFileName().toString()));
         Map<String, List<Entry>> series = new LinkedHashMap<>();
         Map<String, String> units = new LinkedHashMap<>();
-        Set<String> keys = new LinkedHashSet<>();
         for (int i = 0; i < files.size(); i++) {
             for (JmhResult r : files.get(i).results()) {
                 double[] x = r.primary().samples();
@@ -68,12 +65,12 @@ public final class History {
                 double ci = x.length > 1 ? Statistics.confidenceHalfWidth(x, 0.95) : 0;
                 series.computeIfAbsent(r.key(), k -> new ArrayList<>()).add(new Entry(i, mean, mean - ci, mean + ci));
                 units.put(r.key(), r.primary().unit());
-                keys.add(r.key());
             }
         }
         List<ChangePoint> changes = new ArrayList<>();
-        for (String key : keys) {
-            List<Entry> entries = series.get(key);
+        for (var e : series.entrySet()) {
+            String key = e.getKey();
+            List<Entry> entries = e.getValue();
             for (int j = 1; j < entries.size(); j++) {
                 int from = entries.get(j - 1).file();
                 int to = entries.get(j).file();

@@ -69,17 +69,14 @@ public final class HtmlReport {
             o.put("unit", c.unit());
             o.put("xLog", c.xLog());
             o.put("yLog", c.yLog());
-            double yLow = c.series().stream().flatMap(s -> s.points().stream()).mapToDouble(Chart.Point::low).min().orElse(1);
-            double yHigh = c.series().stream().flatMap(s -> s.points().stream()).mapToDouble(Chart.Point::high).max().orElse(1);
+            double[] e = c.extent();
             if (c.yLog()) {
-                double[] r = OneTwoFiveLogAxis.range(yLow, yHigh);
+                double[] r = OneTwoFiveLogAxis.range(e[2], e[3]);
                 o.put("yMin", r[0]);
                 o.put("yMax", r[1]);
             }
             if (c.xLog()) {
-                double xLow = c.series().stream().flatMap(s -> s.points().stream()).mapToDouble(Chart.Point::x).min().orElse(1);
-                double xHigh = c.series().stream().flatMap(s -> s.points().stream()).mapToDouble(Chart.Point::x).max().orElse(1);
-                double[] r = OneTwoFiveLogAxis.range(xLow, xHigh);
+                double[] r = OneTwoFiveLogAxis.range(e[0], e[1]);
                 o.put("xMin", r[0]);
                 o.put("xMax", r[1]);
             }

@@ -64,27 +64,23 @@ public final class PngCharts {
 
     private static JFreeChart xy(Chart chart) {
         YIntervalSeriesCollection data = new YIntervalSeriesCollection();
-        double xLow = Double.POSITIVE_INFINITY, xHigh = 0, yLow = Double.POSITIVE_INFINITY, yHigh = 0;
         for (Chart.Series s : chart.series()) {
             YIntervalSeries series = new YIntervalSeries(s.label(), true, true);
             for (Chart.Point p : s.points()) {
                 series.add(p.x(), p.y(), p.low(), p.high());
-                xLow = Math.min(xLow, p.x());
-                xHigh = Math.max(xHigh, p.x());
-                yLow = Math.min(yLow, p.low());
-                yHigh = Math.max(yHigh, p.high());
             }
             data.addSeries(series);
         }
+        double[] e = chart.extent();
         ValueAxis x;
         if (chart.xNames() != null) {
             SymbolAxis commits = new SymbolAxis(chart.xLabel(), chart.xNames().toArray(String[]::new));
             commits.setGridBandsVisible(false);
             x = commits;
         } else {
-            x = chart.xLog() ? new OneTwoFiveLogAxis(chart.xLabel(), xLow, xHigh) : new NumberAxis(chart.xLabel());
+            x = chart.xLog() ? new OneTwoFiveLogAxis(chart.xLabel(), e[0], e[1]) : new NumberAxis(chart.xLabel());
         }
-        ValueAxis y = chart.yLog() ? new OneTwoFiveLogAxis(chart.yLabel(), yLow, yHigh) : new NumberAxis(chart.yLabel());
+        ValueAxis y = chart.yLog() ? new OneTwoFiveLogAxis(chart.yLabel(), e[2], e[3]) : new NumberAxis(chart.yLabel());
         XYErrorRenderer renderer = new XYErrorRenderer();
         renderer.setDrawXError(false);
         renderer.setDrawYError(true);

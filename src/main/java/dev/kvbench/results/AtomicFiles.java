@@ -35,4 +35,25 @@ public final class AtomicFiles {
     public static void write(Path target, String content) {
         write(target, content.getBytes(java.nio.charset.StandardCharsets.UTF_8));
     }
+
+    /**
+     * Checks that {@code --out} folder {@code dir} is new or empty, so that nothing in it is overwritten; one line
+     * naming it otherwise.
+     */
+    public static void checkNewOrEmptyFolder(Path dir) {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        boolean empty = false;
+        if (Files.isDirectory(dir)) {
+            try (java.util.stream.Stream<Path> entries = Files.list(dir)) {
+                empty = entries.findAny().isEmpty();
+            } catch (IOException e) {
+                throw new KvbenchException("cannot read --out " + dir + ": " + e.getMessage());
+            }
+        }
+        if (!empty) {
+            throw new KvbenchException("--out " + dir + " exists and is not an empty folder (results are never overwritten)");
+        }
+    }
 }

@@ -70,6 +70,23 @@ public final class BenchmarkContract {
         return ids;
     }
 
+    /** The fixed prompt for an open model: its BOS, first EOS, logits vocabulary and kind. */
+    public static long[] prompt(dev.kvbench.model.Model model, int length) {
+        dev.kvbench.model.ModelConfig config = model.config();
+        return prompt(length, model.vocab(), config.bosTokenId(), firstEos(config), model.encoderDecoder());
+    }
+
+    /** The fixed prompt for the model in {@code folder}, from its config and layout, without opening a session. */
+    public static long[] prompt(Path folder, int length) {
+        dev.kvbench.model.ModelConfig config = dev.kvbench.model.ModelConfig.read(folder);
+        return prompt(length, config.vocabSize(), config.bosTokenId(), firstEos(config),
+                dev.kvbench.model.Layout.detect(folder).encoderDecoder());
+    }
+
+    private static long firstEos(dev.kvbench.model.ModelConfig config) {
+        return config.eosTokenIds().isEmpty() ? 0 : config.eosTokenIds().iterator().next();
+    }
+
     /** Appends {@code configuration: reason} to the failure file, when this JVM was given one. */
     public static void recordFailure(String configuration, Throwable failure) {
         String file = System.getProperty(FAILURE_FILE_PROPERTY);

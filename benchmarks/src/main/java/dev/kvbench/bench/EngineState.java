@@ -58,9 +58,7 @@ public abstract class EngineState {
 
     /** The benchmarks' fixed prompt ({@link BenchmarkContract#prompt}) for this engine's model. */
     static long[] prompt(Engine engine, int length) {
-        var config = engine.model().config();
-        return BenchmarkContract.prompt(length, engine.model().vocab(), config.bosTokenId(),
-                config.eosTokenIds().iterator().next(), engine.model().encoderDecoder());
+        return BenchmarkContract.prompt(engine.model(), length);
     }
 
     /** A whole greedy generation of {@code newTokens} tokens, EOS ignored, counted into {@code counters}. */
