@@ -31,6 +31,23 @@ public final class TestModels {
         return HF_QWEN2;
     }
 
+    /**
+     * The Python that {@code kvbench derive} runs (with the onnx package), or the test is skipped with a visible reason;
+     * with {@code KVBENCH_REQUIRE_PYTHON_ONNX=1} (CI, which installs python3-onnx) a missing one fails instead.
+     */
+    public static String pythonOnnx() {
+        try {
+            return dev.kvbench.derive.VariantDeriver.findPython(null);
+        } catch (KvbenchException e) {
+            if ("1".equals(System.getenv("KVBENCH_REQUIRE_PYTHON_ONNX"))) {
+                throw new AssertionError("KVBENCH_REQUIRE_PYTHON_ONNX=1 but " + e.getMessage());
+            }
+            System.out.println("SKIPPED: " + e.getMessage());
+            Assumptions.abort(e.getMessage());
+            return null;
+        }
+    }
+
     /** A golden case: prompt ids, settings and the reference (PyTorch) output. */
     public record Golden(String prompt, long[] promptIds, int maxNewTokens, boolean ignoreEos, int[] generated,
                          double[] margins, String text) {

@@ -116,14 +116,14 @@ final class BenchCommand implements Callable<Integer> {
             chosen = List.copyOf(new LinkedHashSet<>(strategies));
             for (Strategy s : chosen) {
                 if (!s.availableIn(folder)) {
-                    throw new KvbenchException(s + " is not available in " + folder + ": it needs " + s.variant().file());
+                    throw new KvbenchException(s + " is not available: " + s.variant().unavailableReason(folder));
                 }
             }
         } else {
             chosen = Strategy.availableIn(folder, List.of(Strategy.values()));
             for (Strategy s : Strategy.values()) {
                 if (!chosen.contains(s)) {
-                    notAvailable.add(s + ": not available (" + s.variant().file() + " is not in " + folder.getFileName() + ")");
+                    notAvailable.add(s + ": not available -- " + s.variant().unavailableReason(folder));
                 }
             }
         }
@@ -202,7 +202,7 @@ final class BenchCommand implements Callable<Integer> {
         if (!all.isEmpty()) {
             summary.append(Summary.render(JmhResults.read(target)));
         }
-        summary.append(section("Not available (the variant graph is not beside the export; see README, \"Models\")", notAvailable));
+        summary.append(section("Not available (the variant graph is not beside the export; see README, \"Static caches on your own model\")", notAvailable));
         summary.append(section("Skipped by rule", skipped));
         summary.append(section("Failed", failed));
         summary.append(memory);

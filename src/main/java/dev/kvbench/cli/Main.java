@@ -16,7 +16,8 @@ import java.util.Arrays;
         description = "Decoding strategies (no cache, dynamic, hybrid, static KV cache) on ONNX Runtime, measured. "
                 + "Add --debug anywhere for stack traces.",
         subcommands = {GenerateCommand.class, ScoreCommand.class, BenchCommand.class, CompareCommand.class,
-                ReportCommand.class, GateCommand.class, AbCommand.class, HistoryCommand.class, BisectCommand.class, CheckCommand.class})
+                ReportCommand.class, GateCommand.class, AbCommand.class, HistoryCommand.class, BisectCommand.class, CheckCommand.class,
+                DeriveCommand.class})
 public final class Main {
     public static final int CHECK_FAILED = 1;
     public static final int BAD_INPUT = 2;

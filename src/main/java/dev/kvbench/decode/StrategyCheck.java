@@ -91,9 +91,8 @@ public final class StrategyCheck {
                 continue;
             }
             if (!s.availableIn(folder)) {
-                outcomes.add(new Outcome(s, Verdict.NOT_AVAILABLE, Double.NaN, -1, null, -1, -1, "missing variant "
-                        + s.variant().file() + " beside the export (the bundled models get it from scripts/export_models.py; "
-                        + "deriving it from any Optimum export, `kvbench derive`, is issue 13 and not built yet)"));
+                outcomes.add(new Outcome(s, Verdict.NOT_AVAILABLE, Double.NaN, -1, null, -1, -1,
+                        s.variant().unavailableReason(folder)));
                 continue;
             }
             outcomes.add(compare(folder, s, prompts, steps, tolerance, options, referenceLogits, referenceTokens));

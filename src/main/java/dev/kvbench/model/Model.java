@@ -53,6 +53,15 @@ public final class Model implements AutoCloseable {
         public boolean availableIn(Path folder) {
             return file == null || java.nio.file.Files.isRegularFile(folder.resolve(file));
         }
+
+        /** Why {@code folder} cannot run this variant and what adds it, in one line (for bench, check and errors). */
+        public String unavailableReason(Path folder) {
+            if (java.nio.file.Files.isRegularFile(folder.resolve(Layout.ENCODER))) {
+                return file + " is not in " + folder.getFileName() + ", and static variants of encoder-decoder models "
+                        + "are not built yet";
+            }
+            return file + " is not in " + folder.getFileName() + " -- `kvbench derive --model " + folder + "` adds it";
+        }
     }
 
     private Model(Path folder, ModelConfig config, Layout layout, Variant variant, OrtSession encoder,
@@ -82,8 +91,7 @@ public final class Model implements AutoCloseable {
                             + folder + " is " + layout.describe());
                 }
                 if (!variant.availableIn(folder)) {
-                    throw new KvbenchException("this strategy needs " + variant.file + " in " + folder
-                            + " (a static-cache export of the same weights; see scripts/export_models.py)");
+                    throw new KvbenchException("this strategy is not available: " + variant.unavailableReason(folder));
                 }
                 file = variant.file;
                 OrtSession s = track(opened, runtime.open(folder.resolve(file)));

@@ -145,7 +145,7 @@ class CliTest {
         assertBadInput("exactly one of --prompt and --prompt-ids", "generate", "--model", LLAMA);
         assertBadInput("KV cache capacity 4 exceeded", "generate", "--model", LLAMA, "--prompt-ids", "1,2,3",
                 "--strategy", "static", "--cache-capacity", "4", "--max-new-tokens", "8");
-        assertBadInput("needs model_static.onnx", "generate", "--model", TestModels.hfQwen2().toString(), "--prompt-ids", "1",
+        assertBadInput("model_static.onnx is not in hf-qwen2-3layer -- `kvbench derive", "generate", "--model", TestModels.hfQwen2().toString(), "--prompt-ids", "1",
                 "--strategy", "static");
         assertBadInput("Missing required", "generate", "--prompt-ids", "1");
         assertBadInput("--threads must be in 1..256", "generate", "--model", LLAMA, "--prompt-ids", "1", "--threads", "0");

@@ -99,7 +99,7 @@ class CacheStepsTest {
     @Test
     void staticStrategiesNeedTheirVariantFile() {
         KvbenchException e = assertThrows(KvbenchException.class, () -> new Engine(TestModels.hfQwen2(), Strategy.STATIC));
-        assertTrue(e.getMessage().contains("needs model_static.onnx"), e.getMessage());
+        assertTrue(e.getMessage().contains("model_static.onnx is not in hf-qwen2-3layer -- `kvbench derive --model"), e.getMessage());
         e = assertThrows(KvbenchException.class, () -> new Engine(TestModels.MARIAN, Strategy.STATIC_GQA));
         assertTrue(e.getMessage().contains("decoder-only"), e.getMessage());
     }

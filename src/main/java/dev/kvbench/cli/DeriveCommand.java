@@ -1,0 +1,84 @@
+package dev.kvbench.cli;
+
+import dev.kvbench.KvbenchException;
+import dev.kvbench.decode.StrategyCheck;
+import dev.kvbench.derive.VariantDeriver;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/** Adds the static strategies' variant graphs to a decoder-only export, checked against it before they are written. */
+@Command(name = "derive", mixinStandardHelpOptions = true,
+        description = "Write model_static.onnx and model_gqa.onnx for a decoder-only Optimum export (Llama, Qwen2, "
+                + "Mistral-style), sharing its weights, so that the static and static-gqa strategies run on it. Each variant "
+                + "passes onnx.checker and its logits are compared with the export's (as `check` does) before anything is "
+                + "written. Needs Python 3 with the onnx package (Debian: python3-onnx). Exit 1 when a variant disagrees, "
+                + "2 for an export whose attention is not recognized (one line naming the layer and node).")
+final class DeriveCommand implements Callable<Integer> {
+    @Option(names = "--model", required = true, description = "The export's folder (model.onnx, config.json).")
+    Path model;
+
+    @Option(names = "--out", description = "Write a new folder holding the export's files (hard links, no copy) and the "
+            + "variants, instead of adding them beside the export; must be new or empty.")
+    Path out;
+
+    @Option(names = "--steps", defaultValue = "8", description = "Decoding steps per prompt in the logits comparison, "
+            + "1..4096 (default: ${DEFAULT-VALUE}).")
+    int steps;
+
+    @Option(names = "--tolerance", defaultValue = "1e-3", description = "Largest absolute logit difference accepted, "
+            + ">= 0 (default: ${DEFAULT-VALUE}).")
+    double tolerance;
+
+    @Option(names = "--python", description = "The Python 3 to run the graph rewrite with (default: $KVBENCH_PYTHON, "
+            + "else python3 or /usr/bin/python3, whichever has onnx).")
+    String python;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        if (steps < 1 || steps > 4096) {
+            throw new KvbenchException("--steps must be in 1..4096, got " + steps);
+        }
+        if (!(tolerance >= 0) || Double.isInfinite(tolerance)) {
+            throw new KvbenchException("--tolerance must be a finite number >= 0, got " + tolerance);
+        }
+        if (!Files.isDirectory(model)) {
+            throw new KvbenchException("model folder " + model + " does not exist");
+        }
+        Path target = out != null ? out : model;
+        VariantDeriver.Derived d = VariantDeriver.derive(model, target, steps, tolerance, python);
+        PrintWriter o = spec.commandLine().getOut();
+        for (StrategyCheck.Outcome c : d.checks()) {
+            o.printf(Locale.ROOT, "%-18s %-8s max |dlogit| %s vs the export over %d step(s) per prompt%s%n",
+                    c.strategy().variant().file(), c.verdict().name().toLowerCase(Locale.ROOT).replace('_', ' '),
+                    Double.isNaN(c.maxAbsDiff()) ? "-" : String.format(Locale.ROOT, "%.3g", c.maxAbsDiff()), steps,
+                    c.reason().isEmpty() ? "" : ": " + c.reason());
+        }
+        if (d.written().isEmpty()) {
+            o.println("nothing written: a derived variant does not reproduce the export (run `kvbench check` on the export "
+                    + "itself first; report the model if it passes there)");
+            o.flush();
+            return Main.CHECK_FAILED;
+        }
+        o.printf(Locale.ROOT, "derive: %d layers; wrote %s into %s%n", d.layers(), String.join(", ", d.written()), d.folder());
+        o.printf(Locale.ROOT, "weights: %s%s%s%n",
+                d.sharedFiles().isEmpty() ? "" : "shared with the export (" + String.join(", ", d.sharedFiles()) + ", not copied)",
+                d.linkedBytes() > 0 && out != null ? (d.sharedFiles().isEmpty() ? "" : "; ") + "export files hard-linked ("
+                        + VariantDeriver.megabytes(d.linkedBytes()) + ", no second copy)" : "",
+                d.copiedBytes() > 0 ? "; new bytes written: " + VariantDeriver.megabytes(d.copiedBytes())
+                        + " (rotary caches, and any weights the export kept inside model.onnx)" : "");
+        o.printf("next: kvbench check --model %s; kvbench bench --model %s%n", d.folder(), d.folder());
+        o.flush();
+        return 0;
+    }
+}

@@ -1,0 +1,232 @@
+package dev.kvbench.derive;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.kvbench.KvbenchException;
+import dev.kvbench.Processes;
+import dev.kvbench.decode.EngineOptions;
+import dev.kvbench.decode.Strategy;
+import dev.kvbench.decode.StrategyCheck;
+import dev.kvbench.model.Layout;
+import dev.kvbench.model.Model;
+import dev.kvbench.results.AtomicFiles;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.stream.Stream;
+
+/**
+ * {@code kvbench derive}: writes the static strategies' variant graphs ({@code model_static.onnx},
+ * {@code model_gqa.onnx}) for a decoder-only Optimum export, so that {@code static} and {@code static-gqa} run on the
+ * user's own model.
+ * <p>The graph surgery is {@code kvderive.py} (a resource of this package, run with Python's {@code onnx} package:
+ * pattern matching and rewriting an ONNX graph is what that package is for, and its {@code onnx.checker} validates the
+ * result). Everything around it is here: a work folder inside the target (same file system) holding hard links to the
+ * source files, so the variants reference the source's external weights without a second copy; the variants' logits
+ * compared with the source graph's in ONNX Runtime ({@link StrategyCheck}) before anything is moved into place; then
+ * an atomic move of each new file, never over an existing one. On any failure the work folder is removed and the
+ * target is as it was.
+ */
+public final class VariantDeriver {
+    /** The files a derivation adds beside the export: the two variants and their shared new tensors. */
+    public static final List<String> OUTPUTS = List.of(Model.Variant.STATIC.file(), Model.Variant.STATIC_GQA.file(),
+            "variants.onnx_data");
+    private static final String SCRIPT = "kvderive.py";
+    private static final long PYTHON_TIMEOUT_S = 3600;
+
+    /** What a derivation did: the variants' check outcomes and how the weights were shared. */
+    public record Derived(Path folder, int layers, List<String> written, List<String> sharedFiles, long copiedBytes,
+                          long linkedBytes, List<StrategyCheck.Outcome> checks) {
+    }
+
+    private VariantDeriver() {
+    }
+
+    /**
+     * Derives the variants of {@code source} into {@code out} ({@code out} equal to {@code source}: beside the export;
+     * otherwise a new or empty folder that receives the source's files, hard-linked, plus the variants).
+     */
+    public static Derived derive(Path source, Path out, int steps, double tolerance, String python) {
+        source = source.toAbsolutePath().normalize();
+        out = out.toAbsolutePath().normalize();
+        Layout layout = Layout.detect(source);
+        if (layout.encoderDecoder()) {
+            throw new KvbenchException(source + " is " + layout.describe() + ": deriving static variants of encoder-decoder "
+                    + "models is not built yet (issue 13 left it open; see README, \"Static caches on your own model\")");
+        }
+        if (!Files.isRegularFile(source.resolve(Layout.SINGLE))) {
+            throw new KvbenchException(source + " has no " + Layout.SINGLE + " (derive reads the decoder-only export)");
+        }
+        boolean beside = out.equals(source);
+        if (beside) {
+            for (String f : OUTPUTS) {
+                if (Files.exists(source.resolve(f))) {
+                    throw new KvbenchException(source.resolve(f) + " exists: derive never overwrites (remove the old "
+                            + "variants, or write elsewhere with --out)");
+                }
+            }
+        } else {
+            AtomicFiles.checkNewOrEmptyFolder(out);
+        }
+        String interpreter = findPython(python);
+        Path parent = beside ? source : out.getParent();
+        Path work;
+        try {
+            Files.createDirectories(parent);
+            work = Files.createTempDirectory(parent, ".kvbench-derive-");
+        } catch (IOException e) {
+            throw new KvbenchException("cannot write in " + parent + ": " + e.getMessage());
+        }
+        try {
+            long[] bytes = linkFolder(source, work);
+            JsonNode made = writeVariants(interpreter, work);
+            List<StrategyCheck.Outcome> checks = StrategyCheck.run(work, StrategyCheck.prompts(work), steps, tolerance,
+                    EngineOptions.defaults(), List.of(Strategy.STATIC, Strategy.STATIC_GQA));
+            for (StrategyCheck.Outcome o : checks) {
+                if (o.verdict() != StrategyCheck.Verdict.AGREES) {
+                    return new Derived(out, made.path("layers").asInt(), List.of(), List.of(), 0, 0, checks);
+                }
+            }
+            List<String> written = new ArrayList<>();
+            for (String f : OUTPUTS) {
+                if (Files.exists(work.resolve(f))) {
+                    written.add(f);
+                }
+            }
+            if (beside) {
+                moveEach(work, source, written);
+            } else {
+                if (Files.exists(out)) {
+                    Files.delete(out); // empty (checked above); the work folder takes its place in one move
+                }
+                Files.move(work, out, StandardCopyOption.ATOMIC_MOVE);
+            }
+            List<String> shared = new ArrayList<>();
+            made.path("shared_external_files").forEach(n -> shared.add(n.asText()));
+            return new Derived(out, made.path("layers").asInt(), written, shared,
+                    made.path("inline_weights_copied_bytes").asLong() + bytes[1], bytes[0], checks);
+        } catch (IOException e) {
+            throw new KvbenchException("cannot write the variants into " + out + ": " + e.getMessage());
+        } finally {
+            deleteTree(work);
+        }
+    }
+
+    /** Hard-links every file of {@code source} into {@code work} (copies where a link is impossible); {linked, copied} bytes. */
+    private static long[] linkFolder(Path source, Path work) throws IOException {
+        long linked = 0;
+        long copied = 0;
+        try (Stream<Path> files = Files.list(source)) {
+            // A folder that has variants already (the bundled models) gets them derived anew, not linked.
+            for (Path f : (Iterable<Path>) files.filter(Files::isRegularFile)
+                    .filter(f -> !OUTPUTS.contains(f.getFileName().toString()))::iterator) {
+                Path to = work.resolve(f.getFileName());
+                long size = Files.size(f);
+                try {
+                    Files.createLink(to, f.toRealPath());
+                    linked += size;
+                } catch (IOException | UnsupportedOperationException e) {
+                    Files.copy(f, to);
+                    copied += size;
+                }
+            }
+        }
+        return new long[] {linked, copied};
+    }
+
+    /**
+     * Runs kvderive.py on {@code work/model.onnx}: writes the variants into {@code work}, unchecked (the caller compares
+     * them); returns the script's JSON summary. A graph it does not recognize is a one-line {@link KvbenchException}.
+     */
+    static JsonNode writeVariants(String python, Path work) throws IOException {
+        Path script = Files.createTempFile("kvderive", ".py");
+        try {
+            try (InputStream in = VariantDeriver.class.getResourceAsStream(SCRIPT)) {
+                if (in == null) {
+                    throw new IllegalStateException(SCRIPT + " is missing from the jar");
+                }
+                Files.copy(in, script, StandardCopyOption.REPLACE_EXISTING);
+            }
+            Processes.Outcome o = Processes.run(work, PYTHON_TIMEOUT_S, List.of(python, script.toString(),
+                    "--model", work.resolve(Layout.SINGLE).toString(), "--config", work.resolve("config.json").toString(),
+                    "--out", work.toString()));
+            String last = o.lastLine();
+            if (o.exitCode() == 2 && last.startsWith("kvderive: ")) {
+                throw new KvbenchException("derive: " + last.substring("kvderive: ".length()));
+            }
+            if (!o.ok()) {
+                throw new IllegalStateException("kvderive.py failed (exit " + o.exitCode() + "): " + last);
+            }
+            return new ObjectMapper().readTree(last);
+        } finally {
+            Files.deleteIfExists(script);
+        }
+    }
+
+    private static void moveEach(Path from, Path to, List<String> names) throws IOException {
+        List<Path> moved = new ArrayList<>();
+        try {
+            for (String n : names) {
+                Path target = to.resolve(n);
+                if (Files.exists(target)) {
+                    throw new FileAlreadyExistsException(target.toString());
+                }
+                Files.move(from.resolve(n), target, StandardCopyOption.ATOMIC_MOVE);
+                moved.add(target);
+            }
+        } catch (IOException e) {
+            for (Path p : moved) {
+                Files.deleteIfExists(p); // all or nothing: a half-derived folder would mislead bench and check
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * The Python that runs the derivation: {@code explicit} (--python) when given, else {@code $KVBENCH_PYTHON}, else the
+     * first of {@code python3}, {@code /usr/bin/python3} that can import onnx and numpy.
+     */
+    public static String findPython(String explicit) {
+        String env = System.getenv("KVBENCH_PYTHON");
+        List<String> candidates = explicit != null ? List.of(explicit)
+                : env != null && !env.isBlank() ? List.of(env) : List.of("python3", "/usr/bin/python3");
+        for (String c : candidates) {
+            if (Processes.run(Path.of("."), 120, List.of(c, "-c", "import onnx, numpy")).ok()) {
+                return c;
+            }
+        }
+        throw new KvbenchException("derive needs Python 3 with the onnx and numpy packages (Debian: apt-get install "
+                + "python3-onnx); none of " + String.join(", ", candidates) + " has them (set KVBENCH_PYTHON to choose one)");
+    }
+
+    private static void deleteTree(Path dir) {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> all = Files.walk(dir)) {
+            all.sorted(Comparator.reverseOrder()).forEach(p -> {
+                try {
+                    Files.delete(p);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+        } catch (IOException | UncheckedIOException e) {
+            // best effort: the work folder is hidden and named .kvbench-derive-*
+        }
+    }
+
+    /** A one-line description of a size, for the summary. */
+    public static String megabytes(long bytes) {
+        return String.format(Locale.ROOT, "%.1f MB", bytes / 1e6);
+    }
+}

@@ -1,0 +1,427 @@
+"""Derives kvbench's static-cache variants from a decoder-only Optimum / transformers export (model.onnx).
+
+Run by `kvbench derive` (which then compares the variants' logits with the source graph's in ONNX Runtime before it
+moves them into place); needs Python 3 with the `onnx` package (Debian: python3-onnx) and numpy.
+
+    python3 kvderive.py --model DIR/model.onnx --config DIR/config.json --out TMPDIR [--weights-file NAME]
+
+Writes TMPDIR/model_static.onnx and TMPDIR/model_gqa.onnx, each passed through onnx.checker. Weights are never copied
+when the source keeps them in external data: the variants' initializers point at the same file(s) and offsets (TMPDIR
+must hold the same external files, which `kvbench derive` hard-links there). A source with inline weights has them
+written once into TMPDIR/<weights-file>, shared by both variants. The graph is read without its external data, so a
+large model is never loaded whole.
+
+The two derivations, per layer i (found from the graph's own inputs and outputs, not from node names):
+  model_static.onnx  present.i.key/value = Concat(past_key_values.i.*, new) on the sequence axis; the output becomes
+                     new_key_values.i.* = the new entries only. The past input then holds the whole preallocated
+                     capacity, and the attention mask [batch, capacity + new] marks which cache positions are valid.
+  model_gqa.onnx     the layer's attention (rotary on Q and K, concatenation, repeat_kv, softmax(QK^T)V) is replaced by
+                     one com.microsoft.GroupQueryAttention node fed by the q/k/v projections and feeding o_proj; it
+                     applies rotary itself (cos/sin caches from config.json's rope theta) and writes the new entries in
+                     place into past/present buffers that the caller shares. Inputs become input_ids, seqlens_k,
+                     total_sequence_length and the pasts.
+
+A graph whose attention is not recognized exits with status 2 and one line naming the layer and the node where
+matching failed; nothing is written. Output on success: one JSON object on stdout.
+"""
+import argparse
+import json
+import math
+import os
+import sys
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+EXIT_BAD_INPUT = 2
+PAST = "past_key_values.{}.{}"
+PRESENT = "present.{}.{}"
+NEW = "new_key_values.{}.{}"
+SHAPE_OPS = {"Shape", "Size"}
+PASS_THROUGH = {"Identity"}
+
+
+class Unrecognized(Exception):
+    """The graph does not have the pattern a derivation needs; the message is the one line the user sees."""
+
+
+class GraphIndex:
+    """Producers, consumers, initializers and constants of a graph, and which tensors carry the hidden state."""
+
+    def __init__(self, graph):
+        self.graph = graph
+        self.producer = {}
+        self.consumers = {}
+        for node in graph.node:
+            for o in node.output:
+                self.producer[o] = node
+            for i in node.input:
+                self.consumers.setdefault(i, []).append(node)
+        self.initializers = {t.name: t for t in graph.initializer}
+        self.inputs = {i.name: i for i in graph.input}
+        self.hidden = self._data_dependent_on("input_ids")
+
+    def _data_dependent_on(self, source):
+        """Tensors whose values depend on `source`'s values (edges through Shape do not count)."""
+        seen, stack = {source}, [source]
+        while stack:
+            t = stack.pop()
+            for node in self.consumers.get(t, []):
+                if node.op_type in SHAPE_OPS:
+                    continue
+                for o in node.output:
+                    if o not in seen:
+                        seen.add(o)
+                        stack.append(o)
+        return seen
+
+    def is_weight(self, name):
+        """An initializer or Constant, possibly behind a Transpose (torch exports Linear both ways)."""
+        if name in self.initializers:
+            return True
+        node = self.producer.get(name)
+        if node is None:
+            return False
+        if node.op_type == "Constant":
+            return True
+        return node.op_type == "Transpose" and self.is_weight(node.input[0])
+
+    def is_projection(self, node):
+        return node.op_type in ("MatMul", "Gemm") and len(node.input) >= 2 and self.is_weight(node.input[1]) \
+            and node.input[0] in self.hidden
+
+    def projection_output(self, node):
+        """A projection's result: the MatMul's output, or the bias Add after it when there is exactly one."""
+        out = node.output[0]
+        users = self.consumers.get(out, [])
+        if len(users) == 1 and users[0].op_type == "Add":
+            other = [i for i in users[0].input if i != out]
+            if len(other) == 1 and self.is_weight(other[0]):
+                return users[0].output[0]
+        return out
+
+    def describe(self, node):
+        return f"{node.op_type} node '{node.name or node.output[0]}'"
+
+
+def layer_count(graph):
+    n = 0
+    names = {i.name for i in graph.input}
+    while PAST.format(n, "key") in names:
+        n += 1
+    return n
+
+
+def cache_concat(index, layer, kind):
+    """The Concat that makes present.{layer}.{kind} from the past and the new entries; returns (node, new-entries name)."""
+    present, past = PRESENT.format(layer, kind), PAST.format(layer, kind)
+    node = index.producer.get(present)
+    where = f"layer {layer}: {present}"
+    if node is None:
+        raise Unrecognized(f"{where} is not produced by any node (a graph input or missing)")
+    while node.op_type in PASS_THROUGH:
+        node = index.producer.get(node.input[0])
+        if node is None:
+            raise Unrecognized(f"{where} is an Identity of a graph input")
+    if node.op_type != "Concat" or len(node.input) != 2:
+        raise Unrecognized(f"{where} is made by {index.describe(node)}, expected Concat({past}, new entries) on the "
+                           "sequence axis (is the cache concatenated inside the graph, as Optimum exports do?)")
+    axis = next((a.i for a in node.attribute if a.name == "axis"), None)
+    if axis not in (2, -2):
+        raise Unrecognized(f"{where}: {index.describe(node)} concatenates on axis {axis}, expected the sequence axis 2")
+    if not comes_from(index, node.input[0], past):
+        raise Unrecognized(f"{where}: the first input of {index.describe(node)} is not {past}")
+    return node, node.input[1]
+
+
+def comes_from(index, name, source):
+    """True when `name` is `source` or reaches it through single-input no-ops (Identity, one-input Concat)."""
+    while name != source:
+        node = index.producer.get(name)
+        if node is None or not (node.op_type in PASS_THROUGH or (node.op_type == "Concat" and len(node.input) == 1)):
+            return False
+        name = node.input[0]
+    return True
+
+
+def rename_dims(value_info, names):
+    for d, name in zip(value_info.type.tensor_type.shape.dim, names):
+        if name is not None:
+            d.Clear()
+            if isinstance(name, int):
+                d.dim_value = name
+            else:
+                d.dim_param = name
+
+
+def derive_static(model):
+    """model_static.onnx: present outputs become the new entries only; past inputs hold the whole capacity."""
+    m = onnx.ModelProto()
+    m.CopyFrom(model)
+    g = m.graph
+    index = GraphIndex(g)
+    layers = layer_count(g)
+    outputs = {o.name: o for o in g.output}
+    for i in range(layers):
+        for kind in ("key", "value"):
+            _, new = cache_concat(index, i, kind)
+            out = outputs[PRESENT.format(i, kind)]
+            g.node.append(helper.make_node("Identity", [new], [NEW.format(i, kind)], name=f"kvbench_new_{i}_{kind}"))
+            out.name = NEW.format(i, kind)
+            rename_dims(out, [None, None, "sequence_length", None])
+            rename_dims(index.inputs[PAST.format(i, kind)], [None, None, "cache_capacity", None])
+    if "attention_mask" not in index.inputs:
+        raise Unrecognized("model.onnx has no attention_mask input: a static cache needs the mask to mark its valid "
+                           "positions")
+    rename_dims(index.inputs["attention_mask"], [None, "capacity_plus_sequence_length"])
+    return m
+
+
+def nearest_projection_before(index, start, where):
+    """Walks back from `start` along hidden-state tensors to the nearest weight projection; returns that node."""
+    frontier, seen = [start], {start}
+    while frontier:
+        nxt = []
+        for t in frontier:
+            node = index.producer.get(t)
+            if node is None:
+                continue
+            if index.is_projection(node):
+                return node
+            if node.op_type == "Add":
+                bias_of = [index.producer.get(i) for i in node.input]
+                for p in bias_of:
+                    if p is not None and index.is_projection(p) and index.projection_output(p) == node.output[0]:
+                        return p
+            for i in node.input:
+                if i in index.hidden and i not in seen:
+                    seen.add(i)
+                    nxt.append(i)
+        frontier = nxt
+    raise Unrecognized(f"{where}: no projection (MatMul by a weight) found before '{start}'")
+
+
+def nearest_projection_after(index, start, where):
+    """Walks forward from `start` to the nearest weight projection (o_proj after attention); returns that node."""
+    frontier, seen = [start], {start}
+    while frontier:
+        nxt = []
+        for t in frontier:
+            for node in index.consumers.get(t, []):
+                if node.op_type in SHAPE_OPS:
+                    continue
+                if index.is_projection(node) and node.input[0] != start:
+                    return node
+                for o in node.output:
+                    if o not in seen:
+                        seen.add(o)
+                        nxt.append(o)
+        frontier = nxt
+    raise Unrecognized(f"{where}: no output projection (MatMul by a weight) found after the attention")
+
+
+def rope_caches(config, head_dim, where):
+    params = config.get("rope_parameters") or config.get("rope_scaling") or {}
+    rope_type = params.get("rope_type", params.get("type", "default"))
+    if rope_type not in ("default", None):
+        raise Unrecognized(f"{where}: rope type '{rope_type}' is not supported (default rotary only)")
+    if float(config.get("partial_rotary_factor", 1.0)) != 1.0:
+        raise Unrecognized(f"{where}: partial rotary (partial_rotary_factor) is not supported")
+    theta = float(params.get("rope_theta", config.get("rope_theta", 10000.0)))
+    positions = int(config.get("max_position_embeddings", 0))
+    if positions <= 0:
+        raise Unrecognized("config.json has no max_position_embeddings")
+    inv_freq = 1.0 / (theta ** (np.arange(0, head_dim, 2, dtype=np.int64).astype(np.float32) / head_dim))
+    freqs = np.arange(positions, dtype=np.float32)[:, None] * inv_freq[None, :]
+    return np.cos(freqs).astype(np.float32), np.sin(freqs).astype(np.float32)
+
+
+def config_int(config, *names):
+    for n in names:
+        if isinstance(config.get(n), int):
+            return config[n]
+    raise Unrecognized(f"config.json has none of {', '.join(names)}")
+
+
+def derive_gqa(model, config):
+    """model_gqa.onnx: each layer's attention replaced by com.microsoft.GroupQueryAttention over shared buffers."""
+    m = onnx.ModelProto()
+    m.CopyFrom(model)
+    g = m.graph
+    index = GraphIndex(g)
+    layers = layer_count(g)
+    heads = config_int(config, "num_attention_heads")
+    kv_heads = config.get("num_key_value_heads") or heads
+    head_dim = config.get("head_dim") or config_int(config, "hidden_size") // heads
+    cos, sin = rope_caches(config, head_dim, "model.onnx")
+    rewired = {}  # o_proj node name -> (input index, new tensor)
+    gqa_nodes = {}  # o_proj node name -> GroupQueryAttention node, inserted just before it
+    for i in range(layers):
+        where = f"layer {i}"
+        key_concat, new_k = cache_concat(index, i, "key")
+        value_concat, new_v = cache_concat(index, i, "value")
+        k_proj = nearest_projection_before(index, new_k, where + " key")
+        v_proj = nearest_projection_before(index, new_v, where + " value")
+        if k_proj is v_proj:
+            raise Unrecognized(f"{where}: keys and values come from one projection ({index.describe(k_proj)}); "
+                               "fused QKV projections are not supported")
+        siblings = [n for n in index.consumers.get(k_proj.input[0], []) if index.is_projection(n)
+                    and n is not k_proj and n is not v_proj]
+        if len(siblings) != 1:
+            raise Unrecognized(f"{where}: expected exactly one query projection beside {index.describe(k_proj)} on its "
+                               f"input, found {len(siblings)}")
+        q_proj = siblings[0]
+        if v_proj.input[0] != k_proj.input[0]:
+            raise Unrecognized(f"{where}: {index.describe(k_proj)} and {index.describe(v_proj)} read different inputs")
+        o_proj = nearest_projection_after(index, PRESENT.format(i, "value"), where)
+        attn = f"kvbench_gqa_{i}_output"
+        gqa_nodes[o_proj.name or o_proj.output[0]] = helper.make_node(
+            "GroupQueryAttention",
+            [index.projection_output(q_proj), index.projection_output(k_proj), index.projection_output(v_proj),
+             PAST.format(i, "key"), PAST.format(i, "value"), "seqlens_k", "total_sequence_length",
+             "kvbench_cos_cache", "kvbench_sin_cache"],
+            [attn, PRESENT.format(i, "key"), PRESENT.format(i, "value")],
+            name=f"kvbench_gqa_{i}", domain="com.microsoft",
+            num_heads=heads, kv_num_heads=kv_heads, do_rotary=1, rotary_interleaved=0)
+        rewired[o_proj.name or o_proj.output[0]] = attn
+        # The old concatenations must not write the presents any more.
+        for concat in (key_concat, value_concat):
+            concat.output[0] = concat.output[0] + ".kvbench_unused"
+    nodes = []
+    for node in g.node:
+        key = node.name or node.output[0]
+        if key in gqa_nodes:
+            nodes.append(gqa_nodes[key])
+            node.input[0] = rewired[key]
+        nodes.append(node)
+    del g.node[:]
+    g.node.extend(nodes)
+    g.initializer.extend([numpy_helper.from_array(cos, "kvbench_cos_cache"),
+                          numpy_helper.from_array(sin, "kvbench_sin_cache")])
+    prune(g)
+    index = GraphIndex(g)
+    for dropped in ("attention_mask", "position_ids"):
+        users = index.consumers.get(dropped, [])
+        if users:
+            raise Unrecognized(f"{index.describe(users[0])} still reads {dropped} after the attention was replaced "
+                               "(an attention pattern the derivation does not know)")
+    kept = [i for i in g.input if i.name not in ("attention_mask", "position_ids")]
+    kept.insert(1, helper.make_tensor_value_info("seqlens_k", TensorProto.INT32, ["batch_size"]))
+    kept.insert(2, helper.make_tensor_value_info("total_sequence_length", TensorProto.INT32, []))
+    del g.input[:]
+    g.input.extend(kept)
+    for i in range(layers):
+        for kind in ("key", "value"):
+            rename_dims(next(x for x in g.input if x.name == PAST.format(i, kind)), [None, None, "cache_capacity", None])
+            rename_dims(next(x for x in g.output if x.name == PRESENT.format(i, kind)), [None, None, "cache_capacity", None])
+    if not any(o.domain == "com.microsoft" for o in m.opset_import):
+        m.opset_import.append(helper.make_opsetid("com.microsoft", 1))
+    return m
+
+
+def prune(graph):
+    """Drops nodes and initializers that no graph output needs (the replaced attention, rotary, mask building)."""
+    producer = {o: n for n in graph.node for o in n.output}
+    needed, stack = set(), [o.name for o in graph.output]
+    keep = set()
+    while stack:
+        t = stack.pop()
+        if t in needed:
+            continue
+        needed.add(t)
+        node = producer.get(t)
+        if node is not None and id(node) not in keep:
+            keep.add(id(node))
+            stack.extend(i for i in node.input if i)
+            for a in node.attribute:  # subgraphs (If/Loop) read outer tensors
+                for sub in ([a.g] if a.HasField("g") else []) + list(a.graphs):
+                    stack.extend(i for n in sub.node for i in n.input if i)
+    nodes = [n for n in graph.node if id(n) in keep]
+    del graph.node[:]
+    graph.node.extend(nodes)
+    inits = [t for t in graph.initializer if t.name in needed]
+    del graph.initializer[:]
+    graph.initializer.extend(inits)
+    del graph.value_info[:]
+
+
+def externalize_inline(models, out_dir, weights_file, threshold=1024):
+    """Moves inline initializers larger than `threshold` bytes into one shared file, each distinct tensor once."""
+    path = os.path.join(out_dir, weights_file)
+    offsets = {}
+    written = 0
+    with open(path, "wb") as f:
+        for m in models:
+            for t in m.graph.initializer:
+                if t.data_location == TensorProto.EXTERNAL:
+                    continue
+                if not t.raw_data:
+                    t.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(t), t.name))
+                if len(t.raw_data) < threshold:
+                    continue
+                data = t.raw_data
+                key = (t.name, len(data), hash(data))
+                if key not in offsets:
+                    pad = (-f.tell()) % 64
+                    f.write(b"\0" * pad)
+                    offsets[key] = f.tell()
+                    f.write(data)
+                    written += len(data)
+                t.ClearField("raw_data")
+                t.data_location = TensorProto.EXTERNAL
+                del t.external_data[:]
+                for k, v in (("location", weights_file), ("offset", str(offsets[key])), ("length", str(len(data)))):
+                    e = t.external_data.add()
+                    e.key, e.value = k, v
+    if written == 0:
+        os.remove(path)
+    return written
+
+
+def external_files(model):
+    return sorted({e.value for t in model.graph.initializer if t.data_location == TensorProto.EXTERNAL
+                   for e in t.external_data if e.key == "location"})
+
+
+def main(argv):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--model", required=True)
+    p.add_argument("--config", required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--weights-file", default="variants.onnx_data")
+    a = p.parse_args(argv)
+    try:
+        with open(a.config, encoding="utf-8") as f:
+            config = json.load(f)
+    except (OSError, ValueError) as e:
+        return fail(f"cannot read {a.config}: {e}")
+    try:
+        source = onnx.load(a.model, load_external_data=False)
+    except Exception as e:  # onnx raises DecodeError and others for a corrupt file
+        return fail(f"cannot read {a.model} as an ONNX model: {str(e).splitlines()[0] if str(e) else type(e).__name__}")
+    names = {i.name for i in source.graph.input}
+    if "input_ids" not in names or PAST.format(0, "key") not in names:
+        return fail(f"{a.model} is not a decoder-only export with a cache (inputs: {sorted(names)})")
+    try:
+        variants = {"model_static.onnx": derive_static(source), "model_gqa.onnx": derive_gqa(source, config)}
+    except Unrecognized as e:
+        return fail(f"{os.path.basename(a.model)}: {e}")
+    inline = externalize_inline(list(variants.values()), a.out, a.weights_file)
+    for name, m in variants.items():
+        m.producer_name = "kvbench-derive"
+        path = os.path.join(a.out, name)
+        onnx.save(m, path)
+        onnx.checker.check_model(path)
+    print(json.dumps({"layers": layer_count(source.graph), "variants": sorted(variants),
+                      "shared_external_files": external_files(source), "inline_weights_copied_bytes": inline}))
+    return 0
+
+
+def fail(message):
+    print(f"kvderive: {message}", file=sys.stderr)
+    return EXIT_BAD_INPUT
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

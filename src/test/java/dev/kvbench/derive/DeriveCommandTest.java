@@ -1,0 +1,145 @@
+package dev.kvbench.derive;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.kvbench.TestModels;
+import dev.kvbench.cli.CliTestSupport;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** {@code derive} on real exports: beside the export, into --out, never over existing files, and the refusals. */
+class DeriveCommandTest {
+
+    /** A copy of tiny-llama's export without its variants (and without the files named). */
+    static Path llamaExport(Path tmp, String name, Set<String> alsoLeft) throws Exception {
+        Path folder = Files.createDirectories(tmp.resolve(name));
+        try (Stream<Path> files = Files.list(TestModels.LLAMA)) {
+            for (Path f : files.toList()) {
+                String n = f.getFileName().toString();
+                if (!VariantDeriver.OUTPUTS.contains(n) && !alsoLeft.contains(n)) {
+                    Files.copy(f, folder.resolve(n));
+                }
+            }
+        }
+        return folder;
+    }
+
+    static List<String> listing(Path folder) throws Exception {
+        try (Stream<Path> files = Files.list(folder)) {
+            return files.map(p -> p.getFileName().toString()).sorted().toList();
+        }
+    }
+
+    @Test
+    void derivesBesideTheExportSharingItsWeightsAndNeverOverwrites(@TempDir Path tmp) throws Exception {
+        TestModels.pythonOnnx();
+        Path folder = llamaExport(tmp, "llama", Set.of());
+        long weights = Files.size(folder.resolve("weights.onnx_data"));
+        CliTestSupport.Run r = CliTestSupport.run("derive", "--model", folder.toString());
+        assertEquals(0, r.code(), r.out() + r.err());
+        assertTrue(r.out().contains("shared with the export (weights.onnx_data, not copied)"), r.out());
+        assertTrue(r.out().lines().anyMatch(l -> l.startsWith("model_gqa.onnx") && l.contains("agrees")), r.out());
+        for (String f : VariantDeriver.OUTPUTS) {
+            assertTrue(Files.isRegularFile(folder.resolve(f)), f);
+        }
+        // The variants hold graph and rotary tables only; the 16 MB of weights stay in the export's file.
+        assertTrue(Files.size(folder.resolve("variants.onnx_data")) < weights / 10);
+        assertTrue(Files.size(folder.resolve("model_gqa.onnx")) < 1_000_000);
+        List<String> before = listing(folder);
+        CliTestSupport.assertBadInput("exists: derive never overwrites", "derive", "--model", folder.toString());
+        assertEquals(before, listing(folder));
+
+        CliTestSupport.Run check = CliTestSupport.run("check", "--model", folder.toString(), "--steps", "16");
+        assertEquals(0, check.code(), check.out());
+        assertEquals(6, check.out().lines().filter(l -> l.contains(" agrees ")).count(), check.out());
+    }
+
+    @Test
+    void theHuggingFaceFixtureGetsStaticStrategiesThatCheckPasses(@TempDir Path tmp) throws Exception {
+        TestModels.pythonOnnx();
+        Path source = TestModels.hfQwen2();
+        Path out = tmp.resolve("qwen2-derived");
+        CliTestSupport.Run r = CliTestSupport.run("derive", "--model", source.toString(), "--out", out.toString());
+        assertEquals(0, r.code(), r.out() + r.err());
+        // The fixture keeps its weights inside model.onnx: the variants get one shared copy, and the output says so.
+        assertTrue(r.out().contains("any weights the export kept inside model.onnx"), r.out());
+        assertTrue(listing(out).containsAll(List.of("model.onnx", "config.json", "golden.json", "model_static.onnx",
+                "model_gqa.onnx", "variants.onnx_data")), listing(out).toString());
+        assertFalse(listing(tmp).stream().anyMatch(n -> n.startsWith(".kvbench-derive-")), listing(tmp).toString());
+        CliTestSupport.Run check = CliTestSupport.run("check", "--model", out.toString(), "--steps", "32");
+        assertEquals(0, check.code(), check.out());
+        assertTrue(check.out().lines().anyMatch(l -> l.startsWith("static ") && l.contains("agrees")), check.out());
+        assertTrue(check.out().lines().anyMatch(l -> l.startsWith("static-gqa") && l.contains("agrees")), check.out());
+    }
+
+    @Test
+    void anUnrecognizedAttentionPatternIsOneLineAndNothingIsWritten(@TempDir Path tmp) throws Exception {
+        TestModels.pythonOnnx();
+        // A graph whose presents come from GroupQueryAttention, not from concatenating past and new entries.
+        Path folder = llamaExport(tmp, "gqa-as-export", Set.of("model.onnx"));
+        Files.copy(TestModels.LLAMA.resolve("model_gqa.onnx"), folder.resolve("model.onnx"));
+        List<String> before = listing(folder);
+        CliTestSupport.assertBadInput("derive: model.onnx: layer 0: present.0.key is made by GroupQueryAttention node",
+                "derive", "--model", folder.toString());
+        assertEquals(before, listing(folder));
+        Path out = tmp.resolve("out");
+        CliTestSupport.assertBadInput("expected Concat(past_key_values.0.key, new entries)", "derive", "--model",
+                folder.toString(), "--out", out.toString());
+        assertFalse(Files.exists(out));
+        assertEquals(List.of("gqa-as-export"), listing(tmp));
+    }
+
+    @Test
+    void aVariantThatDisagreesIsExitOneAndNotWritten(@TempDir Path tmp) throws Exception {
+        TestModels.pythonOnnx();
+        // config.json claims 4 KV heads; the graph's projections make 2: GroupQueryAttention cannot run.
+        Path folder = llamaExport(tmp, "llama", Set.of());
+        ObjectNode config = (ObjectNode) new ObjectMapper().readTree(folder.resolve("config.json").toFile());
+        config.put("num_key_value_heads", 4);
+        Files.writeString(folder.resolve("config.json"), config.toString());
+        List<String> before = listing(folder);
+        CliTestSupport.Run r = CliTestSupport.run("derive", "--model", folder.toString());
+        assertEquals(1, r.code(), r.out() + r.err());
+        assertTrue(r.out().contains("nothing written"), r.out());
+        assertTrue(r.out().lines().anyMatch(l -> l.startsWith("model_gqa.onnx") && l.contains("cannot run")), r.out());
+        assertEquals(before, listing(folder));
+    }
+
+    @Test
+    void checkNamesAVariantWithTheWrongKvHeadCount(@TempDir Path tmp) throws Exception {
+        String python = TestModels.pythonOnnx();
+        Path folder = llamaExport(tmp, "llama", Set.of("golden.json"));
+        ObjectNode config = (ObjectNode) new ObjectMapper().readTree(folder.resolve("config.json").toFile());
+        config.put("num_key_value_heads", 4);
+        Files.writeString(folder.resolve("config.json"), config.toString());
+        VariantDeriver.writeVariants(python, folder); // unchecked, as a hand-made export mistake would be
+        CliTestSupport.Run r = CliTestSupport.run("check", "--model", folder.toString(), "--steps", "4");
+        assertEquals(1, r.code(), r.out() + r.err());
+        String line = r.out().lines().filter(l -> l.startsWith("static-gqa")).findFirst().orElseThrow();
+        assertTrue(line.contains("cannot run") && line.contains("KV head count"), line);
+        assertTrue(r.out().lines().anyMatch(l -> l.startsWith("static ") && l.contains("agrees")), r.out());
+    }
+
+    @Test
+    void refusals(@TempDir Path tmp) throws Exception {
+        CliTestSupport.assertBadInput("deriving static variants of encoder-decoder models is not built yet", "derive",
+                "--model", TestModels.MARIAN.toString());
+        CliTestSupport.assertBadInput("does not exist", "derive", "--model", tmp.resolve("none").toString());
+        CliTestSupport.assertBadInput("--steps must be in 1..4096", "derive", "--model", TestModels.LLAMA.toString(), "--steps", "0");
+        Files.writeString(Files.createDirectories(tmp.resolve("full")).resolve("x.txt"), "x");
+        CliTestSupport.assertBadInput("exists and is not an empty folder", "derive", "--model", TestModels.LLAMA.toString(),
+                "--out", tmp.resolve("full").toString());
+        CliTestSupport.assertBadInput("derive needs Python 3 with the onnx and numpy packages", "derive", "--model",
+                TestModels.LLAMA.toString(), "--out", tmp.resolve("new").toString(), "--python", "/nonexistent/python3");
+    }
+}
