@@ -17,7 +17,8 @@ Two models, defined here because transformers is not available on this machine:
 * tiny-marian: a Marian-style encoder-decoder (sinusoidal positions, post-LN, shared embeddings,
   final logits bias), trained to reverse the word order of short sentences taken from the same text.
   Exported in the Optimum / transformers.js layout: encoder_model.onnx, decoder_model.onnx,
-  decoder_with_past_model.onnx and decoder_model_merged.onnx (one If node on use_cache_branch).
+  decoder_with_past_model.onnx and decoder_model_merged.onnx (one If node on use_cache_branch), plus
+  decoder_model_static.onnx (static self-attention cache), derived by kvderive.py, the code of `kvbench derive`.
 
 Every ONNX file of a folder keeps its large weights in one shared external-data file, weights.onnx_data,
 each distinct tensor stored once (content-addressed), so the variants cost no extra megabytes.
@@ -46,6 +47,10 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from onnx import TensorProto, helper, numpy_helper
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src", "main", "resources", "dev",
+                                "kvbench", "derive"))
+import kvderive  # noqa: E402  (kvbench derive's graph rewrite, shared so that the two cannot drift apart)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED_TOKENIZER = os.path.join(ROOT, "..", "shared", "tokenizers", "bpe-4096", "tokenizer.json")
@@ -924,6 +929,12 @@ def main():
             onnx.checker.check_model(os.path.join(folder, f))
         write_json(os.path.join(folder, "config.json"), config)
         write_json(os.path.join(folder, "generation_config.json"), gen)
+        if name == "tiny-marian":
+            # The static decoder comes from the same code as `kvbench derive` (which also compares its logits with the
+            # export's; the golden tests do that here): from the with-past decoder, weights shared, onnx.checker'd.
+            if kvderive.main(["--model", os.path.join(folder, "decoder_with_past_model.onnx"),
+                              "--config", os.path.join(folder, "config.json"), "--out", folder]) != 0:
+                sys.exit("deriving decoder_model_static.onnx failed")
         cases = golden_cases(name, tok, generate, uncached, prompts, log)
         write_json(os.path.join(folder, "golden.json"),
                    {"model": name, "reference": f"PyTorch {torch.__version__} (scripts/export_models.py)",

@@ -16,6 +16,9 @@ import java.nio.LongBuffer;
  * past tensors bound every step over the same preallocated buffers, and the model ({@code model_static.onnx})
  * returns only the new entries, which this cache index-copies to the current position. The attention mask,
  * [1, capacity + new], marks the valid cache positions and the new tokens.
+ * <p>Encoder-decoder models ({@code decoder_model_static.onnx}): the first step runs the export's no-past decoder,
+ * which computes the cross-attention cache and returns its self-attention entries whole as {@code present.i.decoder.*};
+ * this cache copies them in like any new entries. The static graph runs every later step.
  * <p>Cost: the graph attends over the whole capacity (masked) and concatenates it with the new entries every step,
  * so a step costs O(capacity) whatever the current length. That is why {@link #begin} allocates exactly the
  * capacity asked for, not the largest seen so far.
@@ -32,6 +35,8 @@ public final class StaticKvCache extends CountingKvCache {
     private PreallocatedKv kv;
     private LongBuffer mask;
     private OnnxTensor decodeMask;
+    private boolean fromNoPastGraph;
+    private OnnxTensor emptyPast;
 
     public StaticKvCache(OrtEnvironment env, KvLayout layout) {
         this.env = env;
@@ -72,6 +77,23 @@ public final class StaticKvCache extends CountingKvCache {
     @Override
     public void bind(StepBinding step, int newTokens) throws OrtException {
         kv.checkRoom(length(), newTokens);
+        // Only the static graph takes the mask; the export's no-past or merged decoder (first encoder-decoder step)
+        // does not, and a merged one wants zero-length pasts.
+        fromNoPastGraph = !step.accepts(IoNames.ATTENTION_MASK);
+        if (fromNoPastGraph) {
+            for (KvLayout.Slot slot : layout.slots()) {
+                if (step.accepts(slot.pastKey())) {
+                    if (emptyPast == null) {
+                        emptyPast = Tensors.emptyPast(env, layout.kvHeads(), layout.headDim());
+                    }
+                    step.borrow(slot.pastKey(), emptyPast);
+                    step.borrow(slot.pastValue(), emptyPast);
+                }
+                step.request(exportedPresent(slot.presentKey()));
+                step.request(exportedPresent(slot.presentValue()));
+            }
+            return;
+        }
         long[] newShape = {1, layout.kvHeads(), newTokens, layout.headDim()};
         for (int i = 0; i < layout.layers(); i++) {
             KvLayout.Slot slot = layout.slots().get(i);
@@ -101,6 +123,13 @@ public final class StaticKvCache extends CountingKvCache {
     public void update(StepBinding step, int newTokens) {
         int hd = layout.headDim();
         int length = length();
+        if (fromNoPastGraph) {
+            for (int i = 0; i < layout.layers(); i++) { // the no-past graph's outputs are ORT's: read once, copied below
+                KvLayout.Slot slot = layout.slots().get(i);
+                currentKeys[i] = step.output(exportedPresent(slot.presentKey())).getFloatBuffer();
+                currentValues[i] = step.output(exportedPresent(slot.presentValue())).getFloatBuffer();
+            }
+        }
         for (int i = 0; i < layout.layers(); i++) {
             for (int h = 0; h < layout.kvHeads(); h++) {
                 int to = (h * kv.capacity + length) * hd;
@@ -115,6 +144,11 @@ public final class StaticKvCache extends CountingKvCache {
         // The index copy, plus the graph's concatenation of the whole capacity with the new entries.
         long fpp = layout.floatsPerPosition();
         advance(newTokens, ((long) newTokens * fpp + (long) (kv.capacity + newTokens) * fpp) * Float.BYTES);
+    }
+
+    /** The export's name for a static graph's output: {@code new_key_values.i.decoder.key} -> {@code present.i.decoder.key}. */
+    private static String exportedPresent(String newEntries) {
+        return IoNames.PRESENT_PREFIX + newEntries.substring(newEntries.indexOf('.') + 1);
     }
 
     @Override
@@ -138,6 +172,9 @@ public final class StaticKvCache extends CountingKvCache {
     @Override
     public void close() {
         releaseBuffers();
+        if (emptyPast != null) {
+            emptyPast.close();
+        }
         for (int i = 0; i < decodeNewKeys.length; i++) {
             if (decodeNewKeys[i] != null) {
                 decodeNewKeys[i].close();

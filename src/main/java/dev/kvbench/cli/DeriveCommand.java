@@ -60,7 +60,7 @@ final class DeriveCommand implements Callable<Integer> {
         PrintWriter o = spec.commandLine().getOut();
         for (StrategyCheck.Outcome c : d.checks()) {
             o.printf(Locale.ROOT, "%-18s %-8s max |dlogit| %s vs the export over %d step(s) per prompt%s%n",
-                    c.strategy().variant().file(), c.verdict().name().toLowerCase(Locale.ROOT).replace('_', ' '),
+                    c.strategy().variant().fileIn(d.folder()), c.verdict().name().toLowerCase(Locale.ROOT).replace('_', ' '),
                     Double.isNaN(c.maxAbsDiff()) ? "-" : String.format(Locale.ROOT, "%.3g", c.maxAbsDiff()), steps,
                     c.reason().isEmpty() ? "" : ": " + c.reason());
         }

@@ -134,7 +134,7 @@ public final class Generator implements AutoCloseable {
             } else {
                 step.own(IoNames.INPUT_IDS, history.ids(step.env(), from, length));
             }
-            if (decoder.merged()) {
+            if (decoder.merged(pastNonEmpty)) {
                 step.borrow(IoNames.USE_CACHE_BRANCH, branchFlags[pastNonEmpty ? 1 : 0]);
             }
             inputs.bind(step, history, from, length, pastNonEmpty);

@@ -25,9 +25,9 @@ import java.util.Locale;
 import java.util.stream.Stream;
 
 /**
- * {@code kvbench derive}: writes the static strategies' variant graphs ({@code model_static.onnx},
- * {@code model_gqa.onnx}) for a decoder-only Optimum export, so that {@code static} and {@code static-gqa} run on the
- * user's own model.
+ * {@code kvbench derive}: writes the static strategies' variant graphs for an Optimum export, so that {@code static}
+ * and {@code static-gqa} run on the user's own model: {@code model_static.onnx} and {@code model_gqa.onnx} for a
+ * decoder-only export, {@code decoder_model_static.onnx} for an encoder-decoder one (split or merged decoder).
  * <p>The graph surgery is {@code kvderive.py} (a resource of this package, run with Python's {@code onnx} package:
  * pattern matching and rewriting an ONNX graph is what that package is for, and its {@code onnx.checker} validates the
  * result). Everything around it is here: a work folder inside the target (same file system) holding hard links to the
@@ -38,8 +38,8 @@ import java.util.stream.Stream;
  */
 public final class VariantDeriver {
     /** The files a derivation adds beside the export: the two variants and their shared new tensors. */
-    public static final List<String> OUTPUTS = List.of(Model.Variant.STATIC.file(), Model.Variant.STATIC_GQA.file(),
-            "variants.onnx_data");
+    public static final List<String> OUTPUTS = List.of(Model.Variant.STATIC.file(false), Model.Variant.STATIC_GQA.file(false),
+            Model.Variant.STATIC.file(true), "variants.onnx_data");
     private static final String SCRIPT = "kvderive.py";
     private static final long PYTHON_TIMEOUT_S = 3600;
 
@@ -59,13 +59,8 @@ public final class VariantDeriver {
         source = source.toAbsolutePath().normalize();
         out = out.toAbsolutePath().normalize();
         Layout layout = Layout.detect(source);
-        if (layout.encoderDecoder()) {
-            throw new KvbenchException(source + " is " + layout.describe() + ": deriving static variants of encoder-decoder "
-                    + "models is not built yet (issue 13 left it open; see README, \"Static caches on your own model\")");
-        }
-        if (!Files.isRegularFile(source.resolve(Layout.SINGLE))) {
-            throw new KvbenchException(source + " has no " + Layout.SINGLE + " (derive reads the decoder-only export)");
-        }
+        String graph = graphToDerive(layout);
+        List<Strategy> variants = layout.encoderDecoder() ? List.of(Strategy.STATIC) : List.of(Strategy.STATIC, Strategy.STATIC_GQA);
         boolean beside = out.equals(source);
         if (beside) {
             for (String f : OUTPUTS) {
@@ -88,9 +83,9 @@ public final class VariantDeriver {
         }
         try {
             long[] bytes = linkFolder(source, work);
-            JsonNode made = writeVariants(interpreter, work);
+            JsonNode made = writeVariants(interpreter, work, graph);
             List<StrategyCheck.Outcome> checks = StrategyCheck.run(work, StrategyCheck.prompts(work), steps, tolerance,
-                    EngineOptions.defaults(), List.of(Strategy.STATIC, Strategy.STATIC_GQA));
+                    EngineOptions.defaults(), variants);
             for (StrategyCheck.Outcome o : checks) {
                 if (o.verdict() != StrategyCheck.Verdict.AGREES) {
                     return new Derived(out, made.path("layers").asInt(), List.of(), List.of(), 0, 0, checks);
@@ -121,6 +116,21 @@ public final class VariantDeriver {
         }
     }
 
+    /**
+     * The graph the variants come from: decoder-only {@code model.onnx}; encoder-decoder {@code decoder_with_past_model.onnx},
+     * else the with-past branch of {@code decoder_model_merged.onnx}.
+     */
+    private static String graphToDerive(Layout layout) {
+        if (!layout.encoderDecoder()) {
+            if (!layout.hasSingle()) {
+                throw new KvbenchException("derive reads a decoder-only export's " + Layout.SINGLE + "; this folder is "
+                        + layout.describe());
+            }
+            return Layout.SINGLE;
+        }
+        return layout.hasSplit() ? Layout.DECODER_WITH_PAST : Layout.MERGED;
+    }
+
     /** Hard-links every file of {@code source} into {@code work} (copies where a link is impossible); {linked, copied} bytes. */
     private static long[] linkFolder(Path source, Path work) throws IOException {
         long linked = 0;
@@ -144,10 +154,10 @@ public final class VariantDeriver {
     }
 
     /**
-     * Runs kvderive.py on {@code work/model.onnx}: writes the variants into {@code work}, unchecked (the caller compares
+     * Runs kvderive.py on {@code work/graph}: writes the variants into {@code work}, unchecked (the caller compares
      * them); returns the script's JSON summary. A graph it does not recognize is a one-line {@link KvbenchException}.
      */
-    static JsonNode writeVariants(String python, Path work) throws IOException {
+    static JsonNode writeVariants(String python, Path work, String graph) throws IOException {
         Path script = Files.createTempFile("kvderive", ".py");
         try {
             try (InputStream in = VariantDeriver.class.getResourceAsStream(SCRIPT)) {
@@ -157,7 +167,7 @@ public final class VariantDeriver {
                 Files.copy(in, script, StandardCopyOption.REPLACE_EXISTING);
             }
             Processes.Outcome o = Processes.run(work, PYTHON_TIMEOUT_S, List.of(python, script.toString(),
-                    "--model", work.resolve(Layout.SINGLE).toString(), "--config", work.resolve("config.json").toString(),
+                    "--model", work.resolve(graph).toString(), "--config", work.resolve("config.json").toString(),
                     "--out", work.toString()));
             String last = o.lastLine();
             if (o.exitCode() == 2 && last.startsWith("kvderive: ")) {

@@ -19,6 +19,7 @@ public final class IoNames {
     public static final String ENCODER_ATTENTION_MASK = "encoder_attention_mask";
     public static final String LAST_HIDDEN_STATE = "last_hidden_state";
     public static final String PAST_PREFIX = "past_key_values.";
+    public static final String PRESENT_PREFIX = "present.";
 
     private IoNames() {
     }

@@ -30,37 +30,56 @@ public final class Model implements AutoCloseable {
 
     /**
      * Which decoder graph a strategy runs: the exported layout, or a static-cache variant beside it
-     * ({@code model_static.onnx}: returns only the new entries; {@code model_gqa.onnx}: GroupQueryAttention over
-     * a shared past/present buffer).
+     * ({@code model_static.onnx}, or {@code decoder_model_static.onnx} for encoder-decoder models: returns only the
+     * new self-attention entries; {@code model_gqa.onnx}: GroupQueryAttention over a shared past/present buffer,
+     * decoder-only). {@code kvbench derive} writes them from the export.
      */
     public enum Variant {
-        DYNAMIC(null, "present"), STATIC("model_static.onnx", "new_key_values"), STATIC_GQA("model_gqa.onnx", "present");
+        DYNAMIC(null, null, "present"),
+        STATIC("model_static.onnx", "decoder_model_static.onnx", "new_key_values"),
+        STATIC_GQA("model_gqa.onnx", null, "present");
 
-        private final String file;
+        private final String decoderOnlyFile;
+        private final String encoderDecoderFile;
         private final String outputPrefix;
 
-        Variant(String file, String outputPrefix) {
-            this.file = file;
+        Variant(String decoderOnlyFile, String encoderDecoderFile, String outputPrefix) {
+            this.decoderOnlyFile = decoderOnlyFile;
+            this.encoderDecoderFile = encoderDecoderFile;
             this.outputPrefix = outputPrefix;
         }
 
-        /** The variant's graph file beside the export, or null for the export itself. */
-        public String file() {
-            return file;
+        /** The variant's graph file for a decoder-only or an encoder-decoder folder; null for the export itself or none. */
+        public String file(boolean encoderDecoder) {
+            return encoderDecoder ? encoderDecoderFile : decoderOnlyFile;
+        }
+
+        /** The variant's file in {@code folder}'s kind of model (null: the export itself, or no such variant). */
+        public String fileIn(Path folder) {
+            return file(isEncoderDecoder(folder));
         }
 
         /** Whether a folder can run this variant: the export itself always; a static variant when its file is there. */
         public boolean availableIn(Path folder) {
-            return file == null || java.nio.file.Files.isRegularFile(folder.resolve(file));
+            if (this == DYNAMIC) {
+                return true;
+            }
+            String f = fileIn(folder);
+            return f != null && java.nio.file.Files.isRegularFile(folder.resolve(f));
         }
 
         /** Why {@code folder} cannot run this variant and what adds it, in one line (for bench, check and errors). */
         public String unavailableReason(Path folder) {
-            if (java.nio.file.Files.isRegularFile(folder.resolve(Layout.ENCODER))) {
-                return file + " is not in " + folder.getFileName() + ", and static variants of encoder-decoder models "
-                        + "are not built yet";
+            String f = fileIn(folder);
+            if (f == null) {
+                return "no " + name().toLowerCase(java.util.Locale.ROOT).replace('_', '-') + " variant exists for "
+                        + "encoder-decoder models (GroupQueryAttention variants are decoder-only)";
             }
-            return file + " is not in " + folder.getFileName() + " -- `kvbench derive --model " + folder + "` adds it";
+            return f + " is not in " + folder.getFileName() + " -- `kvbench derive --model " + folder + "` adds it";
+        }
+
+        private static boolean isEncoderDecoder(Path folder) {
+            return java.nio.file.Files.isRegularFile(folder.resolve(Layout.ENCODER));
         }
     }
 
@@ -85,29 +104,32 @@ public final class Model implements AutoCloseable {
             OrtSession encoder = null;
             DecoderSessions decoder;
             String file;
+            if (!variant.availableIn(folder)) {
+                throw new KvbenchException("this strategy is not available: " + variant.unavailableReason(folder));
+            }
+            if (layout.encoderDecoder()) {
+                encoder = track(opened, runtime.open(folder.resolve(Layout.ENCODER)));
+                requireInputs(encoder, Layout.ENCODER, IoNames.INPUT_IDS, IoNames.ATTENTION_MASK);
+            }
             if (variant != Variant.DYNAMIC) {
-                if (layout.encoderDecoder()) {
-                    throw new KvbenchException("static-cache strategies support decoder-only models; "
-                            + folder + " is " + layout.describe());
-                }
-                if (!variant.availableIn(folder)) {
-                    throw new KvbenchException("this strategy is not available: " + variant.unavailableReason(folder));
-                }
-                file = variant.file;
+                file = variant.fileIn(folder);
                 OrtSession s = track(opened, runtime.open(folder.resolve(file)));
-                decoder = new DecoderSessions(s, s);
+                OrtSession first = s;
+                if (layout.encoderDecoder()) {
+                    // The first step computes the cross-attention cache: the export's no-past decoder runs it.
+                    Layout.DecoderFiles chosen = layout.choose(files);
+                    first = track(opened, runtime.open(folder.resolve(chosen == Layout.DecoderFiles.MERGED
+                            ? Layout.MERGED : Layout.DECODER)));
+                }
+                decoder = new DecoderSessions(first, s);
             } else {
                 Layout.DecoderFiles chosen = layout.choose(files);
-                if (layout.encoderDecoder()) {
-                    encoder = track(opened, runtime.open(folder.resolve(Layout.ENCODER)));
-                    requireInputs(encoder, Layout.ENCODER, IoNames.INPUT_IDS, IoNames.ATTENTION_MASK);
-                }
                 switch (chosen) {
                     case SINGLE, MERGED -> {
                         file = chosen == Layout.DecoderFiles.SINGLE ? Layout.SINGLE : Layout.MERGED;
                         OrtSession s = track(opened, runtime.open(folder.resolve(file)));
                         decoder = new DecoderSessions(s, s);
-                        if (chosen == Layout.DecoderFiles.MERGED && !decoder.merged()) {
+                        if (chosen == Layout.DecoderFiles.MERGED && !decoder.merged(true)) {
                             throw new KvbenchException(file + " has no use_cache_branch input");
                         }
                     }

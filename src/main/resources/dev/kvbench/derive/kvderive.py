@@ -1,4 +1,4 @@
-"""Derives kvbench's static-cache variants from a decoder-only Optimum / transformers export (model.onnx).
+"""Derives kvbench's static-cache variants from an Optimum / transformers export (decoder-only or encoder-decoder).
 
 Run by `kvbench derive` (which then compares the variants' logits with the source graph's in ONNX Runtime before it
 moves them into place); needs Python 3 with the `onnx` package (Debian: python3-onnx) and numpy.
@@ -21,6 +21,15 @@ The two derivations, per layer i (found from the graph's own inputs and outputs,
                      place into past/present buffers that the caller shares. Inputs become input_ids, seqlens_k,
                      total_sequence_length and the pasts.
 
+Encoder-decoder (Marian/BART style), from decoder_with_past_model.onnx, or from the with-past branch of
+decoder_model_merged.onnx when only that is there:
+  decoder_model_static.onnx  the self-attention cache as model_static.onnx's (past = whole capacity, outputs
+                     new_key_values.i.decoder.* = the new entries); a new input attention_mask [batch, capacity + new]
+                     marks the valid positions, added as a bias before each self-attention softmax; positions are
+                     shifted from the capacity to the valid length (the graph computed them from the past's length);
+                     the cross-attention pasts past_key_values.i.encoder.* are read unchanged, never output. The first
+                     step still runs the export's no-past decoder, which computes the cross-attention cache. Batch 1.
+
 A graph whose attention is not recognized exits with status 2 and one line naming the layer and the node where
 matching failed; nothing is written. Output on success: one JSON object on stdout.
 """
@@ -38,6 +47,7 @@ EXIT_BAD_INPUT = 2
 PAST = "past_key_values.{}.{}"
 PRESENT = "present.{}.{}"
 NEW = "new_key_values.{}.{}"
+MASK_BIAS = -1e9  # added to the scores of cache positions not yet written: exp() of it is 0 in float32
 SHAPE_OPS = {"Shape", "Size"}
 PASS_THROUGH = {"Identity"}
 
@@ -105,10 +115,10 @@ class GraphIndex:
         return f"{node.op_type} node '{node.name or node.output[0]}'"
 
 
-def layer_count(graph):
+def layer_count(graph, kind="key"):
     n = 0
     names = {i.name for i in graph.input}
-    while PAST.format(n, "key") in names:
+    while PAST.format(n, kind) in names:
         n += 1
     return n
 
@@ -320,6 +330,177 @@ def derive_gqa(model, config):
     return m
 
 
+def with_past_graph(merged):
+    """The with-past branch of an Optimum merged decoder (If on use_cache_branch) as a graph of its own."""
+    g = merged.graph
+    ifs = [n for n in g.node if n.op_type == "If"]
+    if len(ifs) != 1 or not comes_from(GraphIndex(g), ifs[0].input[0], "use_cache_branch"):
+        raise Unrecognized("decoder_model_merged.onnx: expected one If node on use_cache_branch, found "
+                           f"{len(ifs)} If node(s)")
+    node = ifs[0]
+    branch = next(a.g for a in node.attribute if a.name == "then_branch")
+    m = onnx.ModelProto()
+    m.CopyFrom(merged)
+    out = m.graph
+    nodes = [n for n in out.node if n.op_type != "If"]
+    nodes += list(branch.node)
+    for inner, outer in zip(branch.output, node.output):
+        if inner.name != outer:
+            nodes.append(helper.make_node("Identity", [inner.name], [outer], name=f"kvbench_branch_{outer}"))
+    del out.node[:]
+    out.node.extend(nodes)
+    out.initializer.extend(branch.initializer)
+    inputs = [i for i in out.input if i.name != "use_cache_branch"]
+    del out.input[:]
+    out.input.extend(inputs)
+    return m
+
+
+def reachable_from(index, sources):
+    """Every tensor computed from `sources`, through any op (Shape included)."""
+    seen, stack = set(sources), list(sources)
+    while stack:
+        t = stack.pop()
+        for node in index.consumers.get(t, []):
+            for o in node.output:
+                if o not in seen:
+                    seen.add(o)
+                    stack.append(o)
+    return seen
+
+
+def first_after(index, start, op_type):
+    frontier, seen = [start], {start}
+    while frontier:
+        nxt = []
+        for t in frontier:
+            for node in index.consumers.get(t, []):
+                if node.op_type == op_type:
+                    return node
+                for o in node.output:
+                    if o not in seen:
+                        seen.add(o)
+                        nxt.append(o)
+        frontier = nxt
+    return None
+
+
+def derive_encoder_decoder_static(model):
+    """decoder_model_static.onnx from a with-past decoder: static self-attention cache, cross-attention pasts reused."""
+    m = onnx.ModelProto()
+    m.CopyFrom(model)
+    g = m.graph
+    index = GraphIndex(g)
+    layers = layer_count(g, "decoder.key")
+    if layers == 0:
+        raise Unrecognized("the with-past decoder has no past_key_values.0.decoder.key input")
+    try:
+        inferred = onnx.shape_inference.infer_shapes(m)
+        ranks = {v.name: len(v.type.tensor_type.shape.dim) for v in inferred.graph.value_info
+                 if v.type.tensor_type.HasField("shape")}
+    except Exception:  # inference is a hint for the bias rank only
+        ranks = {}
+    extra = []  # nodes computing the validity bias and the position offset, placed first
+    const = lambda name, value, dtype: extra.append(helper.make_node(
+        "Constant", [], [name], name=name, value=numpy_helper.from_array(np.array(value, dtype=dtype), name))) or name
+    mask_f = "kvbench_mask_float"
+    extra.append(helper.make_node("Cast", ["attention_mask"], [mask_f], name=mask_f, to=TensorProto.FLOAT))
+    extra.append(helper.make_node("Sub", [const("kvbench_one", 1.0, np.float32), mask_f], ["kvbench_invalid"],
+                                  name="kvbench_invalid"))
+    extra.append(helper.make_node("Mul", ["kvbench_invalid", const("kvbench_bias_scale", MASK_BIAS, np.float32)],
+                                  ["kvbench_bias"], name="kvbench_bias"))
+    for rank, axes in ((4, [1, 2]), (3, [1])):
+        extra.append(helper.make_node("Unsqueeze", ["kvbench_bias", const(f"kvbench_axes_{rank}", axes, np.int64)],
+                                      [f"kvbench_bias_{rank}d"], name=f"kvbench_bias_{rank}d"))
+    outputs = {o.name: o for o in g.output}
+    for i in range(layers):
+        concats = {}
+        for kind in ("key", "value"):
+            name = f"decoder.{kind}"
+            concats[kind], new = cache_concat(index, i, name)
+            out = outputs[PRESENT.format(i, name)]
+            g.node.append(helper.make_node("Identity", [new], [NEW.format(i, name)], name=f"kvbench_new_{i}_{kind}"))
+            out.name = NEW.format(i, name)
+            rename_dims(out, [None, None, "decoder_sequence_length", None])
+            rename_dims(index.inputs[PAST.format(i, name)], [None, None, "cache_capacity", None])
+        softmax = first_after(index, concats["key"].output[0], "Softmax")
+        if softmax is None:
+            raise Unrecognized(f"layer {i}: no Softmax after present.{i}.decoder.key (self-attention scores not found)")
+        scores = softmax.input[0]
+        biased = f"kvbench_scores_{i}"
+        rank = ranks.get(scores, 4)
+        g.node.append(helper.make_node("Add", [scores, f"kvbench_bias_{rank}d"], [biased], name=biased))
+        softmax.input[0] = biased
+    # Positions: the graph derives them from the past's length, which is now the capacity; shift them to the valid
+    # length (= mask sum - new tokens). Found as the Gather of a weight table indexed by something computed from it.
+    past_shape = reachable_from(index, [PAST.format(i, f"decoder.{k}") for i in range(layers) for k in ("key", "value")])
+    tables = [n for n in g.node if n.op_type == "Gather" and index.is_weight(n.input[0]) and n.input[1] in past_shape
+              and n.input[1] not in index.hidden]
+    if len(tables) != 1:
+        raise Unrecognized(f"expected one position-table Gather indexed from the past length, found {len(tables)} "
+                           "(positions that do not come from the past's length are not supported)")
+    gather = tables[0]
+    extra += [
+        helper.make_node("Shape", [PAST.format(0, "decoder.key")], ["kvbench_past_shape"], name="kvbench_past_shape"),
+        helper.make_node("Gather", ["kvbench_past_shape", const("kvbench_two", 2, np.int64)], ["kvbench_capacity"],
+                         name="kvbench_capacity", axis=0),
+        helper.make_node("Shape", ["input_ids"], ["kvbench_ids_shape"], name="kvbench_ids_shape"),
+        helper.make_node("Gather", ["kvbench_ids_shape", const("kvbench_one_i", 1, np.int64)], ["kvbench_new"],
+                         name="kvbench_new", axis=0),
+        helper.make_node("Cast", ["attention_mask"], ["kvbench_mask_i64"], name="kvbench_mask_i64", to=TensorProto.INT64),
+        helper.make_node("ReduceSum", ["kvbench_mask_i64"], ["kvbench_mask_sum"], name="kvbench_mask_sum", keepdims=0),
+        helper.make_node("Sub", ["kvbench_mask_sum", "kvbench_new"], ["kvbench_valid"], name="kvbench_valid"),
+        helper.make_node("Sub", ["kvbench_valid", "kvbench_capacity"], ["kvbench_shift"], name="kvbench_shift"),
+        helper.make_node("CastLike", ["kvbench_shift", gather.input[1]], ["kvbench_shift_like"], name="kvbench_shift_like"),
+        helper.make_node("Add", [gather.input[1], "kvbench_shift_like"], ["kvbench_positions"], name="kvbench_positions"),
+    ]
+    gather.input[1] = "kvbench_positions"
+    # Cross-attention presents are the unchanged pasts: not outputs of the static graph.
+    kept = [o for o in g.output if ".encoder." not in o.name]
+    del g.output[:]
+    g.output.extend(kept)
+    g.input.append(helper.make_tensor_value_info("attention_mask", TensorProto.INT64,
+                                                 ["batch_size", "capacity_plus_decoder_sequence_length"]))
+    nodes = extra + list(g.node)
+    del g.node[:]
+    g.node.extend(topological(nodes))
+    prune(g)
+    used = {i for n in g.node for i in n.input}
+    inputs = [i for i in g.input if i.name in used]
+    del g.input[:]
+    g.input.extend(inputs)
+    return m
+
+
+def topological(nodes):
+    """Orders nodes so that every input is produced first (the inserted Adds read tensors made later in the list)."""
+    produced_by = {o: n for n in nodes for o in n.output}
+    done, order, visiting = set(), [], set()
+
+    def visit(n):
+        key = id(n)
+        if key in done:
+            return
+        stack = [(n, False)]
+        while stack:
+            node, expanded = stack.pop()
+            k = id(node)
+            if k in done:
+                continue
+            if expanded:
+                done.add(k)
+                order.append(node)
+                continue
+            stack.append((node, True))
+            for i in node.input:
+                p = produced_by.get(i)
+                if p is not None and id(p) not in done:
+                    stack.append((p, False))
+    for n in nodes:
+        visit(n)
+    return order
+
+
 def prune(graph):
     """Drops nodes and initializers that no graph output needs (the replaced attention, rotary, mask building)."""
     producer = {o: n for n in graph.node for o in n.output}
@@ -386,7 +567,7 @@ def external_files(model):
 
 def main(argv):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--model", required=True)
+    p.add_argument("--model", required=True, help="model.onnx, decoder_with_past_model.onnx or decoder_model_merged.onnx")
     p.add_argument("--config", required=True)
     p.add_argument("--out", required=True)
     p.add_argument("--weights-file", default="variants.onnx_data")
@@ -401,10 +582,15 @@ def main(argv):
     except Exception as e:  # onnx raises DecodeError and others for a corrupt file
         return fail(f"cannot read {a.model} as an ONNX model: {str(e).splitlines()[0] if str(e) else type(e).__name__}")
     names = {i.name for i in source.graph.input}
-    if "input_ids" not in names or PAST.format(0, "key") not in names:
-        return fail(f"{a.model} is not a decoder-only export with a cache (inputs: {sorted(names)})")
     try:
-        variants = {"model_static.onnx": derive_static(source), "model_gqa.onnx": derive_gqa(source, config)}
+        if PAST.format(0, "key") in names and "input_ids" in names:
+            variants = {"model_static.onnx": derive_static(source), "model_gqa.onnx": derive_gqa(source, config)}
+        elif "use_cache_branch" in names:
+            variants = {"decoder_model_static.onnx": derive_encoder_decoder_static(with_past_graph(source))}
+        elif PAST.format(0, "decoder.key") in names:
+            variants = {"decoder_model_static.onnx": derive_encoder_decoder_static(source)}
+        else:
+            return fail(f"{a.model} is not a decoder with a cache (inputs: {sorted(names)})")
     except Unrecognized as e:
         return fail(f"{os.path.basename(a.model)}: {e}")
     inline = externalize_inline(list(variants.values()), a.out, a.weights_file)
@@ -413,7 +599,8 @@ def main(argv):
         path = os.path.join(a.out, name)
         onnx.save(m, path)
         onnx.checker.check_model(path)
-    print(json.dumps({"layers": layer_count(source.graph), "variants": sorted(variants),
+    print(json.dumps({"layers": max(layer_count(source.graph), layer_count(source.graph, "decoder.key")),
+                      "variants": sorted(variants),
                       "shared_external_files": external_files(source), "inline_weights_copied_bytes": inline}))
     return 0
 

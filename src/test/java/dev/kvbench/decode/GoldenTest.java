@@ -51,13 +51,13 @@ class GoldenTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = Strategy.class, names = {"KV", "KV_ALLOC", "KV_COPY", "HYBRID", "NO_CACHE"})
+    @EnumSource(value = Strategy.class, names = {"KV", "KV_ALLOC", "KV_COPY", "HYBRID", "STATIC", "NO_CACHE"})
     void tinyMarianMerged(Strategy s) {
         assertReproduces(TestModels.MARIAN, s, Layout.DecoderFiles.MERGED);
     }
 
     @ParameterizedTest
-    @EnumSource(value = Strategy.class, names = {"KV", "KV_ALLOC", "KV_COPY", "HYBRID", "NO_CACHE"})
+    @EnumSource(value = Strategy.class, names = {"KV", "KV_ALLOC", "KV_COPY", "HYBRID", "STATIC", "NO_CACHE"})
     void tinyMarianSplit(Strategy s) {
         assertReproduces(TestModels.MARIAN, s, Layout.DecoderFiles.SPLIT);
     }
