@@ -37,7 +37,7 @@ public final class TestModels {
      */
     public static String pythonOnnx() {
         try {
-            return dev.kvbench.derive.VariantDeriver.findPython(null);
+            return dev.kvbench.derive.OnnxPython.find(null);
         } catch (KvbenchException e) {
             if ("1".equals(System.getenv("KVBENCH_REQUIRE_PYTHON_ONNX"))) {
                 throw new AssertionError("KVBENCH_REQUIRE_PYTHON_ONNX=1 but " + e.getMessage());

@@ -12,8 +12,10 @@ import dev.kvbench.model.Layout;
 import dev.kvbench.results.AtomicFiles;
 import dev.kvbench.results.BenchmarkContract;
 import dev.kvbench.results.JmhResults;
+import dev.kvbench.results.Roofline;
 import dev.kvbench.results.RunMeta;
 import dev.kvbench.results.Summary;
+import dev.kvbench.runtime.MachineProbe;
 import dev.kvbench.runtime.OrtRuntime;
 import org.openjdk.jmh.profile.GCProfiler;
 import org.openjdk.jmh.results.RunResult;
@@ -85,6 +87,36 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--root", defaultValue = "${sys:kvbench.root:-.}", description = "Repository root (models/, results/).")
     Path root;
 
+    @Option(names = "--preset", description = "real-shapes: per-step latency of no-cache (context 64 only), kv, static and "
+            + "static-gqa (contexts 64, 512, 2048) against the roofline, and peak resident set, 1 fork x 3 iterations, "
+            + "on the bundled tiny-llama and on random-weight models at the shapes of Qwen2.5-0.5B and opus-mt-en-zh "
+            + "(synthesized into build/synth/ when missing, 2.3 GB); one result file and summary per model; about 35 "
+            + "minutes on 2 cores.")
+    Preset preset;
+
+    /** Named runs other than the default matrix. */
+    enum Preset {
+        /** The bundled tiny-llama first: the same matrix on it shows how the multiple of the limit changes with size. */
+        REAL_SHAPES("real-shapes", List.of("tiny-llama", "qwen2.5-0.5b", "opus-mt-en-zh"));
+
+        final String id;
+        final List<String> models;
+
+        Preset(String id, List<String> models) {
+            this.id = id;
+            this.models = models;
+        }
+
+        @Override
+        public String toString() {
+            return id;
+        }
+    }
+
+    /** Contexts, iterations and peak-memory length of the real-shapes preset: a step of a 0.5 B model takes ~0.2 s. */
+    static final List<Integer> REAL_SHAPES_CONTEXTS = List.of(64, 512, 2048);
+    static final int REAL_SHAPES_PEAK_TOKENS = 248;
+
     @Spec
     CommandSpec spec;
 
@@ -97,16 +129,45 @@ final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        PrintWriter console = spec.commandLine().getOut();
         Path repo = root.toAbsolutePath().normalize();
-        Path folder = BenchmarkContract.resolveModel(repo, model);
+        if (preset == null) {
+            return runOn(BenchmarkContract.resolveModel(repo, model), repo, out);
+        }
+        if (quick || out != null || strategies != null || spec.commandLine().getParseResult().hasMatchedOption("--model")) {
+            throw new KvbenchException("--preset " + preset + " chooses its models, strategies and lengths: drop --quick, "
+                    + "--model, --strategies and --out");
+        }
+        int worst = 0;
+        for (String like : preset.models) {
+            if (!dev.kvbench.derive.ModelSynthesizer.BUILT_IN.contains(like)) {
+                worst = Math.max(worst, runOn(BenchmarkContract.resolveModel(repo, like), repo, null));
+                continue;
+            }
+            Path folder = repo.resolve("build/synth").resolve(like);
+            if (!Files.isRegularFile(folder.resolve("config.json"))) {
+                spec.commandLine().getOut().println("preset " + preset + ": synthesizing " + like + " into " + folder);
+                spec.commandLine().getOut().flush();
+                dev.kvbench.derive.ModelSynthesizer.Result r = new dev.kvbench.derive.ModelSynthesizer(like, null, null, 0, null)
+                        .write(folder, 8, 1e-3);
+                if (r.derived().written().isEmpty()) {
+                    throw new KvbenchException("the variants derived for " + like + " disagree with it (see kvbench synth)");
+                }
+            }
+            worst = Math.max(worst, runOn(folder, repo, null));
+        }
+        return worst;
+    }
+
+    /** The matrix on one model folder; {@code out} null for a new name under results/. */
+    private Integer runOn(Path folder, Path repo, Path out) throws IOException {
+        PrintWriter console = spec.commandLine().getOut();
         Layout.detect(folder);
         List<OrtRuntime.RunCall> calls = ortCall.resolve();
         EngineOptions options = EngineOptions.defaults().withThreads(threads).withRunCall(calls.get(0));
         if (noCacheMaxTokens < 1) {
             throw new KvbenchException("--no-cache-max-tokens must be at least 1, got " + noCacheMaxTokens);
         }
-        int forkCount = forks != null ? forks : quick ? 1 : 2;
+        int forkCount = forks != null ? forks : quick || preset != null ? 1 : 2;
         if (forkCount < 1 || forkCount > 20) {
             throw new KvbenchException("--forks must be in 1..20, got " + forkCount);
         }
@@ -120,8 +181,10 @@ final class BenchCommand implements Callable<Integer> {
                 }
             }
         } else {
-            chosen = Strategy.availableIn(folder, List.of(Strategy.values()));
-            for (Strategy s : Strategy.values()) {
+            List<Strategy> among = preset != null ? List.of(Strategy.NO_CACHE, Strategy.KV, Strategy.STATIC, Strategy.STATIC_GQA)
+                    : List.of(Strategy.values());
+            chosen = Strategy.availableIn(folder, among);
+            for (Strategy s : among) {
                 if (!chosen.contains(s)) {
                     notAvailable.add(s + ": not available -- " + s.variant().unavailableReason(folder));
                 }
@@ -135,7 +198,7 @@ final class BenchCommand implements Callable<Integer> {
         }
         AbCommand.checkWritable(target.getParent());
 
-        String matrix = quick ? "quick" : "default";
+        String matrix = preset != null ? preset.id : quick ? "quick" : "default";
         console.printf("kvbench bench: %s matrix on %s, %d fork(s) per configuration, ONNX Runtime intra-op threads %d, %s call%n",
                 matrix, folder, forkCount, threads, calls.stream().map(OrtRuntime.RunCall::label).collect(Collectors.joining(" and ")));
         if (quick) {
@@ -154,12 +217,20 @@ final class BenchCommand implements Callable<Integer> {
             }
         }
         List<String> skipped = new ArrayList<>();
-        List<Part> parts = parts(runnable, skipped);
+        List<Part> parts = parts(runnable, skipped, dev.kvbench.model.ModelConfig.read(folder).maxPositions(),
+                Layout.detect(folder).encoderDecoder());
         ObjectMapper mapper = new ObjectMapper();
         ArrayNode all = mapper.createArrayNode();
         Path failureFile = Files.createTempFile("kvbench-failures", ".txt");
         Path partFile = Files.createTempFile("kvbench-part", ".json");
         ObjectNode meta = RunMeta.describe(repo, List.of(folder), threads, matrix);
+        console.println("probing this machine's limits for the roofline (memory read bandwidth, MatMul rate) ...");
+        console.flush();
+        Roofline.Limits limits = MachineProbe.measure();
+        meta.putObject("machine_limits").put("read_bytes_per_second", limits.readBytesPerSecond())
+                .put("matmul_macs_per_second", limits.macsPerSecond())
+                .put("probe", "one thread: read = max(Java streaming sum over 256 MB, ONNX Runtime MatVec over a 256 MB matrix); "
+                        + "MatMul 512x1024x1024 (kvbench probe)");
         meta.put("ort_call", calls.stream().map(OrtRuntime.RunCall::label).collect(Collectors.joining(",")));
         meta.put("forks", forkCount);
         meta.put("no_cache_max_tokens", noCacheMaxTokens);
@@ -200,7 +271,9 @@ final class BenchCommand implements Callable<Integer> {
             summary.append("(--quick: a smoke run; too few samples to compare with other runs)\n");
         }
         if (!all.isEmpty()) {
-            summary.append(Summary.render(JmhResults.read(target)));
+            List<dev.kvbench.results.JmhResult> results = JmhResults.read(target);
+            summary.append(Summary.render(results));
+            summary.append(Roofline.section(Summary.rows(results), Roofline.Shape.read(folder), limits));
         }
         summary.append(section("Not available (the variant graph is not beside the export; see README, \"Static caches on your own model\")", notAvailable));
         summary.append(section("Skipped by rule", skipped));
@@ -243,9 +316,28 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     /** The matrix for the runnable strategies; configurations left out by the quadratic-work rule go to {@code skipped}. */
-    private List<Part> parts(List<Strategy> runnable, List<String> skipped) {
+    private List<Part> parts(List<Strategy> runnable, List<String> skipped, int maxPositions, boolean encoderDecoder) {
+        // StepBenchmark's context is the prompt plus the steps: for an encoder-decoder model the prompt is the source,
+        // so the context must fit the encoder's positions. Longer ones are left out by rule.
+        List<Integer> allContexts = preset != null ? REAL_SHAPES_CONTEXTS : quick ? List.of(64) : List.of(16, 64, 256, 1024, 2048);
+        List<Integer> fitting = allContexts.stream().filter(c -> maxPositions <= 0 || c <= maxPositions).toList();
+        allContexts.stream().filter(c -> !fitting.contains(c)).forEach(c -> skipped.add(String.format(Locale.ROOT,
+                "StepBenchmark at context %d: beyond the model's %d positions%s", c, maxPositions,
+                encoderDecoder ? " (the prompt is the source)" : "")));
+        if (preset != null) {
+            List<Part> parts = new ArrayList<>();
+            for (Strategy s : runnable) {
+                List<Integer> contexts = s.quadratic() ? fitting.subList(0, 1) : fitting;
+                if (s.quadratic()) {
+                    fitting.stream().skip(1).forEach(c -> skipped.add(s + " at context " + c
+                            + ": the preset runs quadratic work at the shortest context only"));
+                }
+                parts.add(new Part(BenchmarkContract.STEP, "strategy", s.id(), "context", contexts));
+            }
+            return parts;
+        }
         List<Integer> genLengths = quick ? List.of(16) : List.of(64, 256, 1024);
-        List<Integer> contexts = quick ? List.of(64) : List.of(16, 64, 256, 1024, 2048);
+        List<Integer> contexts = fitting;
         List<Part> parts = new ArrayList<>();
         for (Strategy s : runnable) {
             List<Integer> lengths = genLengths;
@@ -283,6 +375,13 @@ final class BenchCommand implements Callable<Integer> {
 
     private Collection<RunResult> run(Part p, Path folder, Path repo, Path result, Path failureFile,
                                       List<OrtRuntime.RunCall> calls, int forkCount) {
+        List<String> jvmArgs = new ArrayList<>(List.of("-D" + BenchmarkContract.ROOT_PROPERTY + "=" + repo,
+                "-D" + BenchmarkContract.FAILURE_FILE_PROPERTY + "=" + failureFile));
+        if (preset != null) {
+            // A 0.5 B-parameter step takes ~0.2 s and a 2048-token prefill ~40 s: a JIT warm-up of 2 short generations
+            // instead of 40 (the engine's Java code is under 1% of such a step), and fewer iterations below.
+            jvmArgs.add("-Dkvbench.stepWarmupGenerations=2");
+        }
         ChainedOptionsBuilder options = new OptionsBuilder()
                 .include(BenchmarkContract.PACKAGE.replace(".", "\\.") + "\\." + p.benchmark + "\\.")
                 .param("model", folder.toString())
@@ -293,10 +392,12 @@ final class BenchCommand implements Callable<Integer> {
                 .addProfiler(GCProfiler.class)
                 .forks(forkCount)
                 .shouldFailOnError(false)
-                .jvmArgsAppend("-D" + BenchmarkContract.ROOT_PROPERTY + "=" + repo,
-                        "-D" + BenchmarkContract.FAILURE_FILE_PROPERTY + "=" + failureFile)
+                .jvmArgsAppend(jvmArgs.toArray(String[]::new))
                 .resultFormat(ResultFormatType.JSON)
                 .result(result.toString());
+        if (preset != null) {
+            options.warmupIterations(1).measurementIterations(3);
+        }
         if (quick) {
             options.warmupIterations(1).measurementIterations(2);
             if (!p.benchmark.equals(BenchmarkContract.STEP)) {
@@ -335,12 +436,13 @@ final class BenchCommand implements Callable<Integer> {
     /** Peak resident set over a 2048-position generation, each strategy in a fresh JVM (JMH does not see native memory). */
     private String peakMemory(Path folder, Path repo, List<Strategy> runnable, List<String> skipped, List<String> failed,
                               ArrayNode record, PrintWriter console) {
-        int tokens = 2040;
+        int tokens = preset != null ? REAL_SHAPES_PEAK_TOKENS : 2040;
         StringBuilder s = new StringBuilder("\nPeak resident set (VmHWM) over an 8-token prompt + " + tokens + " new tokens, fresh JVM each\n");
         String jar = repo.resolve("target/benchmarks.jar").toString();
         for (Strategy strategy : runnable) {
-            if (strategy.quadratic() && tokens > noCacheMaxTokens) {
-                skipped.add(strategy + " peak memory: " + tokens + " tokens is longer than --no-cache-max-tokens");
+            if (strategy.quadratic() && (tokens > noCacheMaxTokens || preset != null)) {
+                skipped.add(strategy + " peak memory: " + (preset != null ? "the preset leaves quadratic work out of the "
+                        + "memory run (minutes per generation at this size)" : tokens + " tokens is longer than --no-cache-max-tokens"));
                 continue;
             }
             console.println("peak memory: " + strategy);

@@ -46,8 +46,8 @@ final class CheckCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Override
-    public Integer call() {
+    /** The options a logits comparison takes (check's and derive's), checked before any work. */
+    static void validate(Path model, int steps, double tolerance) {
         if (steps < 1 || steps > 4096) {
             throw new KvbenchException("--steps must be in 1..4096, got " + steps);
         }
@@ -57,6 +57,11 @@ final class CheckCommand implements Callable<Integer> {
         if (!Files.isDirectory(model)) {
             throw new KvbenchException("model folder " + model + " does not exist");
         }
+    }
+
+    @Override
+    public Integer call() {
+        validate(model, steps, tolerance);
         List<StrategyCheck.Prompt> prompts = StrategyCheck.prompts(model);
         List<StrategyCheck.Outcome> outcomes = StrategyCheck.run(model, prompts, steps, tolerance,
                 EngineOptions.defaults().withDecoderFiles(decoder), Arrays.asList(Strategy.values()));

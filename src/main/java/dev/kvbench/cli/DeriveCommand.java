@@ -1,6 +1,5 @@
 package dev.kvbench.cli;
 
-import dev.kvbench.KvbenchException;
 import dev.kvbench.decode.StrategyCheck;
 import dev.kvbench.derive.VariantDeriver;
 import picocli.CommandLine.Command;
@@ -9,7 +8,6 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -46,15 +44,7 @@ final class DeriveCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (steps < 1 || steps > 4096) {
-            throw new KvbenchException("--steps must be in 1..4096, got " + steps);
-        }
-        if (!(tolerance >= 0) || Double.isInfinite(tolerance)) {
-            throw new KvbenchException("--tolerance must be a finite number >= 0, got " + tolerance);
-        }
-        if (!Files.isDirectory(model)) {
-            throw new KvbenchException("model folder " + model + " does not exist");
-        }
+        CheckCommand.validate(model, steps, tolerance);
         Path target = out != null ? out : model;
         VariantDeriver.Derived d = VariantDeriver.derive(model, target, steps, tolerance, python);
         PrintWriter o = spec.commandLine().getOut();

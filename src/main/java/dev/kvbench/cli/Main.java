@@ -17,7 +17,7 @@ import java.util.Arrays;
                 + "Add --debug anywhere for stack traces.",
         subcommands = {GenerateCommand.class, ScoreCommand.class, BenchCommand.class, CompareCommand.class,
                 ReportCommand.class, GateCommand.class, AbCommand.class, HistoryCommand.class, BisectCommand.class, CheckCommand.class,
-                DeriveCommand.class})
+                DeriveCommand.class, SynthCommand.class, ProbeCommand.class})
 public final class Main {
     public static final int CHECK_FAILED = 1;
     public static final int BAD_INPUT = 2;

@@ -1,9 +1,7 @@
 package dev.kvbench.derive;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kvbench.KvbenchException;
-import dev.kvbench.Processes;
 import dev.kvbench.decode.EngineOptions;
 import dev.kvbench.decode.Strategy;
 import dev.kvbench.decode.StrategyCheck;
@@ -12,7 +10,6 @@ import dev.kvbench.model.Model;
 import dev.kvbench.results.AtomicFiles;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -41,7 +38,6 @@ public final class VariantDeriver {
     public static final List<String> OUTPUTS = List.of(Model.Variant.STATIC.file(false), Model.Variant.STATIC_GQA.file(false),
             Model.Variant.STATIC.file(true), "variants.onnx_data");
     private static final String SCRIPT = "kvderive.py";
-    private static final long PYTHON_TIMEOUT_S = 3600;
 
     /** What a derivation did: the variants' check outcomes and how the weights were shared. */
     public record Derived(Path folder, int layers, List<String> written, List<String> sharedFiles, long copiedBytes,
@@ -72,7 +68,7 @@ public final class VariantDeriver {
         } else {
             AtomicFiles.checkNewOrEmptyFolder(out);
         }
-        String interpreter = findPython(python);
+        String interpreter = OnnxPython.find(python);
         Path parent = beside ? source : out.getParent();
         Path work;
         try {
@@ -157,28 +153,12 @@ public final class VariantDeriver {
      * Runs kvderive.py on {@code work/graph}: writes the variants into {@code work}, unchecked (the caller compares
      * them); returns the script's JSON summary. A graph it does not recognize is a one-line {@link KvbenchException}.
      */
-    static JsonNode writeVariants(String python, Path work, String graph) throws IOException {
-        Path script = Files.createTempFile("kvderive", ".py");
+    static JsonNode writeVariants(String python, Path work, String graph) {
         try {
-            try (InputStream in = VariantDeriver.class.getResourceAsStream(SCRIPT)) {
-                if (in == null) {
-                    throw new IllegalStateException(SCRIPT + " is missing from the jar");
-                }
-                Files.copy(in, script, StandardCopyOption.REPLACE_EXISTING);
-            }
-            Processes.Outcome o = Processes.run(work, PYTHON_TIMEOUT_S, List.of(python, script.toString(),
-                    "--model", work.resolve(graph).toString(), "--config", work.resolve("config.json").toString(),
-                    "--out", work.toString()));
-            String last = o.lastLine();
-            if (o.exitCode() == 2 && last.startsWith("kvderive: ")) {
-                throw new KvbenchException("derive: " + last.substring("kvderive: ".length()));
-            }
-            if (!o.ok()) {
-                throw new IllegalStateException("kvderive.py failed (exit " + o.exitCode() + "): " + last);
-            }
-            return new ObjectMapper().readTree(last);
-        } finally {
-            Files.deleteIfExists(script);
+            return OnnxPython.run(python, SCRIPT, work, List.of("--model", work.resolve(graph).toString(),
+                    "--config", work.resolve("config.json").toString(), "--out", work.toString()));
+        } catch (KvbenchException e) {
+            throw new KvbenchException("derive: " + e.getMessage());
         }
     }
 
@@ -201,24 +181,7 @@ public final class VariantDeriver {
         }
     }
 
-    /**
-     * The Python that runs the derivation: {@code explicit} (--python) when given, else {@code $KVBENCH_PYTHON}, else the
-     * first of {@code python3}, {@code /usr/bin/python3} that can import onnx and numpy.
-     */
-    public static String findPython(String explicit) {
-        String env = System.getenv("KVBENCH_PYTHON");
-        List<String> candidates = explicit != null ? List.of(explicit)
-                : env != null && !env.isBlank() ? List.of(env) : List.of("python3", "/usr/bin/python3");
-        for (String c : candidates) {
-            if (Processes.run(Path.of("."), 120, List.of(c, "-c", "import onnx, numpy")).ok()) {
-                return c;
-            }
-        }
-        throw new KvbenchException("derive needs Python 3 with the onnx and numpy packages (Debian: apt-get install "
-                + "python3-onnx); none of " + String.join(", ", candidates) + " has them (set KVBENCH_PYTHON to choose one)");
-    }
-
-    private static void deleteTree(Path dir) {
+    static void deleteTree(Path dir) {
         if (!Files.exists(dir)) {
             return;
         }

@@ -212,23 +212,32 @@ def nearest_projection_before(index, start, where):
     raise Unrecognized(f"{where}: no projection (MatMul by a weight) found before '{start}'")
 
 
-def nearest_projection_after(index, start, where):
-    """Walks forward from `start` to the nearest weight projection (o_proj after attention); returns that node."""
+def first_after(index, start, wanted, skip=()):
+    """Breadth-first from `start` through consumers: the nearest node for which wanted(node) holds, or None. Nodes
+    whose op is in `skip` are not followed (Shape: sizes are not data)."""
     frontier, seen = [start], {start}
     while frontier:
         nxt = []
         for t in frontier:
             for node in index.consumers.get(t, []):
-                if node.op_type in SHAPE_OPS:
+                if node.op_type in skip:
                     continue
-                if index.is_projection(node) and node.input[0] != start:
+                if wanted(node):
                     return node
                 for o in node.output:
                     if o not in seen:
                         seen.add(o)
                         nxt.append(o)
         frontier = nxt
-    raise Unrecognized(f"{where}: no output projection (MatMul by a weight) found after the attention")
+    return None
+
+
+def nearest_projection_after(index, start, where):
+    """The nearest weight projection after `start` (o_proj after attention)."""
+    node = first_after(index, start, lambda n: index.is_projection(n) and n.input[0] != start, SHAPE_OPS)
+    if node is None:
+        raise Unrecognized(f"{where}: no output projection (MatMul by a weight) found after the attention")
+    return node
 
 
 def rope_caches(config, head_dim, where):
@@ -369,22 +378,6 @@ def reachable_from(index, sources):
     return seen
 
 
-def first_after(index, start, op_type):
-    frontier, seen = [start], {start}
-    while frontier:
-        nxt = []
-        for t in frontier:
-            for node in index.consumers.get(t, []):
-                if node.op_type == op_type:
-                    return node
-                for o in node.output:
-                    if o not in seen:
-                        seen.add(o)
-                        nxt.append(o)
-        frontier = nxt
-    return None
-
-
 def derive_encoder_decoder_static(model):
     """decoder_model_static.onnx from a with-past decoder: static self-attention cache, cross-attention pasts reused."""
     m = onnx.ModelProto()
@@ -409,9 +402,16 @@ def derive_encoder_decoder_static(model):
                                   name="kvbench_invalid"))
     extra.append(helper.make_node("Mul", ["kvbench_invalid", const("kvbench_bias_scale", MASK_BIAS, np.float32)],
                                   ["kvbench_bias"], name="kvbench_bias"))
-    for rank, axes in ((4, [1, 2]), (3, [1])):
-        extra.append(helper.make_node("Unsqueeze", ["kvbench_bias", const(f"kvbench_axes_{rank}", axes, np.int64)],
-                                      [f"kvbench_bias_{rank}d"], name=f"kvbench_bias_{rank}d"))
+    biases = {}
+
+    def bias_of_rank(rank):
+        """The [batch, T] bias unsqueezed to broadcast against scores of this rank ([b, ..., s, T])."""
+        if rank not in biases:
+            name = f"kvbench_bias_{rank}d"
+            axes = const(f"kvbench_axes_{rank}", list(range(1, rank - 1)), np.int64)
+            extra.append(helper.make_node("Unsqueeze", ["kvbench_bias", axes], [name], name=name))
+            biases[rank] = name
+        return biases[rank]
     outputs = {o.name: o for o in g.output}
     for i in range(layers):
         concats = {}
@@ -423,13 +423,12 @@ def derive_encoder_decoder_static(model):
             out.name = NEW.format(i, name)
             rename_dims(out, [None, None, "decoder_sequence_length", None])
             rename_dims(index.inputs[PAST.format(i, name)], [None, None, "cache_capacity", None])
-        softmax = first_after(index, concats["key"].output[0], "Softmax")
+        softmax = first_after(index, concats["key"].output[0], lambda n: n.op_type == "Softmax")
         if softmax is None:
             raise Unrecognized(f"layer {i}: no Softmax after present.{i}.decoder.key (self-attention scores not found)")
         scores = softmax.input[0]
         biased = f"kvbench_scores_{i}"
-        rank = ranks.get(scores, 4)
-        g.node.append(helper.make_node("Add", [scores, f"kvbench_bias_{rank}d"], [biased], name=biased))
+        g.node.append(helper.make_node("Add", [scores, bias_of_rank(ranks.get(scores, 4))], [biased], name=biased))
         softmax.input[0] = biased
     # Positions: the graph derives them from the past's length, which is now the capacity; shift them to the valid
     # length (= mask sum - new tokens). Found as the Gather of a weight table indexed by something computed from it.

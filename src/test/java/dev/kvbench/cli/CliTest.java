@@ -156,6 +156,9 @@ class CliTest {
         assertBadInput("Invalid value for option '--ort-call'", "bench", "--quick", "--ort-call", "fast");
         assertBadInput("--no-cache-max-tokens must be at least 1", "bench", "--quick", "--no-cache-max-tokens", "0");
         assertBadInput("--threads must be in 1..256", "bench", "--quick", "--threads", "0");
+        assertBadInput("--preset real-shapes chooses its models, strategies and lengths", "bench", "--preset", "real-shapes", "--quick");
+        assertBadInput("--preset real-shapes chooses its models", "bench", "--preset", "real-shapes", "--model", LLAMA);
+        assertBadInput("Invalid value for option '--preset'", "bench", "--preset", "huge");
         assertBadInput("static-gqa is not available: no static-gqa variant exists for encoder-decoder models", "bench", "--quick",
                 "--model", TestModels.MARIAN.toString(), "--strategies", "static-gqa");
     }

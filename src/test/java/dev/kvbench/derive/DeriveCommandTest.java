@@ -139,7 +139,7 @@ class DeriveCommandTest {
         Files.writeString(Files.createDirectories(tmp.resolve("full")).resolve("x.txt"), "x");
         CliTestSupport.assertBadInput("exists and is not an empty folder", "derive", "--model", TestModels.LLAMA.toString(),
                 "--out", tmp.resolve("full").toString());
-        CliTestSupport.assertBadInput("derive needs Python 3 with the onnx and numpy packages", "derive", "--model",
+        CliTestSupport.assertBadInput("this needs Python 3 with the onnx and numpy packages", "derive", "--model",
                 TestModels.LLAMA.toString(), "--out", tmp.resolve("new").toString(), "--python", "/nonexistent/python3");
     }
 }

@@ -34,9 +34,15 @@ import java.util.concurrent.TimeUnit;
 public class StepBenchmark extends EngineState {
     /** Decode steps in one operation. */
     public static final int STEPS = BenchmarkContract.STEP_BENCHMARK_STEPS;
-    /** Short generations (of {@link #WARMUP_TOKENS} tokens after a 2-token prompt) that warm the JIT before measuring. */
-    static final int WARMUP_GENERATIONS = 40;
     static final int WARMUP_TOKENS = 16;
+
+    /**
+     * Short generations (of {@link #WARMUP_TOKENS} tokens after a 2-token prompt) that warm the JIT before measuring:
+     * 40, or the system property {@code kvbench.stepWarmupGenerations} (`bench --preset real-shapes` sets 2: there a
+     * step takes ~0.2 s and the engine's Java code is under 1% of it). Not a {@code @Param}, so result keys stay as
+     * they were.
+     */
+    static final int WARMUP_GENERATIONS = Integer.getInteger("kvbench.stepWarmupGenerations", 40);
 
     @Param({"no-cache", "kv", "kv-alloc", "kv-copy", "hybrid", "static", "static-gqa"})
     public String strategy;

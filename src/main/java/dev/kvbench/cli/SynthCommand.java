@@ -1,0 +1,97 @@
+package dev.kvbench.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.kvbench.KvbenchException;
+import dev.kvbench.decode.StrategyCheck;
+import dev.kvbench.derive.ModelSynthesizer;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/** A model folder with random weights at a real architecture's shapes: "which strategy, at my model's size?" offline. */
+@Command(name = "synth", mixinStandardHelpOptions = true,
+        description = "Write a model folder in the Optimum layout with deterministic random weights at the shapes of a "
+                + "real configuration (speed does not depend on the weights' values), plus its static variants "
+                + "(kvbench derive's code, checked against it). No tokenizer: drive it with token ids. Needs Python 3 "
+                + "with the onnx package (Debian: python3-onnx).")
+final class SynthCommand implements Callable<Integer> {
+    static final class Source {
+        @Option(names = "--like", description = "A built-in configuration: ${COMPLETION-CANDIDATES}.",
+                completionCandidates = ModelSynthesizer.BuiltIn.class)
+        String like;
+
+        @Option(names = "--config", description = "A Hugging Face config.json (Llama, Qwen2, Mistral or Marian style).")
+        Path config;
+    }
+
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    Source source;
+
+    @Option(names = "--out", required = true, description = "The new folder (must be new or empty).")
+    Path out;
+
+    @Option(names = "--layers", description = "Trim the depth to N layers (each of encoder and decoder), for quick runs.")
+    Integer layers;
+
+    @Option(names = "--seed", defaultValue = "0", description = "Seed of the random weights, >= 0 (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--python", description = "The Python 3 with onnx to use (default: $KVBENCH_PYTHON, else python3 "
+            + "or /usr/bin/python3).")
+    String python;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        if (source.like != null && !ModelSynthesizer.BUILT_IN.contains(source.like)) {
+            throw new KvbenchException("--like " + source.like + " is not a built-in configuration (" + String.join(", ",
+                    ModelSynthesizer.BUILT_IN) + "); --config takes any Llama/Qwen2/Mistral/Marian config.json");
+        }
+        if (layers != null && layers < 1) {
+            throw new KvbenchException("--layers must be at least 1, got " + layers);
+        }
+        if (seed < 0) {
+            throw new KvbenchException("--seed must be >= 0, got " + seed);
+        }
+        dev.kvbench.results.AtomicFiles.checkNewOrEmptyFolder(out);
+        PrintWriter o = spec.commandLine().getOut();
+        ModelSynthesizer synth = new ModelSynthesizer(source.like, source.config, layers, seed, python);
+        JsonNode plan = synth.plan();
+        o.printf(Locale.ROOT, "synth %s: %,d parameters, fp32: writes %s to %s; running it needs about %s of memory%n",
+                synth.name(), plan.path("parameters").asLong(), gb(plan.path("disk_bytes").asLong()), out,
+                gb(plan.path("memory_bytes").asLong()));
+        plan.path("notes").forEach(n -> o.println("  note: " + n.asText()));
+        o.println("  no tokenizer: the folder is driven by token ids (bench, check, score and generate --prompt-ids)");
+        o.flush();
+        ModelSynthesizer.Result r = synth.write(out, 8, 1e-3);
+        for (StrategyCheck.Outcome c : r.derived().checks()) {
+            o.printf(Locale.ROOT, "  %-26s %-8s max |dlogit| %s vs the synthesized export%s%n",
+                    c.strategy().variant().fileIn(r.derived().folder()), c.verdict().name().toLowerCase(Locale.ROOT).replace('_', ' '),
+                    Double.isNaN(c.maxAbsDiff()) ? "-" : String.format(Locale.ROOT, "%.3g", c.maxAbsDiff()),
+                    c.reason().isEmpty() ? "" : ": " + c.reason());
+        }
+        if (r.derived().written().isEmpty()) {
+            o.println("nothing written: a derived variant disagrees with the synthesized export");
+            o.flush();
+            return Main.CHECK_FAILED;
+        }
+        o.printf(Locale.ROOT, "wrote %s (%s of weights in model.onnx_data; variants: %s) in %.0f s%n", out,
+                gb(r.weightBytes()), String.join(", ", r.derived().written()), r.seconds());
+        o.printf("next: kvbench check --model %s; kvbench bench --model %s%n", out, out);
+        o.flush();
+        return 0;
+    }
+
+    private static String gb(long bytes) {
+        return bytes >= 1e9 ? String.format(Locale.ROOT, "%.2f GB", bytes / 1e9) : String.format(Locale.ROOT, "%.0f MB", bytes / 1e6);
+    }
+}

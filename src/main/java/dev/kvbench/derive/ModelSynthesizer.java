@@ -1,0 +1,110 @@
+package dev.kvbench.derive;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.kvbench.KvbenchException;
+import dev.kvbench.results.AtomicFiles;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+
+/**
+ * {@code kvbench synth}: a model folder with deterministic random weights at a real configuration's shapes
+ * ({@code kvsynth.py}, a resource of this package, writes the Optimum-layout graphs and streams the weights into one
+ * external-data file), then the static variants by {@link VariantDeriver}, checked against it. Everything happens in a
+ * hidden work folder beside the target, moved into place only when complete.
+ */
+public final class ModelSynthesizer {
+    /** The built-in configurations of kvsynth.py (real models' config.json shapes). */
+    public static final List<String> BUILT_IN = List.of("qwen2.5-0.5b", "llama-3.2-1b", "opus-mt-en-zh");
+    private static final String SCRIPT = "kvsynth.py";
+
+    /** picocli completion candidates for --like. */
+    public static final class BuiltIn implements Iterable<String> {
+        @Override
+        public Iterator<String> iterator() {
+            return BUILT_IN.iterator();
+        }
+    }
+
+    /** What {@link #write} made: the weights written, the variants' check, and how long it took. */
+    public record Result(long weightBytes, VariantDeriver.Derived derived, double seconds) {
+    }
+
+    private final String like;
+    private final Path config;
+    private final Integer layers;
+    private final long seed;
+    private final String python;
+
+    public ModelSynthesizer(String like, Path config, Integer layers, long seed, String python) {
+        this.like = like;
+        this.config = config == null ? null : config.toAbsolutePath();
+        this.layers = layers;
+        this.seed = seed;
+        this.python = OnnxPython.find(python);
+    }
+
+    public String name() {
+        return like != null ? like : config.toString();
+    }
+
+    private List<String> args(Path out) {
+        List<String> a = new ArrayList<>(like != null ? List.of("--like", like) : List.of("--config", config.toString()));
+        a.addAll(List.of("--out", out.toString(), "--seed", String.valueOf(seed)));
+        if (layers != null) {
+            a.addAll(List.of("--layers", String.valueOf(layers)));
+        }
+        return a;
+    }
+
+    /** Validates the configuration and returns the plan (parameters, disk_bytes, memory_bytes, notes); writes nothing. */
+    public JsonNode plan() {
+        List<String> a = args(Path.of("unused"));
+        a.add("--plan");
+        return OnnxPython.run(python, SCRIPT, Path.of("."), a);
+    }
+
+    /** Writes the folder {@code out} (new or empty) with its static variants, checked over {@code steps} steps. */
+    public Result write(Path out, int steps, double tolerance) {
+        out = out.toAbsolutePath().normalize();
+        AtomicFiles.checkNewOrEmptyFolder(out);
+        JsonNode plan = plan();
+        Path parent = out.getParent();
+        long t0 = System.nanoTime();
+        Path work;
+        try {
+            Files.createDirectories(parent);
+            long free = Files.getFileStore(parent).getUsableSpace();
+            long need = plan.path("disk_bytes").asLong() + (64L << 20);
+            if (free < need) {
+                throw new KvbenchException(String.format(java.util.Locale.ROOT, "synth needs %.2f GB of disk in %s, "
+                        + "%.2f GB free", need / 1e9, parent, free / 1e9));
+            }
+            work = Files.createTempDirectory(parent, ".kvbench-synth-");
+        } catch (IOException e) {
+            throw new KvbenchException("cannot write in " + parent + ": " + e.getMessage());
+        }
+        try {
+            JsonNode written = OnnxPython.run(python, SCRIPT, work, args(work));
+            VariantDeriver.Derived derived = VariantDeriver.derive(work, work, steps, tolerance, python);
+            if (!derived.written().isEmpty()) {
+                if (Files.exists(out)) {
+                    Files.delete(out); // empty (checked above): the work folder takes its place in one move
+                }
+                Files.move(work, out, StandardCopyOption.ATOMIC_MOVE);
+                derived = new VariantDeriver.Derived(out, derived.layers(), derived.written(), derived.sharedFiles(),
+                        derived.copiedBytes(), derived.linkedBytes(), derived.checks());
+            }
+            return new Result(written.path("weights_bytes").asLong(), derived, (System.nanoTime() - t0) / 1e9);
+        } catch (IOException e) {
+            throw new KvbenchException("cannot move the synthesized model to " + out + ": " + e.getMessage());
+        } finally {
+            VariantDeriver.deleteTree(work);
+        }
+    }
+}

@@ -1,0 +1,93 @@
+package dev.kvbench.derive;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.kvbench.TestModels;
+import dev.kvbench.cli.CliTestSupport;
+import dev.kvbench.decode.Engine;
+import dev.kvbench.decode.Strategy;
+import dev.kvbench.model.Layout;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * {@code synth} at a trimmed depth (2 layers, full width and vocabulary) for each built-in architecture: the folder
+ * loads with the real head counts, and every strategy it supports gives no-cache's greedy tokens for 32 steps
+ * ({@code check}); bad configurations are one line, exit 2, nothing written. About two minutes, the three run
+ * side by side: the vocabularies (65 k to 152 k rows) make even two layers hundreds of megabytes (1.6 GB for Llama).
+ */
+class SynthCommandTest {
+
+    @ParameterizedTest
+    @Execution(ExecutionMode.CONCURRENT) // the three are independent; ONNX Runtime runs each on one thread
+    @CsvSource({"qwen2.5-0.5b, 14, 2, false", "llama-3.2-1b, 32, 8, false", "opus-mt-en-zh, 8, 8, true"})
+    void aTrimmedSynthesisLoadsAndEveryStrategyAgrees(String like, int heads, int kvHeads, boolean encoderDecoder,
+                                                     @TempDir Path tmp) throws Exception {
+        TestModels.pythonOnnx();
+        Path out = tmp.resolve(like);
+        CliTestSupport.Run r = CliTestSupport.run("synth", "--like", like, "--layers", "2", "--out", out.toString());
+        assertEquals(0, r.code(), r.out() + r.err());
+        assertTrue(r.out().contains("depth trimmed to 2 layer(s)") && r.out().contains("no tokenizer"), r.out());
+        assertFalse(Files.exists(out.resolve("tokenizer.json")));
+        assertEquals(encoderDecoder, Layout.detect(out).encoderDecoder());
+        JsonNode config = new ObjectMapper().readTree(out.resolve("config.json").toFile());
+        assertEquals(heads, config.path(encoderDecoder ? "decoder_attention_heads" : "num_attention_heads").asInt());
+        try (Engine e = new Engine(out, Strategy.KV)) {
+            assertEquals(kvHeads, e.model().kv().kvHeads()); // read from the graph's past inputs
+            assertEquals(2, e.model().kv().layers());
+        }
+        CliTestSupport.Run check = CliTestSupport.run("check", "--model", out.toString(), "--steps", "32", "--format", "json");
+        assertEquals(0, check.code(), check.out() + check.err());
+        int agreeing = 0;
+        for (JsonNode s : new ObjectMapper().readTree(check.out()).get("strategies")) {
+            if (s.get("strategy").asText().equals("static-gqa") && encoderDecoder) {
+                assertEquals("not_available", s.get("verdict").asText());
+                continue;
+            }
+            assertEquals("agrees", s.get("verdict").asText(), s.toString());
+            agreeing++;
+        }
+        assertEquals(encoderDecoder ? 5 : 6, agreeing);
+    }
+
+    @Test
+    void unsupportedConfigurationsAreOneLineAndWriteNothing(@TempDir Path tmp) throws Exception {
+        TestModels.pythonOnnx();
+        Path moe = tmp.resolve("moe.json");
+        Files.writeString(moe, "{\"model_type\": \"qwen2\", \"vocab_size\": 1000, \"hidden_size\": 64, \"intermediate_size\": 128,"
+                + " \"num_hidden_layers\": 2, \"num_attention_heads\": 4, \"num_local_experts\": 8}");
+        CliTestSupport.assertBadInput("config field num_local_experts=8 (mixture-of-experts layers) is not supported",
+                "synth", "--config", moe.toString(), "--out", tmp.resolve("a").toString());
+        Path bert = tmp.resolve("bert.json");
+        Files.writeString(bert, "{\"model_type\": \"bert\", \"vocab_size\": 1000}");
+        CliTestSupport.assertBadInput("model_type 'bert' is not supported", "synth", "--config", bert.toString(),
+                "--out", tmp.resolve("b").toString());
+        Path heads = tmp.resolve("heads.json");
+        Files.writeString(heads, "{\"model_type\": \"llama\", \"vocab_size\": 1000, \"hidden_size\": 64, \"intermediate_size\": 128,"
+                + " \"num_hidden_layers\": 2, \"num_attention_heads\": 4, \"num_key_value_heads\": 3}");
+        CliTestSupport.assertBadInput("num_attention_heads 4 is not a multiple of num_key_value_heads 3", "synth",
+                "--config", heads.toString(), "--out", tmp.resolve("c").toString());
+        CliTestSupport.assertBadInput("--like gpt-5 is not a built-in configuration", "synth", "--like", "gpt-5", "--out",
+                tmp.resolve("d").toString());
+        CliTestSupport.assertBadInput("--layers must be at least 1", "synth", "--like", "qwen2.5-0.5b", "--layers", "0",
+                "--out", tmp.resolve("e").toString());
+        Files.writeString(Files.createDirectories(tmp.resolve("full")).resolve("x"), "x");
+        CliTestSupport.assertBadInput("exists and is not an empty folder", "synth", "--like", "qwen2.5-0.5b", "--out",
+                tmp.resolve("full").toString());
+        try (var left = Files.list(tmp)) {
+            assertEquals(java.util.Set.of("moe.json", "bert.json", "heads.json", "full"),
+                    left.map(p -> p.getFileName().toString()).collect(java.util.stream.Collectors.toSet()));
+        }
+    }
+}
