@@ -90,7 +90,7 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--preset", description = "real-shapes: per-step latency of no-cache (context 64 only), kv, static and "
             + "static-gqa (contexts 64, 512, 2048) against the roofline, and peak resident set, 1 fork x 3 iterations, "
             + "on the bundled tiny-llama and on random-weight models at the shapes of Qwen2.5-0.5B and opus-mt-en-zh "
-            + "(synthesized into build/synth/ when missing, 2.3 GB); one result file and summary per model; about 35 "
+            + "(synthesized into build/synth/ when missing, 2.3 GB); one result file and summary per model; about 20 "
             + "minutes on 2 cores.")
     Preset preset;
 
