@@ -85,7 +85,7 @@ public final class ModelSynthesizer {
                 throw new KvbenchException(String.format(java.util.Locale.ROOT, "synth needs %.2f GB of disk in %s, "
                         + "%.2f GB free", need / 1e9, parent, free / 1e9));
             }
-            work = Files.createTempDirectory(parent, ".kvbench-synth-");
+            work = AtomicFiles.workFolder(parent, ".kvbench-synth-");
         } catch (IOException e) {
             throw new KvbenchException("cannot write in " + parent + ": " + e.getMessage());
         }

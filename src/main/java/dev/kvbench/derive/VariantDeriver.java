@@ -73,7 +73,7 @@ public final class VariantDeriver {
         Path work;
         try {
             Files.createDirectories(parent);
-            work = Files.createTempDirectory(parent, ".kvbench-derive-");
+            work = AtomicFiles.workFolder(parent, ".kvbench-derive-");
         } catch (IOException e) {
             throw new KvbenchException("cannot write in " + parent + ": " + e.getMessage());
         }

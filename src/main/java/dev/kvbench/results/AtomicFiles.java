@@ -37,6 +37,18 @@ public final class AtomicFiles {
     }
 
     /**
+     * A hidden work folder in {@code parent} that becomes (or fills) a user's folder when complete: created like
+     * {@link Files#createTempDirectory} but readable by others (rwxr-xr-x), as a folder made by mkdir would be.
+     */
+    public static Path workFolder(Path parent, String prefix) throws IOException {
+        Path dir = Files.createTempDirectory(parent, prefix);
+        if (dir.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+            Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        }
+        return dir;
+    }
+
+    /**
      * Checks that {@code --out} folder {@code dir} is new or empty, so that nothing in it is overwritten; one line
      * naming it otherwise.
      */

@@ -76,6 +76,7 @@ class DeriveCommandTest {
         assertTrue(listing(out).containsAll(List.of("model.onnx", "config.json", "golden.json", "model_static.onnx",
                 "model_gqa.onnx", "variants.onnx_data")), listing(out).toString());
         assertFalse(listing(tmp).stream().anyMatch(n -> n.startsWith(".kvbench-derive-")), listing(tmp).toString());
+        assertEquals("rwxr-xr-x", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(out)));
         CliTestSupport.Run check = CliTestSupport.run("check", "--model", out.toString(), "--steps", "32");
         assertEquals(0, check.code(), check.out());
         assertTrue(check.out().lines().anyMatch(l -> l.startsWith("static ") && l.contains("agrees")), check.out());
