@@ -580,6 +580,10 @@ def main(argv):
         source = onnx.load(a.model, load_external_data=False)
     except Exception as e:  # onnx raises DecodeError and others for a corrupt file
         return fail(f"cannot read {a.model} as an ONNX model: {str(e).splitlines()[0] if str(e) else type(e).__name__}")
+    try:  # the export itself (external data files included): a broken one is bad input, not our rewrite's fault
+        onnx.checker.check_model(a.model)
+    except Exception as e:
+        return fail(f"{os.path.basename(a.model)} fails onnx.checker: {str(e).splitlines()[0] if str(e) else type(e).__name__}")
     names = {i.name for i in source.graph.input}
     try:
         if PAST.format(0, "key") in names and "input_ids" in names:

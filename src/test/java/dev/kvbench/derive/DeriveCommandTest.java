@@ -132,6 +132,16 @@ class DeriveCommandTest {
     }
 
     @Test
+    void anExportWithoutItsWeightsFileIsOneLine(@TempDir Path tmp) throws Exception {
+        TestModels.pythonOnnx();
+        Path folder = llamaExport(tmp, "llama", Set.of("weights.onnx_data"));
+        List<String> before = listing(folder);
+        CliTestSupport.assertBadInput("derive: model.onnx fails onnx.checker: Data of TensorProto ( tensor name: "
+                + "inner.embed_tokens.weight) should be stored in", "derive", "--model", folder.toString());
+        assertEquals(before, listing(folder));
+    }
+
+    @Test
     void refusals(@TempDir Path tmp) throws Exception {
         CliTestSupport.assertBadInput("decoder_model_static.onnx exists: derive never overwrites", "derive",
                 "--model", TestModels.MARIAN.toString());
