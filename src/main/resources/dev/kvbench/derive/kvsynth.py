@@ -65,14 +65,27 @@ class BadConfig(Exception):
     pass
 
 
+def is_set(key, v):
+    """Whether an UNSUPPORTED field asks for the feature: true, a non-zero count, an object; partial_rotary_factor other
+    than 1. (Booleans are tested first: in Python True == 1 == 1.0.)"""
+    if v is None or v is False:
+        return False
+    if v is True:
+        return True
+    if key == "partial_rotary_factor":
+        return v != 1
+    if isinstance(v, (int, float)):
+        return v != 0
+    return True
+
+
 def check_config(c):
     t = c.get("model_type")
     if t not in DECODER_ONLY and t != "marian":
         raise BadConfig(f"model_type {t!r} is not supported (llama, qwen2, mistral, marian)")
     for key, what in UNSUPPORTED.items():
-        v = c.get(key)
-        if v not in (None, False, 0, 1.0) or (key == "partial_rotary_factor" and v not in (None, 1, 1.0)):
-            raise BadConfig(f"config field {key}={json.dumps(v)} ({what}) is not supported")
+        if is_set(key, c.get(key)):
+            raise BadConfig(f"config field {key}={json.dumps(c[key])} ({what}) is not supported")
     if t in DECODER_ONLY:
         need = ["vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads"]
         if c.get("use_sliding_window") and c.get("sliding_window"):

@@ -69,6 +69,11 @@ class SynthCommandTest {
                 + " \"num_hidden_layers\": 2, \"num_attention_heads\": 4, \"num_local_experts\": 8}");
         CliTestSupport.assertBadInput("config field num_local_experts=8 (mixture-of-experts layers) is not supported",
                 "synth", "--config", moe.toString(), "--out", tmp.resolve("a").toString());
+        Path bias = tmp.resolve("bias.json");
+        Files.writeString(bias, "{\"model_type\": \"llama\", \"vocab_size\": 1000, \"hidden_size\": 64, \"intermediate_size\": 128,"
+                + " \"num_hidden_layers\": 2, \"num_attention_heads\": 4, \"mlp_bias\": true}");
+        CliTestSupport.assertBadInput("config field mlp_bias=true (MLP biases) is not supported", "synth", "--config",
+                bias.toString(), "--out", tmp.resolve("f").toString());
         Path bert = tmp.resolve("bert.json");
         Files.writeString(bert, "{\"model_type\": \"bert\", \"vocab_size\": 1000}");
         CliTestSupport.assertBadInput("model_type 'bert' is not supported", "synth", "--config", bert.toString(),
@@ -86,7 +91,7 @@ class SynthCommandTest {
         CliTestSupport.assertBadInput("exists and is not an empty folder", "synth", "--like", "qwen2.5-0.5b", "--out",
                 tmp.resolve("full").toString());
         try (var left = Files.list(tmp)) {
-            assertEquals(java.util.Set.of("moe.json", "bert.json", "heads.json", "full"),
+            assertEquals(java.util.Set.of("moe.json", "bias.json", "bert.json", "heads.json", "full"),
                     left.map(p -> p.getFileName().toString()).collect(java.util.stream.Collectors.toSet()));
         }
     }
