@@ -161,7 +161,7 @@ final class BenchCommand implements Callable<Integer> {
     /** The matrix on one model folder; {@code out} null for a new name under results/. */
     private Integer runOn(Path folder, Path repo, Path out) throws IOException {
         PrintWriter console = spec.commandLine().getOut();
-        Layout.detect(folder);
+        Layout layout = Layout.detect(folder);
         List<OrtRuntime.RunCall> calls = ortCall.resolve();
         EngineOptions options = EngineOptions.defaults().withThreads(threads).withRunCall(calls.get(0));
         if (noCacheMaxTokens < 1) {
@@ -218,7 +218,7 @@ final class BenchCommand implements Callable<Integer> {
         }
         List<String> skipped = new ArrayList<>();
         List<Part> parts = parts(runnable, skipped, dev.kvbench.model.ModelConfig.read(folder).maxPositions(),
-                Layout.detect(folder).encoderDecoder());
+                layout.encoderDecoder());
         ObjectMapper mapper = new ObjectMapper();
         ArrayNode all = mapper.createArrayNode();
         Path failureFile = Files.createTempFile("kvbench-failures", ".txt");

@@ -48,12 +48,7 @@ final class DeriveCommand implements Callable<Integer> {
         Path target = out != null ? out : model;
         VariantDeriver.Derived d = VariantDeriver.derive(model, target, steps, tolerance, python);
         PrintWriter o = spec.commandLine().getOut();
-        for (StrategyCheck.Outcome c : d.checks()) {
-            o.printf(Locale.ROOT, "%-18s %-8s max |dlogit| %s vs the export over %d step(s) per prompt%s%n",
-                    c.strategy().variant().fileIn(d.folder()), c.verdict().name().toLowerCase(Locale.ROOT).replace('_', ' '),
-                    Double.isNaN(c.maxAbsDiff()) ? "-" : String.format(Locale.ROOT, "%.3g", c.maxAbsDiff()), steps,
-                    c.reason().isEmpty() ? "" : ": " + c.reason());
-        }
+        printChecks(o, d, "the export", steps);
         if (d.written().isEmpty()) {
             o.println("nothing written: a derived variant does not reproduce the export (run `kvbench check` on the export "
                     + "itself first; report the model if it passes there)");
@@ -70,5 +65,15 @@ final class DeriveCommand implements Callable<Integer> {
         o.printf("next: kvbench check --model %s; kvbench bench --model %s%n", d.folder(), d.folder());
         o.flush();
         return 0;
+    }
+
+    /** One line per derived variant: its file, verdict and largest logit difference against {@code against}. */
+    static void printChecks(PrintWriter o, VariantDeriver.Derived d, String against, int steps) {
+        for (StrategyCheck.Outcome c : d.checks()) {
+            o.printf(Locale.ROOT, "%-26s %-8s max |dlogit| %s vs %s over %d step(s) per prompt%s%n",
+                    c.strategy().variant().fileIn(d.folder()), c.verdict().name().toLowerCase(Locale.ROOT).replace('_', ' '),
+                    Double.isNaN(c.maxAbsDiff()) ? "-" : String.format(Locale.ROOT, "%.3g", c.maxAbsDiff()), against,
+                    steps, c.reason().isEmpty() ? "" : ": " + c.reason());
+        }
     }
 }

@@ -2,7 +2,6 @@ package dev.kvbench.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.kvbench.KvbenchException;
-import dev.kvbench.decode.StrategyCheck;
 import dev.kvbench.derive.ModelSynthesizer;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -22,6 +21,9 @@ import java.util.concurrent.Callable;
                 + "(kvbench derive's code, checked against it). No tokenizer: drive it with token ids. Needs Python 3 "
                 + "with the onnx package (Debian: python3-onnx).")
 final class SynthCommand implements Callable<Integer> {
+    /** Steps per prompt of the variants' logits check (derive's default). */
+    static final int CHECK_STEPS = 8;
+
     static final class Source {
         @Option(names = "--like", description = "A built-in configuration: ${COMPLETION-CANDIDATES}.",
                 completionCandidates = ModelSynthesizer.BuiltIn.class)
@@ -72,13 +74,8 @@ final class SynthCommand implements Callable<Integer> {
         plan.path("notes").forEach(n -> o.println("  note: " + n.asText()));
         o.println("  no tokenizer: the folder is driven by token ids (bench, check, score and generate --prompt-ids)");
         o.flush();
-        ModelSynthesizer.Result r = synth.write(out, 8, 1e-3);
-        for (StrategyCheck.Outcome c : r.derived().checks()) {
-            o.printf(Locale.ROOT, "  %-26s %-8s max |dlogit| %s vs the synthesized export%s%n",
-                    c.strategy().variant().fileIn(r.derived().folder()), c.verdict().name().toLowerCase(Locale.ROOT).replace('_', ' '),
-                    Double.isNaN(c.maxAbsDiff()) ? "-" : String.format(Locale.ROOT, "%.3g", c.maxAbsDiff()),
-                    c.reason().isEmpty() ? "" : ": " + c.reason());
-        }
+        ModelSynthesizer.Result r = synth.write(out, CHECK_STEPS, 1e-3);
+        DeriveCommand.printChecks(o, r.derived(), "the synthesized export", CHECK_STEPS);
         if (r.derived().written().isEmpty()) {
             o.println("nothing written: a derived variant disagrees with the synthesized export");
             o.flush();

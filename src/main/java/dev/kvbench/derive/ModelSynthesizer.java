@@ -40,6 +40,7 @@ public final class ModelSynthesizer {
     private final Integer layers;
     private final long seed;
     private final String python;
+    private JsonNode plan;
 
     public ModelSynthesizer(String like, Path config, Integer layers, long seed, String python) {
         this.like = like;
@@ -64,9 +65,12 @@ public final class ModelSynthesizer {
 
     /** Validates the configuration and returns the plan (parameters, disk_bytes, memory_bytes, notes); writes nothing. */
     public JsonNode plan() {
-        List<String> a = args(Path.of("unused"));
-        a.add("--plan");
-        return OnnxPython.run(python, SCRIPT, Path.of("."), a);
+        if (plan == null) { // one Python run, shared by the caller's announcement and write()'s disk check
+            List<String> a = args(Path.of("unused"));
+            a.add("--plan");
+            plan = OnnxPython.run(python, SCRIPT, Path.of("."), a);
+        }
+        return plan;
     }
 
     /** Writes the folder {@code out} (new or empty) with its static variants, checked over {@code steps} steps. */

@@ -159,7 +159,7 @@ class Weights:
 class GraphBuilder:
     """Nodes of one graph; initializers come from the shared Weights."""
 
-    def __init__(self, weights, prefix=""):
+    def __init__(self, weights):
         self.w = weights
         self.nodes = []
         self.used = set()
@@ -368,7 +368,6 @@ def marian(c, folder, seed):
         causal = g.node("Unsqueeze", [causal, g.const([0, 1])])  # [1, 1, s, T]
         self_bias = g.node("Where", [causal, g.const(0.0, np.float32), g.const(-3.4028234663852886e38, np.float32)])
         cross_bias = padding_bias(g, "encoder_attention_mask")
-        outs = []
         for i in range(dec_layers):
             p = f"model.decoder.layers.{i}."
             q = heads(g, g.linear(x, p + "self_attn.q_proj", d, d, True), n, hd)
@@ -393,7 +392,6 @@ def marian(c, folder, seed):
             a = merge_heads(g, attention(g, q, ck, cv, cross_bias, n, n, hd), n, hd)
             x = layer_norm(g, g.node("Add", [x, g.linear(a, p + "encoder_attn.out_proj", d, d, True)]), p + "encoder_attn_layer_norm")
             x = layer_norm(g, g.node("Add", [x, ffn(g, x, p, c["decoder_ffn_dim"])]), p + "final_layer_norm")
-            outs.append(i)
         head = g.node("Transpose", ["model.shared.weight"], perm=[1, 0])
         g.node("Add", [g.node("MatMul", [x, head]), "final_logits_bias"], "logits")
         g.used.add("final_logits_bias")
