@@ -6,8 +6,8 @@ import ai.onnxruntime.OrtEnvironment;
 import dev.kvbench.model.IoNames;
 import dev.kvbench.runtime.StepOutputs;
 import dev.kvbench.model.KvLayout;
+import dev.kvbench.runtime.EmptyPast;
 import dev.kvbench.runtime.StepBinding;
-import dev.kvbench.runtime.Tensors;
 
 /**
  * The dynamic cache with presents that ONNX Runtime allocates (strategy {@code kv-alloc}, {@code kv} before issue 18):
@@ -18,36 +18,36 @@ import dev.kvbench.runtime.Tensors;
  */
 public final class AllocatedKvCache extends CountingKvCache {
     private final KvLayout layout;
-    private final OnnxTensor empty;
+    private final EmptyPast empty;
     private final OnnxTensor[] keys;
     private final OnnxTensor[] values;
     private StepOutputs held;
 
-    public AllocatedKvCache(OrtEnvironment env, KvLayout layout) throws OrtException {
+    public AllocatedKvCache(OrtEnvironment env, KvLayout layout) {
         this.layout = layout;
-        this.empty = Tensors.emptyPast(env, layout.kvHeads(), layout.headDim());
+        this.empty = new EmptyPast(env, layout.kvHeads(), layout.headDim());
         this.keys = new OnnxTensor[layout.layers()];
         this.values = new OnnxTensor[layout.layers()];
     }
 
     @Override
-    public void bind(StepBinding step, int newTokens) throws OrtException {
+    public void bind(StepBinding step, BatchRows rows, int newTokens) throws OrtException {
         for (int i = 0; i < layout.layers(); i++) {
             KvLayout.Slot slot = layout.slots().get(i);
             if (step.accepts(slot.pastKey())) {
-                step.borrow(slot.pastKey(), held == null ? empty : keys[i]);
-                step.borrow(slot.pastValue(), held == null ? empty : values[i]);
+                step.borrow(slot.pastKey(), held == null ? empty.forRows(rows.count()) : keys[i]);
+                step.borrow(slot.pastValue(), held == null ? empty.forRows(rows.count()) : values[i]);
             }
             step.request(slot.presentKey());
             step.request(slot.presentValue());
         }
         if (step.accepts(IoNames.ATTENTION_MASK)) {
-            step.own(IoNames.ATTENTION_MASK, Tensors.onesMask(step.env(), length() + newTokens));
+            step.own(IoNames.ATTENTION_MASK, rows.mask(step.env(), length() + newTokens));
         }
     }
 
     @Override
-    public void update(StepBinding step, int newTokens) {
+    public void update(StepBinding step, BatchRows rows, int newTokens) {
         release();
         held = step.keep(); // present -> past: the outputs move here and are closed when the next ones arrive
         for (int i = 0; i < layout.layers(); i++) {
@@ -56,7 +56,7 @@ public final class AllocatedKvCache extends CountingKvCache {
             values[i] = held.tensor(slot.presentValue());
         }
         // The graph's concatenation writes the whole new cache.
-        advance(newTokens, (long) (length() + newTokens) * layout.floatsPerPosition() * Float.BYTES);
+        advance(newTokens, (long) rows.count() * (length() + newTokens) * layout.floatsPerPosition() * Float.BYTES);
     }
 
     private void release() {

@@ -5,8 +5,8 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtEnvironment;
 import dev.kvbench.model.IoNames;
 import dev.kvbench.model.KvLayout;
+import dev.kvbench.runtime.EmptyPast;
 import dev.kvbench.runtime.StepBinding;
-import dev.kvbench.runtime.Tensors;
 
 import java.nio.FloatBuffer;
 
@@ -17,26 +17,26 @@ import java.nio.FloatBuffer;
  */
 public final class CopyingKvCache extends CountingKvCache {
     private final KvLayout layout;
-    private final OnnxTensor empty;
+    private final EmptyPast empty;
     private final float[][] keys;
     private final float[][] values;
 
-    public CopyingKvCache(OrtEnvironment env, KvLayout layout) throws OrtException {
+    public CopyingKvCache(OrtEnvironment env, KvLayout layout) {
         this.layout = layout;
-        this.empty = Tensors.emptyPast(env, layout.kvHeads(), layout.headDim());
+        this.empty = new EmptyPast(env, layout.kvHeads(), layout.headDim());
         this.keys = new float[layout.layers()][];
         this.values = new float[layout.layers()][];
     }
 
     @Override
-    public void bind(StepBinding step, int newTokens) throws OrtException {
-        long[] shape = {1, layout.kvHeads(), length(), layout.headDim()};
+    public void bind(StepBinding step, BatchRows rows, int newTokens) throws OrtException {
+        long[] shape = {rows.count(), layout.kvHeads(), length(), layout.headDim()};
         for (int i = 0; i < layout.layers(); i++) {
             KvLayout.Slot slot = layout.slots().get(i);
             if (step.accepts(slot.pastKey())) {
                 if (length() == 0) {
-                    step.borrow(slot.pastKey(), empty);
-                    step.borrow(slot.pastValue(), empty);
+                    step.borrow(slot.pastKey(), empty.forRows(rows.count()));
+                    step.borrow(slot.pastValue(), empty.forRows(rows.count()));
                 } else {
                     step.own(slot.pastKey(), OnnxTensor.createTensor(step.env(), FloatBuffer.wrap(keys[i]), shape));
                     step.own(slot.pastValue(), OnnxTensor.createTensor(step.env(), FloatBuffer.wrap(values[i]), shape));
@@ -46,12 +46,12 @@ public final class CopyingKvCache extends CountingKvCache {
             step.request(slot.presentValue());
         }
         if (step.accepts(IoNames.ATTENTION_MASK)) {
-            step.own(IoNames.ATTENTION_MASK, Tensors.onesMask(step.env(), length() + newTokens));
+            step.own(IoNames.ATTENTION_MASK, rows.mask(step.env(), length() + newTokens));
         }
     }
 
     @Override
-    public void update(StepBinding step, int newTokens) throws OrtException {
+    public void update(StepBinding step, BatchRows rows, int newTokens) throws OrtException {
         // Copies out of the step's outputs, which the step closes when it ends.
         for (int i = 0; i < layout.layers(); i++) {
             KvLayout.Slot slot = layout.slots().get(i);
@@ -59,7 +59,7 @@ public final class CopyingKvCache extends CountingKvCache {
             values[i] = step.output(slot.presentValue()).getFloatBuffer().array();
         }
         // ONNX Runtime's concatenation, the copy out to the heap, and the copy back into a new native tensor.
-        advance(newTokens, 3L * (length() + newTokens) * layout.floatsPerPosition() * Float.BYTES);
+        advance(newTokens, 3L * rows.count() * (length() + newTokens) * layout.floatsPerPosition() * Float.BYTES);
     }
 
     @Override

@@ -23,7 +23,7 @@ abstract class CountingKvCache implements KvCache {
 
     /** Starts a sequence; caches that preallocate override this to size their buffers. */
     @Override
-    public void begin(int capacity) throws ai.onnxruntime.OrtException {
+    public void begin(int rows, int capacity) throws ai.onnxruntime.OrtException {
         reset();
     }
 

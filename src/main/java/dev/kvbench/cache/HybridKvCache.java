@@ -25,9 +25,9 @@ public final class HybridKvCache implements KvCache {
     }
 
     @Override
-    public void begin(int capacity) throws OrtException {
-        below.begin(capacity);
-        above.begin(capacity);
+    public void begin(int rows, int capacity) throws OrtException {
+        below.begin(rows, capacity);
+        above.begin(rows, capacity);
     }
 
     @Override
@@ -36,13 +36,13 @@ public final class HybridKvCache implements KvCache {
     }
 
     @Override
-    public void bind(StepBinding step, int newTokens) throws OrtException {
-        active(newTokens).bind(step, newTokens);
+    public void bind(StepBinding step, BatchRows rows, int newTokens) throws OrtException {
+        active(newTokens).bind(step, rows, newTokens);
     }
 
     @Override
-    public void update(StepBinding step, int newTokens) throws OrtException {
-        active(newTokens).update(step, newTokens);
+    public void update(StepBinding step, BatchRows rows, int newTokens) throws OrtException {
+        active(newTokens).update(step, rows, newTokens);
     }
 
     @Override

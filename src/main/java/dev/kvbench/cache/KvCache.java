@@ -7,37 +7,38 @@ import dev.kvbench.runtime.StepBinding;
  * How a decoder's self-attention keys and values are kept between steps: the only thing strategies differ in.
  * The decoding loop starts a sequence with {@link #begin}, then per step asks where to start feeding, lets the cache
  * bind its past (and the inputs that say which positions are valid), runs the model, and calls {@link #update}.
- * Caches are built from the ONNX Runtime environment and the graph's {@code KvLayout}; they size themselves.
+ * Caches are built from the ONNX Runtime environment and the graph's {@code KvLayout}; they size themselves for the
+ * rows of a batch ({@link BatchRows}: shared columns, holes masked) and the positions asked for.
  */
 public interface KvCache extends AutoCloseable {
 
     /**
-     * Starts a sequence of at most {@code capacity} positions: forgets the last one. A preallocated cache
-     * (re)allocates its buffers here, and only when the capacity changes; the others ignore it.
+     * Starts {@code rows} sequences of at most {@code capacity} columns each: forgets the last ones. A preallocated cache
+     * (re)allocates its buffers here, and only when the rows or the capacity change; the others ignore it.
      */
-    void begin(int capacity) throws OrtException;
+    void begin(int rows, int capacity) throws OrtException;
 
-    /** Positions whose keys and values the cache holds. */
+    /** Columns whose keys and values the cache holds (the same for every row). */
     int length();
 
-    /** Index of the first history token the next step feeds: 0 re-feeds everything, {@link #length()} only what is new. */
+    /** Index of the first history column the next step feeds: 0 re-feeds everything, {@link #length()} only what is new. */
     default int feedFrom(int historyLength) {
         return length();
     }
 
     /** Binds the past, the validity inputs (attention mask or sequence lengths) and the outputs it needs back. */
-    void bind(StepBinding step, int newTokens) throws OrtException;
+    void bind(StepBinding step, BatchRows rows, int newTokens) throws OrtException;
 
     /**
      * The step ran: the cache now covers what was fed. A cache that keeps the outputs it requested moves them out of
      * the step ({@link StepBinding#keep()}); whatever it does not take, the step closes.
      */
-    void update(StepBinding step, int newTokens) throws OrtException;
+    void update(StepBinding step, BatchRows rows, int newTokens) throws OrtException;
 
     /** Forgets everything, ready for a new sequence. Buffers allocated once stay allocated. */
     void reset();
 
-    /** KV bytes written into cache memory by the last update (the concatenation or the index copy). */
+    /** KV bytes written into cache memory by the last update (the concatenation or the index copy), all rows. */
     long bytesCopiedLastStep();
 
     @Override

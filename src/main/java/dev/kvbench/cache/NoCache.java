@@ -1,12 +1,11 @@
 package dev.kvbench.cache;
 
-import ai.onnxruntime.OnnxTensor;
-import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtEnvironment;
 import dev.kvbench.model.IoNames;
 import dev.kvbench.model.KvLayout;
+import dev.kvbench.runtime.EmptyPast;
 import dev.kvbench.runtime.StepBinding;
-import dev.kvbench.runtime.Tensors;
+import ai.onnxruntime.OrtException;
 
 /**
  * The workaround: keep nothing. Every step feeds the whole history with a zero-length past (where the model
@@ -14,15 +13,15 @@ import dev.kvbench.runtime.Tensors;
  */
 public final class NoCache implements KvCache {
     private final KvLayout layout;
-    private final OnnxTensor empty;
+    private final EmptyPast empty;
 
-    public NoCache(OrtEnvironment env, KvLayout layout) throws OrtException {
+    public NoCache(OrtEnvironment env, KvLayout layout) {
         this.layout = layout;
-        this.empty = Tensors.emptyPast(env, layout.kvHeads(), layout.headDim());
+        this.empty = new EmptyPast(env, layout.kvHeads(), layout.headDim());
     }
 
     @Override
-    public void begin(int capacity) {
+    public void begin(int rows, int capacity) {
     }
 
     @Override
@@ -31,20 +30,20 @@ public final class NoCache implements KvCache {
     }
 
     @Override
-    public void bind(StepBinding step, int newTokens) throws OrtException {
+    public void bind(StepBinding step, BatchRows rows, int newTokens) throws OrtException {
         for (KvLayout.Slot slot : layout.slots()) {
             if (step.accepts(slot.pastKey())) {
-                step.borrow(slot.pastKey(), empty);
-                step.borrow(slot.pastValue(), empty);
+                step.borrow(slot.pastKey(), empty.forRows(rows.count()));
+                step.borrow(slot.pastValue(), empty.forRows(rows.count()));
             }
         }
         if (step.accepts(IoNames.ATTENTION_MASK)) {
-            step.own(IoNames.ATTENTION_MASK, Tensors.onesMask(step.env(), newTokens));
+            step.own(IoNames.ATTENTION_MASK, rows.mask(step.env(), newTokens));
         }
     }
 
     @Override
-    public void update(StepBinding step, int newTokens) {
+    public void update(StepBinding step, BatchRows rows, int newTokens) {
     }
 
     @Override

@@ -5,6 +5,7 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import dev.kvbench.model.IoNames;
 import dev.kvbench.model.KvLayout;
+import dev.kvbench.runtime.EmptyPast;
 import dev.kvbench.runtime.StepBinding;
 import dev.kvbench.runtime.Tensors;
 
@@ -13,7 +14,7 @@ import dev.kvbench.runtime.Tensors;
  * this cache owns, so ONNX Runtime allocates nothing per step (onnxruntime-genai's loop binds presents it allocated
  * itself, a new one per step; these two buffer sets are allocated once per capacity). Two direct buffers per layer
  * for K and for V, sized by {@link #begin} for the sequence, take turns: a step reads the past from one, bound as a
- * tensor of exactly {@code [1, kvHeads, length, headDim]}, and the graph writes the present, {@code [1, kvHeads,
+ * tensor of exactly {@code [rows, kvHeads, length, headDim]}, and the graph writes the present, {@code [rows, kvHeads,
  * length + new, headDim]}, into the other; the present tensors then become the next step's past (ownership moves, no
  * copy). The graph still concatenates past and new into the present, as for {@code kv}. Every output is pinned, so
  * the step runs without an {@code OrtSession.Result} (the direct call where available).
@@ -21,7 +22,7 @@ import dev.kvbench.runtime.Tensors;
 public final class PinnedKvCache extends CountingKvCache {
     private final OrtEnvironment env;
     private final KvLayout layout;
-    private final OnnxTensor empty;
+    private final EmptyPast empty;
     /** The two buffer sets that take turns, each of the same capacity; null until the first {@link #begin}. */
     private final PreallocatedKv[] sets = new PreallocatedKv[2];
     /** The buffer set that holds the past. */
@@ -31,10 +32,10 @@ public final class PinnedKvCache extends CountingKvCache {
     private final OnnxTensor[] presentKeys;
     private final OnnxTensor[] presentValues;
 
-    public PinnedKvCache(OrtEnvironment env, KvLayout layout) throws OrtException {
+    public PinnedKvCache(OrtEnvironment env, KvLayout layout) {
         this.env = env;
         this.layout = layout;
-        this.empty = Tensors.emptyPast(env, layout.kvHeads(), layout.headDim());
+        this.empty = new EmptyPast(env, layout.kvHeads(), layout.headDim());
         int n = layout.layers();
         pastKeys = new OnnxTensor[n];
         pastValues = new OnnxTensor[n];
@@ -42,14 +43,17 @@ public final class PinnedKvCache extends CountingKvCache {
         presentValues = new OnnxTensor[n];
     }
 
-    /** Allocates both buffer sets when the sequence needs more positions than they hold; forgets the last sequence. */
+    /**
+     * Allocates both buffer sets when the rows change or need more positions than they hold; forgets the last sequence.
+     * A present is a view of the first {@code rows * kvHeads * total * headDim} floats of its buffer.
+     */
     @Override
-    public void begin(int positions) throws OrtException {
+    public void begin(int rows, int positions) throws OrtException {
         reset();
-        if (sets[0] == null || positions > sets[0].capacity) {
+        if (sets[0] == null || rows != sets[0].rows || positions > sets[0].capacity) {
             releaseBuffers();
             for (int t = 0; t < 2; t++) {
-                sets[t] = new PreallocatedKv(env, layout, positions);
+                sets[t] = new PreallocatedKv(env, layout, rows, positions);
             }
         }
     }
@@ -64,18 +68,18 @@ public final class PinnedKvCache extends CountingKvCache {
     }
 
     @Override
-    public void bind(StepBinding step, int newTokens) throws OrtException {
+    public void bind(StepBinding step, BatchRows rows, int newTokens) throws OrtException {
         int total = length() + newTokens;
         PreallocatedKv next = sets[1 - turn];
         next.checkRoom(length(), newTokens);
         closeAll(presentKeys, presentValues); // left over from a step that failed
-        long[] shape = {1, layout.kvHeads(), total, layout.headDim()};
+        long[] shape = {rows.count(), layout.kvHeads(), total, layout.headDim()};
         int size = Math.toIntExact(Tensors.elements(shape));
         for (int i = 0; i < layout.layers(); i++) {
             KvLayout.Slot slot = layout.slots().get(i);
             if (step.accepts(slot.pastKey())) {
-                step.borrow(slot.pastKey(), length() == 0 ? empty : pastKeys[i]);
-                step.borrow(slot.pastValue(), length() == 0 ? empty : pastValues[i]);
+                step.borrow(slot.pastKey(), length() == 0 ? empty.forRows(rows.count()) : pastKeys[i]);
+                step.borrow(slot.pastValue(), length() == 0 ? empty.forRows(rows.count()) : pastValues[i]);
             }
             presentKeys[i] = Tensors.floats(env, next.keyBuffers[i], 0, size, shape);
             presentValues[i] = Tensors.floats(env, next.valueBuffers[i], 0, size, shape);
@@ -83,13 +87,13 @@ public final class PinnedKvCache extends CountingKvCache {
             step.pin(slot.presentValue(), presentValues[i]);
         }
         if (step.accepts(IoNames.ATTENTION_MASK)) {
-            step.own(IoNames.ATTENTION_MASK, Tensors.onesMask(step.env(), total));
+            step.own(IoNames.ATTENTION_MASK, rows.mask(step.env(), total));
         }
     }
 
     /** The presents become the past: the old past views are closed, the buffer sets swap turns. */
     @Override
-    public void update(StepBinding step, int newTokens) {
+    public void update(StepBinding step, BatchRows rows, int newTokens) {
         closeAll(pastKeys, pastValues);
         System.arraycopy(presentKeys, 0, pastKeys, 0, presentKeys.length);
         System.arraycopy(presentValues, 0, pastValues, 0, presentValues.length);
@@ -97,7 +101,7 @@ public final class PinnedKvCache extends CountingKvCache {
         java.util.Arrays.fill(presentValues, null);
         turn = 1 - turn;
         // The graph's concatenation writes the whole present.
-        advance(newTokens, (long) (length() + newTokens) * layout.floatsPerPosition() * Float.BYTES);
+        advance(newTokens, (long) rows.count() * (length() + newTokens) * layout.floatsPerPosition() * Float.BYTES);
     }
 
     private static void closeAll(OnnxTensor[] keys, OnnxTensor[] values) {

@@ -10,33 +10,35 @@ import dev.kvbench.runtime.Tensors;
 import java.nio.FloatBuffer;
 
 /**
- * Fixed-capacity key and value buffers, one direct buffer per layer for K and for V, [1, kvHeads, capacity, headDim],
+ * Fixed-capacity key and value buffers, one direct buffer per layer for K and for V, [rows, kvHeads, capacity, headDim],
  * with the tensors over them created once. Shared by the static strategies; they differ in who writes new entries.
  * The owner closes it (the tensors; the buffers go with the garbage collector).
  */
 final class PreallocatedKv implements AutoCloseable {
     final KvLayout layout;
+    final int rows;
     final int capacity;
     final FloatBuffer[] keyBuffers;
     final FloatBuffer[] valueBuffers;
     final OnnxTensor[] keys;
     final OnnxTensor[] values;
 
-    PreallocatedKv(OrtEnvironment env, KvLayout layout, int capacity) throws OrtException {
+    PreallocatedKv(OrtEnvironment env, KvLayout layout, int rows, int capacity) throws OrtException {
         if (capacity < 1) {
             throw new KvbenchException("cache capacity must be at least 1, got " + capacity);
         }
         this.layout = layout;
+        this.rows = rows;
         this.capacity = capacity;
         int n = layout.layers();
         keyBuffers = new FloatBuffer[n];
         valueBuffers = new FloatBuffer[n];
         keys = new OnnxTensor[n];
         values = new OnnxTensor[n];
-        long[] shape = {1, layout.kvHeads(), capacity, layout.headDim()};
+        long[] shape = {rows, layout.kvHeads(), capacity, layout.headDim()};
         long size = Tensors.elements(shape);
         if (size * Float.BYTES > Integer.MAX_VALUE) {
-            throw new KvbenchException("cache capacity " + capacity + " needs " + size * Float.BYTES
+            throw new KvbenchException(rows + " rows of cache capacity " + capacity + " need " + size * Float.BYTES
                     + " bytes per layer buffer, more than one direct buffer holds (2 GiB)");
         }
         for (int i = 0; i < n; i++) {
@@ -45,6 +47,11 @@ final class PreallocatedKv implements AutoCloseable {
             keys[i] = OnnxTensor.createTensor(env, keyBuffers[i], shape);
             values[i] = OnnxTensor.createTensor(env, valueBuffers[i], shape);
         }
+    }
+
+    /** Whether these buffers are the ones for {@code rows} rows of {@code capacity} positions. */
+    boolean fits(int rows, int capacity) {
+        return this.rows == rows && this.capacity == capacity;
     }
 
     /** Fails with a clear message, before anything runs, when a step would write past the end. */

@@ -15,39 +15,47 @@ import java.nio.IntBuffer;
  * {@code com.microsoft.GroupQueryAttention} ({@code model_gqa.onnx}): the same preallocated tensor is bound as
  * {@code past_key_values.i.*} and pinned as {@code present.i.*}, so the op writes the new entries in place;
  * {@code seqlens_k} (length - 1) and {@code total_sequence_length} tell it how many positions are valid, and attention
- * covers only those. No KV memory is allocated or copied per step; buffers are allocated by {@link #begin} when the
+ * covers only those. Rows of a batch each have their own valid length ({@link BatchRows#length}): the prompt step feeds
+ * right-padded prompts (ONNX Runtime's first-prompt case, {@code total_sequence_length} = the fed columns), and each
+ * later step writes every row's new entry at that row's own position, so holes never enter the cache. No KV memory is allocated or copied per step; buffers are allocated by {@link #begin} when the
  * capacity changes.
  */
 public final class StaticGqaKvCache extends CountingKvCache {
     private final OrtEnvironment env;
     private final KvLayout layout;
-    private final IntBuffer seqlens = Tensors.directInts(1);
     private final IntBuffer total = Tensors.directInts(1);
-    private final OnnxTensor seqlensTensor;
     private final OnnxTensor totalTensor;
+    private IntBuffer seqlens;
+    private OnnxTensor seqlensTensor;
     private PreallocatedKv kv;
 
     public StaticGqaKvCache(OrtEnvironment env, KvLayout layout) throws OrtException {
         this.env = env;
         this.layout = layout;
-        this.seqlensTensor = OnnxTensor.createTensor(env, seqlens, new long[] {1});
         this.totalTensor = OnnxTensor.createTensor(env, total, new long[0]);
     }
 
     @Override
-    public void begin(int capacity) throws OrtException {
-        if (kv == null || kv.capacity != capacity) {
-            if (kv != null) {
-                kv.close();
-                kv = null;
-            }
-            kv = new PreallocatedKv(env, layout, capacity);
+    public void begin(int rows, int capacity) throws OrtException {
+        if (kv == null || !kv.fits(rows, capacity)) {
+            releaseBuffers();
+            kv = new PreallocatedKv(env, layout, rows, capacity);
+            seqlens = Tensors.directInts(rows);
+            seqlensTensor = OnnxTensor.createTensor(env, seqlens, new long[] {rows});
         }
         reset();
     }
 
+    private void releaseBuffers() {
+        if (kv != null) {
+            kv.close();
+            seqlensTensor.close();
+            kv = null;
+        }
+    }
+
     @Override
-    public void bind(StepBinding step, int newTokens) {
+    public void bind(StepBinding step, BatchRows rows, int newTokens) {
         int length = length();
         kv.checkRoom(length, newTokens);
         for (int i = 0; i < layout.layers(); i++) {
@@ -57,23 +65,23 @@ public final class StaticGqaKvCache extends CountingKvCache {
             step.pin(slot.presentKey(), kv.keys[i]);
             step.pin(slot.presentValue(), kv.values[i]);
         }
-        seqlens.put(0, length + newTokens - 1);
-        total.put(0, length + newTokens);
+        for (int r = 0; r < rows.count(); r++) {
+            seqlens.put(r, rows.length(r) - 1);
+        }
+        // The prompt step: the fed columns (ONNX Runtime tells the first prompt by total == fed); later: the longest row.
+        total.put(0, length == 0 ? newTokens : rows.longest());
         step.borrow(IoNames.SEQLENS_K, seqlensTensor);
         step.borrow(IoNames.TOTAL_SEQUENCE_LENGTH, totalTensor);
     }
 
     @Override
-    public void update(StepBinding step, int newTokens) {
-        advance(newTokens, (long) newTokens * layout.floatsPerPosition() * Float.BYTES);
+    public void update(StepBinding step, BatchRows rows, int newTokens) {
+        advance(newTokens, (long) rows.count() * newTokens * layout.floatsPerPosition() * Float.BYTES);
     }
 
     @Override
     public void close() {
-        if (kv != null) {
-            kv.close();
-        }
-        seqlensTensor.close();
+        releaseBuffers();
         totalTensor.close();
     }
 }

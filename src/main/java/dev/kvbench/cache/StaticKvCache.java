@@ -5,6 +5,7 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import dev.kvbench.model.IoNames;
 import dev.kvbench.model.KvLayout;
+import dev.kvbench.runtime.EmptyPast;
 import dev.kvbench.runtime.StepBinding;
 import dev.kvbench.runtime.Tensors;
 
@@ -14,8 +15,8 @@ import java.nio.LongBuffer;
 /**
  * A static cache in the manner of Hugging Face's {@code StaticCache}: capacity fixed when the generation starts,
  * past tensors bound every step over the same preallocated buffers, and the model ({@code model_static.onnx})
- * returns only the new entries, which this cache index-copies to the current position. The attention mask,
- * [1, capacity + new], marks the valid cache positions and the new tokens.
+ * returns only the new entries, which this cache index-copies to the current column of every row. The attention mask,
+ * [rows, capacity + new], marks each row's valid cache positions (not its holes) and the new tokens.
  * <p>Encoder-decoder models ({@code decoder_model_static.onnx}): the first step runs the export's no-past decoder,
  * which computes the cross-attention cache and returns its self-attention entries whole as {@code present.i.decoder.*};
  * this cache copies them in like any new entries. The static graph runs every later step.
@@ -26,6 +27,7 @@ import java.nio.LongBuffer;
 public final class StaticKvCache extends CountingKvCache {
     private final OrtEnvironment env;
     private final KvLayout layout;
+    private final EmptyPast emptyPast;
     private final FloatBuffer[] newKeys;
     private final FloatBuffer[] newValues;
     private final OnnxTensor[] decodeNewKeys;
@@ -33,14 +35,15 @@ public final class StaticKvCache extends CountingKvCache {
     private final FloatBuffer[] currentKeys;
     private final FloatBuffer[] currentValues;
     private PreallocatedKv kv;
-    private LongBuffer mask;
+    /** [rows, capacity + 1]: per row, 1 where the cache holds a valid entry, then 1 for the decode step's new token. */
+    private LongBuffer decodeMaskBuffer;
     private OnnxTensor decodeMask;
     private boolean fromNoPastGraph;
-    private OnnxTensor emptyPast;
 
     public StaticKvCache(OrtEnvironment env, KvLayout layout) {
         this.env = env;
         this.layout = layout;
+        this.emptyPast = new EmptyPast(env, layout.kvHeads(), layout.headDim());
         int n = layout.layers();
         newKeys = new FloatBuffer[n];
         newValues = new FloatBuffer[n];
@@ -51,31 +54,25 @@ public final class StaticKvCache extends CountingKvCache {
     }
 
     @Override
-    public void begin(int capacity) throws OrtException {
-        if (kv == null || kv.capacity != capacity) {
+    public void begin(int rows, int capacity) throws OrtException {
+        if (kv == null || !kv.fits(rows, capacity)) {
             releaseBuffers();
-            kv = new PreallocatedKv(env, layout, capacity);
-            // [0, capacity): 1 where the cache holds an entry; [capacity, 2 * capacity): always 1 (the new tokens).
-            mask = Tensors.directLongs(2L * capacity);
-            for (int i = capacity; i < 2 * capacity; i++) {
-                mask.put(i, 1L);
-            }
-            decodeMask = Tensors.longs(env, mask, 0, capacity + 1, 1, capacity + 1);
-            long[] one = {1, layout.kvHeads(), 1, layout.headDim()};
+            kv = new PreallocatedKv(env, layout, rows, capacity);
+            decodeMaskBuffer = Tensors.directLongs((long) rows * (capacity + 1));
+            decodeMask = Tensors.longs(env, decodeMaskBuffer, 0, rows * (capacity + 1), rows, capacity + 1);
+            long[] one = {rows, layout.kvHeads(), 1, layout.headDim()};
             for (int i = 0; i < layout.layers(); i++) {
-                if (decodeNewKeys[i] == null) {
-                    newKeys[i] = Tensors.directFloats(Tensors.elements(one));
-                    newValues[i] = Tensors.directFloats(Tensors.elements(one));
-                    decodeNewKeys[i] = OnnxTensor.createTensor(env, newKeys[i], one);
-                    decodeNewValues[i] = OnnxTensor.createTensor(env, newValues[i], one);
-                }
+                newKeys[i] = Tensors.directFloats(Tensors.elements(one));
+                newValues[i] = Tensors.directFloats(Tensors.elements(one));
+                decodeNewKeys[i] = OnnxTensor.createTensor(env, newKeys[i], one);
+                decodeNewValues[i] = OnnxTensor.createTensor(env, newValues[i], one);
             }
         }
         reset();
     }
 
     @Override
-    public void bind(StepBinding step, int newTokens) throws OrtException {
+    public void bind(StepBinding step, BatchRows rows, int newTokens) throws OrtException {
         kv.checkRoom(length(), newTokens);
         // Only the static graph takes the mask; the export's no-past or merged decoder (first encoder-decoder step)
         // does not, and a merged one wants zero-length pasts.
@@ -83,18 +80,15 @@ public final class StaticKvCache extends CountingKvCache {
         if (fromNoPastGraph) {
             for (KvLayout.Slot slot : layout.slots()) {
                 if (step.accepts(slot.pastKey())) {
-                    if (emptyPast == null) {
-                        emptyPast = Tensors.emptyPast(env, layout.kvHeads(), layout.headDim());
-                    }
-                    step.borrow(slot.pastKey(), emptyPast);
-                    step.borrow(slot.pastValue(), emptyPast);
+                    step.borrow(slot.pastKey(), emptyPast.forRows(rows.count()));
+                    step.borrow(slot.pastValue(), emptyPast.forRows(rows.count()));
                 }
                 step.request(exportedPresent(slot.presentKey()));
                 step.request(exportedPresent(slot.presentValue()));
             }
             return;
         }
-        long[] newShape = {1, layout.kvHeads(), newTokens, layout.headDim()};
+        long[] newShape = {rows.count(), layout.kvHeads(), newTokens, layout.headDim()};
         for (int i = 0; i < layout.layers(); i++) {
             KvLayout.Slot slot = layout.slots().get(i);
             step.borrow(slot.pastKey(), kv.keys[i]);
@@ -112,16 +106,34 @@ public final class StaticKvCache extends CountingKvCache {
             }
         }
         if (newTokens == 1) {
+            for (int r = 0; r < rows.count(); r++) { // the new token's own column: a hole only for a padding column
+                decodeMaskBuffer.put(r * (kv.capacity + 1) + kv.capacity, rows.isHole(r, length()) ? 0L : 1L);
+            }
             step.borrow(IoNames.ATTENTION_MASK, decodeMask);
         } else {
-            step.own(IoNames.ATTENTION_MASK,
-                    Tensors.longs(step.env(), mask, 0, kv.capacity + newTokens, 1, kv.capacity + newTokens));
+            step.own(IoNames.ATTENTION_MASK, wideMask(rows, newTokens));
         }
     }
 
+    /** The mask of a step feeding several columns: each row's valid cache positions, then the fed columns but holes. */
+    private OnnxTensor wideMask(BatchRows rows, int newTokens) throws OrtException {
+        int width = kv.capacity + newTokens;
+        LongBuffer mask = Tensors.directLongs((long) rows.count() * width);
+        for (int r = 0; r < rows.count(); r++) {
+            for (int c = 0; c < kv.capacity; c++) {
+                mask.put(r * width + c, decodeMaskBuffer.get(r * (kv.capacity + 1) + c));
+            }
+            for (int j = 0; j < newTokens; j++) {
+                mask.put(r * width + kv.capacity + j, rows.isHole(r, length() + j) ? 0L : 1L);
+            }
+        }
+        return Tensors.longs(env, mask, 0, rows.count() * width, rows.count(), width);
+    }
+
     @Override
-    public void update(StepBinding step, int newTokens) {
+    public void update(StepBinding step, BatchRows rows, int newTokens) {
         int hd = layout.headDim();
+        int heads = layout.kvHeads();
         int length = length();
         if (fromNoPastGraph) {
             for (int i = 0; i < layout.layers(); i++) { // the no-past graph's outputs are ORT's: read once, copied below
@@ -131,18 +143,20 @@ public final class StaticKvCache extends CountingKvCache {
             }
         }
         for (int i = 0; i < layout.layers(); i++) {
-            for (int h = 0; h < layout.kvHeads(); h++) {
-                int to = (h * kv.capacity + length) * hd;
-                int from = h * newTokens * hd;
+            for (int rh = 0; rh < rows.count() * heads; rh++) {
+                int to = (rh * kv.capacity + length) * hd;
+                int from = rh * newTokens * hd;
                 kv.keyBuffers[i].put(to, currentKeys[i], from, newTokens * hd);
                 kv.valueBuffers[i].put(to, currentValues[i], from, newTokens * hd);
             }
         }
-        for (int p = length; p < length + newTokens; p++) {
-            mask.put(p, 1L);
+        for (int r = 0; r < rows.count(); r++) {
+            for (int c = length; c < length + newTokens; c++) {
+                decodeMaskBuffer.put(r * (kv.capacity + 1) + c, rows.isHole(r, c) ? 0L : 1L);
+            }
         }
         // The index copy, plus the graph's concatenation of the whole capacity with the new entries.
-        long fpp = layout.floatsPerPosition();
+        long fpp = layout.floatsPerPosition() * rows.count();
         advance(newTokens, ((long) newTokens * fpp + (long) (kv.capacity + newTokens) * fpp) * Float.BYTES);
     }
 
@@ -154,8 +168,10 @@ public final class StaticKvCache extends CountingKvCache {
     @Override
     public void reset() {
         if (kv != null) {
-            for (int p = 0; p < kv.capacity; p++) {
-                mask.put(p, 0L);
+            for (int r = 0; r < kv.rows; r++) {
+                for (int c = 0; c <= kv.capacity; c++) {
+                    decodeMaskBuffer.put(r * (kv.capacity + 1) + c, c == kv.capacity ? 1L : 0L);
+                }
             }
         }
         super.reset();
@@ -165,6 +181,10 @@ public final class StaticKvCache extends CountingKvCache {
         if (kv != null) {
             kv.close();
             decodeMask.close();
+            for (int i = 0; i < decodeNewKeys.length; i++) {
+                decodeNewKeys[i].close();
+                decodeNewValues[i].close();
+            }
             kv = null;
         }
     }
@@ -172,14 +192,6 @@ public final class StaticKvCache extends CountingKvCache {
     @Override
     public void close() {
         releaseBuffers();
-        if (emptyPast != null) {
-            emptyPast.close();
-        }
-        for (int i = 0; i < decodeNewKeys.length; i++) {
-            if (decodeNewKeys[i] != null) {
-                decodeNewKeys[i].close();
-                decodeNewValues[i].close();
-            }
-        }
+        emptyPast.close();
     }
 }

@@ -4,17 +4,19 @@ import ai.onnxruntime.OrtException;
 import dev.kvbench.model.IoNames;
 import dev.kvbench.runtime.StepBinding;
 
-/** Decoder-only models: absolute {@code position_ids} of the fed tokens, where the graph takes them. */
+import java.util.List;
+
+/** Decoder-only models: each row's own {@code position_ids} of the fed tokens, where the graph takes them. */
 final class DecoderOnlyInputs implements ModelInputs {
     @Override
-    public void begin(long[] source) {
+    public void begin(List<long[]> sources, long padId) {
     }
 
     @Override
     public void bind(StepBinding step, TokenHistory history, int from, int to, boolean pastNonEmpty) throws OrtException {
         if (step.accepts(IoNames.POSITION_IDS)) {
-            if (to - from == 1 && to == history.length()) {
-                step.borrow(IoNames.POSITION_IDS, history.lastPosition(step.env()));
+            if (to - from == 1 && to == history.width()) {
+                step.borrow(IoNames.POSITION_IDS, history.lastPositions(step.env()));
             } else {
                 step.own(IoNames.POSITION_IDS, history.positions(step.env(), from, to));
             }

@@ -7,6 +7,7 @@ import ai.onnxruntime.OrtSession;
 import dev.kvbench.model.IoNames;
 import dev.kvbench.model.KvLayout;
 import dev.kvbench.model.Model;
+import dev.kvbench.runtime.EmptyPast;
 import dev.kvbench.runtime.StepBinding;
 import dev.kvbench.runtime.Tensors;
 
@@ -17,37 +18,48 @@ import java.util.Map;
  * Encoder-decoder models: the encoder runs once per sequence; its output and mask go to every decoder step. The
  * cross-attention keys and values come out of the first no-past decoder step ({@code present.i.encoder.*}); they are
  * copied once into tensors this class owns and fed unchanged as {@code past_key_values.i.encoder.*} to every
- * with-past step. No-past steps get zero-length encoder pasts where the graph (merged) requires them.
+ * with-past step. No-past steps get zero-length encoder pasts where the graph (merged) requires them. Sources of
+ * different lengths are right-padded, with {@code 0} in the encoder's and the cross-attention's masks at the padding.
  */
 final class EncoderDecoderInputs implements ModelInputs {
     private final Model model;
     private final OrtEnvironment env;
     private final List<KvLayout.Slot> cross;
-    private final OnnxTensor emptyCross;
+    private final EmptyPast emptyCross;
     private final OnnxTensor[] crossKeys;
     private final OnnxTensor[] crossValues;
     private OrtSession.Result encoded;
     private OnnxTensor encoderHidden;
     private OnnxTensor encoderMask;
     private boolean captured;
+    private int rows;
 
     EncoderDecoderInputs(Model model, OrtEnvironment env) throws OrtException {
         this.model = model;
         this.env = env;
         this.cross = model.crossSlots();
         KvLayout kv = model.hasKv() ? model.kv() : KvLayout.NONE;
-        this.emptyCross = Tensors.emptyPast(env, kv.kvHeads(), kv.headDim());
+        this.emptyCross = new EmptyPast(env, kv.kvHeads(), kv.headDim());
         this.crossKeys = new OnnxTensor[cross.size()];
         this.crossValues = new OnnxTensor[cross.size()];
     }
 
     @Override
-    public void begin(long[] source) throws OrtException {
+    public void begin(List<long[]> sources, long padId) throws OrtException {
         releaseSequence();
-        var ids = Tensors.directLongs(source.length);
-        ids.put(source).rewind();
-        try (OnnxTensor input = OnnxTensor.createTensor(env, ids, new long[] {1, source.length})) {
-            encoderMask = Tensors.onesMask(env, source.length);
+        rows = sources.size();
+        int width = sources.stream().mapToInt(s -> s.length).max().orElse(0);
+        var ids = Tensors.directLongs((long) rows * width);
+        var mask = Tensors.directLongs((long) rows * width);
+        for (int r = 0; r < rows; r++) {
+            long[] s = sources.get(r);
+            for (int c = 0; c < width; c++) {
+                ids.put(r * width + c, c < s.length ? s[c] : padId);
+                mask.put(r * width + c, c < s.length ? 1L : 0L);
+            }
+        }
+        try (OnnxTensor input = OnnxTensor.createTensor(env, ids, new long[] {rows, width})) {
+            encoderMask = OnnxTensor.createTensor(env, mask, new long[] {rows, width});
             encoded = model.encoder().run(Map.of(IoNames.INPUT_IDS, input, IoNames.ATTENTION_MASK, encoderMask));
             encoderHidden = (OnnxTensor) encoded.get(IoNames.LAST_HIDDEN_STATE)
                     .orElseGet(() -> encoded.get(0));
@@ -55,7 +67,7 @@ final class EncoderDecoderInputs implements ModelInputs {
     }
 
     @Override
-    public void bind(StepBinding step, TokenHistory history, int from, int to, boolean pastNonEmpty) {
+    public void bind(StepBinding step, TokenHistory history, int from, int to, boolean pastNonEmpty) throws OrtException {
         step.borrow(IoNames.ENCODER_ATTENTION_MASK, encoderMask);
         if (step.accepts(IoNames.ENCODER_HIDDEN_STATES)) {
             step.borrow(IoNames.ENCODER_HIDDEN_STATES, encoderHidden);
@@ -64,8 +76,8 @@ final class EncoderDecoderInputs implements ModelInputs {
             KvLayout.Slot slot = cross.get(i);
             if (step.accepts(slot.pastKey())) {
                 boolean real = pastNonEmpty && captured;
-                step.borrow(slot.pastKey(), real ? crossKeys[i] : emptyCross);
-                step.borrow(slot.pastValue(), real ? crossValues[i] : emptyCross);
+                step.borrow(slot.pastKey(), real ? crossKeys[i] : emptyCross.forRows(rows));
+                step.borrow(slot.pastValue(), real ? crossValues[i] : emptyCross.forRows(rows));
             }
             if (!pastNonEmpty && !captured) {
                 step.request(slot.presentKey());

@@ -12,15 +12,25 @@ import dev.kvbench.runtime.OrtRuntime;
 import dev.kvbench.runtime.StepBinding;
 
 import java.util.Arrays;
+import java.util.List;
 import java.util.function.IntConsumer;
 
 /**
- * The decoding loop, the same for every strategy and model kind: ask the cache where to start feeding, bind the
- * tokens, the model's own inputs and the cache, run, let the model inputs and the cache take what they need from the
- * step, choose the next token. No strategy appears here: the cache sizes itself in {@link KvCache#begin(int)}.
- * Reusable for many generations; everything native it holds is closed by {@link #close()}.
+ * The decoding loop, the same for every strategy, model kind and batch size: ask the cache where to start feeding,
+ * bind the tokens of every row, the model's own inputs and the cache, run, let the model inputs and the cache take what
+ * they need from the step, choose each row's next token. No strategy appears here: the cache sizes itself in
+ * {@link KvCache#begin}. Rows share columns ({@link dev.kvbench.cache.BatchRows}): prompts of different lengths are
+ * right-padded and the holes masked, so each row computes what it computes alone. A row that stops (EOS) is fed
+ * padding until every row has stopped. Reusable for many generations; everything native it holds is closed by
+ * {@link #close()}.
  */
 public final class Generator implements AutoCloseable {
+    /** Receives each row's generated tokens as they come. */
+    @FunctionalInterface
+    public interface RowTokens {
+        void accept(int row, int token);
+    }
+
     private final Model model;
     private final Strategy strategy;
     private final int cacheCapacity;
@@ -30,8 +40,14 @@ public final class Generator implements AutoCloseable {
     private final TokenHistory history = new TokenHistory();
     private final OnnxTensor[] branchFlags;
     private final KvCache cache;
+    private final long padId;
+    private int rows;
+    private long[] chosen = new long[0];
+    private boolean[] stopped = new boolean[0];
     private long lastRunNanos;
     private long lastStepNanos;
+    private long computed;
+    private long padding;
 
     public Generator(Model model, Strategy strategy, OrtRuntime runtime, EngineOptions options) {
         if (strategy.variant() != model.variant()) {
@@ -44,6 +60,8 @@ public final class Generator implements AutoCloseable {
             throw new KvbenchException("--cache-capacity " + cacheCapacity + " is beyond the model's " + model.maxPositions()
                     + " positions");
         }
+        int pad = model.config().padTokenId();
+        this.padId = pad >= 0 && pad < model.vocab() ? pad : model.config().eosTokenIds().iterator().next();
         this.step = new StepBinding(runtime);
         try {
             this.inputs = model.encoderDecoder() ? new EncoderDecoderInputs(model, runtime.env()) : new DecoderOnlyInputs();
@@ -65,9 +83,18 @@ public final class Generator implements AutoCloseable {
         return strategy;
     }
 
+    /** The token that fills padding: the model's pad token, else its first EOS. */
+    public long padId() {
+        return padId;
+    }
+
     /** The decoder's initial tokens for a prompt: the prompt itself, or the decoder start token for encoder-decoder models. */
-    private long[] decoderStart(long[] prompt) {
-        return model.encoderDecoder() ? new long[] {model.config().decoderStartTokenId()} : prompt;
+    private List<long[]> decoderStarts(List<long[]> prompts) {
+        if (!model.encoderDecoder()) {
+            return prompts;
+        }
+        long[] start = {model.config().decoderStartTokenId()};
+        return prompts.stream().map(p -> start).toList();
     }
 
     /**
@@ -75,85 +102,169 @@ public final class Generator implements AutoCloseable {
      * Stops at an EOS token unless {@code ignoreEos}. {@code onToken} sees each generated id as it comes.
      */
     public GenerationResult generate(long[] prompt, int maxNewTokens, boolean ignoreEos, NextToken next, IntConsumer onToken) {
-        begin(prompt, maxNewTokens);
-        int[] out = new int[maxNewTokens];
+        return generate(List.of(prompt), maxNewTokens, ignoreEos, next,
+                onToken == null ? null : (row, token) -> onToken.accept(token)).row(0);
+    }
+
+    /** Generates for several prompts (sources) decoded together, one row each: see {@link #decode}. */
+    public BatchResult generate(List<long[]> prompts, int maxNewTokens, boolean ignoreEos, NextToken next, RowTokens onToken) {
+        return decode(model.encoderDecoder() ? prompts : List.of(), decoderStarts(prompts), maxNewTokens, ignoreEos, next,
+                onToken);
+    }
+
+    /**
+     * Decodes rows together: {@code sources} go to the encoder (encoder-decoder models; empty for decoder-only ones),
+     * {@code decoderInputs} are each row's first decoder tokens. Up to {@code maxNewTokens} steps; a row stops at EOS
+     * unless {@code ignoreEos}, and the generation when every row has stopped.
+     */
+    public BatchResult decode(List<long[]> sources, List<long[]> decoderInputs, int maxNewTokens, boolean ignoreEos,
+                              NextToken next, RowTokens onToken) {
+        begin(sources, decoderInputs, maxNewTokens);
+        int n = rows;
+        int[][] out = new int[n][maxNewTokens];
+        int[] produced = new int[n];
+        String[] stop = new String[n];
+        Arrays.fill(stop, "max_new_tokens");
         long[] runNanos = new long[maxNewTokens];
         long[] stepNanos = new long[maxNewTokens];
         long copied = 0;
-        int produced = 0;
-        String stop = "max_new_tokens";
+        int steps = 0;
+        int running = n;
         try {
-            next.restart();
-            while (produced < maxNewTokens) {
-                int token = step(next, produced);
-                out[produced] = token;
-                runNanos[produced] = lastRunNanos;
-                stepNanos[produced] = lastStepNanos;
+            next.restart(n);
+            while (steps < maxNewTokens && running > 0) {
+                step(next, steps);
+                runNanos[steps] = lastRunNanos;
+                stepNanos[steps] = lastStepNanos;
                 copied += cache.bytesCopiedLastStep();
-                produced++;
-                if (onToken != null) {
-                    onToken.accept(token);
-                }
-                if (!ignoreEos && model.config().isEos(token)) {
-                    stop = "eos";
-                    break;
+                steps++;
+                for (int r = 0; r < n; r++) {
+                    if (stopped[r]) {
+                        continue;
+                    }
+                    int token = (int) chosen[r];
+                    out[r][produced[r]++] = token;
+                    if (onToken != null) {
+                        onToken.accept(r, token);
+                    }
+                    if (!ignoreEos && model.config().isEos(token)) {
+                        stop[r] = "eos";
+                        stopped[r] = true;
+                        running--;
+                    }
                 }
             }
         } finally {
             finish();
         }
-        return new GenerationResult(Arrays.copyOf(out, produced), stop, Arrays.copyOf(runNanos, produced),
-                Arrays.copyOf(stepNanos, produced), copied);
+        int[][] tokens = new int[n][];
+        for (int r = 0; r < n; r++) {
+            tokens[r] = Arrays.copyOf(out[r], produced[r]);
+        }
+        return new BatchResult(tokens, stop, Arrays.copyOf(runNanos, steps), Arrays.copyOf(stepNanos, steps), copied,
+                computed, padding);
     }
 
-    /** Starts a sequence: checks the request, sizes the cache, runs the encoder (if any), loads the history. */
+    /** Starts one sequence: see {@link #begin(List, List, int)}. */
     public void begin(long[] prompt, int maxNewTokens) {
-        validate(prompt, maxNewTokens);
-        long[] start = decoderStart(prompt);
-        int positions = start.length + maxNewTokens;
+        List<long[]> one = List.of(prompt);
+        begin(model.encoderDecoder() ? one : List.of(), decoderStarts(one), maxNewTokens);
+    }
+
+    /** Starts rows: checks the request, sizes the cache, runs the encoder (if any), loads the history. */
+    public void begin(List<long[]> sources, List<long[]> decoderInputs, int maxNewTokens) {
+        validate(sources, decoderInputs, maxNewTokens);
+        int n = decoderInputs.size();
+        if (n != rows) {
+            rows = n;
+            chosen = new long[n];
+            stopped = new boolean[n];
+        }
+        Arrays.fill(stopped, false);
+        computed = 0;
+        padding = 0;
+        int longest = decoderInputs.stream().mapToInt(p -> p.length).max().orElse(0);
+        int positions = longest + maxNewTokens;
         try {
-            cache.begin(cacheCapacity > 0 ? cacheCapacity : positions);
-            inputs.begin(prompt);
-            history.start(start, positions);
+            cache.begin(n, cacheCapacity > 0 ? cacheCapacity : positions);
+            inputs.begin(sources, padId);
+            history.start(decoderInputs, positions, padId);
         } catch (OrtException e) {
             throw new KvbenchException("cannot start " + strategy + ": " + KvbenchException.firstLine(e.getMessage()), e);
         }
+        if (history.anyHoles() && maxNewTokens > 1 && !takesValidity(model.decoder())) {
+            throw new KvbenchException("inputs of different lengths in one batch need a decoder that takes "
+                    + IoNames.ATTENTION_MASK + "; this one does not (use a batch size of 1)");
+        }
     }
 
-    /** One decoding step: feeds what the cache lacks, runs the decoder, appends and returns the chosen token. */
+    /** Whether the decoder that runs after the first step can be told which columns are holes. */
+    private static boolean takesValidity(DecoderSessions decoder) {
+        return decoder.inputNames(true).contains(IoNames.ATTENTION_MASK) || decoder.inputNames(true).contains(IoNames.SEQLENS_K);
+    }
+
+    /**
+     * One decoding step for every row: feeds what the cache lacks, runs the decoder, chooses and appends each running
+     * row's token (padding for a stopped row). Returns row 0's token; {@link #token(int)} has the others.
+     */
     public int step(NextToken next, int index) {
         long t0 = System.nanoTime();
-        int length = history.length();
-        int from = cache.feedFrom(length);
+        int width = history.width();
+        int from = cache.feedFrom(width);
+        int fed = width - from;
         boolean pastNonEmpty = cache.length() > 0;
         DecoderSessions decoder = model.decoder();
         try {
             step.begin(decoder.inputNames(pastNonEmpty));
-            if (length - from == 1) {
-                step.borrow(IoNames.INPUT_IDS, history.lastId(step.env()));
+            if (fed == 1) {
+                step.borrow(IoNames.INPUT_IDS, history.lastIds(step.env()));
             } else {
-                step.own(IoNames.INPUT_IDS, history.ids(step.env(), from, length));
+                step.own(IoNames.INPUT_IDS, history.ids(step.env(), from, width));
             }
             if (decoder.merged(pastNonEmpty)) {
                 step.borrow(IoNames.USE_CACHE_BRANCH, branchFlags[pastNonEmpty ? 1 : 0]);
             }
-            inputs.bind(step, history, from, length, pastNonEmpty);
-            cache.bind(step, length - from);
-            step.pin(IoNames.LOGITS, logits.forRows(length - from));
+            inputs.bind(step, history, from, width, pastNonEmpty);
+            cache.bind(step, history, fed);
+            step.pin(IoNames.LOGITS, logits.forStep(rows, fed));
             long r0 = System.nanoTime();
             step.run(decoder.session(pastNonEmpty));
             lastRunNanos = System.nanoTime() - r0;
             inputs.afterRun(step, pastNonEmpty);
-            cache.update(step, length - from);
+            cache.update(step, history, fed);
         } catch (OrtException e) {
             throw new KvbenchException(strategy + " failed at step " + index + ": " + KvbenchException.firstLine(e.getMessage()), e);
         } finally {
             step.end();
         }
-        int token = next.choose(logits, index);
-        history.append(token);
+        computed += (long) rows * fed;
+        for (int r = 0; r < rows; r++) {
+            if (stopped[r]) {
+                chosen[r] = padId;
+                padding += fed;
+            } else {
+                chosen[r] = next.choose(logits.select(r, history.lastRealColumn(r) - from), r, index);
+                padding += Math.max(0, Math.min(width, history.holesTo()) - Math.max(from, history.holesFrom(r)));
+            }
+        }
+        history.append(chosen);
         lastStepNanos = System.nanoTime() - t0;
-        return token;
+        return (int) chosen[0];
+    }
+
+    /** The token the last step appended to {@code row} (padding for a stopped row). */
+    public int token(int row) {
+        return (int) chosen[row];
+    }
+
+    /** The last step's logits, [rows, fed columns, vocab]: valid until the next step. */
+    LogitsSink logits() {
+        return logits;
+    }
+
+    /** Rows of the current generation. */
+    public int rows() {
+        return rows;
     }
 
     /** Ends the sequence: the cache forgets it (its buffers stay for the next one). */
@@ -180,26 +291,39 @@ public final class Generator implements AutoCloseable {
         return lastStepNanos;
     }
 
-    private void validate(long[] prompt, int maxNewTokens) {
-        if (prompt.length == 0) {
-            throw new KvbenchException("empty prompt");
+    private void validate(List<long[]> sources, List<long[]> decoderInputs, int maxNewTokens) {
+        if (decoderInputs.isEmpty()) {
+            throw new KvbenchException("no prompts");
         }
         if (maxNewTokens < 1) {
             throw new KvbenchException("--max-new-tokens must be at least 1, got " + maxNewTokens);
         }
-        for (long id : prompt) {
+        int max = model.maxPositions();
+        for (long[] source : sources) {
+            checkIds(source);
+            if (source.length > max) {
+                throw new KvbenchException("source of " + source.length + " tokens exceeds the model's " + max + " positions");
+            }
+        }
+        for (long[] prompt : decoderInputs) {
+            checkIds(prompt);
+            long decoderLength = (long) prompt.length + maxNewTokens;
+            if (decoderLength > max) {
+                throw new KvbenchException((model.encoderDecoder() ? prompt.length + " decoder tokens"
+                        : "prompt of " + prompt.length + " tokens") + " + " + maxNewTokens + " new tokens = "
+                        + decoderLength + " positions, beyond the model's " + max);
+            }
+        }
+    }
+
+    private void checkIds(long[] ids) {
+        if (ids.length == 0) {
+            throw new KvbenchException("empty prompt");
+        }
+        for (long id : ids) {
             if (id < 0 || id >= model.vocab()) {
                 throw new KvbenchException("token id " + id + " is outside the vocabulary [0, " + model.vocab() + ")");
             }
-        }
-        long decoderLength = (model.encoderDecoder() ? 1 : prompt.length) + (long) maxNewTokens;
-        int max = model.maxPositions();
-        if (model.encoderDecoder() && prompt.length > max) {
-            throw new KvbenchException("source of " + prompt.length + " tokens exceeds the model's " + max + " positions");
-        }
-        if (decoderLength > max) {
-            throw new KvbenchException((model.encoderDecoder() ? "1 start token" : "prompt of " + prompt.length + " tokens")
-                    + " + " + maxNewTokens + " new tokens = " + decoderLength + " positions, beyond the model's " + max);
         }
     }
 

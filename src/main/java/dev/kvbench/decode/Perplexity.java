@@ -3,62 +3,149 @@ package dev.kvbench.decode;
 import dev.kvbench.KvbenchException;
 import dev.kvbench.runtime.LogitsSink;
 
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
 /**
- * Perplexity of a token sequence under a decoder-only model (the re-ranking use case), computed two ways through
- * the same decoding loop: one forward pass over the whole text with an empty past (the no-cache strategy, every
- * row of the logits read), and incrementally, one token per step through a cache, each next token forced.
+ * Scores under a model, computed two ways through the same decoding loop, for a batch of rows at once: in one forward
+ * pass (the strategy's first step over whole texts, every row of the logits read), and incrementally, one token per
+ * step through the strategy's cache, each next token forced. Decoder-only models score a text's tokens after the
+ * first (the re-ranking use case); encoder-decoder models score a target given a source (translation scoring): every
+ * target token, after the decoder start token.
  */
 public final class Perplexity {
     private Perplexity() {
     }
 
-    /** Perplexity from one pass over {@code ids}; {@code generator} must use the no-cache strategy. */
+    /** A row's score: the summed log-likelihood of its scored tokens, and how many there were. */
+    public record Score(double logLikelihood, int tokens) {
+        public double perplexity() {
+            return Math.exp(-logLikelihood / tokens);
+        }
+    }
+
+    /** Perplexity of one text from one pass over it. */
     public static double fullPass(Generator generator, long[] ids) {
-        check(generator, ids, Strategy.NO_CACHE);
-        double[] nll = {0};
-        generator.generate(ids, 1, true, (logits, step) -> {
-            for (int row = 0; row < ids.length - 1; row++) {
-                nll[0] -= logProb(logits, row, (int) ids[row + 1]);
-            }
-            return 0;
-        }, null);
-        return Math.exp(nll[0] / (ids.length - 1));
+        return fullPass(generator, List.of(ids)).get(0).perplexity();
     }
 
-    /** Perplexity from feeding {@code ids} one token at a time through {@code generator}'s cache. */
+    /** Perplexity of one text fed one token at a time through {@code generator}'s cache. */
     public static double incremental(Generator generator, long[] ids) {
-        check(generator, ids, null);
-        double[] nll = {0};
-        generator.generate(new long[] {ids[0]}, ids.length - 1, true, (logits, step) -> {
-            int target = (int) ids[step + 1];
-            nll[0] -= logProb(logits, logits.rows() - 1, target);
-            return target;
-        }, null);
-        return Math.exp(nll[0] / (ids.length - 1));
+        return incremental(generator, List.of(ids)).get(0).perplexity();
     }
 
-    private static void check(Generator generator, long[] ids, Strategy required) {
-        if (generator.model().encoderDecoder()) {
-            throw new KvbenchException("score supports decoder-only models");
+    /** Decoder-only texts, one forward pass for the batch. */
+    public static List<Score> fullPass(Generator generator, List<long[]> texts) {
+        requireKind(generator, false);
+        return score(generator, List.of(), firstTokens(texts), rest(texts), true);
+    }
+
+    /** Decoder-only texts, incrementally through the cache. */
+    public static List<Score> incremental(Generator generator, List<long[]> texts) {
+        requireKind(generator, false);
+        return score(generator, List.of(), firstTokens(texts), rest(texts), false);
+    }
+
+    /** Encoder-decoder: each target given its source, one forward pass of the decoder (teacher forcing). */
+    public static List<Score> fullPass(Generator generator, List<long[]> sources, List<long[]> targets) {
+        requireKind(generator, true);
+        return score(generator, sources, starts(generator, targets.size()), checkTargets(sources, targets), true);
+    }
+
+    /** Encoder-decoder: each target given its source, one target token per step through the cache. */
+    public static List<Score> incremental(Generator generator, List<long[]> sources, List<long[]> targets) {
+        requireKind(generator, true);
+        return score(generator, sources, starts(generator, targets.size()), checkTargets(sources, targets), false);
+    }
+
+    /**
+     * Scores {@code scored[r]} after {@code prefixes[r]} (one token each): in one pass over prefix + scored tokens but
+     * the last, or one forced token per step.
+     */
+    private static List<Score> score(Generator generator, List<long[]> sources, List<long[]> prefixes,
+                                     List<long[]> scored, boolean onePass) {
+        int rows = scored.size();
+        double[] logLikelihood = new double[rows];
+        if (onePass) {
+            List<long[]> inputs = new ArrayList<>();
+            for (int r = 0; r < rows; r++) {
+                long[] in = Arrays.copyOf(prefixes.get(r), scored.get(r).length);
+                System.arraycopy(scored.get(r), 0, in, 1, scored.get(r).length - 1);
+                inputs.add(in);
+            }
+            generator.decode(sources, inputs, 1, true, (logits, row, step) -> {
+                long[] s = scored.get(row);
+                for (int i = 0; i < s.length; i++) {
+                    logLikelihood[row] += logProb(logits, row, i, (int) s[i]); // column i predicts scored token i
+                }
+                return 0;
+            }, null);
+        } else {
+            int longest = scored.stream().mapToInt(s -> s.length).max().orElse(0);
+            generator.decode(sources, prefixes, longest, true, (logits, row, step) -> {
+                long[] s = scored.get(row);
+                if (step >= s.length) {
+                    return (int) generator.padId();
+                }
+                logLikelihood[row] += logProb(logits, row, logits.columns() - 1, (int) s[step]);
+                return (int) s[step];
+            }, null);
         }
-        if (ids.length < 2) {
-            throw new KvbenchException("score needs at least 2 tokens, got " + ids.length);
+        List<Score> scores = new ArrayList<>();
+        for (int r = 0; r < rows; r++) {
+            scores.add(new Score(logLikelihood[r], scored.get(r).length));
         }
-        if (required != null && generator.strategy() != required) {
-            throw new IllegalArgumentException("full-pass perplexity needs the " + required + " strategy");
+        return scores;
+    }
+
+    private static void requireKind(Generator generator, boolean encoderDecoder) {
+        if (generator.model().encoderDecoder() != encoderDecoder) {
+            throw new KvbenchException(encoderDecoder ? "scoring a target given a source needs an encoder-decoder model"
+                    : "this is an encoder-decoder model: score a target given a source (--source/--target)");
         }
     }
 
-    /** log softmax(row)[token], in double precision. */
-    static double logProb(LogitsSink logits, int row, int token) {
+    private static List<long[]> firstTokens(List<long[]> texts) {
+        for (long[] t : texts) {
+            if (t.length < 2) {
+                throw new KvbenchException("score needs at least 2 tokens, got " + t.length);
+            }
+        }
+        return texts.stream().map(t -> new long[] {t[0]}).toList();
+    }
+
+    private static List<long[]> rest(List<long[]> texts) {
+        return texts.stream().map(t -> Arrays.copyOfRange(t, 1, t.length)).toList();
+    }
+
+    private static List<long[]> starts(Generator generator, int rows) {
+        long[] start = {generator.model().config().decoderStartTokenId()};
+        return java.util.Collections.nCopies(rows, start);
+    }
+
+    private static List<long[]> checkTargets(List<long[]> sources, List<long[]> targets) {
+        if (sources.size() != targets.size()) {
+            throw new IllegalArgumentException(sources.size() + " sources for " + targets.size() + " targets");
+        }
+        for (long[] t : targets) {
+            if (t.length < 1) {
+                throw new KvbenchException("empty target");
+            }
+        }
+        return targets;
+    }
+
+    /** log softmax(logits at row, column)[token], in double precision. */
+    static double logProb(LogitsSink logits, int row, int column, int token) {
         double max = Double.NEGATIVE_INFINITY;
         for (int t = 0; t < logits.vocab(); t++) {
-            max = Math.max(max, logits.at(row, t));
+            max = Math.max(max, logits.at(row, column, t));
         }
         double sum = 0;
         for (int t = 0; t < logits.vocab(); t++) {
-            sum += Math.exp(logits.at(row, t) - max);
+            sum += Math.exp(logits.at(row, column, t) - max);
         }
-        return logits.at(row, token) - max - Math.log(sum);
+        return logits.at(row, column, token) - max - Math.log(sum);
     }
 }

@@ -7,15 +7,18 @@ import java.util.Arrays;
 import java.util.SplittableRandom;
 
 /**
- * Greedy decoding (temperature 0) or seeded sampling with temperature, top-k and top-p. One random draw per step,
- * from a generator seeded per generation, so the same seed gives the same tokens under every strategy.
+ * Greedy decoding (temperature 0) or seeded sampling with temperature, top-k and top-p. One random draw per step and
+ * row, from a generator per row seeded with {@code seed + firstRow + row} at each generation: the same seed gives the
+ * same tokens under every strategy, and a row's tokens do not depend on the rows beside it ({@link #startingAt} numbers
+ * the rows of a file processed in batches, so the batch size does not change them either).
  */
 public final class Sampler implements NextToken {
     private final double temperature;
     private final int topK;
     private final double topP;
     private final long seed;
-    private SplittableRandom random;
+    private SplittableRandom[] random = new SplittableRandom[0];
+    private long firstRow;
     private float[] row = new float[0];
     private Integer[] order = new Integer[0];
 
@@ -33,30 +36,43 @@ public final class Sampler implements NextToken {
         this.topK = topK;
         this.topP = topP;
         this.seed = seed;
-        this.random = new SplittableRandom(seed);
     }
 
     public static Sampler greedy() {
         return new Sampler(0, 0, 1, 0);
     }
 
-    /** Restarts the random sequence: call at the start of each generation. */
+    /** Numbers the next generation's rows from {@code row} (their index in the whole input): row r draws from seed + row + r. */
+    public Sampler startingAt(long row) {
+        this.firstRow = row;
+        return this;
+    }
+
+    /** Restarts the random sequences, one per row: called at the start of each generation. */
     @Override
-    public void restart() {
-        random = new SplittableRandom(seed);
+    public void restart(int rows) {
+        if (temperature == 0) {
+            return;
+        }
+        if (random.length != rows) {
+            random = new SplittableRandom[rows];
+        }
+        for (int r = 0; r < rows; r++) {
+            random[r] = new SplittableRandom(seed + firstRow + r);
+        }
     }
 
     @Override
-    public int choose(LogitsSink logits, int step) {
-        return temperature == 0 ? argmax(logits) : sample(logits);
+    public int choose(LogitsSink logits, int row, int step) {
+        return temperature == 0 ? argmax(logits) : sample(logits, random[row]);
     }
 
     /** The highest logit; the lowest id wins a tie. Reads the pinned buffer in place: no copy, no allocation. */
     static int argmax(LogitsSink logits) {
         int best = 0;
-        float bestValue = logits.last(0);
+        float bestValue = logits.get(0);
         for (int t = 1, v = logits.vocab(); t < v; t++) {
-            float x = logits.last(t);
+            float x = logits.get(t);
             if (x > bestValue) {
                 bestValue = x;
                 best = t;
@@ -65,14 +81,14 @@ public final class Sampler implements NextToken {
         return best;
     }
 
-    private int sample(LogitsSink logits) {
+    private int sample(LogitsSink logits, SplittableRandom random) {
         int vocab = logits.vocab();
         if (row.length != vocab) {
             row = new float[vocab];
             order = new Integer[vocab];
         }
         for (int t = 0; t < vocab; t++) {
-            row[t] = logits.last(t);
+            row[t] = logits.get(t);
             order[t] = t;
         }
         Arrays.sort(order, (a, b) -> row[a] != row[b] ? Float.compare(row[b], row[a]) : Integer.compare(a, b));

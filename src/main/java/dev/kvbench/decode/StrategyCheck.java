@@ -76,7 +76,7 @@ public final class StrategyCheck {
             for (Prompt p : prompts) {
                 float[][] rows = new float[steps][];
                 int[] tokens = new int[steps];
-                reference.generator().generate(p.ids(), steps, true, (logits, i) -> {
+                reference.generator().generate(p.ids(), steps, true, (logits, row, i) -> {
                     rows[i] = row(logits);
                     tokens[i] = argmax(rows[i]);
                     return tokens[i];
@@ -113,7 +113,7 @@ public final class StrategyCheck {
                 int[] forced = refTokens.get(c);
                 double[] caseMax = {0};
                 int[] caseFirst = {-1, -1};
-                engine.generator().generate(prompts.get(c).ids(), steps, true, (logits, i) -> {
+                engine.generator().generate(prompts.get(c).ids(), steps, true, (logits, row, i) -> {
                     float[] mine = row(logits);
                     for (int t = 0; t < mine.length; t++) {
                         caseMax[0] = Math.max(caseMax[0], Math.abs(mine[t] - ref[i][t]));
@@ -153,7 +153,7 @@ public final class StrategyCheck {
     private static float[] row(dev.kvbench.runtime.LogitsSink logits) {
         float[] r = new float[logits.vocab()];
         for (int t = 0; t < r.length; t++) {
-            r[t] = logits.last(t);
+            r[t] = logits.get(t);
         }
         return r;
     }

@@ -3,81 +3,190 @@ package dev.kvbench.decode;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
+import dev.kvbench.cache.BatchRows;
 import dev.kvbench.runtime.Tensors;
 
 import java.nio.LongBuffer;
+import java.util.List;
 
 /**
- * The token ids of the sequence being decoded, and their positions, in direct buffers: a step's
- * {@code input_ids} and {@code position_ids} are views of a range of them, not copies.
+ * The token ids of the rows being decoded, in shared columns ({@link BatchRows}: prompts right-padded, holes masked),
+ * with each column's position per row. One row's {@code input_ids} and {@code position_ids} are views of its buffers,
+ * not copies; several rows are gathered per step into a reused staging buffer. Decode steps (one token per row) bind
+ * reused [rows, 1] tensors.
  */
-final class TokenHistory {
+final class TokenHistory implements BatchRows {
+    private int rows;
+    private int capacity;
     private LongBuffer ids = Tensors.directLongs(0);
     private LongBuffer positions = Tensors.directLongs(0);
-    private int length;
-    private final LongBuffer lastId = Tensors.directLongs(1);
-    private final LongBuffer lastPosition = Tensors.directLongs(1);
-    private OnnxTensor lastIdTensor;
-    private OnnxTensor lastPositionTensor;
+    private int[] promptLengths = new int[0];
+    private int longestPrompt;
+    private int width;
+    private long padId;
+    /** Gathered blocks of several rows: one buffer for ids, one for positions (both are bound in the same step). */
+    private final LongBuffer[] staging = {Tensors.directLongs(0), Tensors.directLongs(0)};
+    private LongBuffer masks = Tensors.directLongs(0);
+    private LongBuffer lastIds = Tensors.directLongs(0);
+    private LongBuffer lastPositions = Tensors.directLongs(0);
+    private OnnxTensor lastIdsTensor;
+    private OnnxTensor lastPositionsTensor;
 
-    void start(long[] initial, int capacity) {
-        if (ids.capacity() < capacity) {
-            ids = Tensors.directLongs(capacity);
-            positions = Tensors.directLongs(capacity);
-            for (int i = 0; i < capacity; i++) {
-                positions.put(i, i);
+    /**
+     * Starts {@code initial.size()} rows with their prompts (right-padded with {@code padId}) and room for
+     * {@code capacity} columns per row.
+     */
+    void start(List<long[]> initial, int capacity, long padId) {
+        int n = initial.size();
+        if (n != rows) {
+            closeDecodeTensors();
+            rows = n;
+            lastIds = Tensors.directLongs(n);
+            lastPositions = Tensors.directLongs(n);
+            promptLengths = new int[n];
+        }
+        int stride = Math.max(this.capacity, capacity);
+        if (ids.capacity() < (long) n * stride) {
+            ids = Tensors.directLongs((long) n * stride);
+            positions = Tensors.directLongs((long) n * stride);
+        }
+        this.capacity = stride;
+        this.padId = padId;
+        longestPrompt = 0;
+        for (long[] p : initial) {
+            longestPrompt = Math.max(longestPrompt, p.length);
+        }
+        for (int r = 0; r < n; r++) {
+            long[] p = initial.get(r);
+            promptLengths[r] = p.length;
+            int base = r * this.capacity;
+            for (int c = 0; c < longestPrompt; c++) {
+                ids.put(base + c, c < p.length ? p[c] : padId);
+                positions.put(base + c, c); // a hole's position is never attended; any in-range value does
             }
         }
-        length = 0;
-        for (long id : initial) {
-            append(id);
+        width = longestPrompt;
+    }
+
+    /** Appends one column: {@code tokens[r]} for each row. */
+    void append(long[] tokens) {
+        for (int r = 0; r < rows; r++) {
+            int base = r * capacity;
+            ids.put(base + width, tokens[r]);
+            positions.put(base + width, width - longestPrompt + promptLengths[r]);
         }
+        width++;
     }
 
-    void append(long id) {
-        ids.put(length++, id);
+    long padId() {
+        return padId;
     }
 
-    int length() {
-        return length;
+    @Override
+    public int count() {
+        return rows;
     }
 
-    long get(int i) {
-        return ids.get(i);
+    @Override
+    public int width() {
+        return width;
     }
 
+    @Override
+    public int holesFrom(int row) {
+        return promptLengths[row];
+    }
+
+    @Override
+    public int holesTo() {
+        return longestPrompt;
+    }
+
+    /** The column of a row's last real token: in the prompt column before its holes, otherwise the last column. */
+    int lastRealColumn(int row) {
+        return width > longestPrompt ? width - 1 : promptLengths[row] - 1;
+    }
+
+    long get(int row, int column) {
+        return ids.get(row * capacity + column);
+    }
+
+    /** input_ids of columns [from, to), [rows, to - from]: a view for one row, a gathered copy for several. */
     OnnxTensor ids(OrtEnvironment env, int from, int to) throws OrtException {
-        return Tensors.longs(env, ids, from, to, 1, to - from);
+        return block(env, ids, 0, from, to);
     }
 
     OnnxTensor positions(OrtEnvironment env, int from, int to) throws OrtException {
-        return Tensors.longs(env, positions, from, to, 1, to - from);
+        return block(env, positions, 1, from, to);
     }
 
-    /** The last token as a [1, 1] tensor reused by every decode step (owned here: closed by {@link #close()}). */
-    OnnxTensor lastId(OrtEnvironment env) throws OrtException {
-        if (lastIdTensor == null) {
-            lastIdTensor = OnnxTensor.createTensor(env, lastId, new long[] {1, 1});
+    private OnnxTensor block(OrtEnvironment env, LongBuffer source, int buffer, int from, int to) throws OrtException {
+        int n = to - from;
+        if (rows == 1) {
+            return Tensors.longs(env, source, from, to, 1, n);
         }
-        lastId.put(0, ids.get(length - 1));
-        return lastIdTensor;
+        if (staging[buffer].capacity() < (long) rows * n) {
+            staging[buffer] = Tensors.directLongs((long) rows * n);
+        }
+        LongBuffer block = staging[buffer];
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < n; c++) {
+                block.put(r * n + c, source.get(r * capacity + from + c));
+            }
+        }
+        return Tensors.longs(env, block, 0, rows * n, rows, n);
     }
 
-    /** The last token's position as a reused [1, 1] tensor. */
-    OnnxTensor lastPosition(OrtEnvironment env) throws OrtException {
-        if (lastPositionTensor == null) {
-            lastPositionTensor = OnnxTensor.createTensor(env, lastPosition, new long[] {1, 1});
+    /** Each row's last token as a [rows, 1] tensor reused by every decode step (owned here: closed by {@link #close()}). */
+    OnnxTensor lastIds(OrtEnvironment env) throws OrtException {
+        if (lastIdsTensor == null) {
+            lastIdsTensor = OnnxTensor.createTensor(env, lastIds, new long[] {rows, 1});
         }
-        lastPosition.put(0, length - 1);
-        return lastPositionTensor;
+        for (int r = 0; r < rows; r++) {
+            lastIds.put(r, ids.get(r * capacity + width - 1));
+        }
+        return lastIdsTensor;
+    }
+
+    /** Each row's last position as a reused [rows, 1] tensor. */
+    OnnxTensor lastPositions(OrtEnvironment env) throws OrtException {
+        if (lastPositionsTensor == null) {
+            lastPositionsTensor = OnnxTensor.createTensor(env, lastPositions, new long[] {rows, 1});
+        }
+        for (int r = 0; r < rows; r++) {
+            lastPositions.put(r, positions.get(r * capacity + width - 1));
+        }
+        return lastPositionsTensor;
+    }
+
+    @Override
+    public OnnxTensor mask(OrtEnvironment env, int columns) throws OrtException {
+        if (!anyHoles()) {
+            return Tensors.ones(env, rows, columns);
+        }
+        if (masks.capacity() < (long) rows * columns) {
+            masks = Tensors.directLongs(Math.max((long) rows * columns, 2L * masks.capacity()));
+        }
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < columns; c++) {
+                masks.put(r * columns + c, isHole(r, c) ? 0L : 1L);
+            }
+        }
+        return Tensors.longs(env, masks, 0, rows * columns, rows, columns);
+    }
+
+    private void closeDecodeTensors() {
+        if (lastIdsTensor != null) {
+            lastIdsTensor.close();
+            lastIdsTensor = null;
+        }
+        if (lastPositionsTensor != null) {
+            lastPositionsTensor.close();
+            lastPositionsTensor = null;
+        }
     }
 
     void close() {
-        if (lastIdTensor != null) {
-            lastIdTensor.close();
-        }
-        if (lastPositionTensor != null) {
-            lastPositionTensor.close();
-        }
+        closeDecodeTensors();
     }
 }

@@ -39,9 +39,9 @@ public final class Tensors {
         return OnnxTensor.createTensor(env, buffer.duplicate().position(from).limit(to).slice(), shape);
     }
 
-    /** A zero-length past, [batch, kvHeads, 0, headDim]: what the first step of a cached model takes. */
-    public static OnnxTensor emptyPast(OrtEnvironment env, long kvHeads, long headDim) throws OrtException {
-        return OnnxTensor.createTensor(env, directFloats(0), new long[] {1, kvHeads, 0, headDim});
+    /** A zero-length past, [rows, kvHeads, 0, headDim]: what the first step of a cached model takes. */
+    public static OnnxTensor emptyPast(OrtEnvironment env, long rows, long kvHeads, long headDim) throws OrtException {
+        return OnnxTensor.createTensor(env, directFloats(0), new long[] {rows, kvHeads, 0, headDim});
     }
 
     private static LongBuffer ones = directLongs(0);
@@ -49,6 +49,12 @@ public final class Tensors {
     /** An attention mask of {@code length} ones, [1, length], over a shared read-only buffer. */
     public static OnnxTensor onesMask(OrtEnvironment env, int length) throws OrtException {
         return longs(env, ones(length), 0, length, 1, length);
+    }
+
+    /** An attention mask of ones, [rows, columns], over the same shared buffer. */
+    public static OnnxTensor ones(OrtEnvironment env, int rows, int columns) throws OrtException {
+        int n = Math.multiplyExact(rows, columns);
+        return longs(env, ones(n), 0, n, rows, columns);
     }
 
     private static synchronized LongBuffer ones(int length) {

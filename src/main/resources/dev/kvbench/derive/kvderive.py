@@ -28,7 +28,8 @@ decoder_model_merged.onnx when only that is there:
                      marks the valid positions, added as a bias before each self-attention softmax; positions are
                      shifted from the capacity to the valid length (the graph computed them from the past's length);
                      the cross-attention pasts past_key_values.i.encoder.* are read unchanged, never output. The first
-                     step still runs the export's no-past decoder, which computes the cross-attention cache. Batch 1.
+                     step still runs the export's no-past decoder, which computes the cross-attention cache. Rows
+                     of a batch share decoder positions (row 0's mask gives the valid length).
 
 A graph whose attention is not recognized exits with status 2 and one line naming the layer and the node where
 matching failed; nothing is written. Output on success: one JSON object on stdout.
@@ -446,7 +447,10 @@ def derive_encoder_decoder_static(model):
         helper.make_node("Shape", ["input_ids"], ["kvbench_ids_shape"], name="kvbench_ids_shape"),
         helper.make_node("Gather", ["kvbench_ids_shape", const("kvbench_one_i", 1, np.int64)], ["kvbench_new"],
                          name="kvbench_new", axis=0),
-        helper.make_node("Cast", ["attention_mask"], ["kvbench_mask_i64"], name="kvbench_mask_i64", to=TensorProto.INT64),
+        # Rows of a batch share decoder positions (same decoder length, no holes): row 0's mask tells the valid length.
+        helper.make_node("Gather", ["attention_mask", const("kvbench_row0", 0, np.int64)], ["kvbench_mask_row0"],
+                         name="kvbench_mask_row0", axis=0),
+        helper.make_node("Cast", ["kvbench_mask_row0"], ["kvbench_mask_i64"], name="kvbench_mask_i64", to=TensorProto.INT64),
         helper.make_node("ReduceSum", ["kvbench_mask_i64"], ["kvbench_mask_sum"], name="kvbench_mask_sum", keepdims=0),
         helper.make_node("Sub", ["kvbench_mask_sum", "kvbench_new"], ["kvbench_valid"], name="kvbench_valid"),
         helper.make_node("Sub", ["kvbench_valid", "kvbench_capacity"], ["kvbench_shift"], name="kvbench_shift"),

@@ -53,7 +53,7 @@ class CacheStepsTest {
     void firstStepWithZeroLengthPast() throws Exception {
         OrtRuntime rt = new OrtRuntime(1);
         try (OrtSession s = rt.open(TestModels.LLAMA.resolve("model.onnx"));
-             OnnxTensor empty = Tensors.emptyPast(rt.env(), 2, 32);
+             OnnxTensor empty = Tensors.emptyPast(rt.env(), 1, 2, 32);
              OnnxTensor ids = OnnxTensor.createTensor(rt.env(), new long[][] {{1, 100, 101}});
              OnnxTensor mask = OnnxTensor.createTensor(rt.env(), new long[][] {{1, 1, 1}});
              OnnxTensor pos = OnnxTensor.createTensor(rt.env(), new long[][] {{0, 1, 2}})) {

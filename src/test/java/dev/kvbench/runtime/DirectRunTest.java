@@ -88,7 +88,7 @@ class DirectRunTest {
         try (OnnxTensor ids = OnnxTensor.createTensor(runtime.env(), new long[][] {{1}});
              LogitsSink logits = new LogitsSink(runtime.env(), 4096, 1)) {
             Map<String, OnnxTensor> inputs = new LinkedHashMap<>(Map.of("no_such_input", ids));
-            Map<String, OnnxValue> pinned = Map.of("logits", logits.forRows(1));
+            Map<String, OnnxValue> pinned = Map.of("logits", logits.forStep(1, 1));
             OrtException unknown = assertThrows(OrtException.class, () -> direct.run(session, inputs, pinned));
             assertTrue(unknown.getMessage().contains("no_such_input"), unknown.getMessage());
             assertThrows(IllegalArgumentException.class, () -> direct.run(session, inputs, Map.of()));
@@ -105,7 +105,7 @@ class DirectRunTest {
         try (OrtSession open = runtime.open(TestModels.LLAMA.resolve("model.onnx"));
              LogitsSink logits = new LogitsSink(runtime.env(), 4096, 1)) {
             assertThrows(IllegalStateException.class,
-                    () -> direct.run(open, Map.of("input_ids", closed), Map.of("logits", logits.forRows(1))));
+                    () -> direct.run(open, Map.of("input_ids", closed), Map.of("logits", logits.forStep(1, 1))));
         }
     }
 }

@@ -1,0 +1,42 @@
+package dev.kvbench.runtime;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+
+/**
+ * A zero-length past, [rows, kvHeads, 0, headDim], for the current number of rows: what the first step of a cached
+ * model takes (ONNX Runtime Java needs a direct buffer for it). Made again only when the row count changes; the owner
+ * closes it.
+ */
+public final class EmptyPast implements AutoCloseable {
+    private final OrtEnvironment env;
+    private final long kvHeads;
+    private final long headDim;
+    private OnnxTensor tensor;
+    private int rows;
+
+    public EmptyPast(OrtEnvironment env, long kvHeads, long headDim) {
+        this.env = env;
+        this.kvHeads = kvHeads;
+        this.headDim = headDim;
+    }
+
+    /** The empty past for {@code rows} rows; a view owned here, valid until the row count changes or {@link #close()}. */
+    public OnnxTensor forRows(int rows) throws OrtException {
+        if (tensor == null || rows != this.rows) {
+            close();
+            tensor = Tensors.emptyPast(env, rows, kvHeads, headDim);
+            this.rows = rows;
+        }
+        return tensor;
+    }
+
+    @Override
+    public void close() {
+        if (tensor != null) {
+            tensor.close();
+            tensor = null;
+        }
+    }
+}
