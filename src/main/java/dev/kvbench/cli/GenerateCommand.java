@@ -2,8 +2,11 @@ package dev.kvbench.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.kvbench.KvbenchException;
+import dev.kvbench.decode.BatchResult;
 import dev.kvbench.decode.Engine;
 import dev.kvbench.decode.GenerationResult;
+import dev.kvbench.decode.Generator;
 import dev.kvbench.decode.Sampler;
 import dev.kvbench.tokenizer.TextTokenizer;
 import picocli.CommandLine.Command;
@@ -13,11 +16,14 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 import java.io.PrintWriter;
+import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.function.IntConsumer;
 
-@Command(name = "generate", mixinStandardHelpOptions = true, description = "Generate tokens with one strategy.")
+@Command(name = "generate", mixinStandardHelpOptions = true,
+        description = "Generate tokens with one strategy, for one prompt or a file of prompts decoded in batches.")
 final class GenerateCommand implements Callable<Integer> {
+    static final int MAX_BATCH = 4096;
+
     @Mixin
     ModelOptionsMixin options;
 
@@ -27,7 +33,8 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--ignore-eos", description = "Do not stop at the EOS token.")
     boolean ignoreEos;
 
-    @Option(names = "--seed", defaultValue = "0", description = "Sampling seed (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--seed", defaultValue = "0", description = "Sampling seed; the prompt on input line k (from 0) draws "
+            + "from seed + k, so the batch size does not change what is sampled (default: ${DEFAULT-VALUE}).")
     long seed;
 
     @Option(names = "--temperature", defaultValue = "0", description = "0 for greedy (default), else the sampling temperature.")
@@ -39,7 +46,13 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--top-p", defaultValue = "1", description = "Sample within the smallest set of tokens of this total probability.")
     double topP;
 
-    @Option(names = "--format", defaultValue = "text", description = "text (streams tokens; the timing line goes to stderr) or json (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--batch-size", defaultValue = "1", description = "Prompts of a file decoded together, 1.." + MAX_BATCH
+            + "; the file is processed in batches of this many (default: ${DEFAULT-VALUE}).")
+    int batchSize;
+
+    @Option(names = "--format", defaultValue = "text", description = "text (one prompt: streams tokens, the timing line goes "
+            + "to stderr; a file: one line per prompt, line breaks written as \\n) or json (one object; a file: JSON Lines, one object per input line, "
+            + "in input order) (default: ${DEFAULT-VALUE}).")
     OutputFormat format;
 
     @Spec
@@ -47,27 +60,50 @@ final class GenerateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (batchSize < 1 || batchSize > MAX_BATCH) {
+            throw new KvbenchException("--batch-size must be in 1.." + MAX_BATCH + ", got " + batchSize);
+        }
         Sampler sampler = new Sampler(temperature, topK, topP, seed);
         ModelOptions o = options.get();
         try (Engine engine = o.open()) {
-            TextTokenizer tokenizer = o.tokenizer(engine.model(), o.prompt != null);
+            TextTokenizer tokenizer = o.tokenizer(engine.model(), o.textPrompt());
             try {
-                long[] prompt = o.promptIds(engine.model(), tokenizer);
-                PrintWriter out = spec.commandLine().getOut();
-                IntConsumer stream = format == OutputFormat.TEXT ? new TextStream(tokenizer, out) : null;
-                GenerationResult r = engine.generator().generate(prompt, maxNewTokens, ignoreEos, sampler, stream);
-                if (format == OutputFormat.TEXT) {
-                    out.println();
-                    out.flush();
-                    PrintWriter err = spec.commandLine().getErr();
-                    err.printf("[%s: %d tokens in %.1f ms, %.3f ms/token, %.1f%% outside OrtSession.run, stop: %s]%n",
-                            engine.generator().strategy(), r.tokens().length, r.totalStepNanos() / 1e6,
-                            r.totalStepNanos() / 1e6 / Math.max(1, r.tokens().length), 100 * r.overheadShare(), r.stopReason());
-                    err.flush();
-                } else {
-                    out.println(json(engine, r, tokenizer, prompt));
+                List<ModelOptions.Input> inputs = o.inputs(engine.model(), tokenizer);
+                Generator generator = engine.generator();
+                for (ModelOptions.Input in : inputs) { // every prompt is checked before the first one runs
+                    try {
+                        generator.check(in.ids(), maxNewTokens);
+                    } catch (KvbenchException e) {
+                        throw new KvbenchException(in.label(e.getMessage()), e);
+                    }
                 }
-                out.flush();
+                PrintWriter out = spec.commandLine().getOut();
+                boolean single = inputs.size() == 1 && inputs.get(0).where() == null;
+                if (single && format == OutputFormat.TEXT) {
+                    stream(engine, inputs.get(0).ids(), sampler, tokenizer, out);
+                    return 0;
+                }
+                for (int from = 0; from < inputs.size(); from += batchSize) {
+                    List<ModelOptions.Input> batch = inputs.subList(from, Math.min(inputs.size(), from + batchSize));
+                    BatchResult r = generator.generate(batch.stream().map(ModelOptions.Input::ids).toList(), maxNewTokens,
+                            ignoreEos, sampler.startingAt(from), null);
+                    for (int row = 0; row < batch.size(); row++) {
+                        if (format == OutputFormat.JSON) {
+                            out.println(json(engine, r, row, from + row, single, tokenizer, batch.get(row).ids()));
+                        } else {
+                            out.println(oneLine(text(r.tokens()[row], tokenizer)));
+                        }
+                    }
+                    out.flush();
+                    if (format == OutputFormat.TEXT) {
+                        PrintWriter err = spec.commandLine().getErr();
+                        err.printf("[%s: lines %d-%d, %d rows, %d tokens in %.1f ms, %.1f tokens/s, %.1f%% of computed "
+                                + "positions padding]%n", generator.strategy(), from + 1, from + batch.size(), batch.size(),
+                                r.generatedTokens(), total(r) / 1e6, r.generatedTokens() / (total(r) / 1e9),
+                                100 * r.paddingShare());
+                        err.flush();
+                    }
+                }
             } finally {
                 if (tokenizer != null) {
                     tokenizer.close();
@@ -77,9 +113,52 @@ final class GenerateCommand implements Callable<Integer> {
         return 0;
     }
 
-    private String json(Engine engine, GenerationResult r, TextTokenizer tokenizer, long[] prompt) {
+    private static long total(BatchResult r) {
+        long s = 0;
+        for (long n : r.stepNanos()) {
+            s += n;
+        }
+        return Math.max(1, s);
+    }
+
+    /** One prompt, text format: tokens printed as they come, the timing line on stderr. */
+    private void stream(Engine engine, long[] prompt, Sampler sampler, TextTokenizer tokenizer, PrintWriter out) {
+        TextStream stream = new TextStream(tokenizer, out);
+        GenerationResult r = engine.generator().generate(prompt, maxNewTokens, ignoreEos, sampler, stream::accept);
+        out.println();
+        out.flush();
+        PrintWriter err = spec.commandLine().getErr();
+        err.printf("[%s: %d tokens in %.1f ms, %.3f ms/token, %.1f%% outside OrtSession.run, stop: %s]%n",
+                engine.generator().strategy(), r.tokens().length, r.totalStepNanos() / 1e6,
+                r.totalStepNanos() / 1e6 / Math.max(1, r.tokens().length), 100 * r.overheadShare(), r.stopReason());
+        err.flush();
+    }
+
+    /** A generated text on one output line: backslash, line breaks and tabs escaped as in Java or JSON strings. */
+    static String oneLine(String text) {
+        return text.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t");
+    }
+
+    private static String text(int[] tokens, TextTokenizer tokenizer) {
+        if (tokenizer == null) {
+            StringBuilder b = new StringBuilder();
+            for (int t : tokens) {
+                b.append(b.length() == 0 ? "" : " ").append(t);
+            }
+            return b.toString();
+        }
+        return tokenizer.decode(java.util.Arrays.stream(tokens).asLongStream().toArray());
+    }
+
+    /** The single-sequence object; for a file, also the input line and the rows decoded together. */
+    private String json(Engine engine, BatchResult batch, int row, int index, boolean single, TextTokenizer tokenizer,
+                        long[] prompt) {
+        GenerationResult r = batch.row(row);
         ObjectMapper mapper = new ObjectMapper();
         ObjectNode root = mapper.createObjectNode();
+        if (!single) {
+            root.put("line", index + 1);
+        }
         root.put("model", engine.model().folder().toString());
         root.put("strategy", engine.generator().strategy().id());
         var tokens = root.putArray("tokens");
@@ -92,12 +171,14 @@ final class GenerateCommand implements Callable<Integer> {
         root.put("prompt_tokens", prompt.length);
         root.put("stop_reason", r.stopReason());
         ObjectNode timing = root.putObject("timing");
-        timing.put("steps", r.tokens().length);
+        timing.put("batch_rows", batch.rows());
+        timing.put("steps", r.runNanos().length);
         timing.put("total_ms", r.totalStepNanos() / 1e6);
         timing.put("run_ms", r.totalRunNanos() / 1e6);
         timing.put("outside_run_ms", (r.totalStepNanos() - r.totalRunNanos()) / 1e6);
         timing.put("ms_per_token", r.totalStepNanos() / 1e6 / Math.max(1, ids.length));
         timing.put("overhead_share", r.overheadShare());
+        timing.put("padding_share", batch.paddingShare());
         timing.put("threads", engine.runtime().intraOpThreads());
         timing.put("ort_call", engine.runtime().runCall().label());
         var perStep = timing.putArray("run_us");
@@ -113,7 +194,7 @@ final class GenerateCommand implements Callable<Integer> {
     }
 
     /** Prints the text as it grows: decodes everything generated so far and prints what is new. */
-    private static final class TextStream implements IntConsumer {
+    private static final class TextStream {
         private final TextTokenizer tokenizer;
         private final PrintWriter out;
         private final java.util.ArrayList<Long> ids = new java.util.ArrayList<>();
@@ -124,8 +205,7 @@ final class GenerateCommand implements Callable<Integer> {
             this.out = out;
         }
 
-        @Override
-        public void accept(int token) {
+        void accept(int token) {
             if (tokenizer == null) {
                 out.print(token + " ");
             } else {

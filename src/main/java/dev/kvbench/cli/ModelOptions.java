@@ -43,6 +43,14 @@ final class ModelOptions {
     @Option(names = "--prompt-ids", description = "Prompt as comma-separated token ids, e.g. 1,2,3.")
     String promptIds;
 
+    @Option(names = "--prompt-ids-file", paramLabel = "FILE",
+            description = "Prompts as token ids, one comma-separated list per line (generate: decoded in batches of --batch-size).")
+    Path promptIdsFile;
+
+    @Option(names = "--prompts-file", paramLabel = "FILE",
+            description = "Prompt texts, one per line (for encoder-decoder models: source texts).")
+    Path promptsFile;
+
     @Option(names = "--no-bos", description = "Do not prepend the BOS token to a text prompt of a decoder-only model.")
     boolean noBos;
 
@@ -58,6 +66,47 @@ final class ModelOptions {
         return new EngineOptions(threads, ortCall.single(), hybridThreshold, cacheCapacity == null ? 0 : cacheCapacity, decoder);
     }
 
+    /** A prompt and where it came from: {@code FILE line N}, or null for a single --prompt / --prompt-ids. */
+    record Input(String where, long[] ids) {
+        String label(String message) {
+            return where == null ? message : where + ": " + message;
+        }
+    }
+
+    /** Whether the prompt is text (so a tokenizer is needed). */
+    boolean textPrompt() {
+        return prompt != null || promptsFile != null;
+    }
+
+    /**
+     * The prompts, in input order: one from --prompt or --prompt-ids, or one per line of --prompt-ids-file or
+     * --prompts-file. Exactly one of the four; files are read and checked whole here.
+     */
+    java.util.List<Input> inputs(Model m, TextTokenizer tokenizer) {
+        int given = (prompt != null ? 1 : 0) + (promptIds != null ? 1 : 0) + (promptIdsFile != null ? 1 : 0)
+                + (promptsFile != null ? 1 : 0);
+        if (given != 1) {
+            throw new KvbenchException("give exactly one of --prompt, --prompt-ids, --prompt-ids-file and --prompts-file");
+        }
+        if (promptIdsFile != null) {
+            InputFile f = InputFile.read(promptIdsFile, "--prompt-ids-file");
+            return inputs(f, f.parse(ModelOptions::parseIds));
+        }
+        if (promptsFile != null) {
+            InputFile f = InputFile.read(promptsFile, "--prompts-file");
+            return inputs(f, f.parse(line -> textIds(m, tokenizer, line)));
+        }
+        return java.util.List.of(new Input(null, promptIds(m, tokenizer)));
+    }
+
+    private static java.util.List<Input> inputs(InputFile f, java.util.List<long[]> ids) {
+        java.util.List<Input> out = new java.util.ArrayList<>();
+        for (int i = 0; i < ids.size(); i++) {
+            out.add(new Input(f.where(i), ids.get(i)));
+        }
+        return out;
+    }
+
     /** The prompt ids: parsed from --prompt-ids, or --prompt tokenized with BOS (decoder-only) or EOS (source) added. */
     long[] promptIds(Model m, TextTokenizer tokenizer) {
         if ((prompt == null) == (promptIds == null)) {
@@ -66,6 +115,11 @@ final class ModelOptions {
         if (promptIds != null) {
             return parseIds(promptIds);
         }
+        return textIds(m, tokenizer, prompt);
+    }
+
+    /** A text prompt's ids: BOS first for a decoder-only model (unless --no-bos), EOS last for a source. */
+    long[] textIds(Model m, TextTokenizer tokenizer, String prompt) {
         if (prompt.isBlank()) {
             throw new KvbenchException("empty prompt");
         }
@@ -88,13 +142,13 @@ final class ModelOptions {
         return out;
     }
 
-    /** The prompt ids, opening the tokenizer only for a text prompt. */
-    long[] promptIds(Model m) {
-        if (prompt == null) {
-            return promptIds(m, null);
+    /** The prompts, opening the tokenizer only for text. */
+    java.util.List<Input> inputs(Model m) {
+        if (!textPrompt()) {
+            return inputs(m, null);
         }
         try (TextTokenizer tokenizer = tokenizer(m, true)) {
-            return promptIds(m, tokenizer);
+            return inputs(m, tokenizer);
         }
     }
 
@@ -108,7 +162,7 @@ final class ModelOptions {
             try {
                 ids[i] = Long.parseLong(parts[i].trim());
             } catch (NumberFormatException e) {
-                throw new KvbenchException("--prompt-ids: '" + parts[i].trim() + "' is not a token id");
+                throw new KvbenchException("'" + parts[i].trim() + "' is not a token id");
             }
         }
         return ids;

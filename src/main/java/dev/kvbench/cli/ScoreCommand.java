@@ -1,30 +1,62 @@
 package dev.kvbench.cli;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kvbench.KvbenchException;
 import dev.kvbench.decode.Engine;
+import dev.kvbench.decode.Generator;
 import dev.kvbench.decode.Perplexity;
 import dev.kvbench.decode.Strategy;
+import dev.kvbench.model.Model;
+import dev.kvbench.tokenizer.TextTokenizer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.Callable;
 
 @Command(name = "score", mixinStandardHelpOptions = true,
-        description = "Perplexity of a text: one pass over an empty past, and incrementally through the cache of --strategy.")
+        description = {"Perplexity of texts (decoder-only models) or the log-likelihood of a target given a source "
+                + "(encoder-decoder models), computed twice: in one teacher-forced pass of the no-cache strategy, and "
+                + "incrementally through the cache of --strategy; the two must agree within 1e-4 (relative).",
+                "Texts of a file are scored in batches of --batch-size."})
 final class ScoreCommand implements Callable<Integer> {
     static final double TOLERANCE = 1e-4;
 
     @Mixin
     ModelOptionsMixin options;
 
-    @Option(names = "--format", defaultValue = "text", description = "text or json (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--texts-file", paramLabel = "FILE", description = "One text per line; for encoder-decoder models "
+            + "each line is a source, a tab, and its target.")
+    Path textsFile;
+
+    @Option(names = "--source", description = "Encoder-decoder models: the source text (with --target).")
+    String source;
+
+    @Option(names = "--target", description = "Encoder-decoder models: the target text scored given --source.")
+    String target;
+
+    @Option(names = "--batch-size", defaultValue = "1", description = "Texts scored together, 1.." + GenerateCommand.MAX_BATCH
+            + " (default: ${DEFAULT-VALUE}).")
+    int batchSize;
+
+    @Option(names = "--format", defaultValue = "text", description = "text or json (one object; with --texts-file, "
+            + "JSON Lines: one object per input line, in input order) (default: ${DEFAULT-VALUE}).")
     OutputFormat format;
 
     @Spec
     CommandSpec spec;
+
+    /** One scored row: what went to the encoder (none for decoder-only models) and the tokens scored. */
+    private record Row(String where, long[] source, long[] text) {
+    }
 
     @Override
     public Integer call() {
@@ -32,29 +64,152 @@ final class ScoreCommand implements Callable<Integer> {
         if (o.strategy == Strategy.NO_CACHE) {
             throw new KvbenchException("score compares a full pass with a cached strategy: choose one other than no-cache");
         }
-        double incremental;
-        long[] ids;
+        if (batchSize < 1 || batchSize > GenerateCommand.MAX_BATCH) {
+            throw new KvbenchException("--batch-size must be in 1.." + GenerateCommand.MAX_BATCH + ", got " + batchSize);
+        }
+        List<Row> rows;
+        List<Perplexity.Score> incremental = new ArrayList<>();
         try (Engine engine = o.open()) {
-            ids = o.promptIds(engine.model());
-            incremental = Perplexity.incremental(engine.generator(), ids);
+            rows = rows(o, engine.model());
+            for (Row r : rows) { // every row is checked before the first one runs
+                try {
+                    check(engine.generator(), r);
+                } catch (KvbenchException e) {
+                    throw new KvbenchException(r.where() == null ? e.getMessage() : r.where() + ": " + e.getMessage(), e);
+                }
+            }
+            score(engine.generator(), rows, false, incremental);
         }
-        double full;
+        List<Perplexity.Score> full = new ArrayList<>();
         try (Engine engine = new Engine(o.model, Strategy.NO_CACHE, o.engineOptions())) {
-            full = Perplexity.fullPass(engine.generator(), ids);
+            score(engine.generator(), rows, true, full);
         }
-        double relative = Math.abs(full - incremental) / full;
-        boolean agree = relative <= TOLERANCE;
-        var out = spec.commandLine().getOut();
-        if (format == OutputFormat.JSON) {
-            out.printf("{\"tokens\": %d, \"perplexity_full\": %.9g, \"perplexity_incremental\": %.9g, \"strategy\": \"%s\", "
-                    + "\"relative_difference\": %.3g, \"agree\": %s}%n", ids.length, full, incremental, o.strategy, relative, agree);
-        } else {
-            out.printf("tokens:                      %d%n", ids.length);
-            out.printf("perplexity (full pass):      %.6f%n", full);
-            out.printf("perplexity (incremental, %s): %.6f%n", o.strategy, incremental);
-            out.printf("relative difference:         %.3g (%s, tolerance %.0e)%n", relative, agree ? "agree" : "DISAGREE", TOLERANCE);
+        boolean single = rows.size() == 1 && rows.get(0).where() == null;
+        boolean allAgree = true;
+        PrintWriter out = spec.commandLine().getOut();
+        for (int i = 0; i < rows.size(); i++) {
+            double f = full.get(i).perplexity();
+            double inc = incremental.get(i).perplexity();
+            double relative = Math.abs(f - inc) / f;
+            boolean agree = relative <= TOLERANCE;
+            allAgree &= agree;
+            boolean encoderDecoder = rows.get(i).source() != null;
+            int tokens = encoderDecoder ? full.get(i).tokens() : rows.get(i).text().length;
+            if (format == OutputFormat.JSON) {
+                ObjectNode n = new ObjectMapper().createObjectNode();
+                if (!single) {
+                    n.put("line", i + 1);
+                }
+                n.put("tokens", tokens);
+                if (encoderDecoder) {
+                    n.put("source_tokens", rows.get(i).source().length);
+                    n.put("log_likelihood_full", full.get(i).logLikelihood());
+                    n.put("log_likelihood_incremental", incremental.get(i).logLikelihood());
+                }
+                n.put("perplexity_full", f);
+                n.put("perplexity_incremental", inc);
+                n.put("strategy", o.strategy.id());
+                n.put("relative_difference", relative);
+                n.put("agree", agree);
+                out.println(n);
+            } else if (single) {
+                out.printf("tokens:                      %d%n", tokens);
+                if (encoderDecoder) {
+                    out.printf("log-likelihood (full pass):  %.6f%n", full.get(i).logLikelihood());
+                }
+                out.printf("perplexity (full pass):      %.6f%n", f);
+                out.printf("perplexity (incremental, %s): %.6f%n", o.strategy, inc);
+                out.printf("relative difference:         %.3g (%s, tolerance %.0e)%n", relative, agree ? "agree" : "DISAGREE", TOLERANCE);
+            } else {
+                out.printf("line %d: %d tokens, perplexity %.6f (full) %.6f (%s), relative difference %.3g %s%n", i + 1,
+                        tokens, f, inc, o.strategy, relative, agree ? "agree" : "DISAGREE");
+            }
         }
         out.flush();
-        return agree ? 0 : 1;
+        return allAgree ? 0 : 1;
+    }
+
+    /** Scores the rows in batches of --batch-size, in one pass or incrementally, appending to {@code into}. */
+    private void score(Generator generator, List<Row> rows, boolean onePass, List<Perplexity.Score> into) {
+        for (int from = 0; from < rows.size(); from += batchSize) {
+            List<Row> batch = rows.subList(from, Math.min(rows.size(), from + batchSize));
+            List<long[]> texts = batch.stream().map(Row::text).toList();
+            if (batch.get(0).source() != null) {
+                List<long[]> sources = batch.stream().map(Row::source).toList();
+                into.addAll(onePass ? Perplexity.fullPass(generator, sources, texts)
+                        : Perplexity.incremental(generator, sources, texts));
+            } else {
+                into.addAll(onePass ? Perplexity.fullPass(generator, texts) : Perplexity.incremental(generator, texts));
+            }
+        }
+    }
+
+    /** A row as the generator would run it: ids in the vocabulary, positions within the model's. */
+    private static void check(Generator generator, Row r) {
+        if (r.source() != null) {
+            generator.check(r.source(), Math.max(1, r.text().length));
+        } else if (r.text().length < 2) {
+            throw new KvbenchException("score needs at least 2 tokens, got " + r.text().length);
+        } else {
+            generator.check(Arrays.copyOf(r.text(), 1), r.text().length - 1);
+        }
+    }
+
+    private List<Row> rows(ModelOptions o, Model m) {
+        boolean encoderDecoder = m.encoderDecoder();
+        if (!encoderDecoder && (source != null || target != null)) {
+            throw new KvbenchException("--source and --target are for encoder-decoder models; score a text with --prompt, "
+                    + "--prompt-ids or --texts-file");
+        }
+        if (encoderDecoder) {
+            boolean pair = source != null || target != null;
+            if ((pair ? 1 : 0) + (textsFile != null ? 1 : 0) != 1 || (pair && (source == null || target == null))) {
+                throw new KvbenchException("an encoder-decoder model scores a target given a source: give --source and "
+                        + "--target, or --texts-file with a tab between source and target on each line");
+            }
+            try (TextTokenizer tokenizer = o.tokenizer(m, true)) {
+                if (pair) {
+                    return List.of(new Row(null, o.textIds(m, tokenizer, source), targetIds(m, tokenizer, target)));
+                }
+                InputFile f = InputFile.read(textsFile, "--texts-file");
+                List<Row> rows = new ArrayList<>();
+                for (int i = 0; i < f.lines().size(); i++) {
+                    String where = f.where(i);
+                    String[] parts = f.lines().get(i).split("\t", -1);
+                    if (parts.length != 2 || parts[0].isBlank() || parts[1].isBlank()) {
+                        throw new KvbenchException(where + ": expected a source, a tab and a target");
+                    }
+                    rows.add(new Row(where, o.textIds(m, tokenizer, parts[0]), targetIds(m, tokenizer, parts[1])));
+                }
+                return rows;
+            }
+        }
+        if (textsFile != null) {
+            if (o.prompt != null || o.promptIds != null || o.promptIdsFile != null || o.promptsFile != null) {
+                throw new KvbenchException("give exactly one of --prompt, --prompt-ids, --prompt-ids-file, --prompts-file "
+                        + "and --texts-file");
+            }
+            InputFile f = InputFile.read(textsFile, "--texts-file");
+            try (TextTokenizer tokenizer = o.tokenizer(m, true)) {
+                List<long[]> ids = f.parse(line -> o.textIds(m, tokenizer, line));
+                List<Row> rows = new ArrayList<>();
+                for (int i = 0; i < ids.size(); i++) {
+                    rows.add(new Row(f.where(i), null, ids.get(i)));
+                }
+                return rows;
+            }
+        }
+        return o.inputs(m).stream().map(in -> new Row(in.where(), null, in.ids())).toList();
+    }
+
+    /** A target text's ids, EOS last (as the model emits it). */
+    private static long[] targetIds(Model m, TextTokenizer tokenizer, String text) {
+        if (text.isBlank()) {
+            throw new KvbenchException("empty target");
+        }
+        long[] ids = tokenizer.encode(text);
+        long[] out = Arrays.copyOf(ids, ids.length + 1);
+        out[ids.length] = m.config().eosTokenIds().iterator().next();
+        return out;
     }
 }

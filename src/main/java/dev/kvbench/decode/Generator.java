@@ -165,6 +165,12 @@ public final class Generator implements AutoCloseable {
                 computed, padding);
     }
 
+    /** Checks a prompt (a source, for encoder-decoder models) for {@code maxNewTokens} new tokens as generate would, without running. */
+    public void check(long[] prompt, int maxNewTokens) {
+        List<long[]> one = List.of(prompt);
+        validate(model.encoderDecoder() ? one : List.of(), decoderStarts(one), maxNewTokens);
+    }
+
     /** Starts one sequence: see {@link #begin(List, List, int)}. */
     public void begin(long[] prompt, int maxNewTokens) {
         List<long[]> one = List.of(prompt);

@@ -142,7 +142,7 @@ class CliTest {
         assertBadInput("'x' is not a token id", "generate", "--model", LLAMA, "--prompt-ids", "1,x");
         assertBadInput("outside the vocabulary [0, 4096)", "generate", "--model", LLAMA, "--prompt-ids", "1,99999");
         assertBadInput("outside the vocabulary", "generate", "--model", LLAMA, "--prompt-ids", "-3");
-        assertBadInput("exactly one of --prompt and --prompt-ids", "generate", "--model", LLAMA);
+        assertBadInput("exactly one of --prompt, --prompt-ids, --prompt-ids-file and --prompts-file", "generate", "--model", LLAMA);
         assertBadInput("KV cache capacity 4 exceeded", "generate", "--model", LLAMA, "--prompt-ids", "1,2,3",
                 "--strategy", "static", "--cache-capacity", "4", "--max-new-tokens", "8");
         assertBadInput("model_static.onnx is not in hf-qwen2-3layer -- `kvbench derive", "generate", "--model", TestModels.hfQwen2().toString(), "--prompt-ids", "1",

@@ -1,0 +1,69 @@
+package dev.kvbench.cli;
+
+import dev.kvbench.KvbenchException;
+
+import java.io.IOException;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * An input file of one item per line ({@code --prompt-ids-file}, {@code --prompts-file}, {@code --texts-file}), read
+ * whole and checked before any model work: a missing or unreadable file, an empty file and an empty line are one-line
+ * input errors naming the file and line. A final line break is optional.
+ */
+record InputFile(Path file, List<String> lines) {
+
+    static InputFile read(Path file, String option) {
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+        } catch (NoSuchFileException e) {
+            throw new KvbenchException(option + ": " + file + " does not exist");
+        } catch (CharacterCodingException e) {
+            throw new KvbenchException(option + ": " + file + " is not UTF-8 text");
+        } catch (IOException e) {
+            throw new KvbenchException(option + ": cannot read " + file + ": " + e.getMessage());
+        }
+        if (lines.isEmpty()) {
+            throw new KvbenchException(option + ": " + file + " is empty");
+        }
+        for (int i = 0; i < lines.size(); i++) {
+            if (lines.get(i).isBlank()) {
+                throw new KvbenchException(where(file, i) + ": empty line");
+            }
+        }
+        return new InputFile(file, List.copyOf(lines));
+    }
+
+    /** {@code FILE line N} (1-based) for messages. */
+    static String where(Path file, int index) {
+        return file + " line " + (index + 1);
+    }
+
+    String where(int index) {
+        return where(file, index);
+    }
+
+    /** Applies {@code parse} to every line; a failure is reported with the file and line. */
+    <T> List<T> parse(LineParser<T> parse) {
+        List<T> out = new ArrayList<>();
+        for (int i = 0; i < lines.size(); i++) {
+            try {
+                out.add(parse.apply(lines.get(i)));
+            } catch (KvbenchException e) {
+                throw new KvbenchException(where(i) + ": " + e.getMessage(), e);
+            }
+        }
+        return out;
+    }
+
+    @FunctionalInterface
+    interface LineParser<T> {
+        T apply(String line);
+    }
+}
