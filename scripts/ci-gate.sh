@@ -17,7 +17,7 @@ status=0
 
 echo "ci-gate: allocation and in-run speedup (GenerationBenchmark, 2 forks x 5 iterations, -prof gc)"
 java -Dkvbench.root="$PWD" -jar "$jar" 'dev.kvbench.bench.GenerationBenchmark' \
-  -p model=tiny-llama -p strategy=no-cache,kv,static-gqa -p newTokens=256 -p threads=1 -p ortCall=direct \
+  -p model=tiny-llama -p strategy=no-cache,kv,static-gqa -p newTokens=256 -p batchSize=1 -p threads=1 -p ortCall=direct \
   -f 2 -wi 3 -w 1s -i 5 -r 1s -prof gc -rf json -rff "$out/ci-gate.json" > "$out/jmh.log" 2>&1 \
   || { tail -40 "$out/jmh.log"; exit 1; }
 if [ "${1:-}" = "--refresh" ]; then

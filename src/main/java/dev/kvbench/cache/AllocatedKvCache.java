@@ -59,6 +59,15 @@ public final class AllocatedKvCache extends CountingKvCache {
         advance(newTokens, (long) rows.count() * (length() + newTokens) * layout.floatsPerPosition() * Float.BYTES);
     }
 
+    @Override
+    public long bytesHeld() {
+        long bytes = 0;
+        for (OnnxTensor k : held == null ? new OnnxTensor[0] : keys) {
+            bytes += 2 * k.getInfo().getNumElements() * Float.BYTES;
+        }
+        return bytes;
+    }
+
     private void release() {
         if (held != null) {
             held.close();

@@ -63,6 +63,15 @@ public final class CopyingKvCache extends CountingKvCache {
     }
 
     @Override
+    public long bytesHeld() {
+        long bytes = 0;
+        for (int i = 0; i < keys.length; i++) {
+            bytes += keys[i] == null ? 0 : (long) (keys[i].length + values[i].length) * Float.BYTES;
+        }
+        return bytes;
+    }
+
+    @Override
     public void reset() {
         super.reset();
         java.util.Arrays.fill(keys, null);

@@ -56,6 +56,11 @@ public final class HybridKvCache implements KvCache {
     }
 
     @Override
+    public long bytesHeld() {
+        return above.bytesHeld();
+    }
+
+    @Override
     public void close() {
         below.close();
         above.close();

@@ -41,6 +41,12 @@ public interface KvCache extends AutoCloseable {
     /** KV bytes written into cache memory by the last update (the concatenation or the index copy), all rows. */
     long bytesCopiedLastStep();
 
+    /**
+     * KV bytes this cache holds now, all rows: its preallocated buffers (both buffer sets of {@code kv}), or the past
+     * tensors or arrays it keeps. Not what ONNX Runtime allocates transiently inside a step.
+     */
+    long bytesHeld();
+
     @Override
     void close();
 }

@@ -56,6 +56,11 @@ public final class NoCache implements KvCache {
     }
 
     @Override
+    public long bytesHeld() {
+        return 0;
+    }
+
+    @Override
     public void close() {
         empty.close();
     }

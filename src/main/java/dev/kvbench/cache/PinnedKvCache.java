@@ -58,6 +58,11 @@ public final class PinnedKvCache extends CountingKvCache {
         }
     }
 
+    @Override
+    public long bytesHeld() {
+        return sets[0] == null ? 0 : 2 * sets[0].bytes();
+    }
+
     private void releaseBuffers() {
         for (int t = 0; t < 2; t++) {
             if (sets[t] != null) {

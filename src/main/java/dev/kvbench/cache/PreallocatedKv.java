@@ -49,6 +49,11 @@ final class PreallocatedKv implements AutoCloseable {
         }
     }
 
+    /** Bytes of the key and value buffers of every layer. */
+    long bytes() {
+        return (long) rows * capacity * layout.floatsPerPosition() * Float.BYTES;
+    }
+
     /** Whether these buffers are the ones for {@code rows} rows of {@code capacity} positions. */
     boolean fits(int rows, int capacity) {
         return this.rows == rows && this.capacity == capacity;

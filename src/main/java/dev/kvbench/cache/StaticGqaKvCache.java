@@ -46,6 +46,11 @@ public final class StaticGqaKvCache extends CountingKvCache {
         reset();
     }
 
+    @Override
+    public long bytesHeld() {
+        return kv == null ? 0 : kv.bytes();
+    }
+
     private void releaseBuffers() {
         if (kv != null) {
             kv.close();

@@ -177,6 +177,11 @@ public final class StaticKvCache extends CountingKvCache {
         super.reset();
     }
 
+    @Override
+    public long bytesHeld() {
+        return kv == null ? 0 : kv.bytes();
+    }
+
     private void releaseBuffers() {
         if (kv != null) {
             kv.close();

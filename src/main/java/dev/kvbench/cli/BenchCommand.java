@@ -40,6 +40,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.Callable;
@@ -120,12 +121,31 @@ final class BenchCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    /** One JMH run: a benchmark for one strategy (or hybrid variant) over its lengths. */
-    private record Part(String benchmark, String axis, String value, String lengthParam, List<Integer> lengths) {
+    /**
+     * One JMH run: a benchmark for one strategy (or hybrid variant) over its lengths, with fixed other parameters
+     * ({@code batchSize}, {@code pass}).
+     */
+    private record Part(String benchmark, String axis, String value, String lengthParam, List<Integer> lengths,
+                        Map<String, String> fixed) {
+        Part(String benchmark, String axis, String value, String lengthParam, List<Integer> lengths) {
+            this(benchmark, axis, value, lengthParam, lengths, benchmark.equals(BenchmarkContract.HYBRID_THRESHOLD)
+                    ? Map.of() : Map.of("batchSize", "1"));
+        }
+
         String label() {
-            return benchmark + " " + value;
+            return benchmark + " " + value + fixed.entrySet().stream().filter(e -> !e.getValue().equals("1"))
+                    .map(e -> " " + e.getKey() + "=" + e.getValue()).sorted().collect(Collectors.joining());
         }
     }
+
+    /** Strategies measured at batch sizes above 1 in the default matrix: the dynamic cache and the two static ones. */
+    static final List<Strategy> BATCHED = List.of(Strategy.KV, Strategy.STATIC, Strategy.STATIC_GQA);
+    /** Batch sizes, new tokens and step context of the batched part of the default matrix. */
+    static final List<Integer> BATCH_SIZES = List.of(4, 16);
+    static final int BATCH_TOKENS = 256;
+    static final int BATCH_CONTEXT = 256;
+    /** Rows of the batched peak-memory run. */
+    static final int PEAK_BATCH = 16;
 
     @Override
     public Integer call() throws IOException {
@@ -238,8 +258,9 @@ final class BenchCommand implements Callable<Integer> {
         try {
             for (int i = 0; i < parts.size(); i++) {
                 Part p = parts.get(i);
-                console.printf("%n=== [%d/%d] %s on %s (%s=%s, %s=%s) ===%n", i + 1, parts.size(), p.benchmark, folder.getFileName(),
-                        p.axis, p.value, p.lengthParam, p.lengths);
+                console.printf("%n=== [%d/%d] %s on %s (%s=%s, %s=%s%s) ===%n", i + 1, parts.size(), p.benchmark, folder.getFileName(),
+                        p.axis, p.value, p.lengthParam, p.lengths, p.fixed.entrySet().stream().sorted(Map.Entry.comparingByKey())
+                                .map(e -> ", " + e.getKey() + "=" + e.getValue()).collect(Collectors.joining()));
                 console.flush();
                 Files.deleteIfExists(partFile);
                 Collection<RunResult> done = run(p, folder, repo, partFile, failureFile, calls, forkCount);
@@ -353,6 +374,29 @@ final class BenchCommand implements Callable<Integer> {
         for (Strategy s : runnable) {
             parts.add(new Part(BenchmarkContract.STEP, "strategy", s.id(), "context", contexts));
         }
+        // Batches: aggregate tokens per second against batch 1, padding, and whether the static caches keep up.
+        for (Strategy s : runnable) {
+            if (!BATCHED.contains(s) || (quick && s != Strategy.KV)) {
+                continue;
+            }
+            for (int b : quick ? List.of(4) : BATCH_SIZES) {
+                parts.add(new Part(BenchmarkContract.GENERATION, "strategy", s.id(), "newTokens",
+                        List.of(quick ? 16 : BATCH_TOKENS), Map.of("batchSize", String.valueOf(b))));
+            }
+            if (!quick && contexts.contains(BATCH_CONTEXT)) {
+                parts.add(new Part(BenchmarkContract.STEP, "strategy", s.id(), "context", List.of(BATCH_CONTEXT),
+                        Map.of("batchSize", String.valueOf(PEAK_BATCH))));
+            }
+        }
+        // Re-ranking: 16 candidates scored in one pass and incrementally.
+        for (Strategy s : runnable) {
+            if (quick && s != Strategy.KV) {
+                continue;
+            }
+            for (String pass : List.of("full", "incremental")) {
+                parts.add(new Part(BenchmarkContract.SCORE, "strategy", s.id(), "texts", List.of(16), Map.of("pass", pass)));
+            }
+        }
         if (runnable.contains(Strategy.HYBRID)) {
             int tokens = quick ? 64 : 256;
             List<String> variants = new ArrayList<>(quick ? List.of("hybrid-10") : List.of("hybrid-4", "hybrid-10", "hybrid-32", "hybrid-128"));
@@ -388,7 +432,9 @@ final class BenchCommand implements Callable<Integer> {
                 .param(p.axis, p.value)
                 .param(p.lengthParam, p.lengths.stream().map(String::valueOf).toArray(String[]::new))
                 .param("threads", String.valueOf(threads))
-                .param("ortCall", calls.stream().map(OrtRuntime.RunCall::label).toArray(String[]::new))
+                .param("ortCall", calls.stream().map(OrtRuntime.RunCall::label).toArray(String[]::new));
+        p.fixed.forEach(options::param);
+        options
                 .addProfiler(GCProfiler.class)
                 .forks(forkCount)
                 .shouldFailOnError(false)
@@ -437,21 +483,30 @@ final class BenchCommand implements Callable<Integer> {
     private String peakMemory(Path folder, Path repo, List<Strategy> runnable, List<String> skipped, List<String> failed,
                               ArrayNode record, PrintWriter console) {
         int tokens = preset != null ? REAL_SHAPES_PEAK_TOKENS : 2040;
-        StringBuilder s = new StringBuilder("\nPeak resident set (VmHWM) over an 8-token prompt + " + tokens + " new tokens, fresh JVM each\n");
+        StringBuilder s = new StringBuilder("\nPeak resident set (VmHWM) over an 8-token prompt + " + tokens + " new tokens, fresh JVM "
+                + "each; then " + PEAK_BATCH + " rows (prompts of 5 to 8 tokens) + " + tokens + " new tokens; KV bytes the cache "
+                + "held per row at the end\n");
         String jar = repo.resolve("target/benchmarks.jar").toString();
-        for (Strategy strategy : runnable) {
-            if (strategy.quadratic() && (tokens > noCacheMaxTokens || preset != null)) {
+        List<Strategy> order = new ArrayList<>(runnable);
+        if (preset == null) {
+            runnable.stream().filter(BATCHED::contains).forEach(order::add); // the second pass: batch 16
+        }
+        for (int k = 0; k < order.size(); k++) {
+            Strategy strategy = order.get(k);
+            int rows = k < runnable.size() ? 1 : PEAK_BATCH;
+            if (rows == 1 && strategy.quadratic() && (tokens > noCacheMaxTokens || preset != null)) {
                 skipped.add(strategy + " peak memory: " + (preset != null ? "the preset leaves quadratic work out of the "
                         + "memory run (minutes per generation at this size)" : tokens + " tokens is longer than --no-cache-max-tokens"));
                 continue;
             }
-            console.println("peak memory: " + strategy);
+            console.println("peak memory: " + strategy + (rows > 1 ? ", " + rows + " rows" : ""));
             console.flush();
             Processes.Outcome o = Processes.run(repo, 1800, List.of("java", "-Xmx2g", "-D" + BenchmarkContract.ROOT_PROPERTY + "=" + repo,
-                    "-cp", jar, "dev.kvbench.bench.PeakMemory", folder.toString(), strategy.id(), String.valueOf(tokens)));
+                    "-cp", jar, "dev.kvbench.bench.PeakMemory", folder.toString(), strategy.id(), String.valueOf(tokens),
+                    String.valueOf(rows)));
             String line = o.output().lines().filter(l -> l.startsWith("peak-memory")).findFirst().orElse(null);
             if (line == null || !o.ok()) {
-                failed.add(strategy + " peak memory: " + o.lastLine());
+                failed.add(strategy + " peak memory" + (rows > 1 ? " at " + rows + " rows" : "") + ": " + o.lastLine());
             } else {
                 s.append(line).append('\n');
                 ObjectNode entry = record.addObject();

@@ -173,8 +173,12 @@ public final class Generator implements AutoCloseable {
 
     /** Starts one sequence: see {@link #begin(List, List, int)}. */
     public void begin(long[] prompt, int maxNewTokens) {
-        List<long[]> one = List.of(prompt);
-        begin(model.encoderDecoder() ? one : List.of(), decoderStarts(one), maxNewTokens);
+        begin(List.of(prompt), maxNewTokens);
+    }
+
+    /** Starts one row per prompt (source, for encoder-decoder models): see {@link #begin(List, List, int)}. */
+    public void begin(List<long[]> prompts, int maxNewTokens) {
+        begin(model.encoderDecoder() ? prompts : List.of(), decoderStarts(prompts), maxNewTokens);
     }
 
     /** Starts rows: checks the request, sizes the cache, runs the encoder (if any), loads the history. */
@@ -282,6 +286,11 @@ public final class Generator implements AutoCloseable {
     /** Positions the cache holds now. */
     public int cacheLength() {
         return cache.length();
+    }
+
+    /** KV bytes the cache holds now, all rows ({@link KvCache#bytesHeld()}). */
+    public long cacheBytesHeld() {
+        return cache.bytesHeld();
     }
 
     /** KV bytes the cache wrote in the last step. */

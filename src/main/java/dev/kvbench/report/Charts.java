@@ -53,7 +53,8 @@ public final class Charts {
                     "ms per token", "ms", files, BenchmarkContract.GENERATION,
                     r -> interval(r.msPerToken(), r.errorMs() / r.tokensPerOp()), JMH_CI);
             case "step-latency" -> xy(id, "One decode step vs context", "context (tokens)", "ms per step", "ms", files,
-                    BenchmarkContract.STEP, r -> interval(r.msPerToken(), r.errorMs() / r.tokensPerOp()), JMH_CI);
+                    BenchmarkContract.STEP, r -> interval(r.msPerOp() * r.batch() / r.tokensPerOp(),
+                            r.errorMs() * r.batch() / r.tokensPerOp()), JMH_CI); // a step of all rows of a batch
             case "heap-per-token" -> xy(id, "Java heap allocated per generated token", "new tokens", "bytes per token",
                     "B", files, BenchmarkContract.GENERATION, r -> perToken(r.heapBytesPerToken(), r.result().metric("gc.alloc.rate.norm")),
                     JMH_CI + " (gc.alloc.rate.norm, -prof gc)");

@@ -23,6 +23,7 @@ public final class BenchmarkContract {
     public static final String GENERATION = "GenerationBenchmark";
     public static final String STEP = "StepBenchmark";
     public static final String HYBRID_THRESHOLD = "HybridThresholdBenchmark";
+    public static final String SCORE = "ScoreBenchmark";
     /** System property: the repository root, where {@code models/} is. */
     public static final String ROOT_PROPERTY = "kvbench.root";
     /** System property: a file to which failing configurations append one line each. */
@@ -68,6 +69,18 @@ public final class BenchmarkContract {
             ids[0] = bos;
         }
         return ids;
+    }
+
+    /**
+     * The prompts of a batch of {@code rows}: row r is {@link #prompt} of {@code length - r % 4} tokens (at least 1), so
+     * a batch has prompts of up to four lengths and the holes of real batches. One row is the fixed prompt itself.
+     */
+    public static java.util.List<long[]> batchPrompts(dev.kvbench.model.Model model, int rows, int length) {
+        java.util.List<long[]> out = new java.util.ArrayList<>();
+        for (int r = 0; r < rows; r++) {
+            out.add(prompt(model, Math.max(1, length - r % 4)));
+        }
+        return out;
     }
 
     /** The fixed prompt for an open model: its BOS, first EOS, logits vocabulary and kind. */

@@ -19,12 +19,18 @@ public final class Summary {
 
     /**
      * One row: a measurement reduced to per-token figures. {@code errorMs} is JMH's 99.9% confidence half-width of
-     * {@code msPerOp} (NaN with a single sample); {@code tokensPerOp} divides op figures into token figures;
-     * {@code result} is the measurement it came from, for its other metrics.
+     * {@code msPerOp} (NaN with a single sample); {@code tokensPerOp} (tokens of every row of a batch) divides op figures
+     * into token figures; {@code result} is the measurement it came from, for its other metrics; {@code batch} the rows
+     * decoded together.
      */
     public record Row(String benchmark, String model, String strategy, int length, double msPerOp, double errorMs,
                       double msPerToken, double heapBytesPerToken, double overheadShare, double kvBytesPerToken,
-                      int tokensPerOp, JmhResult result) {
+                      int tokensPerOp, JmhResult result, int batch) {
+
+        /** Tokens per second over all rows of a batch: tokens per op (all rows) / time per op. */
+        public double aggregateTokensPerSecond() {
+            return tokensPerOp / (msPerOp / 1e3);
+        }
     }
 
     public static List<Row> rows(List<JmhResult> results) {
@@ -45,6 +51,11 @@ public final class Summary {
                     tokensPerOp = BenchmarkContract.STEP_BENCHMARK_STEPS;
                     strategy = r.param("strategy");
                 }
+                case BenchmarkContract.SCORE -> {
+                    length = r.intParam("texts", 1);
+                    tokensPerOp = 1;
+                    strategy = r.param("strategy") + " " + r.param("pass");
+                }
                 case BenchmarkContract.HYBRID_THRESHOLD -> {
                     length = r.intParam("newTokens", 1);
                     tokensPerOp = length;
@@ -54,6 +65,8 @@ public final class Summary {
                     continue;
                 }
             }
+            int batch = bench.equals(BenchmarkContract.SCORE) ? 1 : r.intParam("batchSize", 1);
+            int perOp = tokensPerOp * batch; // tokens generated per operation, all rows
             double ms = toMillis(r.primary().score(), r.primary().unit());
             double err = toMillis(r.primary().error(), r.primary().unit());
             JmhResult.Metric run = r.metric("runNanos");
@@ -62,11 +75,12 @@ public final class Summary {
             JmhResult.Metric stepHeap = r.metric("heapBytes");
             double heap = stepHeap != null && tokens != null && tokens.score() > 0
                     ? stepHeap.score() / tokens.score()
-                    : Optional.ofNullable(r.metric("gc.alloc.rate.norm")).map(m -> m.score() / tokensPerOp).orElse(Double.NaN);
+                    : Optional.ofNullable(r.metric("gc.alloc.rate.norm")).map(m -> m.score() / perOp).orElse(Double.NaN);
             JmhResult.Metric kv = r.metric("kvBytes");
             double overhead = run != null && step != null && step.score() > 0 ? 1 - run.score() / step.score() : Double.NaN;
             double kvPerToken = kv != null && tokens != null && tokens.score() > 0 ? kv.score() / tokens.score() : Double.NaN;
-            rows.add(new Row(bench, JmhResult.modelName(r.param("model")), strategy + callSuffix(r.param("ortCall")), length, ms, err, ms / tokensPerOp, heap, overhead, kvPerToken, tokensPerOp, r));
+            rows.add(new Row(bench, JmhResult.modelName(r.param("model")), strategy + callSuffix(r.param("ortCall"))
+                    + batchSuffix(batch), length, ms, err, ms / perOp, heap, overhead, kvPerToken, perOp, r, batch));
         }
         return rows;
     }
@@ -74,6 +88,11 @@ public final class Summary {
     /** Rows measured with the public {@code OrtSession.run} are told apart from the default direct call. */
     static String callSuffix(String ortCall) {
         return ortCall == null || ortCall.equals("direct") ? "" : " [" + ortCall + "]";
+    }
+
+    /** Rows decoded together are told apart from single-sequence runs: {@code kv [batch 16]}. */
+    static String batchSuffix(int batch) {
+        return batch == 1 ? "" : " [batch " + batch + "]";
     }
 
     /** The suffix of a row label, "" for the default call. */
@@ -91,9 +110,10 @@ public final class Summary {
         };
     }
 
-    /** Plain-text tables, one per benchmark and model. */
+    /** Plain-text tables, one per benchmark and model (single sequences), then batches and re-ranking. */
     public static String render(List<JmhResult> results) {
-        List<Row> rows = rows(results);
+        List<Row> all = rows(results);
+        List<Row> rows = all.stream().filter(r -> r.batch() == 1 && !r.benchmark().equals(BenchmarkContract.SCORE)).toList();
         StringBuilder out = new StringBuilder();
         Map<String, List<Row>> groups = rows.stream().collect(Collectors.groupingBy(r -> r.benchmark() + " on " + r.model(),
                 java.util.TreeMap::new, Collectors.toList()));
@@ -116,7 +136,131 @@ public final class Summary {
                         fmt(r.kvBytesPerToken(), "%.0f")));
             }
         }
+        out.append(batches(all));
+        out.append(scores(all));
         return out.toString();
+    }
+
+    /** A metric's share of another, from the counters JMH summed per iteration; NaN when absent. */
+    private static double ratio(Row r, String numerator, String denominator) {
+        JmhResult.Metric n = r.result().metric(numerator);
+        JmhResult.Metric d = r.result().metric(denominator);
+        return n != null && d != null && d.score() > 0 ? n.score() / d.score() : Double.NaN;
+    }
+
+    /**
+     * Batched decoding: per strategy and batch size, the time per step of all rows, the aggregate tokens per second and
+     * its multiple of batch 1's, and the share of computed positions that were padding; then the targets.
+     */
+    static String batches(List<Row> all) {
+        List<Row> batched = all.stream().filter(r -> r.batch() > 1).toList();
+        if (batched.isEmpty()) {
+            return "";
+        }
+        StringBuilder out = new StringBuilder();
+        Map<String, List<Row>> groups = all.stream().filter(r -> r.benchmark().equals(BenchmarkContract.GENERATION)
+                        || r.benchmark().equals(BenchmarkContract.STEP))
+                .collect(Collectors.groupingBy(r -> r.benchmark() + " on " + r.model(), java.util.TreeMap::new, Collectors.toList()));
+        for (var group : groups.entrySet()) {
+            List<Row> g = group.getValue();
+            List<Row> shown = g.stream().filter(r -> g.stream().anyMatch(b -> b.batch() > 1 && base(b).equals(base(r))
+                    && b.length() == r.length())).sorted(Comparator.comparing(Summary::base).thenComparingInt(Row::length)
+                    .thenComparingInt(Row::batch)).toList();
+            if (shown.stream().noneMatch(r -> r.batch() > 1)) {
+                continue;
+            }
+            boolean step = group.getKey().startsWith(BenchmarkContract.STEP);
+            out.append("\nBatches: ").append(group.getKey()).append(step
+                    ? "  (8 steps of every row at the given context; prompts of up to 4 lengths)"
+                    : "  (rows with prompts of 5 to 8 tokens; aggregate = rows x tokens / time)").append('\n');
+            out.append(String.format(Locale.ROOT, "%-14s %6s %8s %18s %10s %12s %10s %9s%n", "strategy", "batch",
+                    step ? "context" : "tokens", step ? "ms/8 steps" : "ms/op", "ms/step", "agg tok/s", "x batch 1", "padding"));
+            for (Row r : shown) {
+                Row one = g.stream().filter(b -> b.batch() == 1 && base(b).equals(base(r)) && b.length() == r.length())
+                        .findFirst().orElse(null);
+                int steps = r.tokensPerOp() / r.batch();
+                out.append(String.format(Locale.ROOT, "%-14s %6d %8d %18s %10.3f %12.0f %10s %9s%n", base(r), r.batch(),
+                        r.length(), Double.isNaN(r.errorMs()) ? String.format(Locale.ROOT, "%.3f ± n/a", r.msPerOp())
+                                : String.format(Locale.ROOT, "%.3f ± %.3f", r.msPerOp(), r.errorMs()),
+                        r.msPerOp() / steps, r.aggregateTokensPerSecond(),
+                        one == null ? "-" : String.format(Locale.ROOT, "%.2fx", r.aggregateTokensPerSecond() / one.aggregateTokensPerSecond()),
+                        fmt(100 * ratio(r, "paddingPositions", "computedPositions"), "%.1f%%")));
+            }
+            if (!step) {
+                out.append(targets(g));
+            }
+        }
+        return out.toString();
+    }
+
+    /** The targets at batch 16 and 256 new tokens, from the generation rows of one model. */
+    private static String targets(List<Row> g) {
+        Row kv1 = find(g, "kv", 1, 256);
+        Row kv16 = find(g, "kv", 16, 256);
+        Row gqa16 = find(g, "static-gqa", 16, 256);
+        StringBuilder out = new StringBuilder();
+        if (kv1 != null && kv16 != null) {
+            double x = kv16.aggregateTokensPerSecond() / kv1.aggregateTokensPerSecond();
+            out.append(String.format(Locale.ROOT, "  target: kv at batch 16, 256 tokens: %.2fx batch 1's aggregate tokens/s "
+                    + "(at least 4x: %s)%n", x, x >= 4 ? "met" : "MISSED"));
+        }
+        if (kv16 != null && gqa16 != null) {
+            double x = gqa16.aggregateTokensPerSecond() / kv16.aggregateTokensPerSecond();
+            out.append(String.format(Locale.ROOT, "  target: static-gqa at batch 16, 256 tokens: %.2fx kv's aggregate tokens/s "
+                    + "(at least 1x: %s)%n", x, x >= 1 ? "met" : "MISSED"));
+        }
+        return out.toString();
+    }
+
+    private static Row find(List<Row> g, String strategy, int batch, int length) {
+        return g.stream().filter(r -> base(r).equals(strategy) && r.batch() == batch && r.length() == length).findFirst().orElse(null);
+    }
+
+    /** A row's label without its batch suffix. */
+    static String base(Row r) {
+        return r.strategy().replace(batchSuffix(r.batch()), "");
+    }
+
+    /** Re-ranking: texts per second of a batch of candidates, one pass and incremental, per strategy. */
+    static String scores(List<Row> all) {
+        List<Row> score = all.stream().filter(r -> r.benchmark().equals(BenchmarkContract.SCORE)).toList();
+        if (score.isEmpty()) {
+            return "";
+        }
+        StringBuilder out = new StringBuilder();
+        Map<String, List<Row>> byModel = score.stream().collect(Collectors.groupingBy(Row::model, java.util.TreeMap::new,
+                Collectors.toList()));
+        for (var e : byModel.entrySet()) {
+            int texts = e.getValue().get(0).length();
+            out.append("\nRe-ranking on ").append(e.getKey()).append(": ScoreBenchmark, ").append(texts)
+                    .append(" candidates of 48 to 80 tokens scored together (one pass: the strategy's first step; incremental: one token per step)\n");
+            out.append(String.format(Locale.ROOT, "%-14s %20s %10s %20s %10s%n", "strategy", "one pass ms/op", "texts/s",
+                    "incremental ms/op", "texts/s"));
+            java.util.Set<String> strategies = new java.util.TreeSet<>();
+            e.getValue().forEach(r -> strategies.add(r.result().param("strategy") + callSuffix(r.result().param("ortCall"))));
+            for (String st : strategies) {
+                Row full = e.getValue().stream().filter(r -> r.strategy().equals(label(st, "full"))).findFirst().orElse(null);
+                Row inc = e.getValue().stream().filter(r -> r.strategy().equals(label(st, "incremental"))).findFirst().orElse(null);
+                out.append(String.format(Locale.ROOT, "%-14s %20s %10s %20s %10s%n", st, time(full), perSecond(full, texts),
+                        time(inc), perSecond(inc, texts)));
+            }
+        }
+        return out.toString();
+    }
+
+    /** A ScoreBenchmark row's label: strategy and pass, with the call suffix last. */
+    private static String label(String strategyWithSuffix, String pass) {
+        int i = strategyWithSuffix.indexOf(" [");
+        return i < 0 ? strategyWithSuffix + " " + pass : strategyWithSuffix.substring(0, i) + " " + pass + strategyWithSuffix.substring(i);
+    }
+
+    private static String time(Row r) {
+        return r == null ? "-" : Double.isNaN(r.errorMs()) ? String.format(Locale.ROOT, "%.2f ± n/a", r.msPerOp())
+                : String.format(Locale.ROOT, "%.2f ± %.2f", r.msPerOp(), r.errorMs());
+    }
+
+    private static String perSecond(Row r, int texts) {
+        return r == null ? "-" : String.format(Locale.ROOT, "%.1f", texts / (r.msPerOp() / 1e3));
     }
 
     private static String fmt(double v, String format) {

@@ -3,6 +3,7 @@ package dev.kvbench.decode;
 import dev.kvbench.TestModels;
 import dev.kvbench.model.Model;
 import dev.kvbench.bench.GenerationBenchmark;
+import dev.kvbench.bench.ScoreBenchmark;
 import dev.kvbench.bench.StepBenchmark;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -28,6 +29,14 @@ class StrategyFactsTest {
     void benchmarkParameterListsAreTheStrategyIds() throws Exception {
         assertEquals(Strategy.ids(), params(GenerationBenchmark.class));
         assertEquals(Strategy.ids(), params(StepBenchmark.class));
+        assertEquals(Strategy.ids(), params(ScoreBenchmark.class));
+    }
+
+    @Test
+    void batchSizesAreOneFourAndSixteen() throws Exception {
+        for (Class<?> c : List.of(GenerationBenchmark.class, StepBenchmark.class)) {
+            assertEquals(List.of("1", "4", "16"), List.of(c.getField("batchSize").getAnnotation(Param.class).value()), c.getSimpleName());
+        }
     }
 
     @ParameterizedTest

@@ -8,8 +8,9 @@ import org.openjdk.jmh.annotations.State;
 
 /**
  * Secondary results beside the time: the nanoseconds spent inside {@code OrtSession.run} and in whole steps, the
- * tokens generated, and the KV bytes the cache copied. Engine overhead = 1 - runNanos / stepNanos; JMH sums these
- * per iteration, so ratios of them are exact.
+ * tokens generated (all rows of a batch), the KV bytes the cache copied, and the positions computed, of which padding
+ * (holes of shorter prompts, rows that had stopped). Engine overhead = 1 - runNanos / stepNanos, padding share =
+ * paddingPositions / computedPositions; JMH sums these per iteration, so ratios of them are exact.
  */
 @State(Scope.Thread)
 @AuxCounters(AuxCounters.Type.EVENTS)
@@ -18,6 +19,8 @@ public class EngineCounters {
     public long stepNanos;
     public long tokens;
     public long kvBytes;
+    public long computedPositions;
+    public long paddingPositions;
 
     @Setup(Level.Iteration)
     public void clear() {
@@ -25,6 +28,8 @@ public class EngineCounters {
         stepNanos = 0;
         tokens = 0;
         kvBytes = 0;
+        computedPositions = 0;
+        paddingPositions = 0;
     }
 
     void add(dev.kvbench.decode.GenerationResult r) {
@@ -32,5 +37,12 @@ public class EngineCounters {
         stepNanos += r.totalStepNanos();
         tokens += r.tokens().length;
         kvBytes += r.kvBytesCopied();
+    }
+
+    void add(dev.kvbench.decode.BatchResult r) {
+        add(r.row(0));
+        tokens += r.generatedTokens() - r.tokens()[0].length;
+        computedPositions += r.computedPositions();
+        paddingPositions += r.paddingPositions();
     }
 }

@@ -1,5 +1,6 @@
 package dev.kvbench.bench;
 
+import dev.kvbench.decode.BatchResult;
 import dev.kvbench.decode.Engine;
 import dev.kvbench.decode.EngineOptions;
 import dev.kvbench.decode.GenerationResult;
@@ -61,11 +62,30 @@ public abstract class EngineState {
         return BenchmarkContract.prompt(engine.model(), length);
     }
 
-    /** A whole greedy generation of {@code newTokens} tokens, EOS ignored, counted into {@code counters}. */
-    protected int[] generate(int newTokens, EngineCounters counters) {
-        GenerationResult r = engine.generator().generate(prompt, newTokens, true, greedy, null);
+    /**
+     * A whole greedy generation of {@code newTokens} tokens, EOS ignored, counted into {@code counters}: of the fixed
+     * prompt alone ({@code rows} 1, the single-sequence call), or of {@link BenchmarkContract#batchPrompts} decoded
+     * together.
+     */
+    protected Object generate(int newTokens, int rows, EngineCounters counters) {
+        if (rows == 1) {
+            GenerationResult r = engine.generator().generate(prompt, newTokens, true, greedy, null);
+            counters.add(r);
+            return r.tokens();
+        }
+        BatchResult r = engine.generator().generate(batch(rows), newTokens, true, greedy, null);
         counters.add(r);
         return r.tokens();
+    }
+
+    private java.util.List<long[]> batch;
+
+    /** The batch's prompts, made once per trial. */
+    protected java.util.List<long[]> batch(int rows) {
+        if (batch == null || batch.size() != rows) {
+            batch = BenchmarkContract.batchPrompts(engine.model(), rows, prompt.length);
+        }
+        return batch;
     }
 
     @TearDown(Level.Trial)

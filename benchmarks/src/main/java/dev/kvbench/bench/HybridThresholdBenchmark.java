@@ -40,7 +40,7 @@ public class HybridThresholdBenchmark extends EngineState {
     }
 
     @Benchmark
-    public int[] generate(EngineCounters counters) {
-        return generate(newTokens, counters);
+    public Object generate(EngineCounters counters) {
+        return generate(newTokens, 1, counters);
     }
 }

@@ -1,21 +1,24 @@
 package dev.kvbench.bench;
 
+import dev.kvbench.decode.BatchResult;
 import dev.kvbench.decode.Engine;
-import dev.kvbench.decode.GenerationResult;
-import dev.kvbench.decode.Sampler;
 import dev.kvbench.decode.EngineOptions;
+import dev.kvbench.decode.Sampler;
 import dev.kvbench.decode.Strategy;
 import dev.kvbench.results.BenchmarkContract;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * Native memory, which JMH does not see: the process's peak resident set (VmHWM) over one long generation
- * (8-token prompt + 2040 new tokens = 2048 positions). Run it in a fresh JVM per strategy, since the peak is
- * process-wide: {@code java -cp target/benchmarks.jar dev.kvbench.bench.PeakMemory MODEL STRATEGY [TOKENS]}.
- * Prints one line: strategy, VmHWM before and after the generation (KiB), tokens, KV bytes copied.
+ * (8-token prompt + 2040 new tokens = 2048 positions), of one row or of a batch. Run it in a fresh JVM per strategy,
+ * since the peak is process-wide:
+ * {@code java -cp target/benchmarks.jar dev.kvbench.bench.PeakMemory MODEL STRATEGY [TOKENS [ROWS]]}.
+ * Prints one line: strategy, rows, VmHWM before and after the generation (KiB), tokens per row, KV bytes copied, and the
+ * KV bytes the cache held at the end of the generation, per row.
  */
 public final class PeakMemory {
     private PeakMemory() {
@@ -25,15 +28,19 @@ public final class PeakMemory {
         String model = args[0];
         String strategy = args[1];
         int newTokens = args.length > 2 ? Integer.parseInt(args[2]) : 2040;
+        int rows = args.length > 3 ? Integer.parseInt(args[3]) : 1;
         Path folder = BenchmarkContract.resolveModel(BenchmarkContract.root(), model);
         try (Engine engine = new Engine(folder, Strategy.parse(strategy), EngineOptions.defaults())) {
-            long[] prompt = EngineState.prompt(engine, BenchmarkContract.PROMPT_TOKENS);
-            engine.generator().generate(prompt, 8, true, Sampler.greedy(), null); // load and warm up
+            List<long[]> prompts = BenchmarkContract.batchPrompts(engine.model(), rows, BenchmarkContract.PROMPT_TOKENS);
+            engine.generator().generate(prompts, 8, true, Sampler.greedy(), null); // load and warm up
             long before = status("VmHWM");
-            GenerationResult r = engine.generator().generate(prompt, newTokens, true, Sampler.greedy(), null);
+            long[] held = {0};
+            BatchResult r = engine.generator().generate(prompts, newTokens, true, Sampler.greedy(),
+                    (row, token) -> held[0] = Math.max(held[0], engine.generator().cacheBytesHeld()));
             long after = status("VmHWM");
-            System.out.printf("peak-memory strategy=%s vmhwm_before_kib=%d vmhwm_after_kib=%d tokens=%d kv_bytes_copied=%d ms=%.1f%n",
-                    strategy, before, after, r.tokens().length, r.kvBytesCopied(), r.totalStepNanos() / 1e6);
+            System.out.printf("peak-memory strategy=%s rows=%d vmhwm_before_kib=%d vmhwm_after_kib=%d tokens=%d "
+                            + "kv_bytes_copied=%d kv_bytes_held_per_row=%d ms=%.1f%n", strategy, rows, before, after,
+                    r.tokens()[0].length, r.kvBytesCopied(), held[0] / rows, r.row(0).totalStepNanos() / 1e6);
         }
     }
 

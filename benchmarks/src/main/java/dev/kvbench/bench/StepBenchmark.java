@@ -19,7 +19,9 @@ import java.util.concurrent.TimeUnit;
  * The cost of one decode step at a given context length: before each iteration a prompt of
  * {@code context - STEPS - 1} tokens is prefilled (not measured); one operation is then {@link #STEPS} real decode
  * steps, the last one filling position {@code context}. Score / STEPS = per-step latency. Growing with context for
- * no-cache, nearly flat for caches.
+ * no-cache, nearly flat for caches. With {@code batchSize} above 1, that many rows step together (prompts of up to four
+ * lengths, as in a real batch): the score / STEPS is the latency of a step of all rows, and the aggregate tokens per
+ * second is batchSize x STEPS / score.
  *
  * <p>Single-shot iterations are too few to bring the engine's Java code to its compiled state (3 warm-up iterations
  * are 24 steps: the time outside {@code OrtSession.run} read 5% instead of 2%), so the trial setup first runs
@@ -50,9 +52,14 @@ public class StepBenchmark extends EngineState {
     @Param({"16", "64", "256", "1024", "2048"})
     public int context;
 
+    /** Rows stepping together. */
+    @Param({"1", "4", "16"})
+    public int batchSize;
+
     @Setup(Level.Trial)
     public void open() {
-        open(BenchmarkContract.STEP + " strategy=" + strategy + " context=" + context, strategy, 10, context - STEPS - 1);
+        open(BenchmarkContract.STEP + " strategy=" + strategy + " context=" + context + " batchSize=" + batchSize, strategy,
+                10, context - STEPS - 1);
         long[] shortPrompt = java.util.Arrays.copyOf(prompt, 2);
         for (int i = 0; i < WARMUP_GENERATIONS; i++) {
             engine.generator().generate(shortPrompt, WARMUP_TOKENS, true, greedy, null);
@@ -63,7 +70,7 @@ public class StepBenchmark extends EngineState {
     @Setup(Level.Iteration)
     public void prefill() {
         engine.generator().finish();
-        engine.generator().begin(prompt, STEPS + 1);
+        engine.generator().begin(batchSize == 1 ? java.util.List.of(prompt) : batch(batchSize), STEPS + 1);
         engine.generator().step(greedy, 0);
     }
 
@@ -76,7 +83,7 @@ public class StepBenchmark extends EngineState {
             counters.runNanos += engine.generator().lastRunNanos();
             counters.stepNanos += engine.generator().lastStepNanos();
             counters.kvBytes += engine.generator().lastStepKvBytes();
-            counters.tokens++;
+            counters.tokens += batchSize;
         }
     }
 }
