@@ -486,6 +486,8 @@ final class BenchCommand implements Callable<Integer> {
         StringBuilder s = new StringBuilder("\nPeak resident set (VmHWM) over an 8-token prompt + " + tokens + " new tokens, fresh JVM "
                 + "each; then " + PEAK_BATCH + " rows (prompts of 5 to 8 tokens) + " + tokens + " new tokens; KV bytes the cache "
                 + "held per row at the end\n");
+        s.append(String.format(Locale.ROOT, "%-14s %5s %10s %10s %16s %10s%n", "strategy", "rows", "MB before", "MB peak",
+                "KV MB per row", "gen ms"));
         String jar = repo.resolve("target/benchmarks.jar").toString();
         List<Strategy> order = new ArrayList<>(runnable);
         if (preset == null) {
@@ -508,7 +510,6 @@ final class BenchCommand implements Callable<Integer> {
             if (line == null || !o.ok()) {
                 failed.add(strategy + " peak memory" + (rows > 1 ? " at " + rows + " rows" : "") + ": " + o.lastLine());
             } else {
-                s.append(line).append('\n');
                 ObjectNode entry = record.addObject();
                 for (String field : line.substring("peak-memory".length()).trim().split(" ")) {
                     String[] kv = field.split("=", 2);
@@ -520,6 +521,9 @@ final class BenchCommand implements Callable<Integer> {
                         }
                     }
                 }
+                s.append(String.format(Locale.ROOT, "%-14s %5d %10.1f %10.1f %16.2f %10.0f%n", strategy, rows,
+                        entry.path("vmhwm_before_kib").asDouble() / 1024, entry.path("vmhwm_after_kib").asDouble() / 1024,
+                        entry.path("kv_bytes_held_per_row").asDouble() / (1 << 20), entry.path("ms").asDouble()));
             }
         }
         return s.toString();

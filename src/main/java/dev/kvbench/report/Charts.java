@@ -53,8 +53,7 @@ public final class Charts {
                     "ms per token", "ms", files, BenchmarkContract.GENERATION,
                     r -> interval(r.msPerToken(), r.errorMs() / r.tokensPerOp()), JMH_CI);
             case "step-latency" -> xy(id, "One decode step vs context", "context (tokens)", "ms per step", "ms", files,
-                    BenchmarkContract.STEP, r -> interval(r.msPerOp() * r.batch() / r.tokensPerOp(),
-                            r.errorMs() * r.batch() / r.tokensPerOp()), JMH_CI); // a step of all rows of a batch
+                    BenchmarkContract.STEP, r -> interval(r.msPerToken(), r.errorMs() / r.tokensPerOp()), JMH_CI);
             case "heap-per-token" -> xy(id, "Java heap allocated per generated token", "new tokens", "bytes per token",
                     "B", files, BenchmarkContract.GENERATION, r -> perToken(r.heapBytesPerToken(), r.result().metric("gc.alloc.rate.norm")),
                     JMH_CI + " (gc.alloc.rate.norm, -prof gc)");
@@ -113,7 +112,8 @@ public final class Charts {
             List<Summary.Row> rows = new ArrayList<>(f.rows());
             rows.sort(Comparator.comparing(Summary.Row::strategy).thenComparingInt(Summary.Row::length));
             for (Summary.Row r : rows) {
-                double[] v = r.benchmark().equals(benchmark) ? value.apply(r) : null;
+                // Single sequences only: a batch shares its strategy's colour, and the summary's "Batches" table has it.
+                double[] v = r.benchmark().equals(benchmark) && r.batch() == 1 ? value.apply(r) : null;
                 if (v == null) {
                     continue;
                 }
@@ -135,7 +135,9 @@ public final class Charts {
             for (JsonNode m : files.get(i).meta().path("peak_memory")) {
                 double mb = m.path("vmhwm_after_kib").asDouble(Double.NaN) * 1024 / 1e6;
                 if (mb > 0) {
-                    points.add(new Chart.Point(points.size(), m.path("strategy").asText("?"), mb, mb, mb));
+                    int rows = m.path("rows").asInt(1);
+                    points.add(new Chart.Point(points.size(), m.path("strategy").asText("?") + (rows > 1 ? " x" + rows : ""),
+                            mb, mb, mb));
                     tokens = String.valueOf(m.path("tokens").asInt());
                 }
             }

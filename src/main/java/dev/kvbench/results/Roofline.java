@@ -125,7 +125,7 @@ public final class Roofline {
                 limits.readBytesPerSecond() / 1e9, limits.macsPerSecond() / 1e9));
         s.append(String.format(Locale.ROOT, "%-21s %8s %12s %12s %12s %9s %10s%n", "strategy", "context", "ms/step",
                 "MB read", "limit ms", "bound", "x limit"));
-        rows.stream().filter(r -> r.benchmark().equals(BenchmarkContract.STEP))
+        rows.stream().filter(r -> r.benchmark().equals(BenchmarkContract.STEP) && r.batch() == 1) // the cost is one row's
                 .sorted(java.util.Comparator.comparing(Summary.Row::strategy).thenComparingInt(Summary.Row::length))
                 .forEach(r -> {
                     Cost c = shape.stepBenchmarkCost(r.length());

@@ -228,7 +228,7 @@ public final class Summary {
             return "";
         }
         StringBuilder out = new StringBuilder();
-        Map<String, List<Row>> byModel = score.stream().collect(Collectors.groupingBy(Row::model, java.util.TreeMap::new,
+        Map<String, List<Row>> byModel = score.stream().collect(Collectors.groupingBy(r -> String.valueOf(r.model()), java.util.TreeMap::new,
                 Collectors.toList()));
         for (var e : byModel.entrySet()) {
             int texts = e.getValue().get(0).length();

@@ -28,4 +28,35 @@ class SummaryTest {
         assertEquals(100.0, step.heapBytesPerToken(), 1e-9);
         assertEquals(100.0, generation.heapBytesPerToken(), 1e-9);
     }
+
+    /**
+     * Batches: aggregate tokens per second = all rows' tokens / time, its multiple of batch 1, the padding share from
+     * the counters, and the targets; batch-1 keys equal those of files from before the parameter existed.
+     */
+    @Test
+    void batchesSectionAndTargets() throws Exception {
+        Path f = new JmhJson()
+                .add("GenerationBenchmark.generate", Map.of("strategy", "kv", "newTokens", "256", "batchSize", "1"), 256, 0.01, 1, 0)
+                .add("GenerationBenchmark.generate", Map.of("strategy", "kv", "newTokens", "256", "batchSize", "16"), 512, 0.01, 2, 0)
+                .counter("paddingPositions", 30).counter("computedPositions", 3000)
+                .add("GenerationBenchmark.generate", Map.of("strategy", "static-gqa", "newTokens", "256", "batchSize", "16"), 1024, 0.01, 3, 0)
+                .add("ScoreBenchmark.score", Map.of("strategy", "kv", "pass", "full", "texts", "16"), 100, 0.01, 4, 0)
+                .add("ScoreBenchmark.score", Map.of("strategy", "kv", "pass", "incremental", "texts", "16"), 200, 0.01, 5, 0)
+                .write(dir.resolve("b.json"));
+        List<JmhResult> results = JmhResults.read(f);
+        List<Summary.Row> rows = Summary.rows(results);
+        Summary.Row kv16 = rows.stream().filter(r -> r.strategy().equals("kv [batch 16]")).findFirst().orElseThrow();
+        assertEquals(16 * 256, kv16.tokensPerOp());
+        assertEquals(16 * 256 / kv16.msPerOp() * 1e3, kv16.aggregateTokensPerSecond(), 1e-6);
+        String text = Summary.render(results);
+        org.junit.jupiter.api.Assertions.assertTrue(text.contains("Batches: GenerationBenchmark on"), text);
+        org.junit.jupiter.api.Assertions.assertTrue(text.matches("(?s).*kv\\s+16\\s+256\\s+.*\\s(7\\.\\d\\dx)\\s+1\\.0%.*"), text);
+        org.junit.jupiter.api.Assertions.assertTrue(text.contains("target: kv at batch 16, 256 tokens: "), text);
+        org.junit.jupiter.api.Assertions.assertTrue(text.contains("(at least 4x: met)"), text);
+        org.junit.jupiter.api.Assertions.assertTrue(text.contains("(at least 1x: MISSED)"), text);
+        org.junit.jupiter.api.Assertions.assertTrue(text.contains("Re-ranking on"), text);
+        org.junit.jupiter.api.Assertions.assertEquals(results.get(0).key(), results.get(0).key().replace(", batchSize=1", ""));
+        org.junit.jupiter.api.Assertions.assertFalse(results.get(0).key().contains("batchSize"), results.get(0).key());
+        org.junit.jupiter.api.Assertions.assertTrue(results.get(1).key().contains("batchSize=16"), results.get(1).key());
+    }
 }
