@@ -27,10 +27,8 @@ final class TokenHistory implements BatchRows {
     /** Gathered blocks of several rows: one buffer for ids, one for positions (both are bound in the same step). */
     private final LongBuffer[] staging = {Tensors.directLongs(0), Tensors.directLongs(0)};
     private LongBuffer masks = Tensors.directLongs(0);
-    private LongBuffer lastIds = Tensors.directLongs(0);
-    private LongBuffer lastPositions = Tensors.directLongs(0);
-    private OnnxTensor lastIdsTensor;
-    private OnnxTensor lastPositionsTensor;
+    private LastColumn lastIds = new LastColumn();
+    private LastColumn lastPositions = new LastColumn();
 
     /**
      * Starts {@code initial.size()} rows with their prompts (right-padded with {@code padId}) and room for
@@ -41,8 +39,8 @@ final class TokenHistory implements BatchRows {
         if (n != rows) {
             closeDecodeTensors();
             rows = n;
-            lastIds = Tensors.directLongs(n);
-            lastPositions = Tensors.directLongs(n);
+            lastIds = new LastColumn();
+            lastPositions = new LastColumn();
             promptLengths = new int[n];
         }
         int stride = Math.max(this.capacity, capacity);
@@ -139,24 +137,34 @@ final class TokenHistory implements BatchRows {
 
     /** Each row's last token as a [rows, 1] tensor reused by every decode step (owned here: closed by {@link #close()}). */
     OnnxTensor lastIds(OrtEnvironment env) throws OrtException {
-        if (lastIdsTensor == null) {
-            lastIdsTensor = OnnxTensor.createTensor(env, lastIds, new long[] {rows, 1});
-        }
-        for (int r = 0; r < rows; r++) {
-            lastIds.put(r, ids.get(r * capacity + width - 1));
-        }
-        return lastIdsTensor;
+        return lastIds.refresh(env, ids);
     }
 
     /** Each row's last position as a reused [rows, 1] tensor. */
     OnnxTensor lastPositions(OrtEnvironment env) throws OrtException {
-        if (lastPositionsTensor == null) {
-            lastPositionsTensor = OnnxTensor.createTensor(env, lastPositions, new long[] {rows, 1});
+        return lastPositions.refresh(env, positions);
+    }
+
+    /** A [rows, 1] tensor over its own direct buffer, refilled from the last column of a history buffer each step. */
+    private final class LastColumn {
+        private final LongBuffer values = Tensors.directLongs(rows);
+        private OnnxTensor tensor;
+
+        OnnxTensor refresh(OrtEnvironment env, LongBuffer source) throws OrtException {
+            if (tensor == null) {
+                tensor = OnnxTensor.createTensor(env, values, new long[] {rows, 1});
+            }
+            for (int r = 0; r < rows; r++) {
+                values.put(r, source.get(r * capacity + width - 1));
+            }
+            return tensor;
         }
-        for (int r = 0; r < rows; r++) {
-            lastPositions.put(r, positions.get(r * capacity + width - 1));
+
+        void close() {
+            if (tensor != null) {
+                tensor.close();
+            }
         }
-        return lastPositionsTensor;
     }
 
     @Override
@@ -176,14 +184,8 @@ final class TokenHistory implements BatchRows {
     }
 
     private void closeDecodeTensors() {
-        if (lastIdsTensor != null) {
-            lastIdsTensor.close();
-            lastIdsTensor = null;
-        }
-        if (lastPositionsTensor != null) {
-            lastPositionsTensor.close();
-            lastPositionsTensor = null;
-        }
+        lastIds.close();
+        lastPositions.close();
     }
 
     void close() {

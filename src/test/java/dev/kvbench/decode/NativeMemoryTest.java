@@ -20,6 +20,22 @@ class NativeMemoryTest {
                 .mapToLong(l -> Long.parseLong(l.replaceAll("\\D", ""))).findFirst().orElseThrow();
     }
 
+    /** Runs {@code run(i)} {@code warmup} times, then {@code measured} times, and asserts the resident set stayed flat. */
+    static void assertFlat(int warmup, int measured, String what, java.util.function.IntConsumer run) throws IOException {
+        for (int i = 0; i < warmup; i++) {
+            run.accept(i);
+        }
+        System.gc();
+        long before = residentKb();
+        for (int i = 0; i < measured; i++) {
+            run.accept(i);
+        }
+        System.gc();
+        long after = residentKb();
+        System.out.printf("resident set: %d KiB after warm-up, %d KiB after %d %s%n", before, after, measured, what);
+        assertTrue(after - before < 16 * 1024, "resident set grew by " + (after - before) + " KiB");
+    }
+
     @Test
     void twoThousandGenerationsKeepResidentMemoryFlat() throws IOException {
         long[] prompt = {1, 100, 101, 102, 103, 104, 105, 106};
@@ -29,18 +45,8 @@ class NativeMemoryTest {
             for (int i = 0; i < strategies.length; i++) {
                 engines[i] = new Engine(TestModels.LLAMA, strategies[i], EngineOptions.defaults().withHybridThreshold(4));
             }
-            for (int i = 0; i < 200; i++) {
-                engines[i % engines.length].generator().generate(prompt, 6, true, Sampler.greedy(), null);
-            }
-            System.gc();
-            long before = residentKb();
-            for (int i = 0; i < 2000; i++) {
-                engines[i % engines.length].generator().generate(prompt, 6, true, Sampler.greedy(), null);
-            }
-            System.gc();
-            long after = residentKb();
-            System.out.printf("resident set: %d KiB after warm-up, %d KiB after 2000 generations%n", before, after);
-            assertTrue(after - before < 16 * 1024, "resident set grew by " + (after - before) + " KiB");
+            assertFlat(200, 2000, "generations",
+                    i -> engines[i % engines.length].generator().generate(prompt, 6, true, Sampler.greedy(), null));
         } finally {
             close(engines);
         }
@@ -61,18 +67,8 @@ class NativeMemoryTest {
                     List.of(new long[] {1, 100}, new long[] {1, 101}, new long[] {1, 102, 103}, new long[] {1, 104, 105, 106}));
             // ONNX Runtime's arenas grow over the first ~1,000 batches of new shapes (measured: +50 MB, then +0.1 to
             // +2 MB per 1,200 batches, shrinking), so the warm-up is long.
-            for (int i = 0; i < 1200; i++) {
-                engines[i % engines.length].generator().generate(batches.get(i % 3), 6, true, Sampler.greedy(), null);
-            }
-            System.gc();
-            long before = residentKb();
-            for (int i = 0; i < 2400; i++) {
-                engines[i % engines.length].generator().generate(batches.get(i % 3), 6, true, Sampler.greedy(), null);
-            }
-            System.gc();
-            long after = residentKb();
-            System.out.printf("resident set: %d KiB after warm-up, %d KiB after 2400 batches%n", before, after);
-            assertTrue(after - before < 16 * 1024, "resident set grew by " + (after - before) + " KiB");
+            assertFlat(1200, 2400, "batches",
+                    i -> engines[i % engines.length].generator().generate(batches.get(i % 3), 6, true, Sampler.greedy(), null));
         } finally {
             close(engines);
         }
