@@ -15,8 +15,9 @@ import java.nio.LongBuffer;
 /**
  * A static cache in the manner of Hugging Face's {@code StaticCache}: capacity fixed when the generation starts,
  * past tensors bound every step over the same preallocated buffers, and the model ({@code model_static.onnx})
- * returns only the new entries, which this cache index-copies to the current column of every row. The attention mask,
- * [rows, capacity + new], marks each row's valid cache positions (not its holes) and the new tokens.
+ * returns only the new entries, which this cache index-copies to each row's own next position: a row's holes
+ * ({@link BatchRows}) are not copied, so row r holds its positions [0, valid[r]) with nothing in between. The attention
+ * mask, [rows, capacity + new], marks each row's valid cache positions and the new tokens that are not holes.
  * <p>Encoder-decoder models ({@code decoder_model_static.onnx}): the first step runs the export's no-past decoder,
  * which computes the cross-attention cache and returns its self-attention entries whole as {@code present.i.decoder.*};
  * this cache copies them in like any new entries. The static graph runs every later step.
@@ -39,6 +40,8 @@ public final class StaticKvCache extends CountingKvCache {
     private LongBuffer decodeMaskBuffer;
     private OnnxTensor decodeMask;
     private boolean fromNoPastGraph;
+    /** Per row, the cache positions it holds: [0, valid[r]). */
+    private int[] valid = new int[0];
 
     public StaticKvCache(OrtEnvironment env, KvLayout layout) {
         this.env = env;
@@ -58,6 +61,7 @@ public final class StaticKvCache extends CountingKvCache {
         if (kv == null || !kv.fits(rows, capacity)) {
             releaseBuffers();
             kv = new PreallocatedKv(env, layout, rows, capacity);
+            valid = new int[rows];
             decodeMaskBuffer = Tensors.directLongs((long) rows * (capacity + 1));
             decodeMask = Tensors.longs(env, decodeMaskBuffer, 0, rows * (capacity + 1), rows, capacity + 1);
             long[] one = {rows, layout.kvHeads(), 1, layout.headDim()};
@@ -106,10 +110,7 @@ public final class StaticKvCache extends CountingKvCache {
             }
         }
         if (newTokens == 1) {
-            for (int r = 0; r < rows.count(); r++) { // the new token's own column: a hole only for a padding column
-                decodeMaskBuffer.put(r * (kv.capacity + 1) + kv.capacity, rows.isHole(r, length()) ? 0L : 1L);
-            }
-            step.borrow(IoNames.ATTENTION_MASK, decodeMask);
+            step.borrow(IoNames.ATTENTION_MASK, decodeMask); // the new token's flag, the last column, is always 1
         } else {
             step.own(IoNames.ATTENTION_MASK, wideMask(rows, newTokens));
         }
@@ -142,17 +143,22 @@ public final class StaticKvCache extends CountingKvCache {
                 currentValues[i] = step.output(exportedPresent(slot.presentValue())).getFloatBuffer();
             }
         }
-        for (int i = 0; i < layout.layers(); i++) {
-            for (int rh = 0; rh < rows.count() * heads; rh++) {
-                int to = (rh * kv.capacity + length) * hd;
-                int from = rh * newTokens * hd;
-                kv.keyBuffers[i].put(to, currentKeys[i], from, newTokens * hd);
-                kv.valueBuffers[i].put(to, currentValues[i], from, newTokens * hd);
-            }
-        }
         for (int r = 0; r < rows.count(); r++) {
-            for (int c = length; c < length + newTokens; c++) {
-                decodeMaskBuffer.put(r * (kv.capacity + 1) + c, rows.isHole(r, c) ? 0L : 1L);
+            for (int j = 0; j < newTokens; j++) {
+                if (rows.isHole(r, length + j)) {
+                    continue; // padding: not kept, the row's next entry takes its place
+                }
+                for (int i = 0; i < layout.layers(); i++) {
+                    for (int h = 0; h < heads; h++) {
+                        int rh = r * heads + h;
+                        int to = (rh * kv.capacity + valid[r]) * hd;
+                        int from = (rh * newTokens + j) * hd;
+                        kv.keyBuffers[i].put(to, currentKeys[i], from, hd);
+                        kv.valueBuffers[i].put(to, currentValues[i], from, hd);
+                    }
+                }
+                decodeMaskBuffer.put(r * (kv.capacity + 1) + valid[r], 1L);
+                valid[r]++;
             }
         }
         // The index copy, plus the graph's concatenation of the whole capacity with the new entries.
@@ -167,6 +173,7 @@ public final class StaticKvCache extends CountingKvCache {
 
     @Override
     public void reset() {
+        java.util.Arrays.fill(valid, 0);
         if (kv != null) {
             for (int r = 0; r < kv.rows; r++) {
                 for (int c = 0; c <= kv.capacity; c++) {
