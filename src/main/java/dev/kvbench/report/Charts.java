@@ -136,7 +136,7 @@ public final class Charts {
                 double mb = m.path("vmhwm_after_kib").asDouble(Double.NaN) * 1024 / 1e6;
                 if (mb > 0) {
                     int rows = m.path("rows").asInt(1);
-                    points.add(new Chart.Point(points.size(), m.path("strategy").asText("?") + (rows > 1 ? " x" + rows : ""),
+                    points.add(new Chart.Point(points.size(), m.path("strategy").asText("?") + (rows > 1 ? " [" + rows + "]" : ""),
                             mb, mb, mb));
                     tokens = String.valueOf(m.path("tokens").asInt());
                 }
