@@ -486,8 +486,8 @@ final class BenchCommand implements Callable<Integer> {
         StringBuilder s = new StringBuilder("\nPeak resident set (VmHWM) over an 8-token prompt + " + tokens + " new tokens, fresh JVM "
                 + "each; then " + PEAK_BATCH + " rows (prompts of 5 to 8 tokens) + " + tokens + " new tokens; KV bytes the cache "
                 + "held per row at the end\n");
-        s.append(String.format(Locale.ROOT, "%-14s %5s %10s %10s %16s %10s%n", "strategy", "rows", "MB before", "MB peak",
-                "KV MB per row", "gen ms"));
+        s.append(String.format(Locale.ROOT, "%-14s %5s %10s %10s %16s %10s%n", "strategy", "rows", "MiB before", "MiB peak",
+                "KV MiB per row", "gen ms"));
         String jar = repo.resolve("target/benchmarks.jar").toString();
         List<Strategy> order = new ArrayList<>(runnable);
         if (preset == null) {
