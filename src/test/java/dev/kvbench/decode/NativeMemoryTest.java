@@ -52,10 +52,10 @@ class NativeMemoryTest {
         }
     }
 
-    /** 2,400 batches whose row count changes every time (buffers made again for 2, 3 and 4 rows) do not grow either. */
+    /** 1,200 batches whose row count changes every time (buffers made again for 2, 3 and 4 rows) do not grow either. */
     @Test
     void batchesOfChangingSizeKeepResidentMemoryFlat() throws IOException {
-        Strategy[] strategies = {Strategy.KV, Strategy.STATIC, Strategy.STATIC_GQA, Strategy.NO_CACHE};
+        Strategy[] strategies = {Strategy.KV, Strategy.STATIC, Strategy.STATIC_GQA};
         Engine[] engines = new Engine[strategies.length];
         try {
             for (int i = 0; i < strategies.length; i++) {
@@ -65,9 +65,9 @@ class NativeMemoryTest {
                     List.of(new long[] {1, 100, 101}, new long[] {1, 102}),
                     List.of(new long[] {1, 100, 101, 102, 103}, new long[] {1}, new long[] {1, 104, 105}),
                     List.of(new long[] {1, 100}, new long[] {1, 101}, new long[] {1, 102, 103}, new long[] {1, 104, 105, 106}));
-            // ONNX Runtime's arenas grow over the first ~1,000 batches of new shapes (measured: +50 MB, then +0.1 to
-            // +2 MB per 1,200 batches, shrinking), so the warm-up is long.
-            assertFlat(1200, 2400, "batches",
+            // ONNX Runtime's arenas grow over the first few hundred batches of new shapes (measured: +20 to +50 MB over
+            // 1,200 batches after a warm-up of 120; within -3 to +6 MB after a warm-up of 600), so the warm-up is long.
+            assertFlat(600, 1200, "batches",
                     i -> engines[i % engines.length].generator().generate(batches.get(i % 3), 6, true, Sampler.greedy(), null));
         } finally {
             close(engines);
