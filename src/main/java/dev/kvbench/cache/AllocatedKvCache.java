@@ -61,9 +61,12 @@ public final class AllocatedKvCache extends CountingKvCache {
 
     @Override
     public long bytesHeld() {
+        if (held == null) {
+            return 0;
+        }
         long bytes = 0;
-        for (OnnxTensor k : held == null ? new OnnxTensor[0] : keys) {
-            bytes += 2 * k.getInfo().getNumElements() * Float.BYTES;
+        for (OnnxTensor k : keys) {
+            bytes += 2 * k.getInfo().getNumElements() * Float.BYTES; // keys, and values of the same shape
         }
         return bytes;
     }

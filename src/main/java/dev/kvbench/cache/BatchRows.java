@@ -32,6 +32,11 @@ public interface BatchRows {
         return column >= holesFrom(row) && column < holesTo();
     }
 
+    /** How many of the columns {@code [from, to)} of {@code row} are holes. */
+    default int holes(int row, int from, int to) {
+        return Math.max(0, Math.min(to, holesTo()) - Math.max(from, holesFrom(row)));
+    }
+
     /** Whether any row has holes (prompts of different lengths). */
     default boolean anyHoles() {
         for (int r = 0; r < count(); r++) {

@@ -17,7 +17,8 @@ import java.nio.IntBuffer;
  * {@code seqlens_k} (length - 1) and {@code total_sequence_length} tell it how many positions are valid, and attention
  * covers only those. Rows of a batch each have their own valid length ({@link BatchRows#length}): the prompt step feeds
  * right-padded prompts (ONNX Runtime's first-prompt case, {@code total_sequence_length} = the fed columns), and each
- * later step writes every row's new entry at that row's own position, so holes never enter the cache. No KV memory is allocated or copied per step; buffers are allocated by {@link #begin} when the
+ * later step writes every row's new entry at that row's own position, so holes never enter the cache. No KV memory is
+ * allocated or copied per step; buffers are allocated by {@link #begin} when the
  * capacity changes.
  */
 public final class StaticGqaKvCache extends CountingKvCache {
@@ -73,8 +74,8 @@ public final class StaticGqaKvCache extends CountingKvCache {
         for (int r = 0; r < rows.count(); r++) {
             seqlens.put(r, rows.length(r) - 1);
         }
-        // The prompt step: the fed columns (ONNX Runtime tells the first prompt by total == fed); later: the longest row.
-        total.put(0, length == 0 ? newTokens : rows.longest());
+        // The longest row; at the prompt step that is the columns fed, by which ONNX Runtime tells the first prompt.
+        total.put(0, rows.longest());
         step.borrow(IoNames.SEQLENS_K, seqlensTensor);
         step.borrow(IoNames.TOTAL_SEQUENCE_LENGTH, totalTensor);
     }

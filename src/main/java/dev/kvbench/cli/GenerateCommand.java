@@ -22,8 +22,6 @@ import java.util.concurrent.Callable;
 @Command(name = "generate", mixinStandardHelpOptions = true,
         description = "Generate tokens with one strategy, for one prompt or a file of prompts decoded in batches.")
 final class GenerateCommand implements Callable<Integer> {
-    static final int MAX_BATCH = 4096;
-
     @Mixin
     ModelOptionsMixin options;
 
@@ -46,9 +44,8 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--top-p", defaultValue = "1", description = "Sample within the smallest set of tokens of this total probability.")
     double topP;
 
-    @Option(names = "--batch-size", defaultValue = "1", description = "Prompts of a file decoded together, 1.." + MAX_BATCH
-            + "; the file is processed in batches of this many (default: ${DEFAULT-VALUE}).")
-    int batchSize;
+    @Mixin
+    BatchSizeOption batchSize;
 
     @Option(names = "--format", defaultValue = "text", description = "text (one prompt: streams tokens, the timing line goes "
             + "to stderr; a file: one line per prompt, line breaks written as \\n) or json (one object; a file: JSON Lines, one object per input line, "
@@ -60,9 +57,7 @@ final class GenerateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (batchSize < 1 || batchSize > MAX_BATCH) {
-            throw new KvbenchException("--batch-size must be in 1.." + MAX_BATCH + ", got " + batchSize);
-        }
+        batchSize.check();
         Sampler sampler = new Sampler(temperature, topK, topP, seed);
         ModelOptions o = options.get();
         try (Engine engine = o.open()) {
@@ -83,8 +78,8 @@ final class GenerateCommand implements Callable<Integer> {
                     stream(engine, inputs.get(0).ids(), sampler, tokenizer, out);
                     return 0;
                 }
-                for (int from = 0; from < inputs.size(); from += batchSize) {
-                    List<ModelOptions.Input> batch = inputs.subList(from, Math.min(inputs.size(), from + batchSize));
+                int from = 0;
+                for (List<ModelOptions.Input> batch : batchSize.split(inputs)) {
                     BatchResult r = generator.generate(batch.stream().map(ModelOptions.Input::ids).toList(), maxNewTokens,
                             ignoreEos, sampler.startingAt(from), null);
                     for (int row = 0; row < batch.size(); row++) {
@@ -103,6 +98,7 @@ final class GenerateCommand implements Callable<Integer> {
                                 100 * r.paddingShare());
                         err.flush();
                     }
+                    from += batch.size();
                 }
             } finally {
                 if (tokenizer != null) {

@@ -40,6 +40,11 @@ record InputFile(Path file, List<String> lines) {
         return new InputFile(file, List.copyOf(lines));
     }
 
+    /** A message about an input, prefixed with where it came from ({@code FILE line N}); unchanged when {@code where} is null. */
+    static String label(String where, String message) {
+        return where == null ? message : where + ": " + message;
+    }
+
     /** {@code FILE line N} (1-based) for messages. */
     static String where(Path file, int index) {
         return file + " line " + (index + 1);
@@ -56,7 +61,7 @@ record InputFile(Path file, List<String> lines) {
             try {
                 out.add(parse.apply(lines.get(i)));
             } catch (KvbenchException e) {
-                throw new KvbenchException(where(i) + ": " + e.getMessage(), e);
+                throw new KvbenchException(label(where(i), e.getMessage()), e);
             }
         }
         return out;

@@ -69,7 +69,7 @@ final class ModelOptions {
     /** A prompt and where it came from: {@code FILE line N}, or null for a single --prompt / --prompt-ids. */
     record Input(String where, long[] ids) {
         String label(String message) {
-            return where == null ? message : where + ": " + message;
+            return InputFile.label(where, message);
         }
     }
 

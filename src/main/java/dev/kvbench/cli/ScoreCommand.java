@@ -43,9 +43,8 @@ final class ScoreCommand implements Callable<Integer> {
     @Option(names = "--target", description = "Encoder-decoder models: the target text scored given --source.")
     String target;
 
-    @Option(names = "--batch-size", defaultValue = "1", description = "Texts scored together, 1.." + GenerateCommand.MAX_BATCH
-            + " (default: ${DEFAULT-VALUE}).")
-    int batchSize;
+    @Mixin
+    BatchSizeOption batchSize;
 
     @Option(names = "--format", defaultValue = "text", description = "text or json (one object; with --texts-file, "
             + "JSON Lines: one object per input line, in input order) (default: ${DEFAULT-VALUE}).")
@@ -64,9 +63,7 @@ final class ScoreCommand implements Callable<Integer> {
         if (o.strategy == Strategy.NO_CACHE) {
             throw new KvbenchException("score compares a full pass with a cached strategy: choose one other than no-cache");
         }
-        if (batchSize < 1 || batchSize > GenerateCommand.MAX_BATCH) {
-            throw new KvbenchException("--batch-size must be in 1.." + GenerateCommand.MAX_BATCH + ", got " + batchSize);
-        }
+        batchSize.check();
         List<Row> rows;
         List<Perplexity.Score> incremental = new ArrayList<>();
         try (Engine engine = o.open()) {
@@ -75,7 +72,7 @@ final class ScoreCommand implements Callable<Integer> {
                 try {
                     check(engine.generator(), r);
                 } catch (KvbenchException e) {
-                    throw new KvbenchException(r.where() == null ? e.getMessage() : r.where() + ": " + e.getMessage(), e);
+                    throw new KvbenchException(InputFile.label(r.where(), e.getMessage()), e);
                 }
             }
             score(engine.generator(), rows, false, incremental);
@@ -131,8 +128,7 @@ final class ScoreCommand implements Callable<Integer> {
 
     /** Scores the rows in batches of --batch-size, in one pass or incrementally, appending to {@code into}. */
     private void score(Generator generator, List<Row> rows, boolean onePass, List<Perplexity.Score> into) {
-        for (int from = 0; from < rows.size(); from += batchSize) {
-            List<Row> batch = rows.subList(from, Math.min(rows.size(), from + batchSize));
+        for (List<Row> batch : batchSize.split(rows)) {
             List<long[]> texts = batch.stream().map(Row::text).toList();
             if (batch.get(0).source() != null) {
                 List<long[]> sources = batch.stream().map(Row::source).toList();

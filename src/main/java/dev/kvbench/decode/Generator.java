@@ -215,7 +215,7 @@ public final class Generator implements AutoCloseable {
 
     /**
      * One decoding step for every row: feeds what the cache lacks, runs the decoder, chooses and appends each running
-     * row's token (padding for a stopped row). Returns row 0's token; {@link #token(int)} has the others.
+     * row's token (padding for a stopped row). Returns row 0's token.
      */
     public int step(NextToken next, int index) {
         long t0 = System.nanoTime();
@@ -254,27 +254,12 @@ public final class Generator implements AutoCloseable {
                 padding += fed;
             } else {
                 chosen[r] = next.choose(logits.select(r, history.lastRealColumn(r) - from), r, index);
-                padding += Math.max(0, Math.min(width, history.holesTo()) - Math.max(from, history.holesFrom(r)));
+                padding += history.holes(r, from, width);
             }
         }
         history.append(chosen);
         lastStepNanos = System.nanoTime() - t0;
         return (int) chosen[0];
-    }
-
-    /** The token the last step appended to {@code row} (padding for a stopped row). */
-    public int token(int row) {
-        return (int) chosen[row];
-    }
-
-    /** The last step's logits, [rows, fed columns, vocab]: valid until the next step. */
-    LogitsSink logits() {
-        return logits;
-    }
-
-    /** Rows of the current generation. */
-    public int rows() {
-        return rows;
     }
 
     /** Ends the sequence: the cache forgets it (its buffers stay for the next one). */

@@ -23,7 +23,6 @@ final class TokenHistory implements BatchRows {
     private int[] promptLengths = new int[0];
     private int longestPrompt;
     private int width;
-    private long padId;
     /** Gathered blocks of several rows: one buffer for ids, one for positions (both are bound in the same step). */
     private final LongBuffer[] staging = {Tensors.directLongs(0), Tensors.directLongs(0)};
     private LongBuffer masks = Tensors.directLongs(0);
@@ -49,7 +48,6 @@ final class TokenHistory implements BatchRows {
             positions = Tensors.directLongs((long) n * stride);
         }
         this.capacity = stride;
-        this.padId = padId;
         longestPrompt = 0;
         for (long[] p : initial) {
             longestPrompt = Math.max(longestPrompt, p.length);
@@ -76,10 +74,6 @@ final class TokenHistory implements BatchRows {
         width++;
     }
 
-    long padId() {
-        return padId;
-    }
-
     @Override
     public int count() {
         return rows;
@@ -103,10 +97,6 @@ final class TokenHistory implements BatchRows {
     /** The column of a row's last real token: in the prompt column before its holes, otherwise the last column. */
     int lastRealColumn(int row) {
         return width > longestPrompt ? width - 1 : promptLengths[row] - 1;
-    }
-
-    long get(int row, int column) {
-        return ids.get(row * capacity + column);
     }
 
     /** input_ids of columns [from, to), [rows, to - from]: a view for one row, a gathered copy for several. */

@@ -129,8 +129,7 @@ public final class Summary {
                 Row base = g.stream().filter(b -> b.strategy().equals("no-cache" + suffixOf(r.strategy())) && b.length() == r.length()).findFirst().orElse(null);
                 String speedup = base == null ? "-" : String.format(Locale.ROOT, "%.1fx", base.msPerOp() / r.msPerOp());
                 out.append(String.format(Locale.ROOT, "%-21s %8d %14s %12.4f %10s %14s %9s %14s%n", r.strategy(), r.length(),
-                        Double.isNaN(r.errorMs()) ? String.format(Locale.ROOT, "%.3f ± n/a", r.msPerOp())
-                                : String.format(Locale.ROOT, "%.3f ± %.3f", r.msPerOp(), r.errorMs()),
+                        msPerOp(r, 3),
                         r.msPerToken(), speedup, fmt(r.heapBytesPerToken(), "%.0f"),
                         Double.isNaN(r.overheadShare()) ? "-" : String.format(Locale.ROOT, "%.1f%%", 100 * r.overheadShare()),
                         fmt(r.kvBytesPerToken(), "%.0f")));
@@ -180,8 +179,7 @@ public final class Summary {
                         .findFirst().orElse(null);
                 int steps = r.tokensPerOp() / r.batch();
                 out.append(String.format(Locale.ROOT, "%-14s %6d %8d %18s %10.3f %12.0f %10s %9s%n", base(r), r.batch(),
-                        r.length(), Double.isNaN(r.errorMs()) ? String.format(Locale.ROOT, "%.3f ± n/a", r.msPerOp())
-                                : String.format(Locale.ROOT, "%.3f ± %.3f", r.msPerOp(), r.errorMs()),
+                        r.length(), msPerOp(r, 3),
                         r.msPerOp() / steps, r.aggregateTokensPerSecond(),
                         one == null ? "-" : String.format(Locale.ROOT, "%.2fx", r.aggregateTokensPerSecond() / one.aggregateTokensPerSecond()),
                         fmt(100 * ratio(r, "paddingPositions", "computedPositions"), "%.1f%%")));
@@ -255,12 +253,18 @@ public final class Summary {
     }
 
     private static String time(Row r) {
-        return r == null ? "-" : Double.isNaN(r.errorMs()) ? String.format(Locale.ROOT, "%.2f ± n/a", r.msPerOp())
-                : String.format(Locale.ROOT, "%.2f ± %.2f", r.msPerOp(), r.errorMs());
+        return r == null ? "-" : msPerOp(r, 2);
     }
 
     private static String perSecond(Row r, int texts) {
         return r == null ? "-" : String.format(Locale.ROOT, "%.1f", texts / (r.msPerOp() / 1e3));
+    }
+
+    /** A row's time per operation ± JMH's error, with {@code decimals}; "± n/a" with a single sample. */
+    private static String msPerOp(Row r, int decimals) {
+        String number = "%." + decimals + "f";
+        return Double.isNaN(r.errorMs()) ? String.format(Locale.ROOT, number + " ± n/a", r.msPerOp())
+                : String.format(Locale.ROOT, number + " ± " + number, r.msPerOp(), r.errorMs());
     }
 
     private static String fmt(double v, String format) {

@@ -46,12 +46,7 @@ public final class Tensors {
 
     private static LongBuffer ones = directLongs(0);
 
-    /** An attention mask of {@code length} ones, [1, length], over a shared read-only buffer. */
-    public static OnnxTensor onesMask(OrtEnvironment env, int length) throws OrtException {
-        return longs(env, ones(length), 0, length, 1, length);
-    }
-
-    /** An attention mask of ones, [rows, columns], over the same shared buffer. */
+    /** An attention mask of ones, [rows, columns], over a shared read-only buffer. */
     public static OnnxTensor ones(OrtEnvironment env, int rows, int columns) throws OrtException {
         int n = Math.multiplyExact(rows, columns);
         return longs(env, ones(n), 0, n, rows, columns);
