@@ -339,15 +339,16 @@ def marian(c, folder, seed):
         visible = g.node("Unsqueeze", [g.node("Cast", [mask], to=TensorProto.BOOL), g.const([1, 2])])
         return g.node("Where", [visible, g.const(0.0, np.float32), g.const(-3.4028234663852886e38, np.float32)])
 
+    def self_qkv(g, x, p):  # the self-attention projections of a layer, split into heads, in q, k, v order
+        return [heads(g, g.linear(x, p + f"self_attn.{t}_proj", d, d, True), n, hd) for t in "qkv"]
+
     # Encoder
     g = GraphBuilder(w)
     x = embed(g, "input_ids", g.const(0))
     enc_bias = padding_bias(g, "attention_mask")
     for i in range(enc_layers):
         p = f"model.encoder.layers.{i}."
-        q = heads(g, g.linear(x, p + "self_attn.q_proj", d, d, True), n, hd)
-        k = heads(g, g.linear(x, p + "self_attn.k_proj", d, d, True), n, hd)
-        v = heads(g, g.linear(x, p + "self_attn.v_proj", d, d, True), n, hd)
+        q, k, v = self_qkv(g, x, p)
         a = merge_heads(g, attention(g, q, k, v, enc_bias, n, n, hd), n, hd)
         x = layer_norm(g, g.node("Add", [x, g.linear(a, p + "self_attn.out_proj", d, d, True)]), p + "self_attn_layer_norm")
         x = layer_norm(g, g.node("Add", [x, ffn(g, x, p, c["encoder_ffn_dim"])]), p + "final_layer_norm")
@@ -370,9 +371,7 @@ def marian(c, folder, seed):
         cross_bias = padding_bias(g, "encoder_attention_mask")
         for i in range(dec_layers):
             p = f"model.decoder.layers.{i}."
-            q = heads(g, g.linear(x, p + "self_attn.q_proj", d, d, True), n, hd)
-            k = heads(g, g.linear(x, p + "self_attn.k_proj", d, d, True), n, hd)
-            v = heads(g, g.linear(x, p + "self_attn.v_proj", d, d, True), n, hd)
+            q, k, v = self_qkv(g, x, p)
             if with_past:
                 k = g.node("Concat", [f"past_key_values.{i}.decoder.key", k], f"present.{i}.decoder.key", axis=2)
                 v = g.node("Concat", [f"past_key_values.{i}.decoder.value", v], f"present.{i}.decoder.value", axis=2)
