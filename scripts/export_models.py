@@ -53,7 +53,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import kvderive  # noqa: E402  (kvbench derive's graph rewrite, shared so that the two cannot drift apart)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SHARED_TOKENIZER = os.path.join(ROOT, "..", "shared", "tokenizers", "bpe-4096", "tokenizer.json")
+# The bundled folders carry a copy of the project's BPE tokenizer; a plain clone regenerates from that copy.
+BUNDLED_TOKENIZER = os.path.join(ROOT, "models", "tiny-llama", "tokenizer.json")
 OPSET = 17
 PAD, BOS, EOS = 0, 1, 2
 THREADS = 2
@@ -861,20 +862,22 @@ def write_json(path, obj):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default=os.path.join(ROOT, "models"))
-    ap.add_argument("--tokenizer", default=SHARED_TOKENIZER)
+    ap.add_argument("--tokenizer", default=BUNDLED_TOKENIZER)
     ap.add_argument("--llama-steps", type=int, default=300)
     ap.add_argument("--marian-steps", type=int, default=800)
     ap.add_argument("--cache", default=os.path.join(ROOT, "build", "export-cache"))
     ap.add_argument("--retrain", action="store_true", help="ignore cached training checkpoints")
     args = ap.parse_args()
     if not os.path.isfile(args.tokenizer):
-        sys.exit(f"tokenizer not found: {args.tokenizer} (expected ../shared beside the repository)")
+        sys.exit(f"tokenizer not found: {args.tokenizer} (give --tokenizer PATH)")
 
     torch.set_num_threads(THREADS)  # with OPENBLAS_NUM_THREADS=THREADS set below, before torch loads BLAS
     torch.use_deterministic_algorithms(True)
     random.seed(0)
     np.random.seed(0)
     tok = ByteLevelBpe(args.tokenizer)
+    with open(args.tokenizer, "rb") as f:
+        tokenizer_json = f.read()  # read now: the default lives in a folder that is rewritten below
     os.makedirs(args.cache, exist_ok=True)
     log = lambda s: print(s, flush=True)
     summary = {}
@@ -899,7 +902,8 @@ def main():
         folder = os.path.join(args.out, name)
         shutil.rmtree(folder, ignore_errors=True)
         os.makedirs(folder)
-        shutil.copyfile(args.tokenizer, os.path.join(folder, "tokenizer.json"))
+        with open(os.path.join(folder, "tokenizer.json"), "wb") as f:
+            f.write(tokenizer_json)
         if name == "tiny-llama":
             export_llama(model, folder)
             files = ["model.onnx", "model_static.onnx", "model_gqa.onnx"]

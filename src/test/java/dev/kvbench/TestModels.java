@@ -16,17 +16,16 @@ public final class TestModels {
     public static final Path ROOT = Path.of(System.getProperty("kvbench.root", ".")).toAbsolutePath().normalize();
     public static final Path LLAMA = ROOT.resolve("models/tiny-llama");
     public static final Path MARIAN = ROOT.resolve("models/tiny-marian");
-    public static final Path SHARED = ROOT.resolve("../shared").normalize();
-    public static final Path HF_QWEN2 = SHARED.resolve("fixtures/hf-qwen2-3layer");
+    /** A Hugging Face transformers export (Qwen2, GQA, 3 layers) with its reference outputs; src/test/fixtures/README.md. */
+    public static final Path HF_QWEN2 = ROOT.resolve("src/test/fixtures/hf-qwen2-3layer");
 
     private TestModels() {
     }
 
-    /** The shared Hugging Face fixture, or the test is skipped with a visible reason. */
+    /** The Hugging Face fixture; it is part of the repository, so a missing one is a broken checkout, not a skip. */
     public static Path hfQwen2() {
         if (!Files.isRegularFile(HF_QWEN2.resolve("model.onnx"))) {
-            System.out.println("SKIPPED: " + HF_QWEN2 + " is absent (../shared beside the repository)");
-            Assumptions.abort("../shared/fixtures/hf-qwen2-3layer is absent");
+            throw new AssertionError(HF_QWEN2 + " is missing from the checkout");
         }
         return HF_QWEN2;
     }

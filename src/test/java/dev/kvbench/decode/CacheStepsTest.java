@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
+import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -98,7 +99,8 @@ class CacheStepsTest {
 
     @Test
     void staticStrategiesNeedTheirVariantFile() {
-        KvbenchException e = assertThrows(KvbenchException.class, () -> new Engine(TestModels.hfQwen2(), Strategy.STATIC));
+        Path qwen2 = TestModels.hfQwen2();
+        KvbenchException e = assertThrows(KvbenchException.class, () -> new Engine(qwen2, Strategy.STATIC));
         assertTrue(e.getMessage().contains("model_static.onnx is not in hf-qwen2-3layer -- `kvbench derive --model"), e.getMessage());
         e = assertThrows(KvbenchException.class, () -> new Engine(TestModels.MARIAN, Strategy.STATIC_GQA));
         assertTrue(e.getMessage().contains("decoder-only"), e.getMessage());
