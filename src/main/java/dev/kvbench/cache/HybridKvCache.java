@@ -31,6 +31,11 @@ public final class HybridKvCache implements KvCache {
     }
 
     @Override
+    public boolean reservesCapacity() {
+        return above.reservesCapacity();
+    }
+
+    @Override
     public int length() {
         return above.length();
     }

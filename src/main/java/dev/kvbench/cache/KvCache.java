@@ -18,6 +18,14 @@ public interface KvCache extends AutoCloseable {
      */
     void begin(int rows, int capacity) throws OrtException;
 
+    /**
+     * Whether this cache reserves the capacity given to {@link #begin} (and so cannot hold more); caches that grow as
+     * they go ignore it.
+     */
+    default boolean reservesCapacity() {
+        return false;
+    }
+
     /** Columns whose keys and values the cache holds (the same for every row). */
     int length();
 

@@ -48,6 +48,11 @@ public final class PinnedKvCache extends CountingKvCache {
      * A present is a view of the first {@code rows * kvHeads * total * headDim} floats of its buffer.
      */
     @Override
+    public boolean reservesCapacity() {
+        return true;
+    }
+
+    @Override
     public void begin(int rows, int positions) throws OrtException {
         reset();
         if (sets[0] == null || rows != sets[0].rows || positions > sets[0].capacity) {

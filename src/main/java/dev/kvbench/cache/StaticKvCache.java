@@ -57,6 +57,11 @@ public final class StaticKvCache extends CountingKvCache {
     }
 
     @Override
+    public boolean reservesCapacity() {
+        return true;
+    }
+
+    @Override
     public void begin(int rows, int capacity) throws OrtException {
         if (kv == null || !kv.fits(rows, capacity)) {
             releaseBuffers();

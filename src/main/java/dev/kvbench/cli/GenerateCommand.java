@@ -38,11 +38,12 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--temperature", defaultValue = "0", description = "0 for greedy (default), else the sampling temperature.")
     double temperature;
 
-    @Option(names = "--top-k", defaultValue = "0", description = "Sample among the k most likely tokens (0: all).")
-    int topK;
+    @Option(names = "--top-k", description = "With --temperature > 0: sample among the k most likely tokens (default 0: all).")
+    Integer topK;
 
-    @Option(names = "--top-p", defaultValue = "1", description = "Sample within the smallest set of tokens of this total probability.")
-    double topP;
+    @Option(names = "--top-p", description = "With --temperature > 0: sample within the smallest set of tokens of this "
+            + "total probability (default 1).")
+    Double topP;
 
     @Mixin
     BatchSizeOption batchSize;
@@ -58,7 +59,11 @@ final class GenerateCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         batchSize.check();
-        Sampler sampler = new Sampler(temperature, topK, topP, seed);
+        if (temperature == 0 && (topK != null || topP != null)) {
+            throw new KvbenchException((topK != null ? "--top-k" : "--top-p") + " does nothing when decoding greedily: "
+                    + "give --temperature above 0 to sample");
+        }
+        Sampler sampler = new Sampler(temperature, topK == null ? 0 : topK, topP == null ? 1 : topP, seed);
         ModelOptions o = options.get();
         try (Engine engine = o.open()) {
             TextTokenizer tokenizer = o.tokenizer(engine.model(), o.textPrompt());

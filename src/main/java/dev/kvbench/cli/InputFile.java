@@ -14,7 +14,7 @@ import java.util.List;
 /**
  * An input file of one item per line ({@code --prompt-ids-file}, {@code --prompts-file}, {@code --texts-file}), read
  * whole and checked before any model work: a missing or unreadable file, an empty file and an empty line are one-line
- * input errors naming the file and line. A final line break is optional.
+ * input errors naming the file and line. A final line break is optional; a UTF-8 byte-order mark is dropped.
  */
 record InputFile(Path file, List<String> lines) {
 
@@ -31,6 +31,10 @@ record InputFile(Path file, List<String> lines) {
         }
         if (lines.isEmpty()) {
             throw new KvbenchException(option + ": " + file + " is empty");
+        }
+        if (lines.get(0).startsWith("\uFEFF")) { // a byte-order mark (Windows editors) is not text to tokenize
+            lines = new ArrayList<>(lines);
+            lines.set(0, lines.get(0).substring(1));
         }
         for (int i = 0; i < lines.size(); i++) {
             if (lines.get(i).isBlank()) {

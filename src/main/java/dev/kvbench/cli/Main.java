@@ -4,6 +4,8 @@ import dev.kvbench.KvbenchException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
 import java.io.PrintWriter;
 import java.util.Arrays;
 
@@ -17,30 +19,53 @@ import java.util.Arrays;
                 + "Add --debug anywhere for stack traces.",
         subcommands = {GenerateCommand.class, ScoreCommand.class, BenchCommand.class, CompareCommand.class,
                 ReportCommand.class, GateCommand.class, AbCommand.class, HistoryCommand.class, BisectCommand.class, CheckCommand.class,
-                DeriveCommand.class, SynthCommand.class, ProbeCommand.class})
+                DeriveCommand.class, SynthCommand.class, ProbeCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
     public static final int CHECK_FAILED = 1;
     public static final int BAD_INPUT = 2;
     public static final int INTERNAL_ERROR = 3;
 
-    public static void main(String[] args) {
-        System.exit(run(args));
+    /**
+     * The stack of the thread that runs a command. ONNX Runtime's environment start-up overflowed the JVM's default
+     * main-thread stack when the command line was a few KB long (a 2,000-id {@code --prompt-ids}); 256 MiB is
+     * reserved address space, touched only as far as it is used.
+     */
+    static final long COMMAND_STACK_BYTES = 256L << 20;
+
+    public static void main(String[] args) throws InterruptedException {
+        String[] decoded = CommandLineText.utf8(args);
+        int[] code = {INTERNAL_ERROR};
+        Thread command = new Thread(null, () -> code[0] = run(decoded), "kvbench", COMMAND_STACK_BYTES);
+        command.start();
+        command.join();
+        System.exit(code[0]);
     }
 
+    /**
+     * Runs a command on standard output and error, both UTF-8 whatever the locale; a failed write to standard output
+     * (a closed pipe, a full disk) ends the command with exit 2 and one line.
+     */
     public static int run(String... args) {
-        return run(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args);
+        CheckedOutput out = new CheckedOutput(new FileOutputStream(FileDescriptor.out), "standard output");
+        PrintWriter err = new PrintWriter(new java.io.OutputStreamWriter(new FileOutputStream(FileDescriptor.err),
+                java.nio.charset.StandardCharsets.UTF_8), true);
+        return run(out, err, args);
     }
 
     /** Runs a command with the given output streams; returns the exit code (0 ok, 1 check failed, 2 bad input, 3 internal). */
     public static int run(PrintWriter out, PrintWriter err, String... args) {
         boolean debug = Arrays.asList(args).contains("--debug");
         String[] rest = Arrays.stream(args).filter(a -> !a.equals("--debug")).toArray(String[]::new);
+        if (args.length > 0 && args[0].equals("--debug")) {
+            debug = true;
+        }
+        boolean showTrace = debug;
         CommandLine cli = new CommandLine(new Main());
         cli.setOut(out);
         cli.setErr(err);
         cli.setCaseInsensitiveEnumValuesAllowed(true);
         cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
-            if (debug) {
+            if (showTrace) {
                 e.printStackTrace(commandLine.getErr());
             }
             if (e instanceof KvbenchException) {
@@ -48,17 +73,21 @@ public final class Main {
                 return BAD_INPUT;
             }
             commandLine.getErr().println("kvbench: internal error: " + KvbenchException.firstLine(String.valueOf(e))
-                    + (debug ? "" : " (--debug shows where)"));
+                    + (showTrace ? "" : " (--debug shows where)"));
             return INTERNAL_ERROR;
         });
         cli.setParameterExceptionHandler((e, a) -> {
-            if (debug) {
+            if (showTrace) {
                 e.printStackTrace(e.getCommandLine().getErr());
             }
-            String message = e.getCause() instanceof KvbenchException k ? k.getMessage() : e.getMessage();
-            e.getCommandLine().getErr().println("kvbench: error: " + KvbenchException.firstLine(message) + " (see --help)");
+            e.getCommandLine().getErr().println("kvbench: error: " + ParameterErrors.oneLine(e) + " (see --help)");
             return BAD_INPUT;
         });
-        return cli.execute(rest);
+        int code = cli.execute(rest);
+        if (code == 0 && (out instanceof CheckedOutput checked ? checked.broken() : out.checkError())) {
+            err.println("kvbench: error: " + (out instanceof CheckedOutput c ? c.failure() : "cannot write the output"));
+            return BAD_INPUT;
+        }
+        return code;
     }
 }

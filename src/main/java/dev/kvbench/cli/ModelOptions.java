@@ -24,8 +24,11 @@ final class ModelOptions {
     @Option(names = "--threads", defaultValue = "1", description = "ONNX Runtime intra-op threads, 1.." + EngineOptions.MAX_THREADS + " (default: ${DEFAULT-VALUE}).")
     int threads;
 
-    @Option(names = "--hybrid-threshold", defaultValue = "10", description = "hybrid: sequence length at which the cache starts (default: ${DEFAULT-VALUE}).")
-    int hybridThreshold;
+    static final int DEFAULT_HYBRID_THRESHOLD = 10;
+
+    @Option(names = "--hybrid-threshold", paramLabel = "POSITIONS",
+            description = "--strategy hybrid only: sequence length at which the cache starts (default: " + DEFAULT_HYBRID_THRESHOLD + ").")
+    Integer hybridThreshold;
 
     @Option(names = "--cache-capacity", paramLabel = "POSITIONS",
             description = "Preallocating strategies (static, static-gqa, kv, hybrid): positions to reserve, 1 to the model's positions (default: prompt + max new tokens).")
@@ -63,7 +66,11 @@ final class ModelOptions {
         if (cacheCapacity != null && cacheCapacity < 1) {
             throw new KvbenchException("--cache-capacity must be at least 1, got " + cacheCapacity);
         }
-        return new EngineOptions(threads, ortCall.single(), hybridThreshold, cacheCapacity == null ? 0 : cacheCapacity, decoder);
+        if (hybridThreshold != null && strategy != Strategy.HYBRID) {
+            throw new KvbenchException("--hybrid-threshold does nothing with --strategy " + strategy + " (it is for hybrid)");
+        }
+        return new EngineOptions(threads, ortCall.single(), hybridThreshold == null ? DEFAULT_HYBRID_THRESHOLD : hybridThreshold,
+                cacheCapacity == null ? 0 : cacheCapacity, decoder);
     }
 
     /** A prompt and where it came from: {@code FILE line N}, or null for a single --prompt / --prompt-ids. */
@@ -87,6 +94,9 @@ final class ModelOptions {
                 + (promptsFile != null ? 1 : 0);
         if (given != 1) {
             throw new KvbenchException("give exactly one of --prompt, --prompt-ids, --prompt-ids-file and --prompts-file");
+        }
+        if (noBos && !textPrompt()) {
+            throw new KvbenchException("--no-bos does nothing with token ids (they are fed as given)");
         }
         if (promptIdsFile != null) {
             InputFile f = InputFile.read(promptIdsFile, "--prompt-ids-file");
@@ -120,6 +130,9 @@ final class ModelOptions {
 
     /** A text prompt's ids: BOS first for a decoder-only model (unless --no-bos), EOS last for a source. */
     long[] textIds(Model m, TextTokenizer tokenizer, String prompt) {
+        if (noBos && m.encoderDecoder()) {
+            throw new KvbenchException("--no-bos does nothing for an encoder-decoder model (its sources get EOS, never BOS)");
+        }
         if (prompt.isBlank()) {
             throw new KvbenchException("empty prompt");
         }
@@ -156,16 +169,23 @@ final class ModelOptions {
         if (csv.isBlank()) {
             throw new KvbenchException("empty prompt");
         }
-        String[] parts = csv.split(",");
+        String[] parts = csv.split(",", -1); // -1: a trailing comma leaves an empty part, refused like "1,,2"
         long[] ids = new long[parts.length];
         for (int i = 0; i < parts.length; i++) {
+            if (parts[i].isBlank()) {
+                throw new KvbenchException("empty token id at position " + (i + 1) + " of '" + abbreviate(csv) + "'");
+            }
             try {
                 ids[i] = Long.parseLong(parts[i].trim());
             } catch (NumberFormatException e) {
-                throw new KvbenchException("'" + parts[i].trim() + "' is not a token id");
+                throw new KvbenchException("'" + abbreviate(parts[i].trim()) + "' is not a token id");
             }
         }
         return ids;
+    }
+
+    private static String abbreviate(String s) {
+        return s.length() <= 60 ? s : s.substring(0, 28) + "..." + s.substring(s.length() - 28);
     }
 
     /** The tokenizer, only when a text prompt or text output needs it; null for id-only use without tokenizer.json. */

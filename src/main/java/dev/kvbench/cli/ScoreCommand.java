@@ -146,8 +146,12 @@ final class ScoreCommand implements Callable<Integer> {
             generator.check(r.source(), Math.max(1, r.text().length));
         } else if (r.text().length < 2) {
             throw new KvbenchException("score needs at least 2 tokens, got " + r.text().length);
+        } else if (r.text().length > generator.model().maxPositions()) {
+            throw new KvbenchException("text of " + r.text().length + " tokens is beyond the model's "
+                    + generator.model().maxPositions() + " positions");
         } else {
             generator.check(Arrays.copyOf(r.text(), 1), r.text().length - 1);
+            generator.checkTokenIds(r.text());
         }
     }
 
@@ -187,7 +191,13 @@ final class ScoreCommand implements Callable<Integer> {
             }
             InputFile f = InputFile.read(textsFile, "--texts-file");
             try (TextTokenizer tokenizer = o.tokenizer(m, true)) {
-                List<long[]> ids = f.parse(line -> o.textIds(m, tokenizer, line));
+                List<long[]> ids = f.parse(line -> {
+                    if (line.indexOf('\t') >= 0) {
+                        throw new KvbenchException("a tab: source<TAB>target lines are for encoder-decoder models, and this "
+                                + "one is decoder-only (replace tabs with spaces to score the line as one text)");
+                    }
+                    return o.textIds(m, tokenizer, line);
+                });
                 List<Row> rows = new ArrayList<>();
                 for (int i = 0; i < ids.size(); i++) {
                     rows.add(new Row(f.where(i), null, ids.get(i)));

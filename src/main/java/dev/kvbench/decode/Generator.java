@@ -60,18 +60,50 @@ public final class Generator implements AutoCloseable {
             throw new KvbenchException("--cache-capacity " + cacheCapacity + " is beyond the model's " + model.maxPositions()
                     + " positions");
         }
+        if (strategy == Strategy.HYBRID && options.hybridThreshold() > model.maxPositions()) {
+            throw new KvbenchException("--hybrid-threshold " + options.hybridThreshold() + " is beyond the model's "
+                    + model.maxPositions() + " positions: hybrid would never start its cache");
+        }
         int pad = model.config().padTokenId();
         this.padId = pad >= 0 && pad < model.vocab() ? pad : model.config().eosTokenIds().iterator().next();
-        this.step = new StepBinding(runtime);
+        // Built in order; whatever was built is closed again when a later part fails (a model without past inputs
+        // refuses a cached strategy only in newCache).
+        List<AutoCloseable> built = new java.util.ArrayList<>();
         try {
-            this.inputs = model.encoderDecoder() ? new EncoderDecoderInputs(model, runtime.env()) : new DecoderOnlyInputs();
-            this.logits = new LogitsSink(runtime.env(), model.vocab(), 1);
+            this.step = new StepBinding(runtime);
+            built.add(step::end);
+            this.inputs = add(built, model.encoderDecoder() ? new EncoderDecoderInputs(model, runtime.env()) : new DecoderOnlyInputs());
+            this.logits = add(built, new LogitsSink(runtime.env(), model.vocab(), 1));
             this.branchFlags = new OnnxTensor[] {
-                OnnxTensor.createTensor(runtime.env(), new boolean[] {false}),
-                OnnxTensor.createTensor(runtime.env(), new boolean[] {true})};
-            this.cache = strategy.newCache(model, runtime.env(), options);
-        } catch (OrtException e) {
-            throw new KvbenchException("cannot set up " + strategy + ": " + e.getMessage(), e);
+                add(built, OnnxTensor.createTensor(runtime.env(), new boolean[] {false})),
+                add(built, OnnxTensor.createTensor(runtime.env(), new boolean[] {true}))};
+            this.cache = add(built, strategy.newCache(model, runtime.env(), options));
+            if (cacheCapacity > 0 && !cache.reservesCapacity()) {
+                throw new KvbenchException("--cache-capacity does nothing with " + strategy
+                        + ": only strategies that preallocate their cache take it");
+            }
+        } catch (OrtException | RuntimeException e) {
+            closeAll(built, e);
+            if (e instanceof OrtException) {
+                throw new KvbenchException("cannot set up " + strategy + ": " + e.getMessage(), e);
+            }
+            throw (RuntimeException) e;
+        }
+    }
+
+    private static <T extends AutoCloseable> T add(List<AutoCloseable> built, T part) {
+        built.add(part);
+        return part;
+    }
+
+    /** Closes {@code parts} in reverse order; a failure while closing is attached to {@code cause}. */
+    private static void closeAll(List<AutoCloseable> parts, Throwable cause) {
+        for (int i = parts.size() - 1; i >= 0; i--) {
+            try {
+                parts.get(i).close();
+            } catch (Exception suppressed) {
+                cause.addSuppressed(suppressed);
+            }
         }
     }
 
@@ -308,12 +340,22 @@ public final class Generator implements AutoCloseable {
         for (long[] prompt : decoderInputs) {
             checkIds(prompt);
             long decoderLength = (long) prompt.length + maxNewTokens;
+            String what = (model.encoderDecoder() ? prompt.length + " decoder tokens" : "prompt of " + prompt.length + " tokens")
+                    + " + " + maxNewTokens + " new tokens";
             if (decoderLength > max) {
-                throw new KvbenchException((model.encoderDecoder() ? prompt.length + " decoder tokens"
-                        : "prompt of " + prompt.length + " tokens") + " + " + maxNewTokens + " new tokens = "
-                        + decoderLength + " positions, beyond the model's " + max);
+                throw new KvbenchException(what + " = " + decoderLength + " positions, beyond the model's " + max);
+            }
+            // The last token is never fed back, so the cache holds one position less than the sequence.
+            if (cacheCapacity > 0 && cache.reservesCapacity() && decoderLength - 1 > cacheCapacity) {
+                throw new KvbenchException(what + " need " + (decoderLength - 1) + " cache positions, beyond --cache-capacity "
+                        + cacheCapacity);
             }
         }
+    }
+
+    /** Fails with one line unless {@code ids} is non-empty and every id is within the model's vocabulary. */
+    public void checkTokenIds(long[] ids) {
+        checkIds(ids);
     }
 
     private void checkIds(long[] ids) {

@@ -23,8 +23,8 @@ public final class Sampler implements NextToken {
     private Integer[] order = new Integer[0];
 
     public Sampler(double temperature, int topK, double topP, long seed) {
-        if (temperature < 0 || Double.isNaN(temperature)) {
-            throw new KvbenchException("--temperature must be >= 0, got " + temperature);
+        if (!(temperature >= 0 && temperature < Double.POSITIVE_INFINITY)) {
+            throw new KvbenchException("--temperature must be a finite number >= 0, got " + temperature);
         }
         if (topK < 0) {
             throw new KvbenchException("--top-k must be >= 0, got " + topK);

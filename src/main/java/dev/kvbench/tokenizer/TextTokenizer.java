@@ -38,7 +38,9 @@ public final class TextTokenizer implements AutoCloseable {
                     + " tokens, the model's logits have " + modelVocab);
         }
         try {
-            return new TextTokenizer(HuggingFaceTokenizer.newInstance(file, Map.of("addSpecialTokens", "false")), size);
+            return new TextTokenizer(HuggingFaceTokenizer.newInstance(file, Map.of(
+                    // DJL truncates to 512 tokens by default: a longer text would be scored or continued cut short.
+                    "addSpecialTokens", "false", "truncation", "false", "padding", "false")), size);
         } catch (IOException | RuntimeException e) {
             throw new KvbenchException("cannot load " + file + ": " + e.getMessage(), e);
         }
