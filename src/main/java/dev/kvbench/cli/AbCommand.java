@@ -98,7 +98,7 @@ final class AbCommand implements Callable<Integer> {
         PrintWriter console = format == TableFormat.JSON ? spec.commandLine().getErr() : spec.commandLine().getOut();
         PrintWriter answer = spec.commandLine().getOut();
         Path results = outDir != null ? outDir.toAbsolutePath() : repo.resolve("results");
-        checkWritable(results);
+        Cli.checkWritable(results);
         AbMeasurement measurement = measurement();
         AbMeasurement.Sides sides = measurement.measure(repo, base, head, console);
         String stem = "ab-" + base.substring(0, 8) + "-" + head.substring(0, 8) + "-"
@@ -135,7 +135,7 @@ final class AbCommand implements Callable<Integer> {
         console.flush();
         answer.flush();
         boolean regressed = !time.regressions().isEmpty() || alloc != null && !alloc.regressions().isEmpty();
-        return regressed ? Main.CHECK_FAILED : 0;
+        return regressed ? Cli.CHECK_FAILED : 0;
     }
 
     AbMeasurement measurement() {
@@ -211,9 +211,9 @@ final class AbCommand implements Callable<Integer> {
                     h.add(v);
                 }
                 x.put("ratio", row.paired().ratio());
-                CompareCommand.putFinite(x, "ratio_ci95_low", row.paired().low());
-                CompareCommand.putFinite(x, "ratio_ci95_high", row.paired().high());
-                CompareCommand.putFinite(x, "p_value", row.paired().p());
+                Cli.putFinite(x, "ratio_ci95_low", row.paired().low());
+                Cli.putFinite(x, "ratio_ci95_high", row.paired().high());
+                Cli.putFinite(x, "p_value", row.paired().p());
                 x.put("significant", row.significant());
                 x.put("regression", row.regression());
             }
@@ -223,14 +223,5 @@ final class AbCommand implements Callable<Integer> {
         return root.toString();
     }
 
-    static void checkWritable(Path dir) {
-        try {
-            Files.createDirectories(dir);
-            Path probe = Files.createTempFile(dir, ".kvbench-write-check", ".tmp");
-            Files.delete(probe);
-        } catch (IOException | UnsupportedOperationException e) {
-            throw new KvbenchException("results folder " + dir + " is not writable: " + e.getMessage());
-        }
-    }
 
 }

@@ -216,7 +216,7 @@ final class BenchCommand implements Callable<Integer> {
         if (Files.exists(target)) {
             throw new KvbenchException(target + " exists: results are never overwritten (choose another --out)");
         }
-        AbCommand.checkWritable(target.getParent());
+        Cli.checkWritable(target.getParent());
 
         String matrix = preset != null ? preset.id : quick ? "quick" : "default";
         console.printf("kvbench bench: %s matrix on %s, %d fork(s) per configuration, ONNX Runtime intra-op threads %d, %s call%n",
@@ -310,7 +310,7 @@ final class BenchCommand implements Callable<Integer> {
             console.printf("results: %s%nmeta:    %s%nsummary: %s%n", target, metaFile, summaryFile);
         }
         console.flush();
-        return failed.isEmpty() && !all.isEmpty() ? 0 : Main.CHECK_FAILED;
+        return failed.isEmpty() && !all.isEmpty() ? 0 : Cli.CHECK_FAILED;
     }
 
     private static String today() {

@@ -64,7 +64,7 @@ final class BisectCommand implements Callable<Integer> {
             out.printf("no regression beyond %.1f%% between %s and %s at alpha %.3g: nothing to bisect%n", run.threshold,
                     good.substring(0, 8), bad.substring(0, 8), run.alpha);
             out.flush();
-            return Main.CHECK_FAILED;
+            return Cli.CHECK_FAILED;
         }
         int lo = -1; // the last index known not to regress (-1: GOOD itself)
         int hi = commits.size() - 1; // the first index known to regress

@@ -47,21 +47,9 @@ final class CheckCommand implements Callable<Integer> {
     CommandSpec spec;
 
     /** The options a logits comparison takes (check's and derive's), checked before any work. */
-    static void validate(Path model, int steps, double tolerance) {
-        if (steps < 1 || steps > 4096) {
-            throw new KvbenchException("--steps must be in 1..4096, got " + steps);
-        }
-        if (!(tolerance >= 0) || Double.isInfinite(tolerance)) {
-            throw new KvbenchException("--tolerance must be a finite number >= 0, got " + tolerance);
-        }
-        if (!Files.isDirectory(model)) {
-            throw new KvbenchException("model folder " + model + " does not exist");
-        }
-    }
-
     @Override
     public Integer call() {
-        validate(model, steps, tolerance);
+        Cli.checkStepsAndTolerance(model, steps, tolerance);
         List<StrategyCheck.Prompt> prompts = StrategyCheck.prompts(model);
         List<StrategyCheck.Outcome> outcomes = StrategyCheck.run(model, prompts, steps, tolerance,
                 EngineOptions.defaults().withDecoderFiles(decoder), Arrays.asList(Strategy.values()));
@@ -74,7 +62,7 @@ final class CheckCommand implements Callable<Integer> {
         out.flush();
         boolean failed = outcomes.stream().anyMatch(o -> o.verdict() == StrategyCheck.Verdict.DIFFERS
                 || o.verdict() == StrategyCheck.Verdict.CANNOT_RUN);
-        return failed ? Main.CHECK_FAILED : 0;
+        return failed ? Cli.CHECK_FAILED : 0;
     }
 
     private String text(List<StrategyCheck.Prompt> prompts, List<StrategyCheck.Outcome> outcomes) {
@@ -109,7 +97,7 @@ final class CheckCommand implements Callable<Integer> {
             ObjectNode x = list.addObject();
             x.put("strategy", o.strategy().id());
             x.put("verdict", o.verdict().name().toLowerCase(Locale.ROOT));
-            CompareCommand.putFinite(x, "max_abs_diff", o.maxAbsDiff());
+            Cli.putFinite(x, "max_abs_diff", o.maxAbsDiff());
             if (o.firstDifference() >= 0) {
                 x.putObject("first_difference").put("prompt", o.differencePrompt()).put("step", o.firstDifference())
                         .put("reference_token", o.referenceToken()).put("token", o.token());

@@ -33,13 +33,13 @@ final class CommandLineText {
             recovered = fromProc(args);
         } catch (KvbenchException e) {
             System.err.println("kvbench: error: " + e.getMessage());
-            System.exit(Main.BAD_INPUT);
+            System.exit(Cli.BAD_INPUT);
             return args;
         }
         if (recovered == null) {
             System.err.println("kvbench: error: the locale's encoding (" + jnu + ") cannot carry non-ASCII arguments: "
                     + "run with a UTF-8 locale (LANG=C.UTF-8)");
-            System.exit(Main.BAD_INPUT);
+            System.exit(Cli.BAD_INPUT);
         }
         return recovered;
     }

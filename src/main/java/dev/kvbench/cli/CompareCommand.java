@@ -46,7 +46,7 @@ final class CompareCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        checkThresholds(threshold, alpha);
+        Cli.checkThresholds(threshold, alpha);
         Comparison.Result result = Comparison.compare(JmhResults.read(oldFile), JmhResults.read(newFile), metric, threshold, alpha);
         PrintWriter out = spec.commandLine().getOut();
         RunMeta.modelWarnings(oldFile, newFile).forEach(w -> spec.commandLine().getErr().println("kvbench: warning: " + w));
@@ -56,16 +56,7 @@ final class CompareCommand implements Callable<Integer> {
             case JSON -> out.println(json(result));
         }
         out.flush();
-        return result.regressions().isEmpty() ? 0 : Main.CHECK_FAILED;
-    }
-
-    static void checkThresholds(double threshold, double alpha) {
-        if (!(threshold >= 0 && threshold < 1e6)) {
-            throw new KvbenchException("--threshold must be a percentage >= 0, got " + threshold);
-        }
-        if (!(alpha > 0 && alpha < 1)) {
-            throw new KvbenchException("--alpha must be in (0, 1), got " + alpha);
-        }
+        return result.regressions().isEmpty() ? 0 : Cli.CHECK_FAILED;
     }
 
     static String table(Comparison.Result r, boolean markdown) {
@@ -126,14 +117,14 @@ final class CompareCommand implements Callable<Integer> {
             o.put("benchmark", row.key());
             o.put("unit", row.unit());
             o.put("old_mean", row.oldMean());
-            putFinite(o, "old_ci95", row.oldCi());
+            Cli.putFinite(o, "old_ci95", row.oldCi());
             o.put("old_n", row.oldN());
             o.put("old_forks", row.oldForks());
             o.put("new_mean", row.newMean());
-            putFinite(o, "new_ci95", row.newCi());
+            Cli.putFinite(o, "new_ci95", row.newCi());
             o.put("new_n", row.newN());
             o.put("new_forks", row.newForks());
-            putFinite(o, "change_percent", row.changePercent());
+            Cli.putFinite(o, "change_percent", row.changePercent());
             o.put("p_value", row.p());
             o.put("smallest_p", row.smallestP());
             o.put("decidable", row.decidable());
@@ -145,14 +136,5 @@ final class CompareCommand implements Callable<Integer> {
         root.put("regressions", r.regressions().size());
         root.put("undecidable", r.undecidable().size());
         return root.toString();
-    }
-
-    /** JSON has no NaN: an undefined figure is null. */
-    static void putFinite(ObjectNode o, String field, double v) {
-        if (Double.isFinite(v)) {
-            o.put(field, v);
-        } else {
-            o.putNull(field);
-        }
     }
 }

@@ -44,7 +44,7 @@ final class DeriveCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        CheckCommand.validate(model, steps, tolerance);
+        Cli.checkStepsAndTolerance(model, steps, tolerance);
         Path target = out != null ? out : model;
         VariantDeriver.Derived d = VariantDeriver.derive(model, target, steps, tolerance, python);
         PrintWriter o = spec.commandLine().getOut();
@@ -53,7 +53,7 @@ final class DeriveCommand implements Callable<Integer> {
             o.println("nothing written: a derived variant does not reproduce the export (run `kvbench check` on the export "
                     + "itself first; report the model if it passes there)");
             o.flush();
-            return Main.CHECK_FAILED;
+            return Cli.CHECK_FAILED;
         }
         o.printf(Locale.ROOT, "derive: %d layers; wrote %s into %s%n", d.layers(), String.join(", ", d.written()), d.folder());
         o.printf(Locale.ROOT, "weights: %s%s%s%n",

@@ -58,6 +58,6 @@ final class GateCommand implements Callable<Integer> {
         out.println(o.passed() ? "gate: PASS" : "gate: FAIL");
         o.failures().forEach(f -> out.println("  - " + f));
         out.flush();
-        return o.passed() ? 0 : Main.CHECK_FAILED;
+        return o.passed() ? 0 : Cli.CHECK_FAILED;
     }
 }

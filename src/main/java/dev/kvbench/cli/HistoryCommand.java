@@ -55,11 +55,12 @@ final class HistoryCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        CompareCommand.checkThresholds(threshold, alpha);
+        Cli.checkThresholds(threshold, alpha);
         if (out != null) {
             AtomicFiles.checkNewOrEmptyFolder(out);
+            Cli.checkWritable(out); // before the files are read and compared
         }
-        History history = History.of(files().stream().map(ResultFile::read).toList(), threshold, alpha);
+        History history = History.of(ResultFile.readAll(files()), threshold, alpha);
         PrintWriter console = spec.commandLine().getOut();
         if (format == OutputFormat.JSON) {
             console.println(json(history));
@@ -67,7 +68,7 @@ final class HistoryCommand implements Callable<Integer> {
             console.print(text(history));
         }
         if (out != null) {
-            Files.createDirectories(out);
+            Cli.createFolder(out);
             List<Chart> charts = history.charts();
             for (Chart c : charts) {
                 Path png = out.resolve(c.id() + ".png");

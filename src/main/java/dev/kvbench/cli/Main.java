@@ -21,10 +21,6 @@ import java.util.Arrays;
                 ReportCommand.class, GateCommand.class, AbCommand.class, HistoryCommand.class, BisectCommand.class, CheckCommand.class,
                 DeriveCommand.class, SynthCommand.class, ProbeCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
-    public static final int CHECK_FAILED = 1;
-    public static final int BAD_INPUT = 2;
-    public static final int INTERNAL_ERROR = 3;
-
     /**
      * The stack of the thread that runs a command. ONNX Runtime's environment start-up overflowed the JVM's default
      * main-thread stack when the command line was a few KB long (a 2,000-id {@code --prompt-ids}); 256 MiB is
@@ -34,7 +30,7 @@ public final class Main {
 
     public static void main(String[] args) throws InterruptedException {
         String[] decoded = CommandLineText.utf8(args);
-        int[] code = {INTERNAL_ERROR};
+        int[] code = {Cli.INTERNAL_ERROR};
         Thread command = new Thread(null, () -> code[0] = run(decoded), "kvbench", COMMAND_STACK_BYTES);
         command.start();
         command.join();
@@ -70,23 +66,23 @@ public final class Main {
             }
             if (e instanceof KvbenchException) {
                 commandLine.getErr().println("kvbench: error: " + KvbenchException.firstLine(e.getMessage()));
-                return BAD_INPUT;
+                return Cli.BAD_INPUT;
             }
             commandLine.getErr().println("kvbench: internal error: " + KvbenchException.firstLine(String.valueOf(e))
                     + (showTrace ? "" : " (--debug shows where)"));
-            return INTERNAL_ERROR;
+            return Cli.INTERNAL_ERROR;
         });
         cli.setParameterExceptionHandler((e, a) -> {
             if (showTrace) {
                 e.printStackTrace(e.getCommandLine().getErr());
             }
             e.getCommandLine().getErr().println("kvbench: error: " + ParameterErrors.oneLine(e) + " (see --help)");
-            return BAD_INPUT;
+            return Cli.BAD_INPUT;
         });
         int code = cli.execute(rest);
         if (code == 0 && (out instanceof CheckedOutput checked ? checked.broken() : out.checkError())) {
             err.println("kvbench: error: " + (out instanceof CheckedOutput c ? c.failure() : "cannot write the output"));
-            return BAD_INPUT;
+            return Cli.BAD_INPUT;
         }
         return code;
     }

@@ -47,7 +47,7 @@ final class PairedRunOptions {
         if (warmupOps < 1 || warmupOps > 10000) {
             throw new KvbenchException("--warmup-ops must be in 1..10000, got " + warmupOps);
         }
-        CompareCommand.checkThresholds(threshold, alpha);
+        Cli.checkThresholds(threshold, alpha);
         for (String p : params) {
             int eq = p.indexOf('=');
             if (eq < 1 || eq == p.length() - 1) {

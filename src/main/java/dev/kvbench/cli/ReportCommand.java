@@ -42,9 +42,9 @@ final class ReportCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        List<ResultFile> inputs = files.stream().map(ResultFile::read).toList();
+        List<ResultFile> inputs = ResultFile.readAll(files);
         List<Chart> charts = only.isEmpty() ? Charts.available(inputs) : only.stream().map(id -> Charts.require(id, inputs)).toList();
-        Path dir = outputFolder(inputs.get(0).label());
+        Path dir = outputFolder(ResultFile.stem(files.get(0)));
         var console = spec.commandLine().getOut();
         for (Chart c : charts) {
             Path file = dir.resolve(c.id() + ".png");
@@ -62,13 +62,13 @@ final class ReportCommand implements Callable<Integer> {
     private Path outputFolder(String firstLabel) throws IOException {
         if (out != null) {
             AtomicFiles.checkNewOrEmptyFolder(out);
-            return Files.createDirectories(out);
+            return Cli.createFolder(out);
         }
         Path parent = files.get(0).toAbsolutePath().getParent();
         Path dir = parent.resolve("report-" + firstLabel);
         for (int n = 2; Files.exists(dir); n++) {
             dir = parent.resolve("report-" + firstLabel + "-" + n);
         }
-        return Files.createDirectories(dir);
+        return Cli.createFolder(dir);
     }
 }

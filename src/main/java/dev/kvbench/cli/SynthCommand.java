@@ -79,7 +79,7 @@ final class SynthCommand implements Callable<Integer> {
         if (r.derived().written().isEmpty()) {
             o.println("nothing written: a derived variant disagrees with the synthesized export");
             o.flush();
-            return Main.CHECK_FAILED;
+            return Cli.CHECK_FAILED;
         }
         o.printf(Locale.ROOT, "wrote %s (%s of weights in model.onnx_data; variants: %s) in %.0f s%n", out,
                 gb(r.weightBytes()), String.join(", ", r.derived().written()), r.seconds());

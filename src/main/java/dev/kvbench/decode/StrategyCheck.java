@@ -43,8 +43,8 @@ public final class StrategyCheck {
         Path golden = folder.resolve("golden.json");
         List<Prompt> prompts = new ArrayList<>();
         if (Files.isRegularFile(golden)) {
-            try {
-                JsonNode cases = new ObjectMapper().readTree(golden.toFile()).path("cases");
+            {
+                JsonNode cases = dev.kvbench.results.JsonFiles.read(golden, "golden file").path("cases");
                 for (JsonNode c : cases) {
                     JsonNode ids = c.path("prompt_ids");
                     if (ids.isArray() && ids.size() > 0) {
@@ -55,8 +55,6 @@ public final class StrategyCheck {
                         prompts.add(new Prompt("golden " + (prompts.size() + 1), p));
                     }
                 }
-            } catch (IOException e) {
-                throw new KvbenchException(golden + " is not valid JSON: " + KvbenchException.firstLine(e.getMessage()));
             }
         }
         if (prompts.isEmpty()) {

@@ -54,15 +54,11 @@ public record ModelConfig(String modelType, boolean encoderDecoder, int vocabSiz
             }
             return JSON.createObjectNode();
         }
-        try {
-            JsonNode node = JSON.readTree(file.toFile());
-            if (node == null || !node.isObject()) {
-                throw new KvbenchException(file + " is not a JSON object");
-            }
-            return node;
-        } catch (IOException e) {
-            throw new KvbenchException("cannot parse " + file + ": " + KvbenchException.firstLine(e.getMessage()));
+        JsonNode node = dev.kvbench.results.JsonFiles.read(file, file.getFileName().toString());
+        if (!node.isObject()) {
+            throw new KvbenchException(file + " is not a JSON object");
         }
+        return node;
     }
 
     private static JsonNode merge(JsonNode outer, JsonNode inner) {

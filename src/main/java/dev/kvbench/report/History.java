@@ -55,6 +55,15 @@ public final class History {
                 .thenComparing(f -> f.path().getFileName().toString()));
         Map<String, List<Entry>> series = new LinkedHashMap<>();
         Map<String, String> units = new LinkedHashMap<>();
+        // Each file's results by key, built once: the comparisons below look keys up instead of scanning files.
+        List<Map<String, List<JmhResult>>> byKey = new ArrayList<>();
+        for (ResultFile f : files) {
+            Map<String, List<JmhResult>> index = new java.util.HashMap<>();
+            for (JmhResult r : f.results()) {
+                index.computeIfAbsent(r.key(), k -> new ArrayList<>()).add(r);
+            }
+            byKey.add(index);
+        }
         for (int i = 0; i < files.size(); i++) {
             for (JmhResult r : files.get(i).results()) {
                 double[] x = r.primary().samples();
@@ -74,19 +83,14 @@ public final class History {
             for (int j = 1; j < entries.size(); j++) {
                 int from = entries.get(j - 1).file();
                 int to = entries.get(j).file();
-                Comparison.Row row = compare(files.get(from), files.get(to), key, thresholdPercent, alpha);
+                Comparison.Row row = Comparison.compare(byKey.get(from).get(key), byKey.get(to).get(key), "primary",
+                        thresholdPercent, alpha).rows().stream().findFirst().orElse(null);
                 if (row != null && row.decidable() && row.significant() && Math.abs(row.changePercent()) > thresholdPercent) {
                     changes.add(new ChangePoint(key, from, to, row.changePercent(), row.p(), row.regression()));
                 }
             }
         }
         return new History(files, series, units, changes);
-    }
-
-    private static Comparison.Row compare(ResultFile a, ResultFile b, String key, double threshold, double alpha) {
-        List<JmhResult> x = a.results().stream().filter(r -> r.key().equals(key)).toList();
-        List<JmhResult> y = b.results().stream().filter(r -> r.key().equals(key)).toList();
-        return Comparison.compare(x, y, "primary", threshold, alpha).rows().stream().findFirst().orElse(null);
     }
 
     /** The files, oldest commit first. */

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kvbench.KvbenchException;
 import dev.kvbench.results.JmhResult;
 import dev.kvbench.results.JmhResults;
+import dev.kvbench.results.JsonFiles;
 import dev.kvbench.results.RunMeta;
 import dev.kvbench.results.Summary;
 
@@ -25,21 +26,71 @@ public record ResultFile(String label, Path path, List<JmhResult> results, List<
         return new ResultFile(stem(file), file, results, Summary.rows(results), readMeta(file));
     }
 
+    /**
+     * Several result files to be drawn or ordered together. The same file twice is refused (it would be one run
+     * counted twice); files that share a name ({@code d1/x.json}, {@code d2/x.json}) are labelled with as much of their
+     * folders as tells them apart, so no two series merge under one label.
+     */
+    public static List<ResultFile> readAll(List<Path> files) {
+        java.util.Map<Path, Path> seen = new java.util.HashMap<>();
+        for (Path f : files) {
+            Path real;
+            try {
+                real = f.toRealPath();
+            } catch (IOException e) {
+                real = f.toAbsolutePath().normalize();
+            }
+            Path first = seen.putIfAbsent(real, f);
+            if (first != null) {
+                throw new KvbenchException(f + " is given twice" + (first.equals(f) ? "" : " (also as " + first + ")")
+                        + ": each result file counts once");
+            }
+        }
+        List<Path> absolute = files.stream().map(f -> f.toAbsolutePath().normalize()).toList();
+        List<ResultFile> out = new java.util.ArrayList<>();
+        for (int i = 0; i < files.size(); i++) {
+            ResultFile r = read(files.get(i));
+            out.add(new ResultFile(uniqueLabel(absolute, i), r.path(), r.results(), r.rows(), r.meta()));
+        }
+        return out;
+    }
+
+    /** The file's stem, with parent folders in front ({@code d1/x}) until no other file has the same label. */
+    static String uniqueLabel(List<Path> files, int index) {
+        Path f = files.get(index);
+        for (int depth = 0; ; depth++) {
+            String label = labelAt(f, depth);
+            final int d = depth;
+            boolean clash = false;
+            for (int j = 0; j < files.size(); j++) {
+                if (j != index && labelAt(files.get(j), d).equals(label)) {
+                    clash = true;
+                }
+            }
+            if (!clash || depth >= f.getNameCount() - 1) {
+                return label;
+            }
+        }
+    }
+
+    private static String labelAt(Path f, int parents) {
+        String stem = stem(f);
+        int n = f.getNameCount();
+        int from = Math.max(0, n - 1 - parents);
+        return from == n - 1 ? stem : f.subpath(from, n - 1).toString().replace('\\', '/') + "/" + stem;
+    }
+
     /** The sidecar's metadata, or an empty object; a sidecar that is there but broken is bad input. */
     static JsonNode readMeta(Path file) {
         Path meta = RunMeta.sidecar(file, ".meta.json");
         if (!Files.isRegularFile(meta)) {
             return new ObjectMapper().createObjectNode();
         }
-        try {
-            JsonNode node = new ObjectMapper().readTree(meta.toFile());
-            if (node == null || !node.isObject()) {
-                throw new KvbenchException(meta + " is not a JSON object");
-            }
-            return node;
-        } catch (IOException e) {
-            throw new KvbenchException(meta + " is not valid JSON: " + KvbenchException.firstLine(e.getMessage()));
+        JsonNode node = JsonFiles.read(meta, "run metadata file");
+        if (!node.isObject()) {
+            throw new KvbenchException(meta + " is not a JSON object");
         }
+        return node;
     }
 
     /** The commit the run measured, short, with "+dirty" when the tree had changes; "" when unknown. */
@@ -52,7 +103,7 @@ public record ResultFile(String label, Path path, List<JmhResult> results, List<
         return (ObjectNode) meta;
     }
 
-    static String stem(Path f) {
+    public static String stem(Path f) {
         String n = f.getFileName().toString();
         return n.endsWith(".json") ? n.substring(0, n.length() - 5) : n;
     }

@@ -29,16 +29,7 @@ public final class JmhResults {
     }
 
     public static List<JmhResult> read(Path file) {
-        if (!Files.isRegularFile(file)) {
-            throw new KvbenchException("result file not found: " + file);
-        }
-        JsonNode root;
-        try {
-            root = STRICT.readTree(file.toFile());
-        } catch (IOException e) {
-            throw new KvbenchException(file + " is not valid JSON: " + KvbenchException.firstLine(e.getMessage()));
-        }
-        return parse(root, file.toString());
+        return parse(JsonFiles.read(file, "result file", STRICT), file.toString());
     }
 
     /** Parses an already-read JSON tree (a JMH result array); {@code source} names it in errors. */

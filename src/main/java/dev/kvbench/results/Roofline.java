@@ -48,12 +48,7 @@ public final class Roofline {
                         int intermediate, int vocab, boolean attentionBias) {
 
         public static Shape read(Path folder) {
-            JsonNode c;
-            try {
-                c = new ObjectMapper().readTree(folder.resolve("config.json").toFile());
-            } catch (IOException e) {
-                throw new KvbenchException("cannot read " + folder.resolve("config.json") + ": " + e.getMessage());
-            }
+            JsonNode c = JsonFiles.read(folder.resolve("config.json"), "config.json");
             if (c.path("is_encoder_decoder").asBoolean(false)) {
                 int d = need(c, "d_model");
                 int heads = need(c, "decoder_attention_heads");

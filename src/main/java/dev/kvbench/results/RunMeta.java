@@ -103,11 +103,7 @@ public final class RunMeta {
         if (!Files.isRegularFile(meta)) {
             return null;
         }
-        try {
-            return new ObjectMapper().readTree(meta.toFile());
-        } catch (IOException e) {
-            throw new KvbenchException(meta + " is not valid JSON: " + KvbenchException.firstLine(e.getMessage()));
-        }
+        return JsonFiles.read(meta, "run metadata file");
     }
 
     /** SHA-256 of every regular file in each model folder, by folder name. */

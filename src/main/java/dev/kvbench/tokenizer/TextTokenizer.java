@@ -47,8 +47,8 @@ public final class TextTokenizer implements AutoCloseable {
     }
 
     private static int vocabSize(Path file) {
-        try {
-            JsonNode root = new ObjectMapper().readTree(file.toFile());
+        {
+            JsonNode root = dev.kvbench.results.JsonFiles.read(file, "tokenizer.json");
             int max = -1;
             var vocab = root.path("model").path("vocab");
             if (vocab.isObject()) {
@@ -65,8 +65,6 @@ public final class TextTokenizer implements AutoCloseable {
                 throw new KvbenchException(file + " has no vocabulary");
             }
             return max + 1;
-        } catch (IOException e) {
-            throw new KvbenchException("cannot parse " + file + ": " + e.getMessage(), e);
         }
     }
 

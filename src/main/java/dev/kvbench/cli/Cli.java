@@ -1,0 +1,94 @@
+package dev.kvbench.cli;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.kvbench.KvbenchException;
+
+import java.io.IOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * What every command shares: the exit codes, the checks of options that several commands take, output folders, and
+ * JSON output helpers. Commands use this rather than each other.
+ */
+final class Cli {
+    /** Exit codes: 0 success, then these. */
+    static final int CHECK_FAILED = 1;
+    static final int BAD_INPUT = 2;
+    static final int INTERNAL_ERROR = 3;
+
+    private Cli() {
+    }
+
+    /** {@code --threshold} (a percentage) and {@code --alpha} (a significance level) as compare, ab, gate and history take them. */
+    static void checkThresholds(double threshold, double alpha) {
+        if (!(threshold >= 0 && threshold < 1e6)) {
+            throw new KvbenchException("--threshold must be a percentage >= 0, got " + threshold);
+        }
+        if (!(alpha > 0 && alpha < 1)) {
+            throw new KvbenchException("--alpha must be in (0, 1), got " + alpha);
+        }
+    }
+
+    /** {@code --steps} and {@code --tolerance} of the commands that check strategies against each other, and the model folder. */
+    static void checkStepsAndTolerance(Path model, int steps, double tolerance) {
+        if (steps < 1 || steps > 4096) {
+            throw new KvbenchException("--steps must be in 1..4096, got " + steps);
+        }
+        if (!(tolerance >= 0) || Double.isInfinite(tolerance)) {
+            throw new KvbenchException("--tolerance must be a finite number >= 0, got " + tolerance);
+        }
+        if (!Files.isDirectory(model)) {
+            throw new KvbenchException("model folder " + model + " does not exist");
+        }
+    }
+
+    /** Creates {@code dir} (and its parents) or fails with one line: a read-only place is bad input, not an internal error. */
+    static Path createFolder(Path dir) {
+        try {
+            return Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new KvbenchException("cannot create folder " + dir + ": " + reason(e));
+        }
+    }
+
+    /** Why a file operation failed, in words (the JDK's exceptions often carry only the path). */
+    static String reason(IOException e) {
+        if (e instanceof AccessDeniedException) {
+            return "permission denied";
+        }
+        if (e instanceof java.nio.file.FileAlreadyExistsException) {
+            return "a file of that name exists";
+        }
+        if (e instanceof java.nio.file.NoSuchFileException) {
+            return "the place above it does not exist or cannot hold folders";
+        }
+        if (e instanceof FileSystemException f && f.getReason() != null) {
+            return f.getReason();
+        }
+        return e.getMessage();
+    }
+
+    /** Creates {@code dir} if needed and proves a file can be written into it, before long work starts. */
+    static void checkWritable(Path dir) {
+        createFolder(dir);
+        try {
+            Path probe = Files.createTempFile(dir, ".kvbench-write-check", ".tmp");
+            Files.delete(probe);
+        } catch (IOException | UnsupportedOperationException e) {
+            throw new KvbenchException("folder " + dir + " is not writable: "
+                    + (e instanceof IOException io ? reason(io) : e.getMessage()));
+        }
+    }
+
+    /** JSON has no NaN: an undefined figure is null. */
+    static void putFinite(ObjectNode o, String field, double v) {
+        if (Double.isFinite(v)) {
+            o.put(field, v);
+        } else {
+            o.putNull(field);
+        }
+    }
+}
