@@ -340,6 +340,10 @@ final class AbMeasurement {
         if (!Files.isDirectory(repo)) {
             throw new KvbenchException("not a folder: " + repo);
         }
+        if (!Processes.run(repo, 60, List.of("git", "rev-parse", "--git-dir")).ok()) {
+            throw new KvbenchException(repo + " is not inside a git repository (--root names the kvbench checkout whose "
+                    + "commits are compared)");
+        }
         Processes.Outcome o = Processes.run(repo, 60, List.of("git", "rev-parse", "--verify", "--quiet", ref + "^{commit}"));
         if (!o.ok()) {
             throw new KvbenchException("unknown git ref '" + ref + "' in " + repo);

@@ -9,6 +9,7 @@ import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
@@ -56,15 +57,32 @@ final class DeriveCommand implements Callable<Integer> {
             return Cli.CHECK_FAILED;
         }
         o.printf(Locale.ROOT, "derive: %d layers; wrote %s into %s%n", d.layers(), String.join(", ", d.written()), d.folder());
-        o.printf(Locale.ROOT, "weights: %s%s%s%n",
-                d.sharedFiles().isEmpty() ? "" : "shared with the export (" + String.join(", ", d.sharedFiles()) + ", not copied)",
-                d.linkedBytes() > 0 && out != null ? (d.sharedFiles().isEmpty() ? "" : "; ") + "export files hard-linked ("
-                        + VariantDeriver.megabytes(d.linkedBytes()) + ", no second copy)" : "",
-                d.copiedBytes() > 0 ? "; new bytes written: " + VariantDeriver.megabytes(d.copiedBytes())
-                        + " (rotary caches, and any weights the export kept inside model.onnx)" : "");
+        o.println("weights: " + weights(d, out != null));
         o.printf("next: kvbench check --model %s; kvbench bench --model %s%n", d.folder(), d.folder());
         o.flush();
         return 0;
+    }
+
+    /** How the variants got their weights, as one line: shared, hard-linked, copied, new. */
+    static String weights(VariantDeriver.Derived d, boolean newFolder) {
+        List<String> parts = new java.util.ArrayList<>();
+        if (!d.sharedFiles().isEmpty()) {
+            String files = String.join(", ", d.sharedFiles());
+            parts.add(newFolder && d.exportCopiedBytes() > 0 ? "the variants share " + files + " with the export's files in "
+                    + d.folder() : "shared with the export (" + files + ", not copied)");
+        }
+        if (newFolder && d.linkedBytes() > 0) {
+            parts.add("export files hard-linked (" + VariantDeriver.megabytes(d.linkedBytes()) + ", no second copy)");
+        }
+        if (d.exportCopiedBytes() > 0) {
+            parts.add("export files copied (" + VariantDeriver.megabytes(d.exportCopiedBytes()) + ": hard links are "
+                    + "impossible there, e.g. another filesystem)");
+        }
+        if (d.newBytes() > 0) {
+            parts.add("new bytes written: " + VariantDeriver.megabytes(d.newBytes())
+                    + " (rotary caches, and any weights the export kept inside its graph)");
+        }
+        return String.join("; ", parts);
     }
 
     /** One line per derived variant: its file, verdict and largest logit difference against {@code against}. */

@@ -39,7 +39,7 @@ final class SynthCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, description = "The new folder (must be new or empty).")
     Path out;
 
-    @Option(names = "--layers", description = "Trim the depth to N layers (each of encoder and decoder), for quick runs.")
+    @Option(names = "--layers", description = "Trim the depth to N layers (each of encoder and decoder), 1 to the architecture's depth, for quick runs.")
     Integer layers;
 
     @Option(names = "--seed", defaultValue = "0", description = "Seed of the random weights, >= 0 (default: ${DEFAULT-VALUE}).")

@@ -102,7 +102,7 @@ public final class ModelSynthesizer {
                 }
                 Files.move(work, out, StandardCopyOption.ATOMIC_MOVE);
                 derived = new VariantDeriver.Derived(out, derived.layers(), derived.written(), derived.sharedFiles(),
-                        derived.copiedBytes(), derived.linkedBytes(), derived.checks());
+                        derived.newBytes(), derived.linkedBytes(), derived.exportCopiedBytes(), derived.checks());
             }
             return new Result(written.path("weights_bytes").asLong(), derived, (System.nanoTime() - t0) / 1e9);
         } catch (IOException e) {

@@ -39,9 +39,14 @@ public final class VariantDeriver {
             Model.Variant.STATIC.file(true), "variants.onnx_data");
     private static final String SCRIPT = "kvderive.py";
 
-    /** What a derivation did: the variants' check outcomes and how the weights were shared. */
-    public record Derived(Path folder, int layers, List<String> written, List<String> sharedFiles, long copiedBytes,
-                          long linkedBytes, List<StrategyCheck.Outcome> checks) {
+    /**
+     * What a derivation did: the variants' check outcomes and how the weights were shared. {@code newBytes}: bytes
+     * the variants added (rotary caches, weights the export kept inside its graph); {@code linkedBytes}: export files
+     * hard-linked into a new folder; {@code exportCopiedBytes}: export files copied where a link was impossible
+     * (another filesystem).
+     */
+    public record Derived(Path folder, int layers, List<String> written, List<String> sharedFiles, long newBytes,
+                          long linkedBytes, long exportCopiedBytes, List<StrategyCheck.Outcome> checks) {
     }
 
     private VariantDeriver() {
@@ -84,7 +89,7 @@ public final class VariantDeriver {
                     EngineOptions.defaults(), variants);
             for (StrategyCheck.Outcome o : checks) {
                 if (o.verdict() != StrategyCheck.Verdict.AGREES) {
-                    return new Derived(out, made.path("layers").asInt(), List.of(), List.of(), 0, 0, checks);
+                    return new Derived(out, made.path("layers").asInt(), List.of(), List.of(), 0, 0, 0, checks);
                 }
             }
             List<String> written = new ArrayList<>();
@@ -104,9 +109,12 @@ public final class VariantDeriver {
             List<String> shared = new ArrayList<>();
             made.path("shared_external_files").forEach(n -> shared.add(n.asText()));
             return new Derived(out, made.path("layers").asInt(), written, shared,
-                    made.path("inline_weights_copied_bytes").asLong() + bytes[1], bytes[0], checks);
+                    made.path("inline_weights_copied_bytes").asLong(), bytes[0], bytes[1], checks);
         } catch (IOException e) {
             throw new KvbenchException("cannot write the variants into " + out + ": " + e.getMessage());
+        } catch (KvbenchException e) {
+            // The work happens in a hidden folder that is deleted below: name the user's files instead.
+            throw new KvbenchException(e.getMessage().replace(work.toString(), source.toString()), e);
         } finally {
             deleteTree(work);
         }

@@ -23,10 +23,10 @@ public record Layout(boolean encoderDecoder, boolean hasSingle, boolean hasSplit
         if (!Files.isDirectory(folder)) {
             throw new KvbenchException("model folder not found: " + folder);
         }
-        boolean encoder = Files.isRegularFile(folder.resolve(ENCODER));
-        boolean single = Files.isRegularFile(folder.resolve(SINGLE));
-        boolean split = Files.isRegularFile(folder.resolve(DECODER)) && Files.isRegularFile(folder.resolve(DECODER_WITH_PAST));
-        boolean merged = Files.isRegularFile(folder.resolve(MERGED));
+        boolean encoder = present(folder, ENCODER);
+        boolean single = present(folder, SINGLE);
+        boolean split = present(folder, DECODER) && present(folder, DECODER_WITH_PAST);
+        boolean merged = present(folder, MERGED);
         if (!single && !split && !merged) {
             if (Files.isRegularFile(folder.resolve(DECODER))) {
                 throw new KvbenchException("unknown layout in " + folder + ": " + DECODER + " without " + DECODER_WITH_PAST
@@ -40,6 +40,24 @@ public record Layout(boolean encoderDecoder, boolean hasSingle, boolean hasSplit
                     + MERGED + " or " + DECODER + " + " + DECODER_WITH_PAST + ")");
         }
         return new Layout(encoder, single && !encoder, split, merged);
+    }
+
+    /**
+     * Whether the graph file {@code name} is in {@code folder}; a name that is there but is no file (a folder, a
+     * symbolic link that loops or leads nowhere) is an error naming it, not a file silently absent.
+     */
+    private static boolean present(Path folder, String name) {
+        Path file = folder.resolve(name);
+        if (Files.isRegularFile(file)) {
+            return true;
+        }
+        if (Files.isSymbolicLink(file)) {
+            throw new KvbenchException(file + " is a symbolic link that leads to no file (a loop, or its target is missing)");
+        }
+        if (Files.exists(file, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            throw new KvbenchException(file + " is not a file");
+        }
+        return false;
     }
 
     /** The decoder arrangement to use: merged when present unless split is asked for. */

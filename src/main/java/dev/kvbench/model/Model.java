@@ -148,6 +148,11 @@ public final class Model implements AutoCloseable {
                 requireInputs(decoder.session(false), file, IoNames.ENCODER_HIDDEN_STATES);
             }
             KvLayout kv = hasPast(main) ? KvLayout.read(main, file, variant.outputPrefix) : null;
+            if (kv != null && config.kvHeads() > 0 && config.kvHeads() != kv.kvHeads()) {
+                throw new KvbenchException(folder.resolve("config.json") + " says num_key_value_heads " + config.kvHeads()
+                        + ", but " + file + "'s past inputs have " + kv.kvHeads() + " KV heads: config and graph are of "
+                        + "different models");
+            }
             List<KvLayout.Slot> cross = layout.encoderDecoder() && kv != null ? crossSlots(kv.layers()) : List.of();
             int vocab = logitsVocab(main, file, config);
             return new Model(folder, config, layout, variant, encoder, decoder, kv, cross, vocab);

@@ -14,9 +14,10 @@ import java.util.Set;
  * What the engine needs from {@code config.json} and {@code generation_config.json}: special token ids and limits.
  * Reads both the transformers 4 keys (all in config.json) and the transformers 5 style (generation keys only in
  * generation_config.json, model keys possibly nested under {@code text_config}); generation_config wins.
+ * {@code kvHeads} is config.json's {@code num_key_value_heads}, or -1 where it names none (the graph decides).
  */
 public record ModelConfig(String modelType, boolean encoderDecoder, int vocabSize, int maxPositions, int bosTokenId,
-                          Set<Integer> eosTokenIds, int padTokenId, int decoderStartTokenId) {
+                          Set<Integer> eosTokenIds, int padTokenId, int decoderStartTokenId, int kvHeads) {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -40,7 +41,8 @@ public record ModelConfig(String modelType, boolean encoderDecoder, int vocabSiz
         if (eos.isEmpty()) {
             throw new KvbenchException(folder.resolve("config.json") + " names no eos_token_id");
         }
-        return new ModelConfig(type, encDec, vocab, maxPositions, bos, eos, pad, start);
+        int kvHeads = firstInt(config, -1, "num_key_value_heads");
+        return new ModelConfig(type, encDec, vocab, maxPositions, bos, eos, pad, start, kvHeads);
     }
 
     public boolean isEos(int token) {

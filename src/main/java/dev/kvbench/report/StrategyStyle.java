@@ -1,5 +1,7 @@
 package dev.kvbench.report;
 
+import dev.kvbench.decode.Strategy;
+
 import java.awt.BasicStroke;
 import java.awt.Color;
 import java.awt.Shape;
@@ -7,6 +9,7 @@ import java.awt.Stroke;
 import java.awt.geom.Ellipse2D;
 import java.awt.geom.Path2D;
 import java.awt.geom.Rectangle2D;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -15,22 +18,31 @@ import java.util.Map;
  * place of its yellow, which cannot be read on white.
  */
 public final class StrategyStyle {
-    private static final Map<String, String> COLOURS = Map.of(
-            "no-cache", "#D55E00",   // vermillion
-            "kv", "#0072B2",         // blue
-            "kv-alloc", "#56B4E9",   // sky blue
-            "kv-copy", "#CC79A7",    // reddish purple
-            "hybrid", "#E69F00",     // orange
-            "static", "#009E73",     // bluish green
-            "static-gqa", "#000000", // black
-            "base", "#999999",       // A/B: the reference side in grey
-            "head", "#0072B2",       // A/B: the candidate in blue
-            "change", "#E41A1C");    // history: significant changes, markers only
+    /**
+     * Strategy colours in the enum's declaration order (no-cache vermillion, kv blue, kv-alloc sky blue, kv-copy
+     * reddish purple, hybrid orange, static bluish green, static-gqa black), then Paul Tol's wine, teal and olive
+     * for strategies added later: a new strategy gets a colour of its own without being named here.
+     */
+    private static final List<String> PALETTE = List.of("#D55E00", "#0072B2", "#56B4E9", "#CC79A7", "#E69F00", "#009E73",
+            "#000000", "#882255", "#44AA99", "#999933");
+    private static final Map<String, String> COLOURS = colours();
     private static final String OTHER = "#7F7F7F";
     /** Dash patterns per result file, as on the HTML page (Chart.js borderDash). */
     private static final float[][] DASHES = {{}, {8f, 4f}, {2f, 3f}, {10f, 3f, 2f, 3f}};
 
     private StrategyStyle() {
+    }
+
+    private static Map<String, String> colours() {
+        Map<String, String> c = new java.util.LinkedHashMap<>();
+        Strategy[] all = Strategy.values();
+        for (int i = 0; i < all.length; i++) {
+            c.put(all[i].id(), PALETTE.get(i % PALETTE.size()));
+        }
+        c.put("base", "#999999");   // A/B: the reference side in grey
+        c.put("head", "#0072B2");   // A/B: the candidate in blue
+        c.put("change", "#E41A1C"); // history: significant changes, markers only
+        return Map.copyOf(c);
     }
 
     /** The strategy a label names: {@code "hybrid-10"} and {@code "kv [public]"} take their strategy's colour. */

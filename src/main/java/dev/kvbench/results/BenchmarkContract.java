@@ -32,6 +32,16 @@ public final class BenchmarkContract {
     public static final int STEP_BENCHMARK_STEPS = 8;
     /** Tokens of the fixed prompt used by the generation and step-memory benchmarks. */
     public static final int PROMPT_TOKENS = 8;
+    /** PeakMemory's main class, and what starts its result line (a JSON object follows; the JVM may print other lines). */
+    public static final String PEAK_MEMORY_MAIN = PACKAGE + ".PeakMemory";
+    public static final String PEAK_MEMORY_LINE = "peak-memory ";
+    /** Thresholds of HybridThresholdBenchmark's {@code hybrid-T} variants (its {@code @Param} lists them as literals). */
+    public static final List<Integer> HYBRID_THRESHOLDS = List.of(4, 10, 32, 128);
+
+    /** HybridThresholdBenchmark's variant for threshold {@code t}: {@code hybrid-10}. */
+    public static String hybridVariant(int t) {
+        return dev.kvbench.decode.Strategy.HYBRID.id() + "-" + t;
+    }
 
     private BenchmarkContract() {
     }

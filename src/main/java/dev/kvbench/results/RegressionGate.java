@@ -61,9 +61,18 @@ public final class RegressionGate {
                         r.key(), is.score(), was.score(), change, allocTolerancePercent));
             }
         }
-        double kv = score(result, "kv", speedupTokens);
-        double noCache = score(result, "no-cache", speedupTokens);
-        double speedup = noCache / kv;
+        // The speedup needs both configurations in the new run; a missing one is a failed check like any other
+        // missing configuration, not bad input.
+        java.util.OptionalDouble kv = score(result, "kv", speedupTokens);
+        java.util.OptionalDouble noCache = score(result, "no-cache", speedupTokens);
+        if (kv.isEmpty() || noCache.isEmpty()) {
+            String absent = kv.isEmpty() && noCache.isEmpty() ? "kv and no-cache" : kv.isEmpty() ? "kv" : "no-cache";
+            report.append(String.format(Locale.ROOT, "kv speedup over no-cache at %d new tokens: MISSING (%s)%n", speedupTokens, absent));
+            failures.add(String.format(Locale.ROOT, "the new run has no GenerationBenchmark of %s at %d new tokens: "
+                    + "the speedup floor cannot be checked", absent, speedupTokens));
+            return new Outcome(failures, report.toString());
+        }
+        double speedup = noCache.getAsDouble() / kv.getAsDouble();
         report.append(String.format(Locale.ROOT, "kv speedup over no-cache at %d new tokens (same run): %.1fx (floor %.1fx)%n",
                 speedupTokens, speedup, minSpeedup));
         if (speedup < minSpeedup) {
@@ -73,12 +82,10 @@ public final class RegressionGate {
         return new Outcome(failures, report.toString());
     }
 
-    private static double score(List<JmhResult> results, String strategy, int tokens) {
+    private static java.util.OptionalDouble score(List<JmhResult> results, String strategy, int tokens) {
         return results.stream()
                 .filter(r -> r.shortName().startsWith(BenchmarkContract.GENERATION + ".") && strategy.equals(r.param("strategy"))
                         && String.valueOf(tokens).equals(r.param("newTokens")))
-                .mapToDouble(r -> r.primary().score()).findFirst()
-                .orElseThrow(() -> new KvbenchException("the result has no GenerationBenchmark for " + strategy + " at "
-                        + tokens + " new tokens"));
+                .mapToDouble(r -> r.primary().score()).findFirst();
     }
 }

@@ -260,6 +260,20 @@ public final class Summary {
         return r == null ? "-" : String.format(Locale.ROOT, "%.1f", texts / (r.msPerOp() / 1e3));
     }
 
+    /**
+     * One result's time with JMH's error, as the bench progress line shows it: per decode step for the step
+     * benchmark ({@code 1.04 ± 0.05 ms/step}), else per operation.
+     */
+    public static String scoreWithError(JmhResult result) {
+        Row r = rows(List.of(result)).get(0);
+        if (r.benchmark().equals(BenchmarkContract.STEP)) {
+            int n = BenchmarkContract.STEP_BENCHMARK_STEPS;
+            return Double.isNaN(r.errorMs()) ? String.format(Locale.ROOT, "%.3f ± n/a ms/step", r.msPerOp() / n)
+                    : String.format(Locale.ROOT, "%.3f ± %.3f ms/step", r.msPerOp() / n, r.errorMs() / n);
+        }
+        return msPerOp(r, 2) + " ms/op";
+    }
+
     /** A row's time per operation ± JMH's error, with {@code decimals}; "± n/a" with a single sample. */
     private static String msPerOp(Row r, int decimals) {
         String number = "%." + decimals + "f";

@@ -481,6 +481,10 @@ def main(argv):
         if a.layers is not None:
             if a.layers < 1:
                 raise BadConfig(f"--layers must be at least 1, got {a.layers}")
+            depth = max(c[k] for k in ("num_hidden_layers", "encoder_layers", "decoder_layers") if k in c)
+            if a.layers > depth:
+                raise BadConfig(f"--layers {a.layers} is more than the architecture's {depth} layer(s): "
+                                f"give 1..{depth}, or leave --layers out for the full depth")
             for k in ("num_hidden_layers", "encoder_layers", "decoder_layers"):
                 if k in c:
                     c[k] = min(c[k], a.layers)

@@ -20,7 +20,7 @@ class ModelConfigTest {
                 + " \"max_position_embeddings\": 512, \"bos_token_id\": 0, \"eos_token_id\": 0, \"pad_token_id\": 65000,"
                 + " \"decoder_start_token_id\": 65000}");
         ModelConfig c = ModelConfig.read(dir);
-        assertEquals(new ModelConfig("marian", true, 65001, 512, 0, Set.of(0), 65000, 65000), c);
+        assertEquals(new ModelConfig("marian", true, 65001, 512, 0, Set.of(0), 65000, 65000, -1), c);
     }
 
     @Test

@@ -17,10 +17,11 @@ import java.util.List;
  * (8-token prompt + 2040 new tokens = 2048 positions), of one row or of a batch. Run it in a fresh JVM per strategy,
  * since the peak is process-wide:
  * {@code java -cp target/benchmarks.jar dev.kvbench.bench.PeakMemory MODEL STRATEGY [TOKENS [ROWS]]}.
- * Prints one line: strategy, rows, VmHWM before and after the generation (KiB), tokens per row, KV bytes copied, and the
- * KV bytes the cache held at the end of the generation, per row.
+ * Prints one line, {@link BenchmarkContract#PEAK_MEMORY_LINE} and a JSON object: strategy, rows, VmHWM before and after the generation (KiB),
+ * tokens per row, KV bytes copied, and the KV bytes the cache held at the end of the generation, per row.
  */
 public final class PeakMemory {
+
     private PeakMemory() {
     }
 
@@ -38,9 +39,11 @@ public final class PeakMemory {
             BatchResult r = engine.generator().generate(prompts, newTokens, true, Sampler.greedy(),
                     (row, token) -> held[0] = Math.max(held[0], engine.generator().cacheBytesHeld()));
             long after = status("VmHWM");
-            System.out.printf("peak-memory strategy=%s rows=%d vmhwm_before_kib=%d vmhwm_after_kib=%d tokens=%d "
-                            + "kv_bytes_copied=%d kv_bytes_held_per_row=%d ms=%.1f%n", strategy, rows, before, after,
-                    r.tokens()[0].length, r.kvBytesCopied(), held[0] / rows, r.row(0).totalStepNanos() / 1e6);
+            com.fasterxml.jackson.databind.node.ObjectNode line = new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode()
+                    .put("strategy", strategy).put("rows", rows).put("vmhwm_before_kib", before).put("vmhwm_after_kib", after)
+                    .put("tokens", r.tokens()[0].length).put("kv_bytes_copied", r.kvBytesCopied())
+                    .put("kv_bytes_held_per_row", held[0] / rows).put("ms", r.row(0).totalStepNanos() / 1e6);
+            System.out.println(BenchmarkContract.PEAK_MEMORY_LINE + line);
         }
     }
 

@@ -1,0 +1,281 @@
+package dev.kvbench.matrix;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.kvbench.KvbenchException;
+import dev.kvbench.results.AtomicFiles;
+import dev.kvbench.results.BenchmarkContract;
+import dev.kvbench.results.JmhResult;
+import dev.kvbench.results.JmhResults;
+import dev.kvbench.results.Roofline;
+import dev.kvbench.results.Summary;
+import dev.kvbench.runtime.OrtRuntime;
+import org.openjdk.jmh.results.RunResult;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+/**
+ * One bench run on one model folder, from the first part to the summary: runs the planned parts with progress lines
+ * ({@code [14/43] ... 6 m 12 s left}), merges each part's results into the result file (rewritten after every part, so
+ * what finished survives a failure or an interrupt), runs the peak-memory pass, and writes the metadata and the
+ * summary. An interrupt (Ctrl-C) keeps what finished, marks the run interrupted in its metadata, writes the summary of
+ * what finished, removes the run's temporary files and says so. JMH's own output goes to the run's log.
+ */
+public final class BenchRun {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final RunFiles files;
+    private final Path folder;
+    private final ObjectNode meta;
+    private final String header;
+    private final Roofline.Limits limits;
+    private final List<String> notAvailable;
+    private final List<String> skipped;
+    private final List<String> failed;
+    private final PrintWriter console;
+    private final Path work;
+    private final ArrayNode all = JSON.createArrayNode();
+    private final StringBuilder memory = new StringBuilder();
+    private final Object state = new Object();
+    private volatile boolean done;
+    private int finishedParts;
+    private int totalParts;
+
+    /**
+     * @param header       the summary's first lines (matrix, model, forks, threads, machine)
+     * @param notAvailable strategies whose variant graph is missing, one line each
+     * @param skipped      configurations left out by rule (this run appends the peak-memory ones)
+     * @param failed       preflight failures (this run appends the configurations that produced no result)
+     */
+    public BenchRun(RunFiles files, Path folder, ObjectNode meta, String header, Roofline.Limits limits,
+                    List<String> notAvailable, List<String> skipped, List<String> failed, PrintWriter console) {
+        this.files = files;
+        this.folder = folder;
+        this.meta = meta;
+        this.header = header;
+        this.limits = limits;
+        this.notAvailable = notAvailable;
+        this.skipped = skipped;
+        this.failed = failed;
+        this.console = console;
+        try {
+            this.work = AtomicFiles.workFolder(files.results().getParent(), ".kvbench-bench-");
+        } catch (IOException e) {
+            throw new KvbenchException("cannot write in " + files.results().getParent() + ": " + e.getMessage());
+        }
+    }
+
+    /**
+     * Runs {@code parts} then {@code peaks}; returns 0 when every configuration produced a result, else 1. The
+     * {@code runner} writes JMH's output where the caller pointed it (the run's log).
+     */
+    public int execute(List<MatrixPart> parts, JmhPartRunner runner, List<OrtRuntime.RunCall> calls, List<MatrixPlan.PeakRun> peaks,
+                       Path repo) {
+        Thread hook = new Thread(this::interrupted, "kvbench-interrupt");
+        Runtime.getRuntime().addShutdownHook(hook);
+        try {
+            totalParts = parts.size();
+            double[] estimates = parts.stream().mapToDouble(runner::estimateSeconds).toArray();
+            Progress progress = new Progress(estimates);
+            console.printf(Locale.ROOT, "%d parts, about %s (estimated from their iteration counts; refined as they finish)%n",
+                    parts.size(), Progress.duration(progress.secondsLeft()));
+            Path partFile = work.resolve("part.json");
+            Path failureFile = work.resolve("failures.txt");
+            for (int i = 0; i < parts.size(); i++) {
+                MatrixPart p = parts.get(i);
+                String tag = String.format(Locale.ROOT, "[%d/%d]", i + 1, parts.size());
+                console.println(tag + " " + p.description() + " ...");
+                console.flush();
+                long t0 = System.nanoTime();
+                Files.deleteIfExists(partFile);
+                Collection<RunResult> results = runner.run(p, partFile, failureFile);
+                List<String> missing = missing(p, results, calls, BenchmarkContract.readFailures(failureFile));
+                List<JmhResult> finished = List.of();
+                synchronized (state) {
+                    if (Files.isRegularFile(partFile) && Files.size(partFile) > 2) {
+                        JsonNode part = JSON.readTree(partFile.toFile());
+                        part.forEach(all::add);
+                        finished = JmhResults.parse(part, p.label());
+                    }
+                    failed.addAll(missing);
+                    Files.deleteIfExists(failureFile);
+                    finishedParts = i + 1;
+                    if (!all.isEmpty()) {
+                        AtomicFiles.write(files.results(), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(all));
+                        AtomicFiles.write(files.meta(), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(meta));
+                    }
+                }
+                double seconds = (System.nanoTime() - t0) / 1e9;
+                progress.finished(seconds);
+                console.println(tag + " " + outcome(p, finished, missing) + " in " + Progress.duration(seconds)
+                        + (i + 1 < parts.size() ? "; about " + Progress.duration(progress.secondsLeft()) + " left" : ""));
+                console.flush();
+            }
+            peakMemory(peaks, repo);
+            String summary;
+            synchronized (state) {
+                if (!all.isEmpty()) {
+                    AtomicFiles.write(files.meta(), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(meta));
+                }
+                summary = summary();
+                done = true;
+            }
+            console.println();
+            console.println(summary);
+            if (all.isEmpty()) {
+                console.println("no benchmark produced a result");
+            } else {
+                AtomicFiles.write(files.summary(), summary);
+                console.printf("results: %s%nmeta:    %s%nsummary: %s%nlog:     %s%n", files.results(), files.meta(),
+                        files.summary(), files.log());
+            }
+            console.flush();
+            return failed.isEmpty() && !all.isEmpty() ? 0 : 1;
+        } catch (IOException e) {
+            throw new KvbenchException("cannot write the results: " + e.getMessage(), e);
+        } finally {
+            done = true;
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException e) {
+                // shutting down: the hook runs
+            }
+            deleteTree(work);
+        }
+    }
+
+    /** The scores of a finished part, or what failed: {@code 64: 1.04 ± 0.10 ms/op, 256: ...}. */
+    static String outcome(MatrixPart p, List<JmhResult> finished, List<String> missing) {
+        String scores = finished.stream().sorted(Comparator.comparing((JmhResult r) -> Integer.parseInt(
+                        r.params().getOrDefault(p.lengthParam(), "0")))
+                        .thenComparing(r -> r.params().getOrDefault("ortCall", "")))
+                .map(r -> r.params().getOrDefault(p.lengthParam(), "?") + ": " + Summary.scoreWithError(r))
+                .collect(Collectors.joining(", "));
+        String failures = missing.isEmpty() ? "" : (scores.isEmpty() ? "" : "; ") + missing.size() + " failed";
+        return (scores.isEmpty() && failures.isEmpty() ? "no result" : scores + failures);
+    }
+
+    /** Configurations of a part that produced no result, each with its reason from the failure file when there is one. */
+    static List<String> missing(MatrixPart p, Collection<RunResult> done, List<OrtRuntime.RunCall> calls, List<String> reasons) {
+        Set<String> finished = done.stream().map(r -> r.getParams().getParam(p.lengthParam()) + "/" + r.getParams().getParam("ortCall"))
+                .collect(Collectors.toSet());
+        List<String> out = new ArrayList<>();
+        for (int length : p.lengths()) {
+            for (OrtRuntime.RunCall call : calls) {
+                if (!finished.contains(length + "/" + call.label())) {
+                    String config = p.label() + " " + p.lengthParam() + "=" + length + (calls.size() > 1 ? " ortCall=" + call.label() : "");
+                    String reason = reasons.stream().filter(r -> r.contains(p.lengthParam() + "=" + length)).findFirst()
+                            .map(r -> r.substring(r.indexOf(": ") + 2)).orElse("failed (see the run's log)");
+                    out.add(config + ": " + reason);
+                }
+            }
+        }
+        return out;
+    }
+
+    private void peakMemory(List<MatrixPlan.PeakRun> peaks, Path repo) {
+        if (peaks.isEmpty()) {
+            return;
+        }
+        ArrayNode record = meta.putArray("peak_memory");
+        StringBuilder table = new StringBuilder(PeakMemoryRun.header(peaks.get(0).tokens()));
+        for (int k = 0; k < peaks.size(); k++) {
+            MatrixPlan.PeakRun r = peaks.get(k);
+            String what = r.strategy() + (r.rows() > 1 ? ", " + r.rows() + " rows" : "");
+            console.printf(Locale.ROOT, "[peak memory %d/%d] %s ...%n", k + 1, peaks.size(), what);
+            console.flush();
+            PeakMemoryRun.Outcome o = PeakMemoryRun.run(repo, folder, r);
+            synchronized (state) {
+                if (o.ok()) {
+                    record.add(o.figures());
+                    table.append(PeakMemoryRun.row(r, o.figures()));
+                } else {
+                    failed.add(r.strategy() + " peak memory" + (r.rows() > 1 ? " at " + r.rows() + " rows" : "") + ": " + o.failure());
+                }
+                memory.setLength(0);
+                memory.append(table);
+            }
+        }
+    }
+
+    /** The summary of what is in the result file now. */
+    private String summary() {
+        StringBuilder s = new StringBuilder(header);
+        if (!all.isEmpty()) {
+            List<JmhResult> results = JmhResults.parse(all, files.results().toString());
+            s.append(Summary.render(results));
+            s.append(Roofline.section(Summary.rows(results), Roofline.Shape.read(folder), limits));
+        }
+        s.append(section("Not available (the variant graph is not beside the export; see docs/derive.md)", notAvailable));
+        s.append(section("Skipped by rule", skipped));
+        s.append(section("Failed", failed));
+        s.append(memory);
+        return s.toString();
+    }
+
+    private static String section(String title, List<String> lines) {
+        return lines.isEmpty() ? "" : "\n" + title + "\n" + lines.stream().map(l -> "  " + l + "\n").collect(Collectors.joining());
+    }
+
+    /** The shutdown hook: on an interrupt before the end, keep and describe what finished. */
+    private void interrupted() {
+        if (done) {
+            return;
+        }
+        String kept;
+        synchronized (state) {
+            if (done) {
+                return;
+            }
+            done = true;
+            meta.putObject("interrupted").put("finished_parts", finishedParts).put("planned_parts", totalParts);
+            if (all.isEmpty()) {
+                kept = "nothing had finished; no result file written";
+            } else {
+                try {
+                    AtomicFiles.write(files.meta(), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(meta));
+                    String summary = "(interrupted after " + finishedParts + " of " + totalParts + " parts: the figures "
+                            + "below are what finished)\n" + summary();
+                    AtomicFiles.write(files.summary(), summary);
+                    kept = all.size() + " configuration(s) of " + finishedParts + " finished part(s) in " + files.results()
+                            + "; marked interrupted in " + files.meta() + "; summary " + files.summary();
+                } catch (IOException | RuntimeException e) {
+                    kept = "the results of " + finishedParts + " part(s) in " + files.results() + " (the summary could not "
+                            + "be written: " + e.getMessage() + ")";
+                }
+            }
+        }
+        deleteTree(work);
+        // Straight to the process's stderr: System.err points at the run's log while a part runs.
+        java.io.PrintStream err = new java.io.PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.err), true,
+                java.nio.charset.StandardCharsets.UTF_8);
+        err.println("kvbench: interrupted: kept " + kept);
+        err.flush();
+    }
+
+    static void deleteTree(Path dir) {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException e) {
+            // best effort: a hidden work folder named .kvbench-bench-*
+        }
+    }
+}

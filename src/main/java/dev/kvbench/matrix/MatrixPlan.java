@@ -1,0 +1,199 @@
+package dev.kvbench.matrix;
+
+import dev.kvbench.decode.Strategy;
+import dev.kvbench.results.BenchmarkContract;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The bench matrix, planned without running anything: which benchmark runs for which strategy at which lengths,
+ * batch sizes and passes, and which configurations a rule leaves out (quadratic work beyond a length, contexts beyond
+ * the model's positions). Pure: the same inputs give the same parts in the same order.
+ */
+public final class MatrixPlan {
+    /** Which matrix: the default one, the smoke run, or the per-step latency at real shapes. */
+    public enum Kind {
+        DEFAULT("default"), QUICK("quick"), REAL_SHAPES("real-shapes");
+
+        public final String id;
+
+        Kind(String id) {
+            this.id = id;
+        }
+
+        /** JMH iteration overrides: {warmup iterations, measurement iterations}, or null for the benchmarks' own. */
+        public int[] iterations() {
+            return switch (this) {
+                case DEFAULT -> null;
+                case QUICK -> new int[] {1, 2};
+                case REAL_SHAPES -> new int[] {1, 3};
+            };
+        }
+
+        /** Forks per configuration unless --forks says otherwise. */
+        public int defaultForks() {
+            return this == DEFAULT ? 2 : 1;
+        }
+    }
+
+    /** Generation lengths (new tokens) of the default and quick matrices. */
+    static final List<Integer> GENERATION_LENGTHS = List.of(64, 256, 1024);
+    static final List<Integer> QUICK_GENERATION_LENGTHS = List.of(16);
+    /** Step contexts of each matrix. */
+    static final List<Integer> CONTEXTS = List.of(16, 64, 256, 1024, 2048);
+    static final List<Integer> QUICK_CONTEXTS = List.of(64);
+    public static final List<Integer> REAL_SHAPES_CONTEXTS = List.of(64, 512, 2048);
+    /** Batch sizes, new tokens and step context of the batched part of the default matrix. */
+    static final List<Integer> BATCH_SIZES = List.of(4, 16);
+    static final int BATCH_TOKENS = 256;
+    static final int BATCH_CONTEXT = 256;
+    /** Rows of the batched step and peak-memory runs. */
+    public static final int PEAK_BATCH = 16;
+    /** Candidates of the re-ranking benchmark. */
+    static final int SCORE_TEXTS = 16;
+
+    /** The parts in running order, and the configurations left out by rule (one line each, for the summary). */
+    public record Plan(List<MatrixPart> parts, List<String> skipped) {
+    }
+
+    private MatrixPlan() {
+    }
+
+    /** The strategies a matrix considers when none are chosen: every one, or at real shapes the baseline and the caches. */
+    public static List<Strategy> candidates(Kind kind) {
+        return kind == Kind.REAL_SHAPES ? Strategy.withRole(Strategy.Role.BASELINE, Strategy.Role.CACHE)
+                : List.of(Strategy.values());
+    }
+
+    /** Strategies measured in batches: the caches a user would ship (only the reference one in a quick run). */
+    public static List<Strategy> batched(Kind kind) {
+        return kind == Kind.QUICK ? List.of(Strategy.reference()) : Strategy.withRole(Strategy.Role.CACHE);
+    }
+
+    /**
+     * The matrix for the strategies that passed their preflight. {@code maxPositions} <= 0: the model states none.
+     * {@code encoderDecoder}: the step context includes the source, so it must fit the encoder's positions too.
+     */
+    public static Plan plan(Kind kind, List<Strategy> runnable, int noCacheMaxTokens, int maxPositions, boolean encoderDecoder) {
+        List<String> skipped = new ArrayList<>();
+        List<Integer> allContexts = kind == Kind.REAL_SHAPES ? REAL_SHAPES_CONTEXTS : kind == Kind.QUICK ? QUICK_CONTEXTS : CONTEXTS;
+        List<Integer> contexts = allContexts.stream().filter(c -> maxPositions <= 0 || c <= maxPositions).toList();
+        allContexts.stream().filter(c -> !contexts.contains(c)).forEach(c -> skipped.add(String.format(Locale.ROOT,
+                "StepBenchmark at context %d: beyond the model's %d positions%s", c, maxPositions,
+                encoderDecoder ? " (the prompt is the source)" : "")));
+        List<MatrixPart> parts = new ArrayList<>();
+        if (kind == Kind.REAL_SHAPES) {
+            for (Strategy s : runnable) {
+                List<Integer> mine = s.quadratic() ? contexts.subList(0, Math.min(1, contexts.size())) : contexts;
+                if (s.quadratic()) {
+                    contexts.stream().skip(1).forEach(c -> skipped.add(s + " at context " + c
+                            + ": the preset runs quadratic work at the shortest context only"));
+                }
+                if (!mine.isEmpty()) {
+                    parts.add(new MatrixPart(BenchmarkContract.STEP, "strategy", s.id(), "context", mine));
+                }
+            }
+            return new Plan(List.copyOf(parts), List.copyOf(skipped));
+        }
+        boolean quick = kind == Kind.QUICK;
+        List<Integer> genLengths = quick ? QUICK_GENERATION_LENGTHS : GENERATION_LENGTHS;
+        for (Strategy s : runnable) {
+            List<Integer> lengths = genLengths;
+            if (s.quadratic()) {
+                lengths = genLengths.stream().filter(n -> n <= noCacheMaxTokens).toList();
+                genLengths.stream().filter(n -> n > noCacheMaxTokens).forEach(n -> skipped.add(String.format(Locale.ROOT,
+                        "%s generation of %d tokens: longer than --no-cache-max-tokens %d (O(n^2) work)", s, n, noCacheMaxTokens)));
+            }
+            if (!lengths.isEmpty()) {
+                parts.add(new MatrixPart(BenchmarkContract.GENERATION, "strategy", s.id(), "newTokens", lengths));
+            }
+        }
+        if (!contexts.isEmpty()) {
+            for (Strategy s : runnable) {
+                parts.add(new MatrixPart(BenchmarkContract.STEP, "strategy", s.id(), "context", contexts));
+            }
+        }
+        // Batches: aggregate tokens per second against batch 1, padding, and whether the static caches keep up.
+        for (Strategy s : runnable) {
+            if (!batched(kind).contains(s)) {
+                continue;
+            }
+            for (int b : quick ? BATCH_SIZES.subList(0, 1) : BATCH_SIZES) {
+                parts.add(new MatrixPart(BenchmarkContract.GENERATION, "strategy", s.id(), "newTokens",
+                        List.of(quick ? QUICK_GENERATION_LENGTHS.get(0) : BATCH_TOKENS), Map.of("batchSize", String.valueOf(b))));
+            }
+            if (!quick && contexts.contains(BATCH_CONTEXT)) {
+                parts.add(new MatrixPart(BenchmarkContract.STEP, "strategy", s.id(), "context", List.of(BATCH_CONTEXT),
+                        Map.of("batchSize", String.valueOf(PEAK_BATCH))));
+            }
+        }
+        // Re-ranking: candidates scored in one pass and incrementally.
+        for (Strategy s : runnable) {
+            if (quick && s != Strategy.reference()) {
+                continue;
+            }
+            for (String pass : List.of("full", "incremental")) {
+                parts.add(new MatrixPart(BenchmarkContract.SCORE, "strategy", s.id(), "texts", List.of(SCORE_TEXTS),
+                        Map.of("pass", pass)));
+            }
+        }
+        if (runnable.contains(Strategy.HYBRID)) {
+            int tokens = quick ? 64 : 256;
+            List<String> variants = new ArrayList<>();
+            for (int t : quick ? List.of(10) : BenchmarkContract.HYBRID_THRESHOLDS) {
+                variants.add(BenchmarkContract.hybridVariant(t));
+            }
+            // The two ends of the sweep: always the cache, never the cache.
+            if (runnable.contains(Strategy.reference())) {
+                variants.add(Strategy.reference().id());
+            }
+            Strategy never = Strategy.withRole(Strategy.Role.BASELINE).get(0);
+            if (!quick && runnable.contains(never)) {
+                if (tokens <= noCacheMaxTokens) {
+                    variants.add(never.id());
+                } else {
+                    skipped.add("hybrid threshold sweep, " + never + " variant: " + tokens + " tokens is longer than --no-cache-max-tokens");
+                }
+            }
+            for (String v : variants) {
+                parts.add(new MatrixPart(BenchmarkContract.HYBRID_THRESHOLD, "variant", v, "newTokens", List.of(tokens)));
+            }
+        }
+        return new Plan(List.copyOf(parts), List.copyOf(skipped));
+    }
+
+    /**
+     * The peak-memory runs after the JMH parts: each runnable strategy alone (quadratic ones only within
+     * --no-cache-max-tokens, never at real shapes), then the batched strategies at {@link #PEAK_BATCH} rows (not at
+     * real shapes); none in a quick run. Left-out runs go to {@code skipped}.
+     */
+    public record PeakRun(Strategy strategy, int rows, int tokens) {
+    }
+
+    public static List<PeakRun> peakRuns(Kind kind, List<Strategy> runnable, int noCacheMaxTokens, List<String> skipped) {
+        if (kind == Kind.QUICK) {
+            return List.of();
+        }
+        int tokens = kind == Kind.REAL_SHAPES ? REAL_SHAPES_PEAK_TOKENS : PEAK_TOKENS;
+        List<PeakRun> runs = new ArrayList<>();
+        for (Strategy s : runnable) {
+            if (s.quadratic() && (tokens > noCacheMaxTokens || kind == Kind.REAL_SHAPES)) {
+                skipped.add(s + " peak memory: " + (kind == Kind.REAL_SHAPES ? "the preset leaves quadratic work out of the "
+                        + "memory run (minutes per generation at this size)" : tokens + " tokens is longer than --no-cache-max-tokens"));
+                continue;
+            }
+            runs.add(new PeakRun(s, 1, tokens));
+        }
+        if (kind == Kind.DEFAULT) {
+            runnable.stream().filter(batched(kind)::contains).forEach(s -> runs.add(new PeakRun(s, PEAK_BATCH, tokens)));
+        }
+        return List.copyOf(runs);
+    }
+
+    /** New tokens of the peak-memory generation: 8-token prompt + 2040 = 2048 positions; 248 at real shapes. */
+    static final int PEAK_TOKENS = 2040;
+    static final int REAL_SHAPES_PEAK_TOKENS = 248;
+}
