@@ -10,7 +10,7 @@ import dev.kvbench.runtime.EmptyPast;
 import dev.kvbench.runtime.StepBinding;
 
 /**
- * The dynamic cache with presents that ONNX Runtime allocates (strategy {@code kv-alloc}, {@code kv} before issue 18):
+ * The dynamic cache with presents that ONNX Runtime allocates (strategy {@code kv-alloc}, {@code kv} without pinned outputs):
  * the {@code present.*} outputs of one step are bound as the next step's {@code past_key_values.*} without leaving
  * native memory. The graph concatenates past and new entries into a fresh tensor each step; the cache takes the
  * presents from the step ({@code StepBinding.keep()}) and closes the previous ones when the next arrive. Kept to
@@ -42,7 +42,7 @@ public final class AllocatedKvCache extends CountingKvCache {
             step.request(slot.presentValue());
         }
         if (step.accepts(IoNames.ATTENTION_MASK)) {
-            step.own(IoNames.ATTENTION_MASK, rows.mask(step.env(), length() + newTokens));
+            step.own(IoNames.ATTENTION_MASK, rows.mask(step.env(), columns() + newTokens));
         }
     }
 
@@ -56,7 +56,7 @@ public final class AllocatedKvCache extends CountingKvCache {
             values[i] = held.tensor(slot.presentValue());
         }
         // The graph's concatenation writes the whole new cache.
-        advance(newTokens, (long) rows.count() * (length() + newTokens) * layout.floatsPerPosition() * Float.BYTES);
+        advance(newTokens, (long) rows.count() * (columns() + newTokens) * layout.floatsPerPosition() * Float.BYTES);
     }
 
     @Override

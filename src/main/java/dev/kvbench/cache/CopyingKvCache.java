@@ -30,11 +30,11 @@ public final class CopyingKvCache extends CountingKvCache {
 
     @Override
     public void bind(StepBinding step, BatchRows rows, int newTokens) throws OrtException {
-        long[] shape = {rows.count(), layout.kvHeads(), length(), layout.headDim()};
+        long[] shape = {rows.count(), layout.kvHeads(), columns(), layout.headDim()};
         for (int i = 0; i < layout.layers(); i++) {
             KvLayout.Slot slot = layout.slots().get(i);
             if (step.accepts(slot.pastKey())) {
-                if (length() == 0) {
+                if (columns() == 0) {
                     step.borrow(slot.pastKey(), empty.forRows(rows.count()));
                     step.borrow(slot.pastValue(), empty.forRows(rows.count()));
                 } else {
@@ -46,7 +46,7 @@ public final class CopyingKvCache extends CountingKvCache {
             step.request(slot.presentValue());
         }
         if (step.accepts(IoNames.ATTENTION_MASK)) {
-            step.own(IoNames.ATTENTION_MASK, rows.mask(step.env(), length() + newTokens));
+            step.own(IoNames.ATTENTION_MASK, rows.mask(step.env(), columns() + newTokens));
         }
     }
 
@@ -59,7 +59,7 @@ public final class CopyingKvCache extends CountingKvCache {
             values[i] = step.output(slot.presentValue()).getFloatBuffer().array();
         }
         // ONNX Runtime's concatenation, the copy out to the heap, and the copy back into a new native tensor.
-        advance(newTokens, 3L * rows.count() * (length() + newTokens) * layout.floatsPerPosition() * Float.BYTES);
+        advance(newTokens, 3L * rows.count() * (columns() + newTokens) * layout.floatsPerPosition() * Float.BYTES);
     }
 
     @Override

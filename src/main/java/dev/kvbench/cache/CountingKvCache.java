@@ -6,12 +6,12 @@ abstract class CountingKvCache implements KvCache {
     private long copied;
 
     @Override
-    public final int length() {
+    public final int columns() {
         return length;
     }
 
     @Override
-    public final long bytesCopiedLastStep() {
+    public final long kvBytesCopiedLastStep() {
         return copied;
     }
 

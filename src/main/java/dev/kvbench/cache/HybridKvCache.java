@@ -21,7 +21,7 @@ public final class HybridKvCache implements KvCache {
 
     /** The cache that serves a step feeding {@code newTokens} tokens from the current state. */
     private KvCache active(int newTokens) {
-        return above.length() == 0 && newTokens < threshold ? below : above;
+        return above.columns() == 0 && newTokens < threshold ? below : above;
     }
 
     @Override
@@ -36,8 +36,8 @@ public final class HybridKvCache implements KvCache {
     }
 
     @Override
-    public int length() {
-        return above.length();
+    public int columns() {
+        return above.columns();
     }
 
     @Override
@@ -56,8 +56,8 @@ public final class HybridKvCache implements KvCache {
     }
 
     @Override
-    public long bytesCopiedLastStep() {
-        return above.bytesCopiedLastStep();
+    public long kvBytesCopiedLastStep() {
+        return above.kvBytesCopiedLastStep();
     }
 
     @Override

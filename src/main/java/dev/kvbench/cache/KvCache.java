@@ -27,11 +27,11 @@ public interface KvCache extends AutoCloseable {
     }
 
     /** Columns whose keys and values the cache holds (the same for every row). */
-    int length();
+    int columns();
 
-    /** Index of the first history column the next step feeds: 0 re-feeds everything, {@link #length()} only what is new. */
+    /** Index of the first history column the next step feeds: 0 re-feeds everything, {@link #columns()} only what is new. */
     default int feedFrom(int historyLength) {
-        return length();
+        return columns();
     }
 
     /** Binds the past, the validity inputs (attention mask or sequence lengths) and the outputs it needs back. */
@@ -47,7 +47,7 @@ public interface KvCache extends AutoCloseable {
     void reset();
 
     /** KV bytes written into cache memory by the last update (the concatenation or the index copy), all rows. */
-    long bytesCopiedLastStep();
+    long kvBytesCopiedLastStep();
 
     /**
      * KV bytes this cache holds now, all rows: its preallocated buffers (both buffer sets of {@code kv}), or the past

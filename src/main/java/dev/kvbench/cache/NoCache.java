@@ -25,7 +25,7 @@ public final class NoCache implements KvCache {
     }
 
     @Override
-    public int length() {
+    public int columns() {
         return 0;
     }
 
@@ -51,7 +51,7 @@ public final class NoCache implements KvCache {
     }
 
     @Override
-    public long bytesCopiedLastStep() {
+    public long kvBytesCopiedLastStep() {
         return 0;
     }
 

@@ -79,17 +79,17 @@ public final class PinnedKvCache extends CountingKvCache {
 
     @Override
     public void bind(StepBinding step, BatchRows rows, int newTokens) throws OrtException {
-        int total = length() + newTokens;
+        int total = columns() + newTokens;
         PreallocatedKv next = sets[1 - turn];
-        next.checkRoom(length(), newTokens);
+        next.checkRoom(columns(), newTokens);
         closeAll(presentKeys, presentValues); // left over from a step that failed
         long[] shape = {rows.count(), layout.kvHeads(), total, layout.headDim()};
         int size = Math.toIntExact(Tensors.elements(shape));
         for (int i = 0; i < layout.layers(); i++) {
             KvLayout.Slot slot = layout.slots().get(i);
             if (step.accepts(slot.pastKey())) {
-                step.borrow(slot.pastKey(), length() == 0 ? empty.forRows(rows.count()) : pastKeys[i]);
-                step.borrow(slot.pastValue(), length() == 0 ? empty.forRows(rows.count()) : pastValues[i]);
+                step.borrow(slot.pastKey(), columns() == 0 ? empty.forRows(rows.count()) : pastKeys[i]);
+                step.borrow(slot.pastValue(), columns() == 0 ? empty.forRows(rows.count()) : pastValues[i]);
             }
             presentKeys[i] = Tensors.floats(env, next.keyBuffers[i], 0, size, shape);
             presentValues[i] = Tensors.floats(env, next.valueBuffers[i], 0, size, shape);
@@ -111,7 +111,7 @@ public final class PinnedKvCache extends CountingKvCache {
         java.util.Arrays.fill(presentValues, null);
         turn = 1 - turn;
         // The graph's concatenation writes the whole present.
-        advance(newTokens, (long) rows.count() * (length() + newTokens) * layout.floatsPerPosition() * Float.BYTES);
+        advance(newTokens, (long) rows.count() * (columns() + newTokens) * layout.floatsPerPosition() * Float.BYTES);
     }
 
     private static void closeAll(OnnxTensor[] keys, OnnxTensor[] values) {

@@ -67,7 +67,7 @@ public final class StaticGqaKvCache extends CountingKvCache {
 
     @Override
     public void bind(StepBinding step, BatchRows rows, int newTokens) {
-        int length = length();
+        int length = columns();
         kv.checkRoom(length, newTokens);
         for (int i = 0; i < layout.layers(); i++) {
             KvLayout.Slot slot = layout.slots().get(i);

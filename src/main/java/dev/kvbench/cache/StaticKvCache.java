@@ -82,7 +82,7 @@ public final class StaticKvCache extends CountingKvCache {
 
     @Override
     public void bind(StepBinding step, BatchRows rows, int newTokens) throws OrtException {
-        kv.checkRoom(length(), newTokens);
+        kv.checkRoom(columns(), newTokens);
         // Only the static graph takes the mask; the export's no-past or merged decoder (first encoder-decoder step)
         // does not, and a merged one wants zero-length pasts.
         fromNoPastGraph = !step.accepts(IoNames.ATTENTION_MASK);
@@ -130,7 +130,7 @@ public final class StaticKvCache extends CountingKvCache {
                 mask.put(r * width + c, decodeMaskBuffer.get(r * (kv.capacity + 1) + c));
             }
             for (int j = 0; j < newTokens; j++) {
-                mask.put(r * width + kv.capacity + j, rows.isHole(r, length() + j) ? 0L : 1L);
+                mask.put(r * width + kv.capacity + j, rows.isHole(r, columns() + j) ? 0L : 1L);
             }
         }
         return Tensors.longs(env, mask, 0, rows.count() * width, rows.count(), width);
@@ -140,7 +140,7 @@ public final class StaticKvCache extends CountingKvCache {
     public void update(StepBinding step, BatchRows rows, int newTokens) {
         int hd = layout.headDim();
         int heads = layout.kvHeads();
-        int length = length();
+        int length = columns();
         if (fromNoPastGraph) {
             for (int i = 0; i < layout.layers(); i++) { // the no-past graph's outputs are ORT's: read once, copied below
                 KvLayout.Slot slot = layout.slots().get(i);

@@ -1,5 +1,6 @@
 package dev.kvbench.cli;
 
+import dev.kvbench.paired.AbMeasurement;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -58,7 +59,7 @@ final class AbCommand implements Callable<Integer> {
 
     @Option(names = "--method", defaultValue = "generations", description = "generations: single generations alternating "
             + "between two worker JVMs (parameters strategy, newTokens, model); jmh: a JMH run per side and round, any "
-            + "benchmark (default: ${DEFAULT-VALUE}).")
+            + "benchmark, and -p takes any of its parameters (default: ${DEFAULT-VALUE}).")
     AbMeasurement.Method method;
 
     @Option(names = "--bench", defaultValue = BenchmarkContract.PACKAGE + "." + BenchmarkContract.GENERATION,

@@ -44,7 +44,8 @@ import java.util.stream.Collectors;
  * after each benchmark, so what finished survives a failure or an interrupt; nothing is overwritten.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Run the benchmark matrix; write results/<date>-<sha>-<model>-<time>.json, .meta.json and .summary.txt.")
+        description = "Run the benchmark matrix; write results/<date>-<sha>-<model>-<time>.json with its .meta.json, "
+                + ".summary.txt and .log (JMH's output), printing one line per part with the time left, then the summary.")
 final class BenchCommand implements Callable<Integer> {
     @Option(names = "--model", defaultValue = "tiny-llama", description = "Bundled model name or a model folder (default: ${DEFAULT-VALUE}).")
     String model;
@@ -72,7 +73,8 @@ final class BenchCommand implements Callable<Integer> {
             description = "Strategies to run, of ${COMPLETION-CANDIDATES} (default: all that the model folder supports).")
     List<Strategy> strategies;
 
-    @Option(names = "--out", description = "Result file, which must not exist (default: results/<date>-<sha>-<model>-<time>.json).")
+    @Option(names = "--out", description = "Result file; neither it nor its .meta.json, .summary.txt or .log may exist "
+            + "(default: a new results/<date>-<sha>-<model>-<time>.json).")
     Path out;
 
     @Option(names = "--root", defaultValue = "${sys:kvbench.root:-.}", description = "Repository root (models/, results/).")

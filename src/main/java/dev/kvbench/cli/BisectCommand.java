@@ -1,5 +1,6 @@
 package dev.kvbench.cli;
 
+import dev.kvbench.paired.AbMeasurement;
 import dev.kvbench.KvbenchException;
 import dev.kvbench.Processes;
 import dev.kvbench.results.BenchmarkContract;
@@ -28,10 +29,10 @@ import java.util.concurrent.Callable;
                 + "(interleaved A/B runs as `ab`, binary search). Prints each step and the culprit; exit 1 when BAD_REF "
                 + "does not regress against GOOD_REF.")
 final class BisectCommand implements Callable<Integer> {
-    @Parameters(index = "0", paramLabel = "GOOD_REF")
+    @Parameters(index = "0", paramLabel = "GOOD_REF", description = "A commit (any git revision) known not to regress.")
     String goodRef;
 
-    @Parameters(index = "1", paramLabel = "BAD_REF")
+    @Parameters(index = "1", paramLabel = "BAD_REF", description = "A later commit that regresses against GOOD_REF.")
     String badRef;
 
     @Mixin

@@ -13,10 +13,11 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
-/** Adds the static strategies' variant graphs to a decoder-only export, checked against it before they are written. */
+/** Adds the static strategies' variant graphs to an export, checked against it before they are written. */
 @Command(name = "derive", mixinStandardHelpOptions = true,
-        description = "Write model_static.onnx and model_gqa.onnx for a decoder-only Optimum export (Llama, Qwen2, "
-                + "Mistral-style), sharing its weights, so that the static and static-gqa strategies run on it. Each variant "
+        description = "Write the static strategies' graphs for an Optimum export, sharing its weights: model_static.onnx "
+                + "and model_gqa.onnx for a decoder-only model (Llama, Qwen2, Mistral-style), decoder_model_static.onnx for "
+                + "an encoder-decoder one (Marian). Each variant "
                 + "passes onnx.checker and its logits are compared with the export's (as `check` does) before anything is "
                 + "written. Needs Python 3 with the onnx package (Debian: python3-onnx). Exit 1 when a variant disagrees, "
                 + "2 for an export whose attention is not recognized (one line naming the layer and node).")

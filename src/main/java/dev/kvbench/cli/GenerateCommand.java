@@ -170,7 +170,7 @@ final class GenerateCommand implements Callable<Integer> {
         }
         root.put("text", tokenizer == null ? null : tokenizer.decode(ids));
         root.put("prompt_tokens", prompt.length);
-        root.put("stop_reason", r.stopReason());
+        root.put("stop_reason", r.stopReason().id());
         ObjectNode timing = root.putObject("timing");
         timing.put("batch_rows", batch.rows());
         timing.put("steps", r.runNanos().length);

@@ -27,6 +27,8 @@ public final class Main {
      * reserved address space, touched only as far as it is used.
      */
     static final long COMMAND_STACK_BYTES = 256L << 20;
+    /** Columns of the usage help. */
+    static final int USAGE_WIDTH = 110;
 
     public static void main(String[] args) throws InterruptedException {
         String[] decoded = CommandLineText.utf8(args);
@@ -60,6 +62,9 @@ public final class Main {
         cli.setOut(out);
         cli.setErr(err);
         cli.setCaseInsensitiveEnumValuesAllowed(true);
+        // picocli breaks lines after '.' and '/': a wider text leaves fewer places where a name such as report.html
+        // could be split (ReliabilityTest holds every help text to none).
+        cli.setUsageHelpWidth(USAGE_WIDTH);
         cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
             if (showTrace) {
                 e.printStackTrace(commandLine.getErr());

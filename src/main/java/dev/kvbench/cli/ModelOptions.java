@@ -31,7 +31,8 @@ final class ModelOptions {
     Integer hybridThreshold;
 
     @Option(names = "--cache-capacity", paramLabel = "POSITIONS",
-            description = "Preallocating strategies (static, static-gqa, kv, hybrid): positions to reserve, 1 to the model's positions (default: prompt + max new tokens).")
+            description = "Preallocating strategies (static, static-gqa, kv, hybrid): positions to reserve, 1 to the model's "
+                    + "positions, checked against every input before the first one runs (default: what each input needs).")
     Integer cacheCapacity;
 
     @Option(names = "--decoder", defaultValue = "auto", description = "Decoder files: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
@@ -40,18 +41,19 @@ final class ModelOptions {
     @Option(names = "--ort-call", defaultValue = "auto", description = "How steps with only pinned outputs call ONNX Runtime: direct (no per-call Java objects), public (OrtSession.run), or auto: direct where this ONNX Runtime allows it (default: ${DEFAULT-VALUE}).")
     OrtCallOption ortCall;
 
-    @Option(names = "--prompt", description = "Prompt text (for encoder-decoder models: the source text).")
+    @Option(names = "--prompt", description = "Input text: the prompt (generate) or the text scored (score); for "
+            + "encoder-decoder models the source text.")
     String prompt;
 
     @Option(names = "--prompt-ids", description = "Prompt as comma-separated token ids, e.g. 1,2,3.")
     String promptIds;
 
     @Option(names = "--prompt-ids-file", paramLabel = "FILE",
-            description = "Prompts as token ids, one comma-separated list per line (generate: decoded in batches of --batch-size).")
+            description = "Inputs as token ids, one comma-separated list per line, processed in batches of --batch-size.")
     Path promptIdsFile;
 
     @Option(names = "--prompts-file", paramLabel = "FILE",
-            description = "Prompt texts, one per line (for encoder-decoder models: source texts).")
+            description = "Input texts, one per line (for encoder-decoder models: source texts).")
     Path promptsFile;
 
     @Option(names = "--no-bos", description = "Do not prepend the BOS token to a text prompt of a decoder-only model.")

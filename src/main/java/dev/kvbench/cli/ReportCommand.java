@@ -26,10 +26,12 @@ import java.util.concurrent.Callable;
                 + "new tokens, step latency vs context, heap bytes per token, KV bytes per step, peak resident set, hybrid "
                 + "threshold. Several files are drawn together, one line style per file. A chart with no data is an error.")
 final class ReportCommand implements Callable<Integer> {
-    @Parameters(arity = "1..*", paramLabel = "RESULT.json")
+    @Parameters(arity = "1..*", paramLabel = "RESULT.json", description = "Result files of `kvbench bench` (JMH JSON, "
+            + "with their .meta.json where present), each at most once.")
     List<Path> files;
 
-    @Option(names = "--out", description = "Output folder, new or empty (default: a new results/report-<first file's name>[-N]).")
+    @Option(names = "--out", description = "Output folder, new or empty (default: a new folder report-<first file's "
+            + "name>[-N] beside the first file).")
     Path out;
 
     @Option(names = "--chart", paramLabel = "ID", description = "Only these charts, repeatable; each must have data "

@@ -6,7 +6,7 @@ package dev.kvbench.decode;
  * bytes the cache copied; and the positions computed, of which padding: holes of shorter prompts and the columns of
  * rows that had already stopped.
  */
-public record BatchResult(int[][] tokens, String[] stopReasons, long[] runNanos, long[] stepNanos, long kvBytesCopied,
+public record BatchResult(int[][] tokens, StopReason[] stopReasons, long[] runNanos, long[] stepNanos, long kvBytesCopied,
                           long computedPositions, long paddingPositions) {
 
     public int rows() {

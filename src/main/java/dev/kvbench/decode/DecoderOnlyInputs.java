@@ -24,7 +24,7 @@ final class DecoderOnlyInputs implements ModelInputs {
     }
 
     @Override
-    public void afterRun(StepBinding step, boolean pastNonEmpty) {
+    public void update(StepBinding step, boolean pastNonEmpty) {
     }
 
     @Override

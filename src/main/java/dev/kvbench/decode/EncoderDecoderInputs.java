@@ -87,7 +87,7 @@ final class EncoderDecoderInputs implements ModelInputs {
     }
 
     @Override
-    public void afterRun(StepBinding step, boolean pastNonEmpty) throws OrtException {
+    public void update(StepBinding step, boolean pastNonEmpty) throws OrtException {
         if (pastNonEmpty || captured) {
             return;
         }

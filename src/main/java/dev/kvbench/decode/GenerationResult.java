@@ -5,7 +5,7 @@ package dev.kvbench.decode;
  * stopped, and per step the nanoseconds inside {@code OrtSession.run} and in the whole step, and the KV bytes the
  * cache copied.
  */
-public record GenerationResult(int[] tokens, String stopReason, long[] runNanos, long[] stepNanos, long kvBytesCopied) {
+public record GenerationResult(int[] tokens, StopReason stopReason, long[] runNanos, long[] stepNanos, long kvBytesCopied) {
 
     public long totalRunNanos() {
         long s = 0;

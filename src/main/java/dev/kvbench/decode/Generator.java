@@ -155,8 +155,8 @@ public final class Generator implements AutoCloseable {
         int n = rows;
         int[][] out = new int[n][maxNewTokens];
         int[] produced = new int[n];
-        String[] stop = new String[n];
-        Arrays.fill(stop, "max_new_tokens");
+        StopReason[] stop = new StopReason[n];
+        Arrays.fill(stop, StopReason.MAX_NEW_TOKENS);
         long[] runNanos = new long[maxNewTokens];
         long[] stepNanos = new long[maxNewTokens];
         long copied = 0;
@@ -168,7 +168,7 @@ public final class Generator implements AutoCloseable {
                 step(next, steps);
                 runNanos[steps] = lastRunNanos;
                 stepNanos[steps] = lastStepNanos;
-                copied += cache.bytesCopiedLastStep();
+                copied += cache.kvBytesCopiedLastStep();
                 steps++;
                 for (int r = 0; r < n; r++) {
                     if (stopped[r]) {
@@ -180,7 +180,7 @@ public final class Generator implements AutoCloseable {
                         onToken.accept(r, token);
                     }
                     if (!ignoreEos && model.config().isEos(token)) {
-                        stop[r] = "eos";
+                        stop[r] = StopReason.EOS;
                         stopped[r] = true;
                         running--;
                     }
@@ -230,7 +230,7 @@ public final class Generator implements AutoCloseable {
         try {
             cache.begin(n, cacheCapacity > 0 ? cacheCapacity : positions);
             inputs.begin(sources, padId);
-            history.start(decoderInputs, positions, padId);
+            history.begin(decoderInputs, positions, padId);
         } catch (OrtException e) {
             throw new KvbenchException("cannot start " + strategy + ": " + KvbenchException.firstLine(e.getMessage()), e);
         }
@@ -254,7 +254,7 @@ public final class Generator implements AutoCloseable {
         int width = history.width();
         int from = cache.feedFrom(width);
         int fed = width - from;
-        boolean pastNonEmpty = cache.length() > 0;
+        boolean pastNonEmpty = cache.columns() > 0;
         DecoderSessions decoder = model.decoder();
         try {
             step.begin(decoder.inputNames(pastNonEmpty));
@@ -272,7 +272,7 @@ public final class Generator implements AutoCloseable {
             long r0 = System.nanoTime();
             step.run(decoder.session(pastNonEmpty));
             lastRunNanos = System.nanoTime() - r0;
-            inputs.afterRun(step, pastNonEmpty);
+            inputs.update(step, pastNonEmpty);
             cache.update(step, history, fed);
         } catch (OrtException e) {
             throw new KvbenchException(strategy + " failed at step " + index + ": " + KvbenchException.firstLine(e.getMessage()), e);
@@ -300,9 +300,9 @@ public final class Generator implements AutoCloseable {
         cache.reset();
     }
 
-    /** Positions the cache holds now. */
-    public int cacheLength() {
-        return cache.length();
+    /** Columns the cache holds now, the same for every row (a row's positions plus its holes). */
+    public int cacheColumns() {
+        return cache.columns();
     }
 
     /** KV bytes the cache holds now, all rows ({@link KvCache#bytesHeld()}). */
@@ -311,8 +311,8 @@ public final class Generator implements AutoCloseable {
     }
 
     /** KV bytes the cache wrote in the last step. */
-    public long lastStepKvBytes() {
-        return cache.bytesCopiedLastStep();
+    public long kvBytesCopiedLastStep() {
+        return cache.kvBytesCopiedLastStep();
     }
 
     public long lastRunNanos() {

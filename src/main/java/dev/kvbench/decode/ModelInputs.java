@@ -17,7 +17,7 @@ interface ModelInputs extends AutoCloseable {
     void bind(StepBinding step, TokenHistory history, int from, int to, boolean pastNonEmpty) throws OrtException;
 
     /** Reads what it requested from the step's outputs (before the cache may take them). */
-    void afterRun(StepBinding step, boolean pastNonEmpty) throws OrtException;
+    void update(StepBinding step, boolean pastNonEmpty) throws OrtException;
 
     @Override
     void close();

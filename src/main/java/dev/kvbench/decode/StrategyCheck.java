@@ -71,6 +71,10 @@ public final class StrategyCheck {
         List<int[]> referenceTokens = new ArrayList<>();
         try (Engine reference = new Engine(folder, Strategy.NO_CACHE, options)) {
             checkLengths(reference.model(), prompts, steps);
+            // The check feeds ids, but users feed text: a tokenizer.json that is broken or of another model is bad input.
+            if (java.nio.file.Files.isRegularFile(folder.resolve("tokenizer.json"))) {
+                dev.kvbench.tokenizer.TextTokenizer.load(folder, reference.model().vocab()).close();
+            }
             for (Prompt p : prompts) {
                 float[][] rows = new float[steps][];
                 int[] tokens = new int[steps];

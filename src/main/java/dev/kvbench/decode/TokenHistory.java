@@ -33,7 +33,7 @@ final class TokenHistory implements BatchRows {
      * Starts {@code initial.size()} rows with their prompts (right-padded with {@code padId}) and room for
      * {@code capacity} columns per row.
      */
-    void start(List<long[]> initial, int capacity, long padId) {
+    void begin(List<long[]> initial, int capacity, long padId) {
         int n = initial.size();
         if (n != rows) {
             closeDecodeTensors();

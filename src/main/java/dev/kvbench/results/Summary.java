@@ -191,7 +191,7 @@ public final class Summary {
         return out.toString();
     }
 
-    /** The targets at batch 16 and 256 new tokens, from the generation rows of one model. */
+    /** The batch goals the project measures itself against (batch 16, 256 new tokens), from one model's generation rows. */
     private static String targets(List<Row> g) {
         Row kv1 = find(g, "kv", 1, 256);
         Row kv16 = find(g, "kv", 16, 256);

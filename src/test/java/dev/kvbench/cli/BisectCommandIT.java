@@ -1,5 +1,6 @@
 package dev.kvbench.cli;
 
+import dev.kvbench.paired.AbMeasurement;
 import dev.kvbench.Processes;
 import dev.kvbench.TestModels;
 import org.junit.jupiter.api.Test;

@@ -111,7 +111,8 @@ class CliTest {
         Path badJson = Files.createDirectories(tmp.resolve("bad-json"));
         Files.writeString(badJson.resolve("config.json"), "{ not json");
         Files.createSymbolicLink(badJson.resolve("model.onnx"), TestModels.LLAMA.resolve("model.onnx"));
-        assertBadInput("cannot parse", "generate", "--model", badJson.toString(), "--prompt-ids", "1");
+        assertBadInput("config.json is not valid JSON: Unexpected character", "generate", "--model", badJson.toString(),
+                "--prompt-ids", "1");
     }
 
     @Test
@@ -137,17 +138,18 @@ class CliTest {
         assertBadInput("beyond the model's 2048 positions", "generate", "--model", LLAMA, "--prompt-ids", "1", "--strategy", "static",
                 "--cache-capacity", "50000000");
         assertBadInput("--threads must be in 1..256", "generate", "--model", LLAMA, "--prompt-ids", "1", "--threads", "100000");
-        assertBadInput("--top-p must be in (0, 1]", "generate", "--model", LLAMA, "--prompt-ids", "1", "--top-p", "0");
+        assertBadInput("--top-p must be in (0, 1]", "generate", "--model", LLAMA, "--prompt-ids", "1", "--top-p", "0",
+                "--temperature", "1");
         assertBadInput("--max-new-tokens must be at least 1", "generate", "--model", LLAMA, "--prompt-ids", "1", "--max-new-tokens", "0");
         assertBadInput("'x' is not a token id", "generate", "--model", LLAMA, "--prompt-ids", "1,x");
         assertBadInput("outside the vocabulary [0, 4096)", "generate", "--model", LLAMA, "--prompt-ids", "1,99999");
         assertBadInput("outside the vocabulary", "generate", "--model", LLAMA, "--prompt-ids", "-3");
         assertBadInput("exactly one of --prompt, --prompt-ids, --prompt-ids-file and --prompts-file", "generate", "--model", LLAMA);
-        assertBadInput("KV cache capacity 4 exceeded", "generate", "--model", LLAMA, "--prompt-ids", "1,2,3",
+        assertBadInput("prompt of 3 tokens + 8 new tokens need 10 cache positions, beyond --cache-capacity 4", "generate", "--model", LLAMA, "--prompt-ids", "1,2,3",
                 "--strategy", "static", "--cache-capacity", "4", "--max-new-tokens", "8");
         assertBadInput("model_static.onnx is not in hf-qwen2-3layer -- `kvbench derive", "generate", "--model", TestModels.hfQwen2().toString(), "--prompt-ids", "1",
                 "--strategy", "static");
-        assertBadInput("Missing required", "generate", "--prompt-ids", "1");
+        assertBadInput("missing required option --model", "generate", "--prompt-ids", "1");
         assertBadInput("--threads must be in 1..256", "generate", "--model", LLAMA, "--prompt-ids", "1", "--threads", "0");
         assertBadInput("Invalid value for option '--format'", "generate", "--model", LLAMA, "--prompt-ids", "1", "--format", "xml");
         assertBadInput("Invalid value for option '--ort-call'", "generate", "--model", LLAMA, "--prompt-ids", "1", "--ort-call", "fast");

@@ -200,7 +200,7 @@ class BatchingTest {
             int longest = 0;
             for (int i = 0; i < cases.size(); i++) {
                 assertArrayEquals(cases.get(i).generated(), r.tokens()[i], strategy + " row " + i);
-                assertEquals("eos", r.stopReasons()[i]);
+                assertEquals(StopReason.EOS, r.stopReasons()[i]);
                 longest = Math.max(longest, cases.get(i).generated().length);
             }
             assertEquals(longest, r.stepNanos().length, "the generation ends when the last row stops");
@@ -219,7 +219,7 @@ class BatchingTest {
             BatchResult r = engine.generator().generate(prompts, 16, false,
                     (logits, row, step) -> row == 1 && step == 2 ? eos : greedy.choose(logits, row, step), null);
             assertEquals(3, r.tokens()[1].length);
-            assertEquals("eos", r.stopReasons()[1]);
+            assertEquals(StopReason.EOS, r.stopReasons()[1]);
             for (int row : new int[] {0, 2, 3}) {
                 assertArrayEquals(free.tokens()[row], r.tokens()[row], "row " + row);
             }

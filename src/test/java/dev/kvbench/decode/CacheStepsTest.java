@@ -37,10 +37,10 @@ class CacheStepsTest {
             try (Engine engine = new Engine(TestModels.MARIAN, Strategy.KV, EngineOptions.defaults().withDecoderFiles(files[f]))) {
                 Generator gen = engine.generator();
                 gen.begin(g.promptIds(), 3);
-                assertEquals(0, gen.cacheLength(), "step 0 runs with an empty past (no-past branch)");
+                assertEquals(0, gen.cacheColumns(), "step 0 runs with an empty past (no-past branch)");
                 for (int step = 0; step < 3; step++) {
                     tokens[f][step] = gen.step(Sampler.greedy(), step);
-                    assertEquals(step + 1, gen.cacheLength(), "after step " + step + " the cache holds " + (step + 1));
+                    assertEquals(step + 1, gen.cacheColumns(), "after step " + step + " the cache holds " + (step + 1));
                 }
                 gen.finish();
             }
@@ -77,9 +77,12 @@ class CacheStepsTest {
         try (Engine engine = new Engine(TestModels.LLAMA, s, EngineOptions.defaults().withCacheCapacity(8))) {
             KvbenchException e = assertThrows(KvbenchException.class,
                     () -> engine.generator().generate(prompt, 20, true, Sampler.greedy(), null));
-            assertTrue(e.getMessage().startsWith("KV cache capacity 8 exceeded"), e.getMessage());
-            // The engine is still usable afterwards, within its capacity.
-            assertEquals(4, engine.generator().generate(prompt, 4, true, Sampler.greedy(), null).tokens().length);
+            // Refused before the first step: the last token is never fed back, so prompt + new - 1 positions are needed.
+            assertEquals("prompt of " + prompt.length + " tokens + 20 new tokens need " + (prompt.length + 19)
+                    + " cache positions, beyond --cache-capacity 8", e.getMessage());
+            // The engine is still usable afterwards, up to its capacity exactly.
+            int fits = 8 - prompt.length + 1;
+            assertEquals(fits, engine.generator().generate(prompt, fits, true, Sampler.greedy(), null).tokens().length);
         }
     }
 
@@ -115,7 +118,7 @@ class CacheStepsTest {
             int[] lengths = new int[8];
             for (int i = 0; i < 8; i++) {
                 gen.step(Sampler.greedy(), i);
-                lengths[i] = gen.cacheLength();
+                lengths[i] = gen.cacheColumns();
             }
             gen.finish();
             // Sequence lengths 2, 3, 4 feed everything and keep nothing; at 5 one pass builds the cache.

@@ -82,7 +82,7 @@ public class StepBenchmark extends EngineState {
             heap.stop();
             counters.runNanos += engine.generator().lastRunNanos();
             counters.stepNanos += engine.generator().lastStepNanos();
-            counters.kvBytes += engine.generator().lastStepKvBytes();
+            counters.kvBytes += engine.generator().kvBytesCopiedLastStep();
             counters.tokens += batchSize;
         }
     }

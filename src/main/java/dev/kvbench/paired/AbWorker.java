@@ -1,4 +1,4 @@
-package dev.kvbench.abworker;
+package dev.kvbench.paired;
 
 import java.io.BufferedReader;
 import java.io.FileDescriptor;

@@ -1,4 +1,4 @@
-package dev.kvbench.cli;
+package dev.kvbench.paired;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -37,12 +37,12 @@ import java.util.stream.Stream;
  * one round to the next; each side's round value is the mean of its iterations.
  * </ul>
  */
-final class AbMeasurement {
+public final class AbMeasurement {
     private static final long BUILD_TIMEOUT_SECONDS = 1800;
     private static final long RUN_TIMEOUT_SECONDS = 3600;
 
     /** How a round measures. */
-    enum Method {
+    public enum Method {
         GENERATIONS, JMH;
 
         @Override
@@ -55,7 +55,7 @@ final class AbMeasurement {
      * Both sides' measurements: per side, per round, the parsed results and the raw JMH-format JSON; each side's run
      * metadata (with its model files' checksums, taken while its worktree existed).
      */
-    record Sides(String base, String head, Map<String, List<List<JmhResult>>> bySide, Map<String, List<JsonNode>> raw,
+    public record Sides(String base, String head, Map<String, List<List<JmhResult>>> bySide, Map<String, List<JsonNode>> raw,
                  Map<String, ObjectNode> meta) {
     }
 
@@ -69,7 +69,7 @@ final class AbMeasurement {
     private final int iterations;
     private final int seconds;
 
-    AbMeasurement(Method method, String bench, List<String> params, int rounds, int pairs, int warmupOps, int warmup,
+    public AbMeasurement(Method method, String bench, List<String> params, int rounds, int pairs, int warmupOps, int warmup,
                   int iterations, int seconds) {
         this.method = method;
         this.bench = bench;
@@ -83,14 +83,14 @@ final class AbMeasurement {
     }
 
     /** Checks the parameters before any build starts (the generations method's configurations, and their strategies). */
-    void validate() {
+    public void validate() {
         if (method == Method.GENERATIONS) {
             generationConfigs();
         }
     }
 
     /** Measures commits {@code base} and {@code head} (full shas) of {@code repo}; temporary worktrees are removed after. */
-    Sides measure(Path repo, String base, String head, PrintWriter console) throws IOException {
+    public Sides measure(Path repo, String base, String head, PrintWriter console) throws IOException {
         Path tmp = Files.createTempDirectory("kvbench-ab-");
         Map<String, Path> trees = new LinkedHashMap<>();
         trees.put("base", tmp.resolve("base"));
@@ -151,13 +151,13 @@ final class AbMeasurement {
     }
 
     /** The time comparison: paired test over rounds of each side's round value (lower quartile or mean). */
-    PairedComparison.Result time(Sides sides, double threshold, double alpha) {
+    public PairedComparison.Result time(Sides sides, double threshold, double alpha) {
         java.util.function.ToDoubleFunction<double[]> perRound = method == Method.GENERATIONS ? Statistics::lowerQuartile : Statistics::mean;
         return PairedComparison.compare(sides.bySide().get("base"), sides.bySide().get("head"), "primary", perRound, threshold, alpha);
     }
 
     /** How a round measured, one line. */
-    String describe() {
+    public String describe() {
         return method == Method.GENERATIONS
                 ? String.format(Locale.ROOT, "%d warm-up + %d alternating generations per side and configuration, "
                 + "round value = lower quartile", warmupOps, pairs)
@@ -246,7 +246,7 @@ final class AbMeasurement {
      * A hash of what the jar is built from at {@code sha}: the git object ids of {@code pom.xml}, {@code src/main} and
      * {@code benchmarks} (those that exist).
      */
-    static String buildKey(Path repo, String sha) {
+    public static String buildKey(Path repo, String sha) {
         StringBuilder ids = new StringBuilder();
         for (String path : List.of("pom.xml", "src/main", "benchmarks")) {
             Processes.Outcome o = Processes.run(repo, 60, List.of("git", "rev-parse", "--verify", "--quiet", sha + ":" + path));
@@ -323,7 +323,7 @@ final class AbMeasurement {
         return s.toString();
     }
 
-    static List<Path> modelFolders(Path tree, List<JmhResult> results) {
+    public static List<Path> modelFolders(Path tree, List<JmhResult> results) {
         return results.stream().map(r -> r.param("model")).filter(java.util.Objects::nonNull).distinct()
                 .map(name -> BenchmarkContract.resolveModel(tree, name)).toList();
     }
@@ -336,7 +336,7 @@ final class AbMeasurement {
         return meta;
     }
 
-    static String resolve(Path repo, String ref) {
+    public static String resolve(Path repo, String ref) {
         if (!Files.isDirectory(repo)) {
             throw new KvbenchException("not a folder: " + repo);
         }

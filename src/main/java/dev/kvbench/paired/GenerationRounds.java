@@ -1,4 +1,4 @@
-package dev.kvbench.cli;
+package dev.kvbench.paired;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -51,7 +51,7 @@ final class GenerationRounds {
 
         Worker(Path workerClasses, Path jar, Path log) throws IOException {
             process = new ProcessBuilder("java", "-Xmx2g", "-cp", workerClasses + java.io.File.pathSeparator + jar,
-                    "dev.kvbench.abworker.AbWorker").redirectError(log.toFile()).start();
+                    AbWorker.class.getName()).redirectError(log.toFile()).start();
             answers = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
             requests = new PrintWriter(process.getOutputStream(), true, StandardCharsets.UTF_8);
             String first = answers.readLine();
@@ -150,7 +150,7 @@ final class GenerationRounds {
 
     /** Copies the worker class out of this jar into {@code dir}, for the other commits' class paths. */
     static Path extractWorker(Path dir) throws IOException {
-        String resource = "dev/kvbench/abworker/AbWorker.class";
+        String resource = AbWorker.class.getName().replace('.', '/') + ".class";
         try (InputStream in = GenerationRounds.class.getClassLoader().getResourceAsStream(resource)) {
             if (in == null) {
                 throw new KvbenchException("the A/B worker class is missing from this build");

@@ -1,0 +1,160 @@
+package dev.kvbench.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.kvbench.TestModels;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * What only a process of its own shows, run as a user runs it (the shaded jar, after {@code package}): a command line
+ * of many KB, standard output on a full disk or a closed pipe, a C locale, and Ctrl-C during a bench run.
+ */
+class ProcessLevelIT {
+    static final Path JAR = TestModels.ROOT.resolve("target/benchmarks.jar");
+    static final String LLAMA = TestModels.LLAMA.toString();
+
+    static ProcessBuilder kvbench(String... args) {
+        List<String> cmd = new ArrayList<>(List.of("java", "-Dkvbench.root=" + TestModels.ROOT, "-cp", JAR.toString(),
+                "dev.kvbench.cli.Main"));
+        cmd.addAll(List.of(args));
+        return new ProcessBuilder(cmd);
+    }
+
+    record Ran(int code, String out, String err) {
+    }
+
+    static Ran run(ProcessBuilder pb, Path tmp) throws Exception {
+        File out = tmp.resolve("out-" + System.nanoTime()).toFile();
+        File err = tmp.resolve("err-" + System.nanoTime()).toFile();
+        if (pb.redirectOutput().file() == null) {
+            pb.redirectOutput(out);
+        }
+        pb.redirectError(err);
+        Process p = pb.start();
+        assertTrue(p.waitFor(300, TimeUnit.SECONDS), "finished in time");
+        return new Ran(p.exitValue(), out.exists() ? Files.readString(out.toPath()) : "", Files.readString(err.toPath()));
+    }
+
+    static String ids(int n) {
+        return String.join(",", Collections.nCopies(n, "5"));
+    }
+
+    @Test
+    void aCommandLineOfManyKilobytesDoesNotCrash(@TempDir Path tmp) throws Exception {
+        // 2,000 ids (about 4 KB) crashed ONNX Runtime's start-up on the JVM's main-thread stack (exit 139, no output).
+        Ran wrongModel = run(kvbench("generate", "--model", tmp.resolve("nope").toString(), "--prompt-ids", ids(2000)), tmp);
+        assertEquals(2, wrongModel.code(), wrongModel.err());
+        assertTrue(wrongModel.err().contains("model folder not found"), wrongModel.err());
+        Ran real = run(kvbench("generate", "--model", LLAMA, "--prompt-ids", ids(2000), "--max-new-tokens", "2",
+                "--ignore-eos", "--format", "json"), tmp);
+        assertEquals(0, real.code(), real.err());
+        assertEquals(2000, new ObjectMapper().readTree(real.out()).path("prompt_tokens").asInt());
+        // The longest single argument Linux passes (128 KiB): 30,000 ids.
+        Ran longest = run(kvbench("generate", "--model", LLAMA, "--prompt-ids", ids(30000)), tmp);
+        assertEquals(2, longest.code(), longest.err());
+        assertTrue(longest.err().contains("prompt of 30000 tokens"), longest.err());
+    }
+
+    @Test
+    void aFullDiskIsAnErrorNotASilentSuccess(@TempDir Path tmp) throws Exception {
+        File full = new File("/dev/full");
+        for (List<String> args : List.of(
+                List.of("generate", "--model", LLAMA, "--prompt-ids", "1,2", "--max-new-tokens", "8"),
+                List.of("generate", "--model", LLAMA, "--prompt-ids", "1,2", "--max-new-tokens", "8", "--format", "json"),
+                List.of("compare", "--format", "json", ReliabilityTest.BENCH_RESULT.toString(), ReliabilityTest.BENCH_RESULT.toString()))) {
+            Ran r = run(kvbench(args.toArray(String[]::new)).redirectOutput(full), tmp);
+            assertEquals(2, r.code(), args + ": " + r.err());
+            assertEquals(1, r.err().strip().lines().count(), r.err());
+            assertTrue(r.err().contains("cannot write standard output: No space left on device"), r.err());
+        }
+        Path ids = Files.writeString(tmp.resolve("ids.txt"), "1,2\n3,4\n");
+        Ran lines = run(kvbench("generate", "--model", LLAMA, "--prompt-ids-file", ids.toString(), "--format", "json",
+                "--max-new-tokens", "4").redirectOutput(full), tmp);
+        assertEquals(2, lines.code(), lines.err());
+    }
+
+    @Test
+    void aClosedPipeStopsALongGeneration(@TempDir Path tmp) throws Exception {
+        ProcessBuilder pb = kvbench("generate", "--model", LLAMA, "--prompt-ids", "1,2", "--max-new-tokens", "2000", "--ignore-eos");
+        pb.redirectError(tmp.resolve("err").toFile());
+        Process p = pb.start();
+        InputStream out = p.getInputStream();
+        assertTrue(out.read() >= 0, "the text starts");
+        out.close(); // like `| head -c 1`
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS));
+        String err = Files.readString(tmp.resolve("err"));
+        assertEquals(2, p.exitValue(), err);
+        assertTrue(err.contains("cannot write standard output"), err);
+        assertFalse(err.contains("[kv: 2000 tokens"), "it stopped instead of generating on: " + err);
+    }
+
+    @Test
+    void aNonAsciiPromptReadsTheSameUnderACLocale(@TempDir Path tmp) throws Exception {
+        String prompt = "Grüße aus Köln — naïve café";
+        ProcessBuilder utf8 = kvbench("score", "--model", LLAMA, "--prompt", prompt, "--format", "json");
+        utf8.environment().put("LC_ALL", "C.UTF-8");
+        ProcessBuilder c = kvbench("score", "--model", LLAMA, "--prompt", prompt, "--format", "json");
+        Map<String, String> env = c.environment();
+        env.keySet().removeIf(k -> k.startsWith("LC_") || k.equals("LANG"));
+        env.put("LC_ALL", "C");
+        Ran a = run(utf8, tmp);
+        Ran b = run(c, tmp);
+        assertEquals(0, a.code(), a.err());
+        assertEquals(0, b.code(), b.err());
+        JsonNode x = new ObjectMapper().readTree(a.out());
+        JsonNode y = new ObjectMapper().readTree(b.out());
+        assertEquals(x.path("tokens").asInt(), y.path("tokens").asInt(), "same tokens under C and C.UTF-8");
+        assertEquals(x.path("perplexity_full").asDouble(), y.path("perplexity_full").asDouble(), 0.0);
+    }
+
+    @Test
+    void ctrlCKeepsWhatFinishedMarksTheRunAndLeavesNoTempFile(@TempDir Path tmp) throws Exception {
+        Path out = tmp.resolve("run.json");
+        ProcessBuilder pb = kvbench("bench", "--quick", "--strategies", "kv", "--out", out.toString());
+        pb.redirectOutput(tmp.resolve("console").toFile()).redirectError(tmp.resolve("stderr").toFile());
+        Process p = pb.start();
+        long deadline = System.currentTimeMillis() + 240_000;
+        while (!Files.readString(tmp.resolve("console")).contains("[3/") && System.currentTimeMillis() < deadline) {
+            Thread.sleep(200);
+        }
+        assertTrue(Files.readString(tmp.resolve("console")).contains("[3/"), Files.readString(tmp.resolve("console")));
+        new ProcessBuilder("kill", "-INT", String.valueOf(p.pid())).start().waitFor();
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        String err = Files.readString(tmp.resolve("stderr"));
+        assertEquals(130, p.exitValue(), err);
+        assertTrue(err.contains("kvbench: interrupted: kept"), err);
+        JsonNode meta = new ObjectMapper().readTree(tmp.resolve("run.meta.json").toFile());
+        assertTrue(meta.path("interrupted").path("finished_parts").asInt() >= 2, meta.toString());
+        String summary = Files.readString(tmp.resolve("run.summary.txt"));
+        assertTrue(summary.startsWith("(interrupted after"), summary);
+        assertTrue(summary.contains("GenerationBenchmark on tiny-llama"), summary);
+        try (Stream<Path> left = Files.list(tmp)) {
+            List<String> names = left.map(f -> f.getFileName().toString()).sorted().toList();
+            assertEquals(List.of("console", "run.json", "run.log", "run.meta.json", "run.summary.txt", "stderr"), names,
+                    "no temporary file is left");
+        }
+        assertTrue(new ObjectMapper().readTree(out.toFile()).size() >= 2);
+    }
+
+    static String read(InputStream in) throws IOException {
+        return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    }
+}

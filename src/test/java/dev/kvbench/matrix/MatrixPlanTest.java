@@ -1,0 +1,117 @@
+package dev.kvbench.matrix;
+
+import dev.kvbench.decode.Strategy;
+import dev.kvbench.results.BenchmarkContract;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The bench matrix as planned, without running it: every part, every rule. */
+class MatrixPlanTest {
+    static final List<Strategy> ALL = List.of(Strategy.values());
+
+    static List<String> descriptions(MatrixPlan.Plan p) {
+        return p.parts().stream().map(MatrixPart::description).toList();
+    }
+
+    @Test
+    void theDefaultMatrixOnAModelWith2048Positions() {
+        MatrixPlan.Plan p = MatrixPlan.plan(MatrixPlan.Kind.DEFAULT, ALL, 256, 2048, false);
+        List<String> d = descriptions(p);
+        assertEquals("GenerationBenchmark no-cache newTokens=64,256", d.get(0));
+        assertEquals("GenerationBenchmark kv newTokens=64,256,1024", d.get(1));
+        assertTrue(d.contains("StepBenchmark static-gqa context=16,64,256,1024,2048"), d.toString());
+        // Batches for the caches a user ships (role CACHE), not for the ablations.
+        for (Strategy s : Strategy.withRole(Strategy.Role.CACHE)) {
+            assertTrue(d.contains("GenerationBenchmark " + s + " batchSize=4 newTokens=256"), s + " at 4 rows: " + d);
+            assertTrue(d.contains("GenerationBenchmark " + s + " batchSize=16 newTokens=256"), d.toString());
+            assertTrue(d.contains("StepBenchmark " + s + " batchSize=16 context=256"), d.toString());
+        }
+        assertTrue(d.stream().noneMatch(x -> x.contains("kv-copy batchSize")), d.toString());
+        for (Strategy s : ALL) {
+            assertTrue(d.contains("ScoreBenchmark " + s + " pass=full texts=16"), d.toString());
+            assertTrue(d.contains("ScoreBenchmark " + s + " pass=incremental texts=16"), d.toString());
+        }
+        for (int t : BenchmarkContract.HYBRID_THRESHOLDS) {
+            assertTrue(d.contains("HybridThresholdBenchmark hybrid-" + t + " newTokens=256"), d.toString());
+        }
+        assertTrue(d.contains("HybridThresholdBenchmark kv newTokens=256") && d.contains("HybridThresholdBenchmark no-cache newTokens=256"));
+        assertEquals(List.of("no-cache generation of 1024 tokens: longer than --no-cache-max-tokens 256 (O(n^2) work)"), p.skipped());
+        assertEquals(7 + 7 + 3 * 3 + 14 + 6, p.parts().size(), d.toString());
+        assertEquals(Map.of("batchSize", "1"), p.parts().get(0).fixed());
+    }
+
+    @Test
+    void contextsBeyondThePositionsAndTheQuadraticRuleAreSkipped() {
+        MatrixPlan.Plan p = MatrixPlan.plan(MatrixPlan.Kind.DEFAULT, List.of(Strategy.NO_CACHE, Strategy.KV), 64, 512, true);
+        List<String> d = descriptions(p);
+        assertTrue(d.contains("StepBenchmark kv context=16,64,256"), d.toString());
+        assertTrue(d.contains("GenerationBenchmark no-cache newTokens=64"), d.toString());
+        assertTrue(p.skipped().contains("StepBenchmark at context 1024: beyond the model's 512 positions (the prompt is the source)"),
+                p.skipped().toString());
+        assertTrue(p.skipped().contains("no-cache generation of 256 tokens: longer than --no-cache-max-tokens 64 (O(n^2) work)"));
+        assertTrue(d.stream().noneMatch(x -> x.startsWith("HybridThresholdBenchmark")), "no hybrid, no sweep");
+    }
+
+    @Test
+    void theQuickMatrixMeasuresEachStrategyOnceAndTheReferenceInABatch() {
+        MatrixPlan.Plan p = MatrixPlan.plan(MatrixPlan.Kind.QUICK, List.of(Strategy.KV, Strategy.STATIC_GQA, Strategy.HYBRID), 256, 2048, false);
+        assertEquals(List.of("GenerationBenchmark kv newTokens=16", "GenerationBenchmark static-gqa newTokens=16",
+                "GenerationBenchmark hybrid newTokens=16", "StepBenchmark kv context=64", "StepBenchmark static-gqa context=64",
+                "StepBenchmark hybrid context=64", "GenerationBenchmark kv batchSize=4 newTokens=16",
+                "ScoreBenchmark kv pass=full texts=16", "ScoreBenchmark kv pass=incremental texts=16",
+                "HybridThresholdBenchmark hybrid-10 newTokens=64", "HybridThresholdBenchmark kv newTokens=64"), descriptions(p));
+        assertEquals(List.of(), MatrixPlan.peakRuns(MatrixPlan.Kind.QUICK, List.of(Strategy.KV), 256, new ArrayList<>()));
+    }
+
+    @Test
+    void realShapesStepOnlyQuadraticAtTheShortestContext() {
+        assertEquals(List.of(Strategy.NO_CACHE, Strategy.KV, Strategy.STATIC, Strategy.STATIC_GQA),
+                MatrixPlan.candidates(MatrixPlan.Kind.REAL_SHAPES));
+        MatrixPlan.Plan p = MatrixPlan.plan(MatrixPlan.Kind.REAL_SHAPES, MatrixPlan.candidates(MatrixPlan.Kind.REAL_SHAPES), 256,
+                32768, false);
+        assertEquals(List.of("StepBenchmark no-cache context=64", "StepBenchmark kv context=64,512,2048",
+                "StepBenchmark static context=64,512,2048", "StepBenchmark static-gqa context=64,512,2048"), descriptions(p));
+        assertEquals(2, p.skipped().size(), p.skipped().toString());
+        List<String> skipped = new ArrayList<>();
+        List<MatrixPlan.PeakRun> peaks = MatrixPlan.peakRuns(MatrixPlan.Kind.REAL_SHAPES, MatrixPlan.candidates(MatrixPlan.Kind.REAL_SHAPES),
+                256, skipped);
+        assertEquals(3, peaks.size(), "no batches and no quadratic work at real shapes");
+        assertTrue(peaks.stream().allMatch(r -> r.rows() == 1 && r.tokens() == 248));
+        assertEquals(1, skipped.size());
+    }
+
+    @Test
+    void peakMemoryRunsEveryStrategyAloneThenTheCachesInABatch() {
+        List<String> skipped = new ArrayList<>();
+        List<MatrixPlan.PeakRun> peaks = MatrixPlan.peakRuns(MatrixPlan.Kind.DEFAULT, ALL, 256, skipped);
+        assertEquals(List.of("no-cache peak memory: 2040 tokens is longer than --no-cache-max-tokens"), skipped);
+        assertEquals(ALL.size() - 1 + Strategy.withRole(Strategy.Role.CACHE).size(), peaks.size());
+        assertEquals(new MatrixPlan.PeakRun(Strategy.STATIC_GQA, MatrixPlan.PEAK_BATCH, 2040), peaks.get(peaks.size() - 1));
+    }
+
+    @Test
+    void progressScalesTheRemainingEstimatesByWhatFinished() {
+        Progress p = new Progress(new double[] {10, 10, 20});
+        assertEquals(40, p.secondsLeft(), 1e-9);
+        p.finished(20); // twice the estimate
+        assertEquals(60, p.secondsLeft(), 1e-9);
+        p.finished(10);
+        assertEquals(20 * 30 / 20.0, p.secondsLeft(), 1e-9);
+        assertEquals("6 m 12 s", Progress.duration(372));
+        assertEquals("41 s", Progress.duration(41.2));
+        assertEquals("1 h 03 m", Progress.duration(3780));
+    }
+
+    @Test
+    void aPartsOutcomeLineListsItsScoresAndFailures() {
+        MatrixPart step = new MatrixPart(BenchmarkContract.STEP, "strategy", "kv", "context", List.of(64, 256));
+        assertEquals("no result", BenchRun.outcome(step, List.of(), List.of()));
+        assertEquals("1 failed", BenchRun.outcome(step, List.of(), List.of("StepBenchmark kv context=64: boom")));
+    }
+}
