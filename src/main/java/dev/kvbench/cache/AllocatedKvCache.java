@@ -7,6 +7,7 @@ import dev.kvbench.model.IoNames;
 import dev.kvbench.runtime.StepOutputs;
 import dev.kvbench.model.KvLayout;
 import dev.kvbench.runtime.EmptyPast;
+import dev.kvbench.runtime.Closeables;
 import dev.kvbench.runtime.StepBinding;
 
 /**
@@ -19,15 +20,14 @@ import dev.kvbench.runtime.StepBinding;
 public final class AllocatedKvCache extends CountingKvCache {
     private final KvLayout layout;
     private final EmptyPast empty;
-    private final OnnxTensor[] keys;
-    private final OnnxTensor[] values;
+    /** Per layer, views of the presents in {@code held}, which owns them. */
+    private final LayerKv[] past;
     private StepOutputs held;
 
     public AllocatedKvCache(OrtEnvironment env, KvLayout layout) {
         this.layout = layout;
         this.empty = new EmptyPast(env, layout.kvHeads(), layout.headDim());
-        this.keys = new OnnxTensor[layout.layers()];
-        this.values = new OnnxTensor[layout.layers()];
+        this.past = LayerKv.forLayers(layout.layers());
     }
 
     @Override
@@ -35,8 +35,8 @@ public final class AllocatedKvCache extends CountingKvCache {
         for (int i = 0; i < layout.layers(); i++) {
             KvLayout.Slot slot = layout.slots().get(i);
             if (step.accepts(slot.pastKey())) {
-                step.borrow(slot.pastKey(), held == null ? empty.forRows(rows.count()) : keys[i]);
-                step.borrow(slot.pastValue(), held == null ? empty.forRows(rows.count()) : values[i]);
+                step.borrow(slot.pastKey(), held == null ? empty.forRows(rows.count()) : past[i].key());
+                step.borrow(slot.pastValue(), held == null ? empty.forRows(rows.count()) : past[i].value());
             }
             step.request(slot.presentKey());
             step.request(slot.presentValue());
@@ -48,12 +48,11 @@ public final class AllocatedKvCache extends CountingKvCache {
 
     @Override
     public void update(StepBinding step, BatchRows rows, int newTokens) {
-        release();
+        closeHeld();
         held = step.keep(); // present -> past: the outputs move here and are closed when the next ones arrive
         for (int i = 0; i < layout.layers(); i++) {
             KvLayout.Slot slot = layout.slots().get(i);
-            keys[i] = held.tensor(slot.presentKey());
-            values[i] = held.tensor(slot.presentValue());
+            past[i].set(held.tensor(slot.presentKey()), held.tensor(slot.presentValue()));
         }
         // The graph's concatenation writes the whole new cache.
         advance(newTokens, (long) rows.count() * (columns() + newTokens) * layout.floatsPerPosition() * Float.BYTES);
@@ -65,28 +64,26 @@ public final class AllocatedKvCache extends CountingKvCache {
             return 0;
         }
         long bytes = 0;
-        for (OnnxTensor k : keys) {
-            bytes += 2 * k.getInfo().getNumElements() * Float.BYTES; // keys, and values of the same shape
+        for (LayerKv l : past) {
+            bytes += 2 * l.key().getInfo().getNumElements() * Float.BYTES; // keys, and values of the same shape
         }
         return bytes;
     }
 
-    private void release() {
-        if (held != null) {
-            held.close();
-            held = null;
-        }
+    private void closeHeld() {
+        LayerKv.forgetAll(past);
+        held = Closeables.close(held);
     }
 
     @Override
     public void reset() {
-        release();
+        closeHeld();
         super.reset();
     }
 
     @Override
     public void close() {
-        release();
+        closeHeld();
         empty.close();
     }
 }

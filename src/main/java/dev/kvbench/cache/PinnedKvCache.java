@@ -27,20 +27,16 @@ public final class PinnedKvCache extends CountingKvCache {
     private final PreallocatedKv[] sets = new PreallocatedKv[2];
     /** The buffer set that holds the past. */
     private int turn;
-    private final OnnxTensor[] pastKeys;
-    private final OnnxTensor[] pastValues;
-    private final OnnxTensor[] presentKeys;
-    private final OnnxTensor[] presentValues;
+    /** Per layer, views of the buffer set that holds the past, and of the one the step writes; they swap after a step. */
+    private LayerKv[] past;
+    private LayerKv[] present;
 
     public PinnedKvCache(OrtEnvironment env, KvLayout layout) {
         this.env = env;
         this.layout = layout;
         this.empty = new EmptyPast(env, layout.kvHeads(), layout.headDim());
-        int n = layout.layers();
-        pastKeys = new OnnxTensor[n];
-        pastValues = new OnnxTensor[n];
-        presentKeys = new OnnxTensor[n];
-        presentValues = new OnnxTensor[n];
+        this.past = LayerKv.forLayers(layout.layers());
+        this.present = LayerKv.forLayers(layout.layers());
     }
 
     /**
@@ -56,7 +52,7 @@ public final class PinnedKvCache extends CountingKvCache {
     public void begin(int rows, int positions) throws OrtException {
         reset();
         if (sets[0] == null || rows != sets[0].rows || positions > sets[0].capacity) {
-            releaseBuffers();
+            closeBuffers();
             for (int t = 0; t < 2; t++) {
                 sets[t] = new PreallocatedKv(env, layout, rows, positions);
             }
@@ -68,7 +64,7 @@ public final class PinnedKvCache extends CountingKvCache {
         return sets[0] == null ? 0 : 2 * sets[0].bytes();
     }
 
-    private void releaseBuffers() {
+    private void closeBuffers() {
         for (int t = 0; t < 2; t++) {
             if (sets[t] != null) {
                 sets[t].close();
@@ -82,19 +78,19 @@ public final class PinnedKvCache extends CountingKvCache {
         int total = columns() + newTokens;
         PreallocatedKv next = sets[1 - turn];
         next.checkRoom(columns(), newTokens);
-        closeAll(presentKeys, presentValues); // left over from a step that failed
+        LayerKv.closeAll(present); // left over from a step that failed
         long[] shape = {rows.count(), layout.kvHeads(), total, layout.headDim()};
         int size = Math.toIntExact(Tensors.elements(shape));
         for (int i = 0; i < layout.layers(); i++) {
             KvLayout.Slot slot = layout.slots().get(i);
             if (step.accepts(slot.pastKey())) {
-                step.borrow(slot.pastKey(), columns() == 0 ? empty.forRows(rows.count()) : pastKeys[i]);
-                step.borrow(slot.pastValue(), columns() == 0 ? empty.forRows(rows.count()) : pastValues[i]);
+                step.borrow(slot.pastKey(), columns() == 0 ? empty.forRows(rows.count()) : past[i].key());
+                step.borrow(slot.pastValue(), columns() == 0 ? empty.forRows(rows.count()) : past[i].value());
             }
-            presentKeys[i] = Tensors.floats(env, next.keyBuffers[i], 0, size, shape);
-            presentValues[i] = Tensors.floats(env, next.valueBuffers[i], 0, size, shape);
-            step.pin(slot.presentKey(), presentKeys[i]);
-            step.pin(slot.presentValue(), presentValues[i]);
+            present[i].set(Tensors.floats(env, next.keyBuffers[i], 0, size, shape),
+                    Tensors.floats(env, next.valueBuffers[i], 0, size, shape));
+            step.pin(slot.presentKey(), present[i].key());
+            step.pin(slot.presentValue(), present[i].value());
         }
         if (step.accepts(IoNames.ATTENTION_MASK)) {
             step.own(IoNames.ATTENTION_MASK, rows.mask(step.env(), total));
@@ -104,31 +100,19 @@ public final class PinnedKvCache extends CountingKvCache {
     /** The presents become the past: the old past views are closed, the buffer sets swap turns. */
     @Override
     public void update(StepBinding step, BatchRows rows, int newTokens) {
-        closeAll(pastKeys, pastValues);
-        System.arraycopy(presentKeys, 0, pastKeys, 0, presentKeys.length);
-        System.arraycopy(presentValues, 0, pastValues, 0, presentValues.length);
-        java.util.Arrays.fill(presentKeys, null);
-        java.util.Arrays.fill(presentValues, null);
+        LayerKv.closeAll(past);
+        LayerKv[] emptied = past;
+        past = present; // ownership moves: the presents are the past now
+        present = emptied;
         turn = 1 - turn;
         // The graph's concatenation writes the whole present.
         advance(newTokens, (long) rows.count() * (columns() + newTokens) * layout.floatsPerPosition() * Float.BYTES);
     }
 
-    private static void closeAll(OnnxTensor[] keys, OnnxTensor[] values) {
-        for (int i = 0; i < keys.length; i++) {
-            if (keys[i] != null) {
-                keys[i].close();
-                values[i].close();
-                keys[i] = null;
-                values[i] = null;
-            }
-        }
-    }
-
     @Override
     public void reset() {
-        closeAll(pastKeys, pastValues);
-        closeAll(presentKeys, presentValues);
+        LayerKv.closeAll(past);
+        LayerKv.closeAll(present);
         turn = 0;
         super.reset();
     }
@@ -136,7 +120,7 @@ public final class PinnedKvCache extends CountingKvCache {
     @Override
     public void close() {
         reset();
-        releaseBuffers();
+        closeBuffers();
         empty.close();
     }
 }

@@ -44,7 +44,7 @@ public final class StaticGqaKvCache extends CountingKvCache {
     @Override
     public void begin(int rows, int capacity) throws OrtException {
         if (kv == null || !kv.fits(rows, capacity)) {
-            releaseBuffers();
+            closeBuffers();
             kv = new PreallocatedKv(env, layout, rows, capacity);
             seqlens = Tensors.directInts(rows);
             seqlensTensor = OnnxTensor.createTensor(env, seqlens, new long[] {rows});
@@ -57,7 +57,7 @@ public final class StaticGqaKvCache extends CountingKvCache {
         return kv == null ? 0 : kv.bytes();
     }
 
-    private void releaseBuffers() {
+    private void closeBuffers() {
         if (kv != null) {
             kv.close();
             seqlensTensor.close();
@@ -92,7 +92,7 @@ public final class StaticGqaKvCache extends CountingKvCache {
 
     @Override
     public void close() {
-        releaseBuffers();
+        closeBuffers();
         totalTensor.close();
     }
 }

@@ -6,6 +6,7 @@ import ai.onnxruntime.OrtException;
 import dev.kvbench.model.IoNames;
 import dev.kvbench.model.KvLayout;
 import dev.kvbench.runtime.EmptyPast;
+import dev.kvbench.runtime.Closeables;
 import dev.kvbench.runtime.StepBinding;
 import dev.kvbench.runtime.Tensors;
 
@@ -29,12 +30,8 @@ public final class StaticKvCache extends CountingKvCache {
     private final OrtEnvironment env;
     private final KvLayout layout;
     private final EmptyPast emptyPast;
-    private final FloatBuffer[] newKeys;
-    private final FloatBuffer[] newValues;
-    private final OnnxTensor[] decodeNewKeys;
-    private final OnnxTensor[] decodeNewValues;
-    private final FloatBuffer[] currentKeys;
-    private final FloatBuffer[] currentValues;
+    /** Per layer: where the graph writes a decode step's new entries, and where this step's new entries are. */
+    private final Layer[] layers;
     private PreallocatedKv kv;
     /** [rows, capacity + 1]: per row, 1 where the cache holds a valid entry, then 1 for the decode step's new token. */
     private LongBuffer decodeMaskBuffer;
@@ -47,13 +44,24 @@ public final class StaticKvCache extends CountingKvCache {
         this.env = env;
         this.layout = layout;
         this.emptyPast = new EmptyPast(env, layout.kvHeads(), layout.headDim());
-        int n = layout.layers();
-        newKeys = new FloatBuffer[n];
-        newValues = new FloatBuffer[n];
-        decodeNewKeys = new OnnxTensor[n];
-        decodeNewValues = new OnnxTensor[n];
-        currentKeys = new FloatBuffer[n];
-        currentValues = new FloatBuffer[n];
+        this.layers = new Layer[layout.layers()];
+        for (int i = 0; i < layers.length; i++) {
+            layers[i] = new Layer();
+        }
+    }
+
+    /**
+     * One layer's new-entry buffers. {@code decodeNew} are tensors over {@code newKeys} / {@code newValues} ([rows, kv
+     * heads, 1, head dim]), made once per capacity and pinned as a decode step's outputs; {@code currentKeys} /
+     * {@code currentValues} are views of the step's new entries, to be index-copied: the decode buffers, a prompt
+     * step's own buffers, or the no-past graph's outputs.
+     */
+    private static final class Layer {
+        FloatBuffer newKeys;
+        FloatBuffer newValues;
+        final LayerKv decodeNew = new LayerKv();
+        FloatBuffer currentKeys;
+        FloatBuffer currentValues;
     }
 
     @Override
@@ -64,17 +72,16 @@ public final class StaticKvCache extends CountingKvCache {
     @Override
     public void begin(int rows, int capacity) throws OrtException {
         if (kv == null || !kv.fits(rows, capacity)) {
-            releaseBuffers();
+            closeBuffers();
             kv = new PreallocatedKv(env, layout, rows, capacity);
             valid = new int[rows];
             decodeMaskBuffer = Tensors.directLongs((long) rows * (capacity + 1));
             decodeMask = Tensors.longs(env, decodeMaskBuffer, 0, rows * (capacity + 1), rows, capacity + 1);
             long[] one = {rows, layout.kvHeads(), 1, layout.headDim()};
-            for (int i = 0; i < layout.layers(); i++) {
-                newKeys[i] = Tensors.directFloats(Tensors.elements(one));
-                newValues[i] = Tensors.directFloats(Tensors.elements(one));
-                decodeNewKeys[i] = OnnxTensor.createTensor(env, newKeys[i], one);
-                decodeNewValues[i] = OnnxTensor.createTensor(env, newValues[i], one);
+            for (Layer l : layers) {
+                l.newKeys = Tensors.directFloats(Tensors.elements(one));
+                l.newValues = Tensors.directFloats(Tensors.elements(one));
+                l.decodeNew.set(OnnxTensor.createTensor(env, l.newKeys, one), OnnxTensor.createTensor(env, l.newValues, one));
             }
         }
         reset();
@@ -102,16 +109,17 @@ public final class StaticKvCache extends CountingKvCache {
             KvLayout.Slot slot = layout.slots().get(i);
             step.borrow(slot.pastKey(), kv.keys[i]);
             step.borrow(slot.pastValue(), kv.values[i]);
+            Layer l = layers[i];
             if (newTokens == 1) {
-                currentKeys[i] = newKeys[i];
-                currentValues[i] = newValues[i];
-                step.pin(slot.presentKey(), decodeNewKeys[i]);
-                step.pin(slot.presentValue(), decodeNewValues[i]);
+                l.currentKeys = l.newKeys;
+                l.currentValues = l.newValues;
+                step.pin(slot.presentKey(), l.decodeNew.key());
+                step.pin(slot.presentValue(), l.decodeNew.value());
             } else {
-                currentKeys[i] = Tensors.directFloats(Tensors.elements(newShape));
-                currentValues[i] = Tensors.directFloats(Tensors.elements(newShape));
-                step.pinOwned(slot.presentKey(), OnnxTensor.createTensor(step.env(), currentKeys[i], newShape));
-                step.pinOwned(slot.presentValue(), OnnxTensor.createTensor(step.env(), currentValues[i], newShape));
+                l.currentKeys = Tensors.directFloats(Tensors.elements(newShape));
+                l.currentValues = Tensors.directFloats(Tensors.elements(newShape));
+                step.pinOwned(slot.presentKey(), OnnxTensor.createTensor(step.env(), l.currentKeys, newShape));
+                step.pinOwned(slot.presentValue(), OnnxTensor.createTensor(step.env(), l.currentValues, newShape));
             }
         }
         if (newTokens == 1) {
@@ -144,8 +152,8 @@ public final class StaticKvCache extends CountingKvCache {
         if (fromNoPastGraph) {
             for (int i = 0; i < layout.layers(); i++) { // the no-past graph's outputs are ORT's: read once, copied below
                 KvLayout.Slot slot = layout.slots().get(i);
-                currentKeys[i] = step.output(exportedPresent(slot.presentKey())).getFloatBuffer();
-                currentValues[i] = step.output(exportedPresent(slot.presentValue())).getFloatBuffer();
+                layers[i].currentKeys = step.output(exportedPresent(slot.presentKey())).getFloatBuffer();
+                layers[i].currentValues = step.output(exportedPresent(slot.presentValue())).getFloatBuffer();
             }
         }
         for (int r = 0; r < rows.count(); r++) {
@@ -158,8 +166,8 @@ public final class StaticKvCache extends CountingKvCache {
                         int rh = r * heads + h;
                         int to = (rh * kv.capacity + valid[r]) * hd;
                         int from = (rh * newTokens + j) * hd;
-                        kv.keyBuffers[i].put(to, currentKeys[i], from, hd);
-                        kv.valueBuffers[i].put(to, currentValues[i], from, hd);
+                        kv.keyBuffers[i].put(to, layers[i].currentKeys, from, hd);
+                        kv.valueBuffers[i].put(to, layers[i].currentValues, from, hd);
                     }
                 }
                 decodeMaskBuffer.put(r * (kv.capacity + 1) + valid[r], 1L);
@@ -194,21 +202,19 @@ public final class StaticKvCache extends CountingKvCache {
         return kv == null ? 0 : kv.bytes();
     }
 
-    private void releaseBuffers() {
+    private void closeBuffers() {
         if (kv != null) {
-            kv.close();
-            decodeMask.close();
-            for (int i = 0; i < decodeNewKeys.length; i++) {
-                decodeNewKeys[i].close();
-                decodeNewValues[i].close();
+            kv = Closeables.close(kv);
+            decodeMask = Closeables.close(decodeMask);
+            for (Layer l : layers) {
+                l.decodeNew.close();
             }
-            kv = null;
         }
     }
 
     @Override
     public void close() {
-        releaseBuffers();
+        closeBuffers();
         emptyPast.close();
     }
 }

@@ -46,7 +46,7 @@ final class EncoderDecoderInputs implements ModelInputs {
 
     @Override
     public void begin(List<long[]> sources, long padId) throws OrtException {
-        releaseSequence();
+        closeSequence();
         rows = sources.size();
         int width = sources.stream().mapToInt(s -> s.length).max().orElse(0);
         var ids = Tensors.directLongs((long) rows * width);
@@ -102,7 +102,7 @@ final class EncoderDecoderInputs implements ModelInputs {
         return OnnxTensor.createTensor(env, t.getFloatBuffer(), t.getInfo().getShape());
     }
 
-    private void releaseSequence() {
+    private void closeSequence() {
         for (int i = 0; i < cross.size(); i++) {
             if (crossKeys[i] != null) {
                 crossKeys[i].close();
@@ -124,7 +124,7 @@ final class EncoderDecoderInputs implements ModelInputs {
 
     @Override
     public void close() {
-        releaseSequence();
+        closeSequence();
         emptyCross.close();
     }
 }

@@ -83,7 +83,7 @@ public final class Generator implements AutoCloseable {
                         + ": only strategies that preallocate their cache take it");
             }
         } catch (OrtException | RuntimeException e) {
-            closeAll(built, e);
+            dev.kvbench.runtime.Closeables.closeAll(built, e);
             if (e instanceof OrtException) {
                 throw new KvbenchException("cannot set up " + strategy + ": " + e.getMessage(), e);
             }
@@ -94,17 +94,6 @@ public final class Generator implements AutoCloseable {
     private static <T extends AutoCloseable> T add(List<AutoCloseable> built, T part) {
         built.add(part);
         return part;
-    }
-
-    /** Closes {@code parts} in reverse order; a failure while closing is attached to {@code cause}. */
-    private static void closeAll(List<AutoCloseable> parts, Throwable cause) {
-        for (int i = parts.size() - 1; i >= 0; i--) {
-            try {
-                parts.get(i).close();
-            } catch (Exception suppressed) {
-                cause.addSuppressed(suppressed);
-            }
-        }
     }
 
     public Model model() {

@@ -157,10 +157,10 @@ public final class Model implements AutoCloseable {
             int vocab = logitsVocab(main, file, config);
             return new Model(folder, config, layout, variant, encoder, decoder, kv, cross, vocab);
         } catch (OrtException e) {
-            closeAll(opened);
+            dev.kvbench.runtime.Closeables.closeAll(opened, e);
             throw new KvbenchException("cannot read " + folder + ": " + KvbenchException.firstLine(e.getMessage()), e);
         } catch (RuntimeException e) {
-            closeAll(opened);
+            dev.kvbench.runtime.Closeables.closeAll(opened, e);
             throw e;
         }
     }
@@ -168,16 +168,6 @@ public final class Model implements AutoCloseable {
     private static <T extends AutoCloseable> T track(List<AutoCloseable> opened, T t) {
         opened.add(t);
         return t;
-    }
-
-    private static void closeAll(List<AutoCloseable> opened) {
-        for (AutoCloseable c : opened) {
-            try {
-                c.close();
-            } catch (Exception ignored) {
-                // already failing; the first error is the one reported
-            }
-        }
     }
 
     private static boolean hasPast(OrtSession s) throws OrtException {

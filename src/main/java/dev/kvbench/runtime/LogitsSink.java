@@ -36,7 +36,7 @@ public final class LogitsSink implements AutoCloseable {
         if (floats > buffer.capacity()) {
             buffer = Tensors.directFloats(Math.max(floats, 2L * buffer.capacity()));
         }
-        closeTensor();
+        tensor = Closeables.close(tensor);
         tensor = Tensors.floats(env, buffer, 0, Math.toIntExact(floats), rows, columns, vocab);
         tensorRows = rows;
         tensorColumns = columns;
@@ -68,16 +68,9 @@ public final class LogitsSink implements AutoCloseable {
         return tensorColumns;
     }
 
-    private void closeTensor() {
-        if (tensor != null) {
-            tensor.close();
-            tensor = null;
-        }
-    }
-
     @Override
     public void close() {
-        closeTensor();
+        tensor = Closeables.close(tensor);
         tensorRows = -1;
         tensorColumns = -1;
     }

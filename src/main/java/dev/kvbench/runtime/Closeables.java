@@ -1,0 +1,42 @@
+package dev.kvbench.runtime;
+
+import ai.onnxruntime.OnnxTensor;
+
+import java.util.List;
+
+/** The one way native resources are let go of: closed in reverse order of creation, failures kept with the first error. */
+public final class Closeables {
+    private Closeables() {
+    }
+
+    /** Closes {@code parts} last first; a failure while closing is added to {@code cause} (which is being thrown). */
+    public static void closeAll(List<? extends AutoCloseable> parts, Throwable cause) {
+        for (int i = parts.size() - 1; i >= 0; i--) {
+            try {
+                parts.get(i).close();
+            } catch (Exception suppressed) {
+                cause.addSuppressed(suppressed);
+            }
+        }
+    }
+
+    /** Closes {@code t} if there is one; returns null, for {@code field = Closeables.close(field)}. */
+    public static <T extends AutoCloseable> T close(T t) {
+        if (t != null) {
+            try {
+                t.close();
+            } catch (Exception e) {
+                throw new IllegalStateException("closing " + t + " failed", e);
+            }
+        }
+        return null;
+    }
+
+    /** {@link #close} for a tensor, whose close throws nothing checked. */
+    public static OnnxTensor close(OnnxTensor t) {
+        if (t != null) {
+            t.close();
+        }
+        return null;
+    }
+}
