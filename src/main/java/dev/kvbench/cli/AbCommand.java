@@ -1,5 +1,6 @@
 package dev.kvbench.cli;
 
+import dev.kvbench.paired.PairedTable;
 import dev.kvbench.paired.AbMeasurement;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -95,13 +96,14 @@ final class AbCommand implements Callable<Integer> {
         Path repo = run.repo();
         String base = AbMeasurement.resolve(repo, baseRef);
         String head = AbMeasurement.resolve(repo, headRef);
-        // Progress goes to stdout, or to stderr when stdout carries the JSON answer.
+        // Progress (builds, rounds, time left) goes to stderr; the verdict table to stdout, or to stderr beside JSON.
         PrintWriter console = format == TableFormat.JSON ? spec.commandLine().getErr() : spec.commandLine().getOut();
+        PrintWriter progress = spec.commandLine().getErr();
         PrintWriter answer = spec.commandLine().getOut();
         Path results = outDir != null ? outDir.toAbsolutePath() : repo.resolve("results");
         Cli.checkWritable(results);
         AbMeasurement measurement = measurement();
-        AbMeasurement.Sides sides = measurement.measure(repo, base, head, console);
+        AbMeasurement.Sides sides = measurement.measure(repo, base, head, progress);
         String stem = "ab-" + base.substring(0, 8) + "-" + head.substring(0, 8) + "-"
                 + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
         Path baseFile = results.resolve(stem + "-base.json");
@@ -124,9 +126,9 @@ final class AbCommand implements Callable<Integer> {
         switch (format) {
             case JSON -> answer.println(json(base, head, time, alloc, wall));
             default -> {
-                console.print(table(time, format == TableFormat.MARKDOWN));
+                console.print(PairedTable.render(time, format == TableFormat.MARKDOWN));
                 if (alloc != null) {
-                    console.print(table(alloc, format == TableFormat.MARKDOWN));
+                    console.print(PairedTable.render(alloc, format == TableFormat.MARKDOWN));
                 }
                 console.printf(Locale.ROOT, "base %s, head %s: %s method, %d rounds, %s, %.0f s%n",
                         base.substring(0, 8), head.substring(0, 8), method, run.rounds, measurement.describe(), wall);
@@ -155,35 +157,6 @@ final class AbCommand implements Callable<Integer> {
         }
         run.validate();
         measurement().validate();
-    }
-
-    static String table(PairedComparison.Result r, boolean markdown) {
-        StringBuilder s = new StringBuilder();
-        String fmt = markdown ? "| %s | %s | %s | %s | %s |%n" : "%-66s %22s %22s %24s %s%n";
-        s.append(String.format(Locale.ROOT, fmt, "benchmark (" + r.metric() + ")", "base ± 95% CI", "head ± 95% CI",
-                "head/base [95% CI]", "p (paired, rounds)"));
-        if (markdown) {
-            s.append("|---|---:|---:|---:|---|\n");
-        }
-        for (PairedComparison.Row row : r.rows()) {
-            Statistics.Paired p = row.paired();
-            String ratio = Double.isNaN(p.low()) ? String.format(Locale.ROOT, "%.3f", p.ratio())
-                    : String.format(Locale.ROOT, "%.3f [%.3f, %.3f]", p.ratio(), p.low(), p.high());
-            String verdict = row.regression() ? "  REGRESSION" : row.significant() ? String.format(Locale.ROOT, "  %+.1f%%", row.changePercent()) : "  ~";
-            s.append(String.format(Locale.ROOT, fmt, row.key(), num(row.base(), row.unit()), num(row.head(), row.unit()), ratio,
-                    String.format(Locale.ROOT, "p=%.4f n=%d%s", p.p(), p.rounds(), verdict)));
-        }
-        for (String k : r.missing()) {
-            s.append("missing in some round: ").append(k).append('\n');
-        }
-        s.append(String.format(Locale.ROOT, "%s%d regression(s) beyond +%.1f%% at alpha %.3g (%s)%n", markdown ? "\n" : "",
-                r.regressions().size(), r.thresholdPercent(), r.alpha(), r.metric()));
-        return s.toString();
-    }
-
-    private static String num(double[] rounds, String unit) {
-        double ci = Statistics.confidenceHalfWidth(rounds, 0.95);
-        return String.format(Locale.ROOT, "%.4g ± %.2g %s", Statistics.mean(rounds), ci, unit);
     }
 
     private static String json(String base, String head, PairedComparison.Result time, PairedComparison.Result alloc, double wall) {

@@ -208,7 +208,7 @@ final class BenchCommand implements Callable<Integer> {
         ObjectNode meta = RunMeta.describe(repo, List.of(folder), threads, kind.id);
         console.println("probing this machine's limits for the roofline (memory read bandwidth, MatMul rate) ...");
         console.flush();
-        Roofline.Limits limits = MachineProbe.measure();
+        MachineProbe.Limits limits = MachineProbe.measure();
         meta.putObject("machine_limits").put("read_bytes_per_second", limits.readBytesPerSecond())
                 .put("matmul_macs_per_second", limits.macsPerSecond())
                 .put("probe", "one thread: read = max(Java streaming sum over 256 MB, ONNX Runtime MatVec over a 256 MB matrix); "

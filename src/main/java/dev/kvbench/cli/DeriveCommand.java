@@ -48,9 +48,13 @@ final class DeriveCommand implements Callable<Integer> {
     public Integer call() {
         Cli.checkStepsAndTolerance(model, steps, tolerance);
         Path target = out != null ? out : model;
-        VariantDeriver.Derived d = VariantDeriver.derive(model, target, steps, tolerance, python);
+        PrintWriter err = spec.commandLine().getErr();
+        VariantDeriver.Derived d = VariantDeriver.derive(model, target, steps, tolerance, python, line -> {
+            err.println("derive: " + line);
+            err.flush();
+        });
         PrintWriter o = spec.commandLine().getOut();
-        printChecks(o, d, "the export", steps);
+        o.print(d.checkLines("the export", steps));
         if (d.written().isEmpty()) {
             o.println("nothing written: a derived variant does not reproduce the export (run `kvbench check` on the export "
                     + "itself first; report the model if it passes there)");
@@ -84,15 +88,5 @@ final class DeriveCommand implements Callable<Integer> {
                     + " (rotary caches, and any weights the export kept inside its graph)");
         }
         return String.join("; ", parts);
-    }
-
-    /** One line per derived variant: its file, verdict and largest logit difference against {@code against}. */
-    static void printChecks(PrintWriter o, VariantDeriver.Derived d, String against, int steps) {
-        for (StrategyCheck.Outcome c : d.checks()) {
-            o.printf(Locale.ROOT, "%-26s %-8s max |dlogit| %s vs %s over %d step(s) per prompt%s%n",
-                    c.strategy().variant().fileIn(d.folder()), c.verdict().name().toLowerCase(Locale.ROOT).replace('_', ' '),
-                    Double.isNaN(c.maxAbsDiff()) ? "-" : String.format(Locale.ROOT, "%.3g", c.maxAbsDiff()), against,
-                    steps, c.reason().isEmpty() ? "" : ": " + c.reason());
-        }
     }
 }

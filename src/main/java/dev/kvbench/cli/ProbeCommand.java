@@ -20,7 +20,7 @@ final class ProbeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Roofline.Limits l = MachineProbe.measure();
+        MachineProbe.Limits l = MachineProbe.measure();
         spec.commandLine().getOut().printf(Locale.ROOT, "read bandwidth %.2f GB/s (one thread), MatMul %.2f G multiply-adds/s "
                 + "(ONNX Runtime, one thread)%n", l.readBytesPerSecond() / 1e9, l.macsPerSecond() / 1e9);
         spec.commandLine().getOut().flush();

@@ -74,8 +74,12 @@ final class SynthCommand implements Callable<Integer> {
         plan.path("notes").forEach(n -> o.println("  note: " + n.asText()));
         o.println("  no tokenizer: the folder is driven by token ids (bench, check, score and generate --prompt-ids)");
         o.flush();
-        ModelSynthesizer.Result r = synth.write(out, CHECK_STEPS, 1e-3);
-        DeriveCommand.printChecks(o, r.derived(), "the synthesized export", CHECK_STEPS);
+        PrintWriter err = spec.commandLine().getErr();
+        ModelSynthesizer.Result r = synth.write(out, CHECK_STEPS, 1e-3, line -> {
+            err.println("synth: " + line);
+            err.flush();
+        });
+        o.print(r.derived().checkLines("the synthesized export", CHECK_STEPS));
         if (r.derived().written().isEmpty()) {
             o.println("nothing written: a derived variant disagrees with the synthesized export");
             o.flush();

@@ -50,9 +50,7 @@ public final class Generator implements AutoCloseable {
     private long padding;
 
     public Generator(Model model, Strategy strategy, OrtRuntime runtime, EngineOptions options) {
-        if (strategy.variant() != model.variant()) {
-            throw new IllegalArgumentException("model opened for " + model.variant() + ", strategy needs " + strategy.variant());
-        }
+        strategy.requireRunnableOn(model);
         this.model = model;
         this.strategy = strategy;
         this.cacheCapacity = options.cacheCapacity();

@@ -135,11 +135,23 @@ public enum Strategy {
         return variant.availableIn(folder);
     }
 
-    /** A new, empty cache of this strategy; it sizes itself in {@link KvCache#begin(int)}. */
-    KvCache newCache(Model model, OrtEnvironment env, EngineOptions options) throws OrtException {
-        if (this != NO_CACHE && !model.hasKv()) {
-            model.kv(); // throws the clear error
+    /**
+     * Whether this strategy can run on an opened model, checked once, before anything is allocated for it: the
+     * model must have been opened with this strategy's graph variant, and a cached strategy needs past inputs. (Whether
+     * the variant's file is in the folder is {@link #availableIn}, which {@code Model.open} and {@code bench} ask.)
+     */
+    void requireRunnableOn(Model model) {
+        if (variant != model.variant()) {
+            throw new IllegalArgumentException("model opened for " + model.variant() + ", strategy " + id + " needs " + variant);
         }
+        if (this != NO_CACHE && !model.hasKv()) {
+            throw new KvbenchException(model.folder() + ": the decoder has no past_key_values inputs, so only the no-cache "
+                    + "strategy can run (" + id + " keeps a cache)");
+        }
+    }
+
+    /** A new, empty cache of this strategy for a model it can run on; it sizes itself in {@link KvCache#begin}. */
+    KvCache newCache(Model model, OrtEnvironment env, EngineOptions options) throws OrtException {
         return newCache(env, model.hasKv() ? model.kv() : KvLayout.NONE, options);
     }
 

@@ -75,6 +75,11 @@ public final class ModelSynthesizer {
 
     /** Writes the folder {@code out} (new or empty) with its static variants, checked over {@code steps} steps. */
     public Result write(Path out, int steps, double tolerance) {
+        return write(out, steps, tolerance, line -> { });
+    }
+
+    /** {@link #write(Path, int, double)}, saying what it does as it goes (one line per stage). */
+    public Result write(Path out, int steps, double tolerance, java.util.function.Consumer<String> progress) {
         out = out.toAbsolutePath().normalize();
         AtomicFiles.checkNewOrEmptyFolder(out);
         JsonNode plan = plan();
@@ -94,8 +99,12 @@ public final class ModelSynthesizer {
             throw new KvbenchException("cannot write in " + parent + ": " + e.getMessage());
         }
         try {
+            progress.accept(String.format(java.util.Locale.ROOT, "writing the graphs and %.2f GB of random weights ...",
+                    plan.path("disk_bytes").asLong() / 1e9));
             JsonNode written = OnnxPython.run(python, SCRIPT, work, args(work));
-            VariantDeriver.Derived derived = VariantDeriver.derive(work, work, steps, tolerance, python);
+            progress.accept(String.format(java.util.Locale.ROOT, "written in %.0f s; deriving the static variants:",
+                    (System.nanoTime() - t0) / 1e9));
+            VariantDeriver.Derived derived = VariantDeriver.derive(work, work, steps, tolerance, python, progress);
             if (!derived.written().isEmpty()) {
                 if (Files.exists(out)) {
                     Files.delete(out); // empty (checked above): the work folder takes its place in one move
@@ -108,7 +117,7 @@ public final class ModelSynthesizer {
         } catch (IOException e) {
             throw new KvbenchException("cannot move the synthesized model to " + out + ": " + e.getMessage());
         } finally {
-            VariantDeriver.deleteTree(work);
+            AtomicFiles.deleteTree(work);
         }
     }
 }

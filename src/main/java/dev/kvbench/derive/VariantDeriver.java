@@ -47,6 +47,18 @@ public final class VariantDeriver {
      */
     public record Derived(Path folder, int layers, List<String> written, List<String> sharedFiles, long newBytes,
                           long linkedBytes, long exportCopiedBytes, List<StrategyCheck.Outcome> checks) {
+
+        /** One line per derived variant: its file, verdict and largest logit difference against {@code against}. */
+        public String checkLines(String against, int steps) {
+            StringBuilder s = new StringBuilder();
+            for (StrategyCheck.Outcome c : checks) {
+                s.append(String.format(Locale.ROOT, "%-26s %-8s max |dlogit| %s vs %s over %d step(s) per prompt%s%n",
+                        c.strategy().variant().fileIn(folder), c.verdict().name().toLowerCase(Locale.ROOT).replace('_', ' '),
+                        Double.isNaN(c.maxAbsDiff()) ? "-" : String.format(Locale.ROOT, "%.3g", c.maxAbsDiff()), against,
+                        steps, c.reason().isEmpty() ? "" : ": " + c.reason()));
+            }
+            return s.toString();
+        }
     }
 
     private VariantDeriver() {
@@ -57,6 +69,12 @@ public final class VariantDeriver {
      * otherwise a new or empty folder that receives the source's files, hard-linked, plus the variants).
      */
     public static Derived derive(Path source, Path out, int steps, double tolerance, String python) {
+        return derive(source, out, steps, tolerance, python, line -> { });
+    }
+
+    /** {@link #derive(Path, Path, int, double, String)}, saying what it does as it goes (one line per stage). */
+    public static Derived derive(Path source, Path out, int steps, double tolerance, String python,
+                                 java.util.function.Consumer<String> progress) {
         source = source.toAbsolutePath().normalize();
         out = out.toAbsolutePath().normalize();
         Layout layout = Layout.detect(source);
@@ -84,8 +102,14 @@ public final class VariantDeriver {
         }
         try {
             long[] bytes = linkFolder(source, work);
+            progress.accept("[1/2] rewriting " + graph + " into " + variants.stream().map(s -> s.variant().fileIn(work))
+                    .collect(java.util.stream.Collectors.joining(", ")) + " ...");
+            long t0 = System.nanoTime();
             JsonNode made = writeVariants(interpreter, work, graph);
-            List<StrategyCheck.Outcome> checks = StrategyCheck.run(work, StrategyCheck.prompts(work), steps, tolerance,
+            List<StrategyCheck.Prompt> prompts = StrategyCheck.prompts(work);
+            progress.accept(String.format(Locale.ROOT, "[2/2] checking them against the export: %d prompt(s) x %d steps, "
+                    + "every strategy's logits (rewrite took %.0f s) ...", prompts.size(), steps, (System.nanoTime() - t0) / 1e9));
+            List<StrategyCheck.Outcome> checks = StrategyCheck.run(work, prompts, steps, tolerance,
                     EngineOptions.defaults(), variants);
             for (StrategyCheck.Outcome o : checks) {
                 if (o.verdict() != StrategyCheck.Verdict.AGREES) {
@@ -116,7 +140,7 @@ public final class VariantDeriver {
             // The work happens in a hidden folder that is deleted below: name the user's files instead.
             throw new KvbenchException(e.getMessage().replace(work.toString(), source.toString()), e);
         } finally {
-            deleteTree(work);
+            AtomicFiles.deleteTree(work);
         }
     }
 
@@ -186,23 +210,6 @@ public final class VariantDeriver {
                 Files.deleteIfExists(p); // all or nothing: a half-derived folder would mislead bench and check
             }
             throw e;
-        }
-    }
-
-    static void deleteTree(Path dir) {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> all = Files.walk(dir)) {
-            all.sorted(Comparator.reverseOrder()).forEach(p -> {
-                try {
-                    Files.delete(p);
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            });
-        } catch (IOException | UncheckedIOException e) {
-            // best effort: the work folder is hidden and named .kvbench-derive-*
         }
     }
 

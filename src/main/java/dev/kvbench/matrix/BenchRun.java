@@ -1,5 +1,6 @@
 package dev.kvbench.matrix;
 
+import dev.kvbench.runtime.MachineProbe;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -41,7 +42,7 @@ public final class BenchRun {
     private final Path folder;
     private final ObjectNode meta;
     private final String header;
-    private final Roofline.Limits limits;
+    private final MachineProbe.Limits limits;
     private final List<String> notAvailable;
     private final List<String> skipped;
     private final List<String> failed;
@@ -60,7 +61,7 @@ public final class BenchRun {
      * @param skipped      configurations left out by rule (this run appends the peak-memory ones)
      * @param failed       preflight failures (this run appends the configurations that produced no result)
      */
-    public BenchRun(RunFiles files, Path folder, ObjectNode meta, String header, Roofline.Limits limits,
+    public BenchRun(RunFiles files, Path folder, ObjectNode meta, String header, MachineProbe.Limits limits,
                     List<String> notAvailable, List<String> skipped, List<String> failed, PrintWriter console) {
         this.files = files;
         this.folder = folder;
@@ -153,7 +154,7 @@ public final class BenchRun {
             } catch (IllegalStateException e) {
                 // shutting down: the hook runs
             }
-            deleteTree(work);
+            AtomicFiles.deleteTree(work);
         }
     }
 
@@ -258,7 +259,7 @@ public final class BenchRun {
                 }
             }
         }
-        deleteTree(work);
+        AtomicFiles.deleteTree(work);
         // Straight to the process's stderr: System.err points at the run's log while a part runs.
         java.io.PrintStream err = new java.io.PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.err), true,
                 java.nio.charset.StandardCharsets.UTF_8);
@@ -266,16 +267,4 @@ public final class BenchRun {
         err.flush();
     }
 
-    static void deleteTree(Path dir) {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(dir)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        } catch (IOException e) {
-            // best effort: a hidden work folder named .kvbench-bench-*
-        }
-    }
 }

@@ -1,5 +1,6 @@
 package dev.kvbench.paired;
 
+import dev.kvbench.results.AtomicFiles;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -110,9 +111,11 @@ public final class AbMeasurement {
                 GenerationRounds gen = new GenerationRounds(configs, warmupOps, pairs);
                 Path workerClasses = GenerationRounds.extractWorker(Files.createDirectories(tmp.resolve("worker")));
                 String prompt = promptIds(models.get(1).get(0));
+                RoundProgress progress = new RoundProgress(rounds, console);
                 for (int round = 0; round < rounds; round++) {
-                    ArrayNode[] sides = gen.round(round, workerClasses, new Path[] {jars.get("base"), jars.get("head")},
+                    ArrayNode[] sides = gen.round(round, rounds, workerClasses, new Path[] {jars.get("base"), jars.get("head")},
                             models, prompt, tmp, console);
+                    progress.roundDone(round);
                     for (int s = 0; s < 2; s++) {
                         String side = s == 0 ? "base" : "head";
                         raw.computeIfAbsent(side, k -> new ArrayList<>()).add(sides[s]);
@@ -120,6 +123,7 @@ public final class AbMeasurement {
                     }
                 }
             } else {
+                RoundProgress progress = new RoundProgress(rounds, console);
                 for (int round = 0; round < rounds; round++) {
                     List<String> order = round % 2 == 0 ? List.of("base", "head") : List.of("head", "base");
                     for (String side : order) {
@@ -129,9 +133,10 @@ public final class AbMeasurement {
                         List<JmhResult> parsed = JmhResults.parse(tree, side + " round " + (round + 1));
                         raw.computeIfAbsent(side, k -> new ArrayList<>()).add(tree);
                         bySide.computeIfAbsent(side, k -> new ArrayList<>()).add(parsed);
-                        console.printf(Locale.ROOT, "round %d/%d %s: %s%n", round + 1, rounds, side, brief(parsed));
+                        console.printf(Locale.ROOT, "[round %d/%d] %s: %s%n", round + 1, rounds, side, brief(parsed));
                         console.flush();
                     }
+                    progress.roundDone(round);
                 }
             }
             Map<String, ObjectNode> meta = new LinkedHashMap<>();
@@ -146,7 +151,7 @@ public final class AbMeasurement {
                 }
             }
             Processes.run(repo, 300, List.of("git", "worktree", "prune"));
-            deleteRecursively(tmp);
+            AtomicFiles.deleteTree(tmp);
         }
     }
 
@@ -179,7 +184,7 @@ public final class AbMeasurement {
         }
         List<GenerationRounds.Config> configs = new ArrayList<>();
         for (String model : values.getOrDefault("model", List.of("tiny-llama"))) {
-            for (String strategy : values.getOrDefault("strategy", List.of("kv"))) {
+            for (String strategy : values.getOrDefault("strategy", List.of(dev.kvbench.decode.Strategy.reference().id()))) {
                 dev.kvbench.decode.Strategy.parse(strategy);
                 for (String tokens : values.getOrDefault("newTokens", List.of("64"))) {
                     int n;
@@ -351,16 +356,28 @@ public final class AbMeasurement {
         return o.output().trim();
     }
 
-    static void deleteRecursively(Path dir) {
-        if (!Files.exists(dir)) {
-            return;
+
+    /** {@code [round 3/8] done in 15 s; about 1 m 15 s left}: rounds take about the same time, so the mean so far. */
+    private static final class RoundProgress {
+        private final dev.kvbench.matrix.Progress progress;
+        private final PrintWriter console;
+        private long start = System.nanoTime();
+
+        RoundProgress(int rounds, PrintWriter console) {
+            double[] equal = new double[rounds];
+            java.util.Arrays.fill(equal, 1);
+            this.progress = new dev.kvbench.matrix.Progress(equal);
+            this.console = console;
         }
-        try (Stream<Path> walk = Files.walk(dir)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        } catch (IOException e) {
-            // best effort: a temporary folder
+
+        void roundDone(int round) {
+            double seconds = (System.nanoTime() - start) / 1e9;
+            start = System.nanoTime();
+            progress.finished(seconds);
+            console.printf(Locale.ROOT, "[round %d/%d] done in %s%s%n", round + 1, progress.total(),
+                    dev.kvbench.matrix.Progress.duration(seconds), round + 1 < progress.total()
+                            ? "; about " + dev.kvbench.matrix.Progress.duration(progress.secondsLeft()) + " left" : "");
+            console.flush();
         }
     }
 }

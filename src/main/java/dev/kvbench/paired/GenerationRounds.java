@@ -92,7 +92,7 @@ final class GenerationRounds {
      * Runs one round. {@code models} maps each side's model folders (its own checkout's); returns per side
      * (0 base, 1 head) a JMH-format result array.
      */
-    ArrayNode[] round(int round, Path workerClasses, Path[] jars, List<List<Path>> models, String promptIds, Path tmp,
+    ArrayNode[] round(int round, int rounds, Path workerClasses, Path[] jars, List<List<Path>> models, String promptIds, Path tmp,
                       PrintWriter console) throws IOException {
         ObjectMapper m = new ObjectMapper();
         ArrayNode[] out = {m.createArrayNode(), m.createArrayNode()};
@@ -117,7 +117,7 @@ final class GenerationRounds {
                     out[s].add(entry(m, config, v));
                     line.append(String.format(Locale.ROOT, " %s %.4g", s == 0 ? "base" : "head", Statistics.lowerQuartile(v)));
                 }
-                console.printf(Locale.ROOT, "round %d %s newTokens=%d: lower quartile ms/op%s%n", round + 1,
+                console.printf(Locale.ROOT, "[round %d/%d] %s newTokens=%d: lower quartile ms/op%s%n", round + 1, rounds,
                         config.strategy(), config.newTokens(), line);
                 console.flush();
             }

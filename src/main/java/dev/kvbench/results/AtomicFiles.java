@@ -68,4 +68,18 @@ public final class AtomicFiles {
             throw new KvbenchException("--out " + dir + " exists and is not an empty folder (results are never overwritten)");
         }
     }
+
+    /** Deletes a folder and everything in it, best effort (a temporary or hidden work folder of a run). */
+    public static void deleteTree(Path dir) {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (java.util.stream.Stream<Path> walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException | java.io.UncheckedIOException e) {
+            // best effort: what is left is a hidden, uniquely named work folder
+        }
+    }
 }

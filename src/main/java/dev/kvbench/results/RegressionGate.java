@@ -1,6 +1,7 @@
 package dev.kvbench.results;
 
 import dev.kvbench.KvbenchException;
+import dev.kvbench.decode.Strategy;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -63,10 +64,12 @@ public final class RegressionGate {
         }
         // The speedup needs both configurations in the new run; a missing one is a failed check like any other
         // missing configuration, not bad input.
-        java.util.OptionalDouble kv = score(result, "kv", speedupTokens);
-        java.util.OptionalDouble noCache = score(result, "no-cache", speedupTokens);
+        String kvId = Strategy.reference().id();
+        String noCacheId = Strategy.withRole(Strategy.Role.BASELINE).get(0).id();
+        java.util.OptionalDouble kv = score(result, kvId, speedupTokens);
+        java.util.OptionalDouble noCache = score(result, noCacheId, speedupTokens);
         if (kv.isEmpty() || noCache.isEmpty()) {
-            String absent = kv.isEmpty() && noCache.isEmpty() ? "kv and no-cache" : kv.isEmpty() ? "kv" : "no-cache";
+            String absent = kv.isEmpty() && noCache.isEmpty() ? kvId + " and " + noCacheId : kv.isEmpty() ? kvId : noCacheId;
             report.append(String.format(Locale.ROOT, "kv speedup over no-cache at %d new tokens: MISSING (%s)%n", speedupTokens, absent));
             failures.add(String.format(Locale.ROOT, "the new run has no GenerationBenchmark of %s at %d new tokens: "
                     + "the speedup floor cannot be checked", absent, speedupTokens));

@@ -3,6 +3,7 @@ package dev.kvbench.results;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kvbench.KvbenchException;
+import dev.kvbench.runtime.MachineProbe;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -22,9 +23,6 @@ import java.util.Locale;
  * matrix and bias; attention over the decoder context and the source length.
  */
 public final class Roofline {
-    /** The measured machine: bytes read per second by one core streaming memory, multiply-adds per second in a MatMul. */
-    public record Limits(double readBytesPerSecond, double macsPerSecond) {
-    }
 
     /** What one step must do: weight bytes, KV cache bytes read, multiply-adds. */
     public record Cost(double weightBytes, double kvBytes, double macs) {
@@ -33,12 +31,12 @@ public final class Roofline {
         }
 
         /** The step's lower bound on this machine, in seconds. */
-        public double seconds(Limits limits) {
+        public double seconds(MachineProbe.Limits limits) {
             return Math.max(bytes() / limits.readBytesPerSecond(), macs / limits.macsPerSecond());
         }
 
         /** "memory" when reading bytes is the longer bound, else "compute". */
-        public String bound(Limits limits) {
+        public String bound(MachineProbe.Limits limits) {
             return bytes() / limits.readBytesPerSecond() >= macs / limits.macsPerSecond() ? "memory" : "compute";
         }
     }
@@ -114,7 +112,7 @@ public final class Roofline {
      * A plain-text table: each StepBenchmark row's time per step against the limit at its context (the mean valid
      * length over the measured steps), as a multiple.
      */
-    public static String section(List<Summary.Row> rows, Shape shape, Limits limits) {
+    public static String section(List<Summary.Row> rows, Shape shape, MachineProbe.Limits limits) {
         StringBuilder s = new StringBuilder(String.format(Locale.ROOT, "%nAgainst this machine's limit (roofline: max(bytes "
                 + "read / %.1f GB/s, multiply-adds / %.1f G/s), per decode step, fp32)%n",
                 limits.readBytesPerSecond() / 1e9, limits.macsPerSecond() / 1e9));

@@ -14,6 +14,9 @@ import java.util.stream.Collectors;
  * and KV bytes copied per token.
  */
 public final class Summary {
+    /** The strategy every "vs" column divides by: the baseline role's. */
+    private static final String BASELINE = dev.kvbench.decode.Strategy.withRole(dev.kvbench.decode.Strategy.Role.BASELINE).get(0).id();
+
     private Summary() {
     }
 
@@ -126,7 +129,7 @@ public final class Summary {
                     step ? "context" : "tokens", step ? "ms/8 steps" : "ms/op", step ? "ms/step" : "ms/token",
                     "vs no-cache", "heap B/token", "outside", "KV B/token"));
             for (Row r : g) {
-                Row base = g.stream().filter(b -> b.strategy().equals("no-cache" + suffixOf(r.strategy())) && b.length() == r.length()).findFirst().orElse(null);
+                Row base = g.stream().filter(b -> b.strategy().equals(BASELINE + suffixOf(r.strategy())) && b.length() == r.length()).findFirst().orElse(null);
                 String speedup = base == null ? "-" : String.format(Locale.ROOT, "%.1fx", base.msPerOp() / r.msPerOp());
                 out.append(String.format(Locale.ROOT, "%-21s %8d %14s %12.4f %10s %14s %9s %14s%n", r.strategy(), r.length(),
                         msPerOp(r, 3),
@@ -193,9 +196,10 @@ public final class Summary {
 
     /** The batch goals the project measures itself against (batch 16, 256 new tokens), from one model's generation rows. */
     private static String targets(List<Row> g) {
-        Row kv1 = find(g, "kv", 1, 256);
-        Row kv16 = find(g, "kv", 16, 256);
-        Row gqa16 = find(g, "static-gqa", 16, 256);
+        String kv = dev.kvbench.decode.Strategy.reference().id();
+        Row kv1 = find(g, kv, 1, 256);
+        Row kv16 = find(g, kv, 16, 256);
+        Row gqa16 = find(g, dev.kvbench.decode.Strategy.STATIC_GQA.id(), 16, 256);
         StringBuilder out = new StringBuilder();
         if (kv1 != null && kv16 != null) {
             double x = kv16.aggregateTokensPerSecond() / kv1.aggregateTokensPerSecond();

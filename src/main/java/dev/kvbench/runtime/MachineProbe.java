@@ -4,7 +4,6 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
-import dev.kvbench.results.Roofline;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -13,7 +12,7 @@ import java.util.Arrays;
 import java.util.Map;
 
 /**
- * Measures the two limits of {@link Roofline} on this machine, single-threaded as the benchmarks run. Read bandwidth:
+ * Measures the two limits of the roofline (results.Roofline) on this machine, single-threaded as the benchmarks run. Read bandwidth:
  * the faster of a vectorized Java sum over a 256 MB array and ONNX Runtime's matrix-vector product over a 256 MB
  * matrix ([1 x 4096] x [4096 x 16384], the kernel that streams a decode step's weights), each far beyond the caches,
  * best of 7. Multiply-add rate: ONNX Runtime's compute-bound MatMul ([512 x 1024] x [1024 x 1024]), best of 10 after
@@ -27,8 +26,12 @@ public final class MachineProbe {
     private MachineProbe() {
     }
 
-    public static Roofline.Limits measure() {
-        return new Roofline.Limits(Math.max(readBandwidth(), matmul(1, 4096, 16384, 7, true)), matmul(512, 1024, 1024, 10, false));
+    /** The measured machine: bytes read per second by one core streaming memory, multiply-adds per second in a MatMul. */
+    public record Limits(double readBytesPerSecond, double macsPerSecond) {
+    }
+
+    public static Limits measure() {
+        return new Limits(Math.max(readBandwidth(), matmul(1, 4096, 16384, 7, true)), matmul(512, 1024, 1024, 10, false));
     }
 
     /** Bytes per second one thread reads when it streams a 256 MB int array. */

@@ -35,6 +35,7 @@ A graph whose attention is not recognized exits with status 2 and one line namin
 matching failed; nothing is written. Output on success: one JSON object on stdout.
 """
 import argparse
+import hashlib
 import json
 import math
 import os
@@ -531,7 +532,11 @@ def prune(graph):
 
 
 def externalize_inline(models, out_dir, weights_file, threshold=1024):
-    """Moves inline initializers larger than `threshold` bytes into one shared file, each distinct tensor once."""
+    """Moves the inline initializers of at least `threshold` bytes of `models` into one external-data file shared by
+    all of them, each distinct tensor content (type, shape, bytes) written once, at an offset aligned to 64 bytes.
+    The one weight-sharing routine: `derive` and `synth` use it for their variants' new tensors, and
+    scripts/export_models.py for the bundled models' weights. Returns the bytes written (the file is removed when none
+    are)."""
     path = os.path.join(out_dir, weights_file)
     offsets = {}
     written = 0
@@ -540,12 +545,10 @@ def externalize_inline(models, out_dir, weights_file, threshold=1024):
             for t in m.graph.initializer:
                 if t.data_location == TensorProto.EXTERNAL:
                     continue
-                if not t.raw_data:
-                    t.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(t), t.name))
-                if len(t.raw_data) < threshold:
+                data = numpy_helper.to_array(t).tobytes()
+                if len(data) < threshold:
                     continue
-                data = t.raw_data
-                key = (t.name, len(data), hash(data))
+                key = (t.data_type, tuple(t.dims), hashlib.sha256(data).hexdigest())
                 if key not in offsets:
                     pad = (-f.tell()) % 64
                     f.write(b"\0" * pad)
@@ -553,6 +556,8 @@ def externalize_inline(models, out_dir, weights_file, threshold=1024):
                     f.write(data)
                     written += len(data)
                 t.ClearField("raw_data")
+                for field in ("float_data", "int32_data", "int64_data", "double_data"):
+                    t.ClearField(field)
                 t.data_location = TensorProto.EXTERNAL
                 del t.external_data[:]
                 for k, v in (("location", weights_file), ("offset", str(offsets[key])), ("length", str(len(data)))):

@@ -1,5 +1,6 @@
 package dev.kvbench.results;
 
+import dev.kvbench.runtime.MachineProbe;
 import dev.kvbench.TestModels;
 import dev.kvbench.cli.CliTestSupport;
 import org.junit.jupiter.api.Test;
@@ -26,10 +27,10 @@ class RooflineTest {
         assertEquals(4 * (163_840 + 589_824 + 51_200) + 4096 * 256.0, c.macs());
         assertEquals(4 * 12_800 * 4.0, c.kvBytes());
         // At 20 GB/s and 40 G multiply-adds/s: reading 16,467,968 bytes takes 823.3984 us, computing 106.7008 us.
-        Roofline.Limits limits = new Roofline.Limits(20e9, 40e9);
+        MachineProbe.Limits limits = new MachineProbe.Limits(20e9, 40e9);
         assertEquals(823.3984e-6, c.seconds(limits), 1e-12);
         assertEquals("memory", c.bound(limits));
-        assertEquals("compute", c.bound(new Roofline.Limits(20e12, 40e9)));
+        assertEquals("compute", c.bound(new MachineProbe.Limits(20e12, 40e9)));
     }
 
     @Test
