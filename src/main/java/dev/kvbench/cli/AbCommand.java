@@ -1,5 +1,6 @@
 package dev.kvbench.cli;
 
+import dev.kvbench.paired.StrategyVerdicts;
 import dev.kvbench.paired.PairedTable;
 import dev.kvbench.paired.AbMeasurement;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -47,12 +48,18 @@ import java.util.stream.Stream;
  * absolute times. Writes both sides' merged results, their metadata and an A/B chart.
  */
 @Command(name = "ab", mixinStandardHelpOptions = true,
-        description = "Build BASE_REF and HEAD_REF, run their benchmarks interleaved in rounds on this machine, and compare "
-                + "them round by round (paired t-test on log ratios). Exit 1 on a significant regression beyond the threshold.")
+        description = {"Build BASE_REF and HEAD_REF, run their benchmarks interleaved in rounds on this machine, and compare "
+                + "them round by round (paired t-test on log ratios). Exit 1 on a significant regression beyond the threshold.",
+                "With --strategies A,B instead: two strategies of this build, B against A, in the same paired rounds, with "
+                        + "A against itself as a control; exit 1 when B is significantly slower than A beyond the threshold."})
 final class AbCommand implements Callable<Integer> {
 
-    @Parameters(index = "0", paramLabel = "BASE_REF", description = "The reference commit (any git revision).")
+    @Parameters(index = "0", arity = "0..1", paramLabel = "BASE_REF", description = "The reference commit (any git revision).")
     String baseRef;
+
+    @Option(names = "--strategies", paramLabel = "A,B", split = ",", converter = StrategyOption.Converter.class,
+            description = "Compare two strategies of this build instead of two commits: A the reference, B the candidate.")
+    List<dev.kvbench.decode.Strategy> strategies;
 
     @Parameters(index = "1", arity = "0..1", paramLabel = "HEAD_REF", defaultValue = "HEAD",
             description = "The candidate commit (default: ${DEFAULT-VALUE}).")
@@ -92,6 +99,12 @@ final class AbCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         validate();
+        if (strategies != null) {
+            return compareStrategies();
+        }
+        if (baseRef == null) {
+            throw new KvbenchException("give BASE_REF (and HEAD_REF) to compare commits, or --strategies A,B to compare strategies");
+        }
         long started = System.nanoTime();
         Path repo = run.repo();
         String base = AbMeasurement.resolve(repo, baseRef);
@@ -139,6 +152,48 @@ final class AbCommand implements Callable<Integer> {
         answer.flush();
         boolean regressed = !time.regressions().isEmpty() || alloc != null && !alloc.regressions().isEmpty();
         return regressed ? Cli.CHECK_FAILED : 0;
+    }
+
+    /** {@code --strategies A,B}: B against A (and A against A) in paired rounds of this build; verdicts in words. */
+    private Integer compareStrategies() throws IOException {
+        if (baseRef != null || spec.commandLine().getParseResult().hasMatchedPositional(1)) {
+            throw new KvbenchException("--strategies compares strategies of this build: give no BASE_REF or HEAD_REF");
+        }
+        if (strategies.size() != 2 || strategies.get(0) == strategies.get(1)) {
+            throw new KvbenchException("--strategies takes two different strategies, A,B (A the reference), got "
+                    + strategies.stream().map(dev.kvbench.decode.Strategy::id).toList());
+        }
+        long started = System.nanoTime();
+        dev.kvbench.decode.Strategy a = strategies.get(0);
+        dev.kvbench.decode.Strategy b = strategies.get(1);
+        Path repo = run.repo();
+        PrintWriter console = format == TableFormat.JSON ? spec.commandLine().getErr() : spec.commandLine().getOut();
+        PrintWriter progress = spec.commandLine().getErr();
+        Path results = outDir != null ? outDir.toAbsolutePath() : repo.resolve("results");
+        Cli.checkWritable(results);
+        AbMeasurement measurement = measurement();
+        AbMeasurement.Sides sides = measurement.measureStrategies(repo, a, List.of(b), progress);
+        String stem = "ab-" + a.id() + "-vs-" + b.id() + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+        Path baseFile = results.resolve(stem + "-base.json");
+        Path headFile = results.resolve(stem + "-head.json");
+        AtomicFiles.write(baseFile, RoundMerge.merge(sides.raw().get("base")).toPrettyString());
+        AtomicFiles.write(headFile, RoundMerge.merge(sides.raw().get("head")).toPrettyString());
+        AtomicFiles.write(RunMeta.sidecar(baseFile, ".meta.json"), sides.meta().get("base").toPrettyString());
+        AtomicFiles.write(RunMeta.sidecar(headFile, ".meta.json"), sides.meta().get("head").toPrettyString());
+        PairedComparison.Result time = measurement.time(sides, run.threshold, run.alpha);
+        StrategyVerdicts verdicts = StrategyVerdicts.of(time, a);
+        double wall = (System.nanoTime() - started) / 1e9;
+        if (format == TableFormat.JSON) {
+            spec.commandLine().getOut().println(verdicts.json(wall).put("candidate", b.id()));
+        } else {
+            console.print(PairedTable.render(time, format == TableFormat.MARKDOWN));
+            console.print(verdicts.text());
+            console.printf(Locale.ROOT, "%s against %s: %d rounds, %s, %.0f s%nbase: %s%nhead: %s%n", b, a, run.rounds,
+                    measurement.describe(), wall, baseFile, headFile);
+        }
+        console.flush();
+        spec.commandLine().getOut().flush();
+        return verdicts.slower() ? Cli.CHECK_FAILED : 0;
     }
 
     AbMeasurement measurement() {

@@ -1,5 +1,9 @@
 package dev.kvbench.matrix;
 
+import dev.kvbench.decode.Strategy;
+import dev.kvbench.paired.AbMeasurement;
+import dev.kvbench.paired.Recommendation;
+import dev.kvbench.paired.StrategyVerdicts;
 import dev.kvbench.runtime.MachineProbe;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -24,6 +28,7 @@ import java.util.Collection;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -50,6 +55,8 @@ public final class BenchRun {
     private final Path work;
     private final ArrayNode all = JSON.createArrayNode();
     private final StringBuilder memory = new StringBuilder();
+    private StrategyVerdicts verdicts;
+    private Recommendation recommendation;
     private final Object state = new Object();
     private volatile boolean done;
     private int finishedParts;
@@ -85,6 +92,12 @@ public final class BenchRun {
      */
     public int execute(List<MatrixPart> parts, JmhPartRunner runner, List<OrtRuntime.RunCall> calls, List<MatrixPlan.PeakRun> peaks,
                        Path repo) {
+        return execute(parts, runner, calls, null, peaks, repo);
+    }
+
+    /** {@link #execute(List, JmhPartRunner, List, List, Path)}, with the interleaved strategy rounds after the JMH parts. */
+    public int execute(List<MatrixPart> parts, JmhPartRunner runner, List<OrtRuntime.RunCall> calls,
+                       MatrixPlan.VerdictPlan verdictPlan, List<MatrixPlan.PeakRun> peaks, Path repo) {
         Thread hook = new Thread(this::interrupted, "kvbench-interrupt");
         Runtime.getRuntime().addShutdownHook(hook);
         try {
@@ -125,7 +138,13 @@ public final class BenchRun {
                         + (i + 1 < parts.size() ? "; about " + Progress.duration(progress.secondsLeft()) + " left" : ""));
                 console.flush();
             }
+            if (verdictPlan != null) {
+                verdictRounds(verdictPlan, repo);
+            }
             peakMemory(peaks, repo);
+            if (verdicts != null) {
+                recommend();
+            }
             String summary;
             synchronized (state) {
                 if (!all.isEmpty()) {
@@ -187,6 +206,76 @@ public final class BenchRun {
         return out;
     }
 
+    /** Threshold and significance level of the strategy verdicts (those of {@code ab}). */
+    static final double VERDICT_THRESHOLD_PERCENT = 5;
+    static final double VERDICT_ALPHA = 0.05;
+
+    /** Every candidate against the reference in paired generations, and the A/A control; kept for the summary and meta. */
+    private void verdictRounds(MatrixPlan.VerdictPlan plan, Path repo) throws IOException {
+        console.printf(Locale.ROOT, "[verdict] %s against %s at %s new tokens: %d interleaved rounds of %d paired generations "
+                        + "per configuration, with %s against itself as the control ...%n",
+                plan.candidates().stream().map(Strategy::id).collect(Collectors.joining(", ")), plan.reference(),
+                plan.newTokens().stream().map(String::valueOf).collect(Collectors.joining(", ")), plan.rounds(), plan.pairs(),
+                plan.reference());
+        console.flush();
+        long t0 = System.nanoTime();
+        AbMeasurement m = new AbMeasurement(AbMeasurement.Method.GENERATIONS, "", List.of("model=" + folder,
+                "newTokens=" + plan.newTokens().stream().map(String::valueOf).collect(Collectors.joining(","))),
+                plan.rounds(), plan.pairs(), plan.warmupOps(), 1, 1, 1);
+        try {
+            AbMeasurement.Sides sides = m.measureStrategies(repo, plan.reference(), plan.candidates(), console);
+            StrategyVerdicts v = StrategyVerdicts.of(m.time(sides, VERDICT_THRESHOLD_PERCENT, VERDICT_ALPHA), plan.reference());
+            double wall = (System.nanoTime() - t0) / 1e9;
+            synchronized (state) {
+                verdicts = v;
+                meta.set("strategy_verdicts", v.json(wall).put("rounds", plan.rounds()).put("pairs", plan.pairs()));
+            }
+        } catch (KvbenchException e) {
+            synchronized (state) {
+                failed.add("strategy verdict rounds: " + KvbenchException.firstLine(e.getMessage()));
+            }
+        }
+    }
+
+    /**
+     * The recommendation from the verdicts: per configuration the pick, with its peak memory (this run's one-row
+     * peak-memory figures) and its tokens checked against no-cache (8 steps of the folder's prompts, as `check`).
+     */
+    private void recommend() {
+        Map<String, String> memoryById = new java.util.HashMap<>();
+        for (JsonNode f : meta.path("peak_memory")) {
+            if (f.path("rows").asInt() == 1) {
+                memoryById.put(f.path("strategy").asText(), String.format(Locale.ROOT, "peak resident set %.0f MiB over "
+                                + "%d tokens, %.2f MiB of KV held", f.path("vmhwm_after_kib").asDouble() / 1024,
+                        f.path("tokens").asInt(), f.path("kv_bytes_held_per_row").asDouble() / (1 << 20)));
+            }
+        }
+        Map<String, String> accuracy = new java.util.HashMap<>();
+        Recommendation r = Recommendation.of(verdicts, memoryById::get, id -> accuracy.computeIfAbsent(id, this::checkTokens));
+        synchronized (state) {
+            recommendation = r;
+            meta.set("recommendation", r.json());
+        }
+    }
+
+    /** The strategy's tokens against no-cache's on this folder, in a few words (what `check` would say). */
+    private String checkTokens(String id) {
+        Strategy s = Strategy.parse(id);
+        if (s == Strategy.withRole(Strategy.Role.BASELINE).get(0)) {
+            return "the baseline itself";
+        }
+        try {
+            List<dev.kvbench.decode.StrategyCheck.Outcome> o = dev.kvbench.decode.StrategyCheck.run(folder,
+                    dev.kvbench.decode.StrategyCheck.prompts(folder), 8, 1e-3, dev.kvbench.decode.EngineOptions.defaults(),
+                    List.of(s));
+            return o.isEmpty() ? "not checked" : String.format(Locale.ROOT, "%s no-cache (check, 8 steps, max |dlogit| %.2g)",
+                    o.get(0).verdict() == dev.kvbench.decode.StrategyCheck.Verdict.AGREES ? "agree with" : "DIFFER from",
+                    o.get(0).maxAbsDiff());
+        } catch (KvbenchException e) {
+            return "not checked (" + KvbenchException.firstLine(e.getMessage()) + ")";
+        }
+    }
+
     private void peakMemory(List<MatrixPlan.PeakRun> peaks, Path repo) {
         if (peaks.isEmpty()) {
             return;
@@ -215,6 +304,12 @@ public final class BenchRun {
     /** The summary of what is in the result file now. */
     private String summary() {
         StringBuilder s = new StringBuilder(header);
+        if (verdicts != null) {
+            s.append(verdicts.text());
+        }
+        if (recommendation != null) {
+            s.append(recommendation.text(verdicts.a().id()));
+        }
         if (!all.isEmpty()) {
             List<JmhResult> results = JmhResults.parse(all, files.results().toString());
             s.append(Summary.render(results));

@@ -193,6 +193,33 @@ public final class MatrixPlan {
         return List.copyOf(runs);
     }
 
+    /**
+     * The interleaved strategy rounds the summary opens with: every candidate against the reference in paired
+     * generations (as {@code ab --strategies}), with the reference against itself as the A/A control.
+     */
+    public record VerdictPlan(Strategy reference, List<Strategy> candidates, List<Integer> newTokens, int rounds, int pairs,
+                              int warmupOps) {
+    }
+
+    /**
+     * The verdict rounds for the runnable strategies, or null when fewer than two run. The reference is kv (else the
+     * first runnable); the candidates are the caches a user would ship, plus the ablations and the baseline when the
+     * user named them with --strategies ({@code explicit}); the baseline only at the shortest length.
+     */
+    public static VerdictPlan verdictPlan(Kind kind, List<Strategy> runnable, boolean explicit) {
+        if (runnable.size() < 2 || kind == Kind.REAL_SHAPES) {
+            return null;
+        }
+        Strategy reference = runnable.contains(Strategy.reference()) ? Strategy.reference() : runnable.get(0);
+        List<Strategy> candidates = runnable.stream().filter(s -> s != reference)
+                .filter(s -> explicit || s.role() == Strategy.Role.CACHE).toList();
+        if (candidates.isEmpty()) {
+            return null;
+        }
+        return kind == Kind.QUICK ? new VerdictPlan(reference, candidates, List.of(64), 3, 10, 5)
+                : new VerdictPlan(reference, candidates, List.of(64, 256), 6, 20, 10);
+    }
+
     /** New tokens of the peak-memory generation: 8-token prompt + 2040 = 2048 positions; 248 at real shapes. */
     static final int PEAK_TOKENS = 2040;
     static final int REAL_SHAPES_PEAK_TOKENS = 248;

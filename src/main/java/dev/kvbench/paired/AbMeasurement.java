@@ -41,6 +41,8 @@ import java.util.stream.Stream;
 public final class AbMeasurement {
     private static final long BUILD_TIMEOUT_SECONDS = 1800;
     private static final long RUN_TIMEOUT_SECONDS = 3600;
+    /** Longest generation a quadratic strategy (no-cache) runs in strategy rounds. */
+    static final int QUADRATIC_MAX_TOKENS = 64;
 
     /** How a round measures. */
     public enum Method {
@@ -108,13 +110,13 @@ public final class AbMeasurement {
             if (method == Method.GENERATIONS) {
                 List<GenerationRounds.Config> configs = generationConfigs();
                 List<List<Path>> models = List.of(configModels(trees.get("base"), configs), configModels(trees.get("head"), configs));
-                GenerationRounds gen = new GenerationRounds(configs, warmupOps, pairs);
+                GenerationRounds gen = new GenerationRounds(configs, warmupOps, pairs, false);
                 Path workerClasses = GenerationRounds.extractWorker(Files.createDirectories(tmp.resolve("worker")));
                 String prompt = promptIds(models.get(1).get(0));
                 RoundProgress progress = new RoundProgress(rounds, console);
                 for (int round = 0; round < rounds; round++) {
-                    ArrayNode[] sides = gen.round(round, rounds, workerClasses, new Path[] {jars.get("base"), jars.get("head")},
-                            models, prompt, tmp, console);
+                    ArrayNode[] sides = gen.round(round, rounds, workerClasses, new String[] {jars.get("base").toString(),
+                            jars.get("head").toString()}, models, prompt, tmp, console);
                     progress.roundDone(round);
                     for (int s = 0; s < 2; s++) {
                         String side = s == 0 ? "base" : "head";
@@ -151,6 +153,72 @@ public final class AbMeasurement {
                 }
             }
             Processes.run(repo, 300, List.of("git", "worktree", "prune"));
+            AtomicFiles.deleteTree(tmp);
+        }
+    }
+
+    /**
+     * Strategies of this build against each other, paired as commits are: per round two fresh worker JVMs on this JVM's
+     * own class path, one running {@code base} (the reference) and one {@code head}, their generations alternating;
+     * and an A/A control, {@code base} against itself in the same rounds, whose interval shows how noisy the run was.
+     * The entries carry the pair as their {@code strategies} parameter ({@code kv,static-gqa}, control {@code kv,kv}).
+     */
+    public Sides measureStrategies(Path repo, dev.kvbench.decode.Strategy base, List<dev.kvbench.decode.Strategy> heads,
+                                   PrintWriter console) throws IOException {
+        if (method != Method.GENERATIONS) {
+            throw new KvbenchException("--strategies compares with the generations method only");
+        }
+        List<GenerationRounds.Config> configs = new ArrayList<>();
+        for (GenerationRounds.Config c : generationConfigs()) {
+            if (!c.baseStrategy().equals(dev.kvbench.decode.Strategy.reference().id()) || params.stream().anyMatch(p -> p.startsWith("strategy="))) {
+                throw new KvbenchException("with --strategies, -p takes model= and newTokens= only (the strategies are the pair)");
+            }
+            for (dev.kvbench.decode.Strategy head : heads) {
+                if (head.quadratic() && c.newTokens() > QUADRATIC_MAX_TOKENS) {
+                    continue; // minutes per round: the JMH passes measure it
+                }
+                configs.add(new GenerationRounds.Config(c.model(), base.id(), head.id(), c.newTokens()));
+            }
+            configs.add(new GenerationRounds.Config(c.model(), base.id(), base.id(), c.newTokens()));
+        }
+        for (GenerationRounds.Config c : configs) {
+            Path folder = BenchmarkContract.resolveModel(repo, c.model());
+            for (dev.kvbench.decode.Strategy s : List.of(dev.kvbench.decode.Strategy.parse(c.baseStrategy()),
+                    dev.kvbench.decode.Strategy.parse(c.headStrategy()))) {
+                if (!s.availableIn(folder)) {
+                    throw new KvbenchException(s + " is not available: " + s.variant().unavailableReason(folder));
+                }
+            }
+        }
+        Path tmp = Files.createTempDirectory("kvbench-ab-");
+        try {
+            List<Path> folders = configModels(repo, configs);
+            List<List<Path>> models = List.of(folders, folders);
+            GenerationRounds gen = new GenerationRounds(configs, warmupOps, pairs, true);
+            Path workerClasses = GenerationRounds.extractWorker(Files.createDirectories(tmp.resolve("worker")));
+            String classPath = System.getProperty("java.class.path");
+            String prompt = promptIds(folders.get(0));
+            Map<String, List<List<JmhResult>>> bySide = new LinkedHashMap<>();
+            Map<String, List<JsonNode>> raw = new LinkedHashMap<>();
+            RoundProgress progress = new RoundProgress(rounds, console);
+            for (int round = 0; round < rounds; round++) {
+                ArrayNode[] sides = gen.round(round, rounds, workerClasses, new String[] {classPath, classPath}, models, prompt,
+                        tmp, console);
+                for (int s = 0; s < 2; s++) {
+                    String side = s == 0 ? "base" : "head";
+                    raw.computeIfAbsent(side, k -> new ArrayList<>()).add(sides[s]);
+                    bySide.computeIfAbsent(side, k -> new ArrayList<>()).add(JmhResults.parse(sides[s], side + " round " + (round + 1)));
+                }
+                progress.roundDone(round);
+            }
+            Map<String, ObjectNode> meta = new LinkedHashMap<>();
+            ObjectNode m = meta(repo, folders.stream().distinct().toList());
+            m.put("ab_strategies", base.id() + "," + heads.stream().map(dev.kvbench.decode.Strategy::id)
+                    .collect(java.util.stream.Collectors.joining(",")));
+            meta.put("base", m);
+            meta.put("head", m.deepCopy());
+            return new Sides(base.id(), heads.get(0).id(), bySide, raw, meta);
+        } finally {
             AtomicFiles.deleteTree(tmp);
         }
     }

@@ -29,18 +29,41 @@ import java.util.concurrent.TimeUnit;
  * single generation times (ms).
  */
 final class GenerationRounds {
-    /** One configuration: the model folder name, strategy and new tokens. */
-    record Config(String model, String strategy, int newTokens) {
+    /**
+     * One configuration: the model folder name, the strategy each side runs, and new tokens. Comparing commits, both
+     * sides run the same strategy; comparing strategies of one build, each side its own ({@link #label} names the
+     * pair, so both sides' entries have the same key).
+     */
+    record Config(String model, String baseStrategy, String headStrategy, int newTokens) {
+        Config(String model, String strategy, int newTokens) {
+            this(model, strategy, strategy, newTokens);
+        }
+
+        boolean sameStrategy() {
+            return baseStrategy.equals(headStrategy);
+        }
+
+        String strategy(int side) {
+            return side == 0 ? baseStrategy : headStrategy;
+        }
+
+        /** The entries' strategy parameter: the strategy, or {@code base,head} for a pair of strategies. */
+        String label(boolean strategies) {
+            return strategies ? baseStrategy + "," + headStrategy : baseStrategy;
+        }
     }
 
     private final List<Config> configs;
     private final int warmupOps;
     private final int pairs;
+    /** Strategies of one build compared (entries carry the {@code strategies} parameter), or commits. */
+    private final boolean strategies;
 
-    GenerationRounds(List<Config> configs, int warmupOps, int pairs) {
+    GenerationRounds(List<Config> configs, int warmupOps, int pairs, boolean strategies) {
         this.configs = configs;
         this.warmupOps = warmupOps;
         this.pairs = pairs;
+        this.strategies = strategies;
     }
 
     /** A worker JVM and its line protocol. */
@@ -49,23 +72,23 @@ final class GenerationRounds {
         private final BufferedReader answers;
         private final Writer requests;
 
-        Worker(Path workerClasses, Path jar, Path log) throws IOException {
-            process = new ProcessBuilder("java", "-Xmx2g", "-cp", workerClasses + java.io.File.pathSeparator + jar,
+        Worker(Path workerClasses, String classPath, Path log) throws IOException {
+            process = new ProcessBuilder("java", "-Xmx2g", "-cp", workerClasses + java.io.File.pathSeparator + classPath,
                     AbWorker.class.getName()).redirectError(log.toFile()).start();
             answers = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
             requests = new PrintWriter(process.getOutputStream(), true, StandardCharsets.UTF_8);
             String first = answers.readLine();
             if (!"ready".equals(first)) {
-                throw new KvbenchException("the A/B worker on " + jar + " did not start: " + first);
+                throw new KvbenchException("the A/B worker on " + classPath + " did not start: " + first);
             }
         }
 
-        double[] generate(Path model, Config c, int ops, String promptIds) throws IOException {
-            requests.write(model + " " + c.strategy() + " " + c.newTokens() + " " + ops + " " + promptIds + "\n");
+        double[] generate(Path model, String strategy, int newTokens, int ops, String promptIds) throws IOException {
+            requests.write(model + " " + strategy + " " + newTokens + " " + ops + " " + promptIds + "\n");
             requests.flush();
             String answer = answers.readLine();
             if (answer == null || !answer.startsWith("ok ")) {
-                throw new KvbenchException(c.strategy() + " at " + c.newTokens() + " tokens failed in the A/B worker: " + answer);
+                throw new KvbenchException(strategy + " at " + newTokens + " tokens failed in the A/B worker: " + answer);
             }
             String[] parts = answer.substring(3).split(",");
             double[] ms = new double[parts.length];
@@ -92,33 +115,36 @@ final class GenerationRounds {
      * Runs one round. {@code models} maps each side's model folders (its own checkout's); returns per side
      * (0 base, 1 head) a JMH-format result array.
      */
-    ArrayNode[] round(int round, int rounds, Path workerClasses, Path[] jars, List<List<Path>> models, String promptIds, Path tmp,
-                      PrintWriter console) throws IOException {
+    ArrayNode[] round(int round, int rounds, Path workerClasses, String[] classPaths, List<List<Path>> models, String promptIds,
+                      Path tmp, PrintWriter console) throws IOException {
         ObjectMapper m = new ObjectMapper();
         ArrayNode[] out = {m.createArrayNode(), m.createArrayNode()};
-        try (Worker base = new Worker(workerClasses, jars[0], tmp.resolve("worker-base-" + round + ".log"));
-             Worker head = new Worker(workerClasses, jars[1], tmp.resolve("worker-head-" + round + ".log"))) {
+        try (Worker base = new Worker(workerClasses, classPaths[0], tmp.resolve("worker-base-" + round + ".log"));
+             Worker head = new Worker(workerClasses, classPaths[1], tmp.resolve("worker-head-" + round + ".log"))) {
             Worker[] sides = {base, head};
             for (int c = 0; c < configs.size(); c++) {
                 Config config = configs.get(c);
                 List<List<Double>> times = List.of(new ArrayList<>(), new ArrayList<>());
                 for (int s = 0; s < 2; s++) {
-                    sides[s].generate(models.get(s).get(c), config, warmupOps, promptIds);
+                    sides[s].generate(models.get(s).get(c), config.strategy(s), config.newTokens(), warmupOps, promptIds);
                 }
                 for (int i = 0; i < pairs; i++) {
                     int first = (i + round) % 2;
                     for (int s : new int[] {first, 1 - first}) {
-                        times.get(s).add(sides[s].generate(models.get(s).get(c), config, 1, promptIds)[0]);
+                        times.get(s).add(sides[s].generate(models.get(s).get(c), config.strategy(s), config.newTokens(), 1,
+                                promptIds)[0]);
                     }
                 }
                 StringBuilder line = new StringBuilder();
                 for (int s = 0; s < 2; s++) {
                     double[] v = times.get(s).stream().mapToDouble(Double::doubleValue).toArray();
-                    out[s].add(entry(m, config, v));
+                    out[s].add(entry(m, config, v, strategies));
                     line.append(String.format(Locale.ROOT, " %s %.4g", s == 0 ? "base" : "head", Statistics.lowerQuartile(v)));
                 }
                 console.printf(Locale.ROOT, "[round %d/%d] %s newTokens=%d: lower quartile ms/op%s%n", round + 1, rounds,
-                        config.strategy(), config.newTokens(), line);
+                        strategies ? config.headStrategy() + " vs " + config.baseStrategy() : config.baseStrategy(),
+                        config.newTokens(), strategies ? line.toString().replace(" base ", " " + config.baseStrategy() + " ")
+                                .replace(" head ", " " + config.headStrategy() + " ") : line);
                 console.flush();
             }
         }
@@ -126,7 +152,7 @@ final class GenerationRounds {
     }
 
     /** A JMH-format entry: benchmark {@code ab.generate}, the configuration as parameters, one fork of op times. */
-    private static ObjectNode entry(ObjectMapper m, Config c, double[] ms) {
+    private static ObjectNode entry(ObjectMapper m, Config c, double[] ms, boolean strategies) {
         ObjectNode e = m.createObjectNode();
         e.put("jmhVersion", "kvbench-ab");
         e.put("benchmark", "dev.kvbench.ab.PairedGenerations.generate");
@@ -135,7 +161,7 @@ final class GenerationRounds {
         e.put("forks", 1);
         ObjectNode p = e.putObject("params");
         p.put("model", c.model());
-        p.put("strategy", c.strategy());
+        p.put(strategies ? "strategies" : "strategy", c.label(strategies));
         p.put("newTokens", String.valueOf(c.newTokens()));
         ObjectNode pm = e.putObject("primaryMetric");
         RoundMerge.putScore(pm, ms);

@@ -116,15 +116,19 @@ public final class Roofline {
         StringBuilder s = new StringBuilder(String.format(Locale.ROOT, "%nAgainst this machine's limit (roofline: max(bytes "
                 + "read / %.1f GB/s, multiply-adds / %.1f G/s), per decode step, fp32)%n",
                 limits.readBytesPerSecond() / 1e9, limits.macsPerSecond() / 1e9));
-        s.append(String.format(Locale.ROOT, "%-21s %8s %12s %12s %12s %9s %10s%n", "strategy", "context", "ms/step",
+        s.append(String.format(Locale.ROOT, "%-21s %8s %12s %12s %12s %9s %14s%n", "strategy", "context", "ms/step",
                 "MB read", "limit ms", "bound", "x limit"));
         rows.stream().filter(r -> r.benchmark().equals(BenchmarkContract.STEP) && r.batch() == 1) // the cost is one row's
                 .sorted(java.util.Comparator.comparing(Summary.Row::strategy).thenComparingInt(Summary.Row::length))
                 .forEach(r -> {
                     Cost c = shape.stepBenchmarkCost(r.length());
                     double limitMs = c.seconds(limits) * 1e3;
-                    s.append(String.format(Locale.ROOT, "%-21s %8d %12.4f %12.1f %12.4f %9s %9.1fx%n", r.strategy(),
-                            r.length(), r.msPerToken(), c.bytes() / 1e6, limitMs, c.bound(limits), r.msPerToken() / limitMs));
+                    // The limit is computed, not sampled: the multiple's interval is the measurement's own.
+                    double rel = r.errorMs() / r.msPerOp();
+                    String multiple = Double.isFinite(rel) ? String.format(Locale.ROOT, "%.1fx ±%.0f%%", r.msPerToken() / limitMs,
+                            100 * rel) : "undecided";
+                    s.append(String.format(Locale.ROOT, "%-21s %8d %12.4f %12.1f %12.4f %9s %14s%n", r.strategy(),
+                            r.length(), r.msPerToken(), c.bytes() / 1e6, limitMs, c.bound(limits), multiple));
                 });
         return s.toString();
     }

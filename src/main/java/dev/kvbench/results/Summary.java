@@ -125,13 +125,13 @@ public final class Summary {
             g.sort(Comparator.comparing(Row::strategy).thenComparingInt(Row::length));
             boolean step = group.getKey().startsWith("StepBenchmark");
             out.append("\n").append(group.getKey()).append(step ? "  (per decode step at the given context)" : "").append('\n');
-            out.append(String.format(Locale.ROOT, "%-21s %8s %14s %12s %10s %14s %9s %14s%n", "strategy",
+            out.append(String.format(Locale.ROOT, "%-21s %8s %14s %12s %14s %14s %9s %14s%n", "strategy",
                     step ? "context" : "tokens", step ? "ms/8 steps" : "ms/op", step ? "ms/step" : "ms/token",
                     "vs no-cache", "heap B/token", "outside", "KV B/token"));
             for (Row r : g) {
                 Row base = g.stream().filter(b -> b.strategy().equals(BASELINE + suffixOf(r.strategy())) && b.length() == r.length()).findFirst().orElse(null);
-                String speedup = base == null ? "-" : String.format(Locale.ROOT, "%.1fx", base.msPerOp() / r.msPerOp());
-                out.append(String.format(Locale.ROOT, "%-21s %8d %14s %12.4f %10s %14s %9s %14s%n", r.strategy(), r.length(),
+                String speedup = base == null ? "-" : base == r ? "1x" : ratio(base.msPerOp(), base.errorMs(), r.msPerOp(), r.errorMs(), 1);
+                out.append(String.format(Locale.ROOT, "%-21s %8d %14s %12.4f %14s %14s %9s %14s%n", r.strategy(), r.length(),
                         msPerOp(r, 3),
                         r.msPerToken(), speedup, fmt(r.heapBytesPerToken(), "%.0f"),
                         Double.isNaN(r.overheadShare()) ? "-" : String.format(Locale.ROOT, "%.1f%%", 100 * r.overheadShare()),
@@ -141,6 +141,23 @@ public final class Summary {
         out.append(batches(all));
         out.append(scores(all));
         return out.toString();
+    }
+
+    /**
+     * {@code a / b} with its interval, from the two means' JMH errors (relative errors added in quadrature, a
+     * first-order approximation): {@code 19.9x ±11%}. Where either side has no error (a single iteration), or the
+     * interval reaches 1, the ratio cannot be read as a difference: {@code undecided}.
+     */
+    static String ratio(double a, double errorA, double b, double errorB, int decimals) {
+        double r = a / b;
+        double rel = Math.sqrt(Math.pow(errorA / a, 2) + Math.pow(errorB / b, 2));
+        if (!Double.isFinite(rel) || !Double.isFinite(r)) {
+            return "undecided";
+        }
+        if (r * (1 - rel) <= 1 && r * (1 + rel) >= 1) {
+            return String.format(Locale.ROOT, "~1 (±%.0f%%)", 100 * rel);
+        }
+        return String.format(Locale.ROOT, "%." + decimals + "fx ±%.0f%%", r, 100 * rel);
     }
 
     /** A metric's share of another, from the counters JMH summed per iteration; NaN when absent. */
@@ -175,16 +192,18 @@ public final class Summary {
             out.append("\nBatches: ").append(group.getKey()).append(step
                     ? "  (8 steps of every row at the given context; prompts of up to 4 lengths)"
                     : "  (rows with prompts of 5 to 8 tokens; aggregate = rows x tokens / time)").append('\n');
-            out.append(String.format(Locale.ROOT, "%-14s %6s %8s %18s %10s %12s %10s %9s%n", "strategy", "batch",
+            out.append(String.format(Locale.ROOT, "%-14s %6s %8s %18s %10s %12s %14s %9s%n", "strategy", "batch",
                     step ? "context" : "tokens", step ? "ms/8 steps" : "ms/op", "ms/step", "agg tok/s", "x batch 1", "padding"));
             for (Row r : shown) {
                 Row one = g.stream().filter(b -> b.batch() == 1 && base(b).equals(base(r)) && b.length() == r.length())
                         .findFirst().orElse(null);
                 int steps = r.tokensPerOp() / r.batch();
-                out.append(String.format(Locale.ROOT, "%-14s %6d %8d %18s %10.3f %12.0f %10s %9s%n", base(r), r.batch(),
+                out.append(String.format(Locale.ROOT, "%-14s %6d %8d %18s %10.3f %12.0f %14s %9s%n", base(r), r.batch(),
                         r.length(), msPerOp(r, 3),
                         r.msPerOp() / steps, r.aggregateTokensPerSecond(),
-                        one == null ? "-" : String.format(Locale.ROOT, "%.2fx", r.aggregateTokensPerSecond() / one.aggregateTokensPerSecond()),
+                        one == null ? "-" : r == one ? "1x" : ratio(r.aggregateTokensPerSecond(), r.aggregateTokensPerSecond()
+                                * r.errorMs() / r.msPerOp(), one.aggregateTokensPerSecond(), one.aggregateTokensPerSecond()
+                                * one.errorMs() / one.msPerOp(), 2),
                         fmt(100 * ratio(r, "paddingPositions", "computedPositions"), "%.1f%%")));
             }
             if (!step) {
@@ -203,13 +222,15 @@ public final class Summary {
         StringBuilder out = new StringBuilder();
         if (kv1 != null && kv16 != null) {
             double x = kv16.aggregateTokensPerSecond() / kv1.aggregateTokensPerSecond();
-            out.append(String.format(Locale.ROOT, "  target: kv at batch 16, 256 tokens: %.2fx batch 1's aggregate tokens/s "
-                    + "(at least 4x: %s)%n", x, x >= 4 ? "met" : "MISSED"));
+            out.append(String.format(Locale.ROOT, "  target: kv at batch 16, 256 tokens: %s batch 1's aggregate tokens/s "
+                    + "(at least 4x: %s)%n", ratio(kv1.msPerOp() * 16, kv1.errorMs() * 16, kv16.msPerOp(), kv16.errorMs(), 2),
+                    Double.isNaN(kv1.errorMs()) || Double.isNaN(kv16.errorMs()) ? "undecided" : x >= 4 ? "met" : "MISSED"));
         }
         if (kv16 != null && gqa16 != null) {
             double x = gqa16.aggregateTokensPerSecond() / kv16.aggregateTokensPerSecond();
-            out.append(String.format(Locale.ROOT, "  target: static-gqa at batch 16, 256 tokens: %.2fx kv's aggregate tokens/s "
-                    + "(at least 1x: %s)%n", x, x >= 1 ? "met" : "MISSED"));
+            out.append(String.format(Locale.ROOT, "  target: static-gqa at batch 16, 256 tokens: %s kv's aggregate tokens/s "
+                    + "(at least 1x: %s)%n", ratio(kv16.msPerOp(), kv16.errorMs(), gqa16.msPerOp(), gqa16.errorMs(), 2),
+                    Double.isNaN(kv16.errorMs()) || Double.isNaN(gqa16.errorMs()) ? "undecided" : x >= 1 ? "met" : "MISSED"));
         }
         return out.toString();
     }

@@ -96,6 +96,23 @@ class MatrixPlanTest {
     }
 
     @Test
+    void theVerdictRoundsPutTheCachesAgainstKvAndNameAblationsOnlyWhenAsked() {
+        MatrixPlan.VerdictPlan p = MatrixPlan.verdictPlan(MatrixPlan.Kind.DEFAULT, ALL, false);
+        assertEquals(Strategy.KV, p.reference());
+        assertEquals(List.of(Strategy.STATIC, Strategy.STATIC_GQA), p.candidates());
+        assertEquals(List.of(64, 256), p.newTokens());
+        MatrixPlan.VerdictPlan chosen = MatrixPlan.verdictPlan(MatrixPlan.Kind.QUICK,
+                List.of(Strategy.NO_CACHE, Strategy.KV, Strategy.KV_COPY), true);
+        assertEquals(List.of(Strategy.NO_CACHE, Strategy.KV_COPY), chosen.candidates());
+        assertEquals(List.of(64), chosen.newTokens());
+        assertEquals(3, chosen.rounds());
+        MatrixPlan.VerdictPlan noKv = MatrixPlan.verdictPlan(MatrixPlan.Kind.DEFAULT, List.of(Strategy.STATIC, Strategy.STATIC_GQA), true);
+        assertEquals(Strategy.STATIC, noKv.reference(), "without kv the first runnable strategy is the reference");
+        assertEquals(null, MatrixPlan.verdictPlan(MatrixPlan.Kind.DEFAULT, List.of(Strategy.KV), true), "one strategy: nothing to compare");
+        assertEquals(null, MatrixPlan.verdictPlan(MatrixPlan.Kind.REAL_SHAPES, ALL, false));
+    }
+
+    @Test
     void progressScalesTheRemainingEstimatesByWhatFinished() {
         Progress p = new Progress(new double[] {10, 10, 20});
         assertEquals(40, p.secondsLeft(), 1e-9);

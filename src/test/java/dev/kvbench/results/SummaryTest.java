@@ -50,7 +50,7 @@ class SummaryTest {
         assertEquals(16 * 256 / kv16.msPerOp() * 1e3, kv16.aggregateTokensPerSecond(), 1e-6);
         String text = Summary.render(results);
         org.junit.jupiter.api.Assertions.assertTrue(text.contains("Batches: GenerationBenchmark on"), text);
-        org.junit.jupiter.api.Assertions.assertTrue(text.matches("(?s).*kv\\s+16\\s+256\\s+.*\\s(7\\.\\d\\dx)\\s+1\\.0%.*"), text);
+        org.junit.jupiter.api.Assertions.assertTrue(text.matches("(?s).*kv\\s+16\\s+256\\s+.*\\s(7\\.\\d\\dx ±\\d+%)\\s+1\\.0%.*"), text);
         org.junit.jupiter.api.Assertions.assertTrue(text.contains("target: kv at batch 16, 256 tokens: "), text);
         org.junit.jupiter.api.Assertions.assertTrue(text.contains("(at least 4x: met)"), text);
         org.junit.jupiter.api.Assertions.assertTrue(text.contains("(at least 1x: MISSED)"), text);
