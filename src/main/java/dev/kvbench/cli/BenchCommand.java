@@ -90,6 +90,10 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--verbose", description = "Also show JMH's own output here (it always goes to the run's .log file).")
     boolean verbose;
 
+    @Option(names = "--shard", paramLabel = "K/N", description = "Run shard K of N of the matrix (for N machines): kv's "
+            + "parts in every shard, the other strategies dealt out; join the results with `kvbench merge`.")
+    String shard;
+
     /** Named runs other than the default matrix. */
     enum Preset {
         /** The bundled tiny-llama first: the same matrix on it shows how the multiple of the limit changes with size. */
@@ -153,6 +157,7 @@ final class BenchCommand implements Callable<Integer> {
             throw new KvbenchException("--no-cache-max-tokens must be at least 1, got " + noCacheMaxTokens);
         }
         MatrixPlan.Kind kind = preset != null ? MatrixPlan.Kind.REAL_SHAPES : quick ? MatrixPlan.Kind.QUICK : MatrixPlan.Kind.DEFAULT;
+        parseShard();
         int forkCount = forks != null ? forks : kind.defaultForks();
         if (forkCount < 1 || forkCount > 20) {
             throw new KvbenchException("--forks must be in 1..20, got " + forkCount);
@@ -203,8 +208,11 @@ final class BenchCommand implements Callable<Integer> {
         }
         MatrixPlan.Plan plan = MatrixPlan.plan(kind, runnable, noCacheMaxTokens,
                 dev.kvbench.model.ModelConfig.read(folder).maxPositions(), layout.encoderDecoder());
+        Strategy reference = runnable.contains(Strategy.reference()) ? Strategy.reference() : runnable.isEmpty() ? Strategy.reference() : runnable.get(0);
+        plan = MatrixPlan.shard(plan, reference, shardK, shardN);
+        List<Strategy> shardStrategies = runnable.stream().filter(s -> MatrixPlan.inShard(s.id(), reference, shardK, shardN)).toList();
         List<String> skipped = new ArrayList<>(plan.skipped());
-        List<MatrixPlan.PeakRun> peaks = MatrixPlan.peakRuns(kind, runnable, noCacheMaxTokens, skipped);
+        List<MatrixPlan.PeakRun> peaks = MatrixPlan.peakRuns(kind, shardStrategies, noCacheMaxTokens, skipped);
         ObjectNode meta = RunMeta.describe(repo, List.of(folder), threads, kind.id);
         console.println("probing this machine's limits for the roofline (memory read bandwidth, MatMul rate) ...");
         console.flush();
@@ -216,16 +224,39 @@ final class BenchCommand implements Callable<Integer> {
         meta.put("ort_call", calls.stream().map(OrtRuntime.RunCall::label).collect(Collectors.joining(",")));
         meta.put("forks", forkCount);
         meta.put("no_cache_max_tokens", noCacheMaxTokens);
+        if (shardN > 1) {
+            meta.put("shard", shardK + "/" + shardN);
+        }
         String header = "kvbench " + kind.id + " run on " + folder.getFileName() + ", " + forkCount
                 + " fork(s) per configuration, ONNX Runtime intra-op threads " + threads + ", "
                 + meta.path("cpu_model").asText() + ", " + Runtime.getRuntime().availableProcessors() + " cores\n"
-                + (quick ? "(--quick: a smoke run; too few samples to compare with other runs)\n" : "");
+                + (quick ? "(--quick: a smoke run; too few samples to compare with other runs)\n" : "")
+                + (shardN > 1 ? "(shard " + shardK + " of " + shardN + ": join the shards with `kvbench merge`)\n" : "");
         try (PrintStream log = new PrintStream(new FileOutputStream(files.log().toFile()), true, StandardCharsets.UTF_8)) {
             PrintStream jmhStream = verbose ? new PrintStream(new Tee(log, console), true, StandardCharsets.UTF_8) : log;
             JmhPartRunner runner = new JmhPartRunner(folder, repo, threads, calls, forkCount, kind, jmhStream);
             int code = new BenchRun(files, folder, meta, header, limits, notAvailable, skipped, failed, console)
-                    .execute(plan.parts(), runner, calls, MatrixPlan.verdictPlan(kind, runnable, strategies != null), peaks, repo);
+                    .execute(plan.parts(), runner, calls, MatrixPlan.verdictPlan(kind, shardStrategies, strategies != null), peaks, repo);
             return code == 0 ? 0 : Cli.CHECK_FAILED;
+        }
+    }
+
+    private int shardK = 1;
+    private int shardN = 1;
+
+    /** {@code --shard K/N}: 1 <= K <= N <= 64. */
+    private void parseShard() {
+        if (shard == null) {
+            return;
+        }
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d+)/(\\d+)").matcher(shard.strip());
+        if (!m.matches()) {
+            throw new KvbenchException("--shard takes K/N, e.g. 2/4, got '" + shard + "'");
+        }
+        shardK = Integer.parseInt(m.group(1));
+        shardN = Integer.parseInt(m.group(2));
+        if (shardN < 1 || shardN > 64 || shardK < 1 || shardK > shardN) {
+            throw new KvbenchException("--shard K/N needs 1 <= K <= N <= 64, got " + shard);
         }
     }
 

@@ -5,7 +5,9 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kvbench.KvbenchException;
 import dev.kvbench.results.Comparison;
+import dev.kvbench.results.JmhResult;
 import dev.kvbench.results.JmhResults;
+import dev.kvbench.results.Normalization;
 import dev.kvbench.results.RunMeta;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -15,6 +17,7 @@ import picocli.CommandLine.Model.CommandSpec;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
@@ -41,13 +44,32 @@ final class CompareCommand implements Callable<Integer> {
     @Option(names = "--format", defaultValue = "text", description = "${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
     TableFormat format;
 
+    @Option(names = "--normalize", paramLabel = "STRATEGY", description = "Compare each configuration as a multiple of "
+            + "this strategy's time in the same run (e.g. kv), so that machine drift between the runs cancels.")
+    String normalize;
+
     @Spec
     CommandSpec spec;
 
     @Override
     public Integer call() {
         Cli.checkThresholds(threshold, alpha);
-        Comparison.Result result = Comparison.compare(JmhResults.read(oldFile), JmhResults.read(newFile), metric, threshold, alpha);
+        List<JmhResult> olds = JmhResults.read(oldFile);
+        List<JmhResult> news = JmhResults.read(newFile);
+        if (normalize != null) {
+            if (!metric.equals("primary")) {
+                throw new KvbenchException("--normalize divides times: it goes with --metric primary only");
+            }
+            Normalization.Normalized a = Normalization.byStrategy(olds, normalize);
+            Normalization.Normalized b = Normalization.byStrategy(news, normalize);
+            olds = a.results();
+            news = b.results();
+            if (a.withoutReference() + b.withoutReference() > 0) {
+                spec.commandLine().getErr().printf("kvbench: note: %d configuration(s) have no %s in their run and are left out%n",
+                        a.withoutReference() + b.withoutReference(), normalize);
+            }
+        }
+        Comparison.Result result = Comparison.compare(olds, news, metric, threshold, alpha);
         PrintWriter out = spec.commandLine().getOut();
         RunMeta.modelWarnings(oldFile, newFile).forEach(w -> spec.commandLine().getErr().println("kvbench: warning: " + w));
         switch (format) {

@@ -46,6 +46,10 @@ final class HistoryCommand implements Callable<Integer> {
     @Option(names = "--format", defaultValue = "text", description = "${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
     OutputFormat format;
 
+    @Option(names = "--normalize", paramLabel = "STRATEGY", description = "Each configuration as a multiple of this "
+            + "strategy's time in the same run (e.g. kv): machine drift between runs stops looking like change points.")
+    String normalize;
+
     @Option(names = "--out", description = "Folder for the charts (history-*.png, history.html), new or empty "
             + "(default: no charts).")
     Path out;
@@ -60,7 +64,11 @@ final class HistoryCommand implements Callable<Integer> {
             AtomicFiles.checkNewOrEmptyFolder(out);
             Cli.checkWritable(out); // before the files are read and compared
         }
-        History history = History.of(ResultFile.readAll(files()), threshold, alpha);
+        List<ResultFile> read = ResultFile.readAll(files());
+        if (normalize != null) {
+            read = read.stream().map(f -> f.normalizedBy(normalize)).toList();
+        }
+        History history = History.of(read, threshold, alpha);
         PrintWriter console = spec.commandLine().getOut();
         if (format == OutputFormat.JSON) {
             console.println(json(history));

@@ -220,6 +220,29 @@ public final class MatrixPlan {
                 : new VerdictPlan(reference, candidates, List.of(64, 256), 6, 20, 10);
     }
 
+    /**
+     * Shard {@code k} of {@code n} (1-based) of a matrix, for running it on {@code n} machines: every part of the
+     * reference strategy runs in every shard (so each shard's ratios stand alone), the other strategies are dealt out
+     * in declaration order, strategy i to shard i mod n + 1. The same inputs give the same split on every machine.
+     */
+    public static boolean inShard(String partValue, Strategy reference, int k, int n) {
+        if (n == 1) {
+            return true;
+        }
+        String id = partValue.startsWith(Strategy.HYBRID.id() + "-") ? Strategy.HYBRID.id() : partValue;
+        if (id.equals(reference.id())) {
+            return true;
+        }
+        List<Strategy> others = java.util.Arrays.stream(Strategy.values()).filter(s -> s != reference).toList();
+        int i = others.indexOf(Strategy.parse(id));
+        return i % n == k - 1;
+    }
+
+    /** The plan restricted to shard {@code k} of {@code n}: see {@link #inShard}. */
+    public static Plan shard(Plan plan, Strategy reference, int k, int n) {
+        return new Plan(plan.parts().stream().filter(p -> inShard(p.value(), reference, k, n)).toList(), plan.skipped());
+    }
+
     /** New tokens of the peak-memory generation: 8-token prompt + 2040 = 2048 positions; 248 at real shapes. */
     static final int PEAK_TOKENS = 2040;
     static final int REAL_SHAPES_PEAK_TOKENS = 248;

@@ -80,6 +80,12 @@ public record ResultFile(String label, Path path, List<JmhResult> results, List<
         return from == n - 1 ? stem : f.subpath(from, n - 1).toString().replace('\\', '/') + "/" + stem;
     }
 
+    /** The same file with each configuration as a multiple of {@code strategy}'s time in it (its own rows left out). */
+    public ResultFile normalizedBy(String strategy) {
+        List<JmhResult> n = dev.kvbench.results.Normalization.byStrategy(results, strategy).results();
+        return new ResultFile(label, path, n, Summary.rows(n), meta);
+    }
+
     /** The sidecar's metadata, or an empty object; a sidecar that is there but broken is bad input. */
     static JsonNode readMeta(Path file) {
         Path meta = RunMeta.sidecar(file, ".meta.json");

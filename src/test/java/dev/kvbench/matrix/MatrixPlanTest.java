@@ -113,6 +113,24 @@ class MatrixPlanTest {
     }
 
     @Test
+    void shardsSplitTheMatrixAndEachKeepsTheReference() {
+        MatrixPlan.Plan whole = MatrixPlan.plan(MatrixPlan.Kind.DEFAULT, ALL, 256, 2048, false);
+        List<String> reference = descriptions(whole).stream().filter(d -> d.split(" ")[1].equals("kv")).toList();
+        java.util.Map<String, Integer> seen = new java.util.HashMap<>();
+        for (int k = 1; k <= 3; k++) {
+            MatrixPlan.Plan shard = MatrixPlan.shard(whole, Strategy.KV, k, 3);
+            assertTrue(descriptions(shard).containsAll(reference), "shard " + k + " keeps kv's parts");
+            assertEquals(descriptions(shard), descriptions(MatrixPlan.shard(whole, Strategy.KV, k, 3)), "deterministic");
+            descriptions(shard).stream().filter(d -> !reference.contains(d)).forEach(d -> seen.merge(d, 1, Integer::sum));
+        }
+        assertEquals(whole.parts().size() - reference.size(), seen.size(), "every other part in some shard");
+        assertTrue(seen.values().stream().allMatch(n -> n == 1), "and in one only: " + seen);
+        assertTrue(descriptions(MatrixPlan.shard(whole, Strategy.KV, 1, 3)).stream().anyMatch(d -> d.contains("hybrid-"))
+                == MatrixPlan.inShard(Strategy.HYBRID.id(), Strategy.KV, 1, 3), "the hybrid sweep goes with hybrid");
+        assertEquals(whole, MatrixPlan.shard(whole, Strategy.KV, 1, 1));
+    }
+
+    @Test
     void progressScalesTheRemainingEstimatesByWhatFinished() {
         Progress p = new Progress(new double[] {10, 10, 20});
         assertEquals(40, p.secondsLeft(), 1e-9);

@@ -28,10 +28,15 @@ class HistoryTest {
 
     /** The baseline with every primary sample of the matching strategies scaled, and metadata naming a commit. */
     static Path commit(Path dir, String name, String sha, String date, double all, double kv) throws Exception {
+        return commit(dir, name, sha, date, all, "kv", kv);
+    }
+
+    /** The same, scaling strategy {@code one} by {@code factor} on top of {@code all}. */
+    static Path commit(Path dir, String name, String sha, String date, double all, String one, double factor) throws Exception {
         ArrayNode copy = (ArrayNode) M.readTree(BASELINE.toFile());
         for (JsonNode e : copy) {
             String strategy = e.path("params").path("strategy").asText();
-            RegressionDetectionTest.slow((ObjectNode) e, strategy, all * (strategy.equals("kv") ? kv : 1));
+            RegressionDetectionTest.slow((ObjectNode) e, strategy, all * (strategy.equals(one) ? factor : 1));
         }
         Path file = dir.resolve(name + ".json");
         M.writeValue(file.toFile(), copy);
@@ -76,6 +81,33 @@ class HistoryTest {
         JsonNode points = M.readTree(json.out()).get("change_points");
         assertEquals(1, points.size());
         assertEquals("ccccccc", points.get(0).get("to").asText());
+    }
+
+    /**
+     * Machine drift: the second run 25% slower everywhere (a slow period), the third with static-gqa's code 30% slower.
+     * Raw, every configuration changes; normalized by kv of the same run, only static-gqa's change remains.
+     */
+    @Test
+    void normalizingByTheReferenceStrategyCancelsDrift(@TempDir Path tmp) throws Exception {
+        commit(tmp, "first", "aaaaaaa", "2026-11-01T10:00:00Z", 1.0, "kv", 1.0);
+        commit(tmp, "second", "bbbbbbb", "2026-11-02T10:00:00Z", 1.25, "kv", 1.0);
+        commit(tmp, "third", "ccccccc", "2026-11-03T10:00:00Z", 1.25, "static-gqa", 1.3);
+        CliTestSupport.Run raw = CliTestSupport.run("history", tmp.toString(), "--format", "json");
+        assertEquals(0, raw.code(), raw.err());
+        assertTrue(M.readTree(raw.out()).get("change_points").size() >= 3, "drift looks like change points: " + raw.out());
+        CliTestSupport.Run norm = CliTestSupport.run("history", tmp.toString(), "--format", "json", "--normalize", "kv");
+        assertEquals(0, norm.code(), norm.err());
+        JsonNode points = M.readTree(norm.out()).get("change_points");
+        assertEquals(1, points.size(), norm.out());
+        assertTrue(points.get(0).get("benchmark").asText().contains("strategy=static-gqa"), norm.out());
+        assertEquals("ccccccc", points.get(0).get("to").asText());
+        assertEquals(30, points.get(0).get("change_percent").asDouble(), 1);
+        CliTestSupport.Run compare = CliTestSupport.run("compare", tmp.resolve("first.json").toString(),
+                tmp.resolve("second.json").toString(), "--normalize", "kv");
+        assertEquals(0, compare.code(), "drift alone is no regression once normalized: " + compare.out());
+        CliTestSupport.assertBadInput("it goes with --metric primary only", "compare", tmp.resolve("first.json").toString(),
+                tmp.resolve("second.json").toString(), "--normalize", "kv", "--metric", "gc.alloc.rate.norm");
+        CliTestSupport.assertBadInput("unknown strategy 'fast'", "history", tmp.toString(), "--normalize", "fast");
     }
 
     @Test

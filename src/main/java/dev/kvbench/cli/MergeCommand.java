@@ -1,0 +1,119 @@
+package dev.kvbench.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.kvbench.KvbenchException;
+import dev.kvbench.matrix.RunFiles;
+import dev.kvbench.results.AtomicFiles;
+import dev.kvbench.results.JmhResult;
+import dev.kvbench.results.JmhResults;
+import dev.kvbench.results.JsonFiles;
+import dev.kvbench.results.RunMeta;
+import dev.kvbench.results.Summary;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.Callable;
+
+/**
+ * Joins the result files of {@code bench --shard K/N} runs into one result file, as if one machine had run the whole
+ * matrix: the same commit and the same model files, or nothing is written. The reference strategy's configurations,
+ * which every shard runs, are kept once (from the first shard); each shard's metadata and verdict stay in the merged
+ * metadata.
+ */
+@Command(name = "merge", mixinStandardHelpOptions = true,
+        description = "Join the result files of `bench --shard K/N` runs (same commit, same model files) into one result "
+                + "file with its .meta.json and .summary.txt; compare, report and history read it like any other.")
+final class MergeCommand implements Callable<Integer> {
+    @Parameters(arity = "2..*", paramLabel = "SHARD.json", description = "The shards' result files (with their .meta.json).")
+    List<Path> shards;
+
+    @Option(names = "--out", required = true, description = "The merged result file; neither it nor its sidecars may exist.")
+    Path out;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws IOException {
+        RunFiles files = RunFiles.forResults(out);
+        files.checkNoneExists();
+        Cli.checkWritable(files.results().getParent());
+        ObjectMapper m = new ObjectMapper();
+        ArrayNode merged = m.createArrayNode();
+        ObjectNode meta = null;
+        ArrayNode shardMeta = m.createArrayNode();
+        Set<String> keys = new HashSet<>();
+        Set<Path> seen = new HashSet<>();
+        int duplicates = 0;
+        for (Path shard : shards) {
+            if (!seen.add(shard.toAbsolutePath().normalize())) {
+                throw new KvbenchException(shard + " is given twice: each shard counts once");
+            }
+            List<JmhResult> parsed = JmhResults.read(shard); // strict: what is merged is valid
+            JsonNode raw = JsonFiles.read(shard, "result file");
+            Path metaFile = RunMeta.sidecar(shard, ".meta.json");
+            if (!Files.isRegularFile(metaFile)) {
+                throw new KvbenchException(shard + " has no .meta.json: merge checks that every shard measured the same "
+                        + "commit and model files");
+            }
+            ObjectNode sm = (ObjectNode) JsonFiles.read(metaFile, "run metadata file");
+            if (meta == null) {
+                meta = sm.deepCopy();
+            } else {
+                String sha = meta.path("git_sha").asText();
+                if (!sha.equals(sm.path("git_sha").asText())) {
+                    throw new KvbenchException("refusing to merge different commits: " + shards.get(0) + " measured "
+                            + shortSha(sha) + ", " + shard + " " + shortSha(sm.path("git_sha").asText()));
+                }
+                List<String> differ = RunMeta.modelWarnings(meta.path("models"), sm.path("models"), shards.get(0).getFileName()
+                        .toString(), shard.getFileName().toString());
+                if (!differ.isEmpty()) {
+                    throw new KvbenchException("refusing to merge: " + differ.get(0));
+                }
+                if (!meta.path("models").equals(sm.path("models"))) {
+                    throw new KvbenchException("refusing to merge results of different models: " + shards.get(0) + " and " + shard);
+                }
+            }
+            shardMeta.addObject().put("file", shard.toString()).put("shard", sm.path("shard").asText(""))
+                    .put("cpu_model", sm.path("cpu_model").asText("")).put("run_date", sm.path("run_date").asText(""))
+                    .set("strategy_verdicts", sm.path("strategy_verdicts"));
+            for (int i = 0; i < parsed.size(); i++) {
+                if (keys.add(parsed.get(i).key())) {
+                    merged.add(raw.get(i));
+                } else {
+                    duplicates++;
+                }
+            }
+        }
+        meta.remove("shard");
+        meta.set("merged_shards", shardMeta);
+        AtomicFiles.write(files.results(), m.writerWithDefaultPrettyPrinter().writeValueAsBytes(merged));
+        AtomicFiles.write(files.meta(), m.writerWithDefaultPrettyPrinter().writeValueAsBytes(meta));
+        List<JmhResult> results = JmhResults.parse(merged, files.results().toString());
+        String summary = "kvbench merged run: " + shards.size() + " shards, " + results.size() + " configurations\n"
+                + Summary.render(results);
+        AtomicFiles.write(files.summary(), summary);
+        PrintWriter o = spec.commandLine().getOut();
+        o.printf("merged %d configurations from %d shards (%d kept once: run by every shard) into %s%nmeta:    %s%n"
+                + "summary: %s%n", results.size(), shards.size(), duplicates, files.results(), files.meta(), files.summary());
+        o.flush();
+        return 0;
+    }
+
+    private static String shortSha(String sha) {
+        return sha.length() > 8 ? sha.substring(0, 8) : sha.isEmpty() ? "(unknown)" : sha;
+    }
+}
