@@ -236,7 +236,8 @@ final class BenchCommand implements Callable<Integer> {
             PrintStream jmhStream = verbose ? new PrintStream(new Tee(log, console), true, StandardCharsets.UTF_8) : log;
             JmhPartRunner runner = new JmhPartRunner(folder, repo, threads, calls, forkCount, kind, jmhStream);
             int code = new BenchRun(files, folder, meta, header, limits, notAvailable, skipped, failed, console)
-                    .execute(plan.parts(), runner, calls, MatrixPlan.verdictPlan(kind, shardStrategies, strategies != null), peaks, repo);
+                    .execute(plan.parts(), runner, calls, MatrixPlan.verdictPlan(kind, shardStrategies, strategies != null), options,
+                            peaks, repo);
             return code == 0 ? 0 : Cli.CHECK_FAILED;
         }
     }

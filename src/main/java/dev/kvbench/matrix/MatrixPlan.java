@@ -46,6 +46,9 @@ public final class MatrixPlan {
     static final List<Integer> CONTEXTS = List.of(16, 64, 256, 1024, 2048);
     static final List<Integer> QUICK_CONTEXTS = List.of(64);
     public static final List<Integer> REAL_SHAPES_CONTEXTS = List.of(64, 512, 2048);
+    /** Prompt lengths of the time-to-first-token benchmark. */
+    static final List<Integer> PROMPT_LENGTHS = List.of(64, 512, 2048);
+    static final List<Integer> QUICK_PROMPT_LENGTHS = List.of(64);
     /** Batch sizes, new tokens and step context of the batched part of the default matrix. */
     static final List<Integer> BATCH_SIZES = List.of(4, 16);
     static final int BATCH_TOKENS = 256;
@@ -114,6 +117,24 @@ public final class MatrixPlan {
         if (!contexts.isEmpty()) {
             for (Strategy s : runnable) {
                 parts.add(new MatrixPart(BenchmarkContract.STEP, "strategy", s.id(), "context", contexts));
+            }
+        }
+        // Time to first token: one prompt step of 64, 512 and 2048 tokens; the longest prompt that leaves the first new
+        // token a position where 2048 does not (2047 on a 2048-position model), shorter ones beyond the positions skipped.
+        List<Integer> promptLengths = new ArrayList<>();
+        for (int n : quick ? QUICK_PROMPT_LENGTHS : PROMPT_LENGTHS) {
+            int fits = maxPositions <= 0 ? n : Math.min(n, maxPositions - 1);
+            if (fits == n || (fits > 0 && n == PROMPT_LENGTHS.get(PROMPT_LENGTHS.size() - 1) && !promptLengths.contains(fits)
+                    && promptLengths.stream().allMatch(m -> m < fits))) {
+                promptLengths.add(fits);
+            } else {
+                skipped.add(String.format(Locale.ROOT, "PrefillBenchmark at %d prompt tokens: beyond the model's %d positions",
+                        n, maxPositions));
+            }
+        }
+        if (!promptLengths.isEmpty()) {
+            for (Strategy s : runnable) {
+                parts.add(new MatrixPart(BenchmarkContract.PREFILL, "strategy", s.id(), "promptTokens", promptLengths, Map.of()));
             }
         }
         // Batches: aggregate tokens per second against batch 1, padding, and whether the static caches keep up.

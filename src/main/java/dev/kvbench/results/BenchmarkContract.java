@@ -24,6 +24,7 @@ public final class BenchmarkContract {
     public static final String STEP = "StepBenchmark";
     public static final String HYBRID_THRESHOLD = "HybridThresholdBenchmark";
     public static final String SCORE = "ScoreBenchmark";
+    public static final String PREFILL = "PrefillBenchmark";
     /** System property: the repository root, where {@code models/} is. */
     public static final String ROOT_PROPERTY = "kvbench.root";
     /** System property: a file to which failing configurations append one line each. */

@@ -59,6 +59,11 @@ public final class Summary {
                     tokensPerOp = 1;
                     strategy = r.param("strategy") + " " + r.param("pass");
                 }
+                case BenchmarkContract.PREFILL -> {
+                    length = r.intParam("promptTokens", 1);
+                    tokensPerOp = 1;
+                    strategy = r.param("strategy");
+                }
                 case BenchmarkContract.HYBRID_THRESHOLD -> {
                     length = r.intParam("newTokens", 1);
                     tokensPerOp = length;
@@ -116,7 +121,8 @@ public final class Summary {
     /** Plain-text tables, one per benchmark and model (single sequences), then batches and re-ranking. */
     public static String render(List<JmhResult> results) {
         List<Row> all = rows(results);
-        List<Row> rows = all.stream().filter(r -> r.batch() == 1 && !r.benchmark().equals(BenchmarkContract.SCORE)).toList();
+        List<Row> rows = all.stream().filter(r -> r.batch() == 1 && !r.benchmark().equals(BenchmarkContract.SCORE)
+                && !r.benchmark().equals(BenchmarkContract.PREFILL)).toList();
         StringBuilder out = new StringBuilder();
         Map<String, List<Row>> groups = rows.stream().collect(Collectors.groupingBy(r -> r.benchmark() + " on " + r.model(),
                 java.util.TreeMap::new, Collectors.toList()));
@@ -138,8 +144,34 @@ public final class Summary {
                         fmt(r.kvBytesPerToken(), "%.0f")));
             }
         }
+        out.append(prefill(all));
         out.append(batches(all));
         out.append(scores(all));
+        return out.toString();
+    }
+
+    /** Time to first token: PrefillBenchmark per strategy and prompt length, against the reference strategy. */
+    static String prefill(List<Row> all) {
+        List<Row> p = all.stream().filter(r -> r.benchmark().equals(BenchmarkContract.PREFILL)).toList();
+        if (p.isEmpty()) {
+            return "";
+        }
+        String ref = dev.kvbench.decode.Strategy.reference().id();
+        StringBuilder out = new StringBuilder();
+        Map<String, List<Row>> byModel = p.stream().collect(Collectors.groupingBy(Row::model, java.util.TreeMap::new, Collectors.toList()));
+        for (var e : byModel.entrySet()) {
+            out.append("\nTime to first token on ").append(e.getKey())
+                    .append(": PrefillBenchmark, the prompt in one step and the first token chosen\n");
+            out.append(String.format(Locale.ROOT, "%-21s %8s %18s %14s%n", "strategy", "prompt", "ms to first token", "vs " + ref));
+            List<Row> g = new ArrayList<>(e.getValue());
+            g.sort(Comparator.comparing(Row::strategy).thenComparingInt(Row::length));
+            for (Row r : g) {
+                Row base = g.stream().filter(b -> b.strategy().equals(ref + suffixOf(r.strategy())) && b.length() == r.length())
+                        .findFirst().orElse(null);
+                String vs = base == null ? "-" : base == r ? "1x" : ratio(r.msPerOp(), r.errorMs(), base.msPerOp(), base.errorMs(), 2);
+                out.append(String.format(Locale.ROOT, "%-21s %8d %18s %14s%n", r.strategy(), r.length(), msPerOp(r, 3), vs));
+            }
+        }
         return out.toString();
     }
 

@@ -30,6 +30,7 @@ class StrategyFactsTest {
         assertEquals(Strategy.ids(), params(GenerationBenchmark.class));
         assertEquals(Strategy.ids(), params(StepBenchmark.class));
         assertEquals(Strategy.ids(), params(ScoreBenchmark.class));
+        assertEquals(Strategy.ids(), params(dev.kvbench.bench.PrefillBenchmark.class));
     }
 
     @Test

@@ -42,7 +42,10 @@ class MatrixPlanTest {
         }
         assertTrue(d.contains("HybridThresholdBenchmark kv newTokens=256") && d.contains("HybridThresholdBenchmark no-cache newTokens=256"));
         assertEquals(List.of("no-cache generation of 1024 tokens: longer than --no-cache-max-tokens 256 (O(n^2) work)"), p.skipped());
-        assertEquals(7 + 7 + 3 * 3 + 14 + 6, p.parts().size(), d.toString());
+        for (Strategy s : ALL) {
+            assertTrue(d.contains("PrefillBenchmark " + s + " promptTokens=64,512,2047"), "2048 + 1 do not fit: " + d);
+        }
+        assertEquals(7 + 7 + 7 + 3 * 3 + 14 + 6, p.parts().size(), d.toString());
         assertEquals(Map.of("batchSize", "1"), p.parts().get(0).fixed());
     }
 
@@ -55,6 +58,8 @@ class MatrixPlanTest {
         assertTrue(p.skipped().contains("StepBenchmark at context 1024: beyond the model's 512 positions (the prompt is the source)"),
                 p.skipped().toString());
         assertTrue(p.skipped().contains("no-cache generation of 256 tokens: longer than --no-cache-max-tokens 64 (O(n^2) work)"));
+        assertTrue(d.contains("PrefillBenchmark kv promptTokens=64,511"), "512 + 1 positions do not fit 512: " + d);
+        assertTrue(p.skipped().contains("PrefillBenchmark at 512 prompt tokens: beyond the model's 512 positions"), p.skipped().toString());
         assertTrue(d.stream().noneMatch(x -> x.startsWith("HybridThresholdBenchmark")), "no hybrid, no sweep");
     }
 
@@ -63,7 +68,8 @@ class MatrixPlanTest {
         MatrixPlan.Plan p = MatrixPlan.plan(MatrixPlan.Kind.QUICK, List.of(Strategy.KV, Strategy.STATIC_GQA, Strategy.HYBRID), 256, 2048, false);
         assertEquals(List.of("GenerationBenchmark kv newTokens=16", "GenerationBenchmark static-gqa newTokens=16",
                 "GenerationBenchmark hybrid newTokens=16", "StepBenchmark kv context=64", "StepBenchmark static-gqa context=64",
-                "StepBenchmark hybrid context=64", "GenerationBenchmark kv batchSize=4 newTokens=16",
+                "StepBenchmark hybrid context=64", "PrefillBenchmark kv promptTokens=64", "PrefillBenchmark static-gqa promptTokens=64",
+                "PrefillBenchmark hybrid promptTokens=64", "GenerationBenchmark kv batchSize=4 newTokens=16",
                 "ScoreBenchmark kv pass=full texts=16", "ScoreBenchmark kv pass=incremental texts=16",
                 "HybridThresholdBenchmark hybrid-10 newTokens=64", "HybridThresholdBenchmark kv newTokens=64"), descriptions(p));
         assertEquals(List.of(), MatrixPlan.peakRuns(MatrixPlan.Kind.QUICK, List.of(Strategy.KV), 256, new ArrayList<>()));
