@@ -22,7 +22,8 @@ import java.util.concurrent.Callable;
 
 /** Charts of one or more result files, as PNGs and one self-contained interactive HTML page. */
 @Command(name = "report", mixinStandardHelpOptions = true,
-        description = "Chart result files (PNG per chart and one self-contained interactive report.html): ms per token vs "
+        description = "Chart result files (PNG per chart and one self-contained interactive report.html): the strategy "
+                + "verdict as a forest plot (ratios to kv with their intervals), ms per token vs "
                 + "new tokens, step latency vs context, heap bytes per token, KV bytes per step, peak resident set, hybrid "
                 + "threshold. Several files are drawn together, one line style per file. A chart with no data is an error.")
 final class ReportCommand implements Callable<Integer> {
@@ -35,7 +36,7 @@ final class ReportCommand implements Callable<Integer> {
     Path out;
 
     @Option(names = "--chart", paramLabel = "ID", description = "Only these charts, repeatable; each must have data "
-            + "(one of: ms-per-token, step-latency, heap-per-token, kv-bytes-per-step, peak-rss, hybrid-threshold; "
+            + "(one of: verdict, ms-per-token, step-latency, heap-per-token, kv-bytes-per-step, peak-rss, hybrid-threshold; "
             + "default: every chart the files have data for).")
     List<String> only = new ArrayList<>();
 

@@ -22,8 +22,8 @@ import java.util.function.Function;
  */
 public final class Charts {
     /** Every chart {@code report} can draw, in page order. */
-    public static final List<String> IDS = List.of("ms-per-token", "step-latency", "heap-per-token", "kv-bytes-per-step",
-            "peak-rss", "hybrid-threshold");
+    public static final List<String> IDS = List.of("verdict", "ms-per-token", "step-latency", "heap-per-token",
+            "kv-bytes-per-step", "peak-rss", "hybrid-threshold");
     private static final String JMH_CI = "bars: JMH 99.9% confidence interval";
 
     private Charts() {
@@ -62,6 +62,7 @@ public final class Charts {
                     JMH_CI + " (zero width: the bytes are the same every step); no-cache writes none and is left off the log axis");
             case "peak-rss" -> peakRss(files);
             case "hybrid-threshold" -> hybrid(files);
+            case "verdict" -> verdict(files);
             default -> throw new KvbenchException("unknown chart '" + id + "'");
         };
         return chart.pointCount() == 0 ? Optional.empty() : Optional.of(chart);
@@ -72,6 +73,7 @@ public final class Charts {
             case "ms-per-token", "heap-per-token" -> "GenerationBenchmark results";
             case "step-latency", "kv-bytes-per-step" -> "StepBenchmark results";
             case "peak-rss" -> "peak memory in the result's .meta.json, which `kvbench bench` writes";
+            case "verdict" -> "strategy verdicts in the result's .meta.json, which `kvbench bench` writes";
             default -> "HybridThresholdBenchmark results";
         };
     }
@@ -148,6 +150,56 @@ public final class Charts {
         return new Chart("peak-rss", "Peak resident set of a fresh JVM generating " + (tokens.isEmpty() ? "" : tokens + " ")
                 + "tokens", Chart.Kind.CATEGORY, "strategy", "MB (VmHWM)", "MB", false, false, series,
                 "one measurement per strategy and file (no interval): the process's VmHWM after the generation", null);
+    }
+
+    /**
+     * The verdict as a forest plot: per strategy (x) its time as a multiple of the reference's, with the 95% interval of
+     * the paired rounds, one marker series per configuration (new tokens) and file, the A/A control among them, and the
+     * reference's 1 as a line.
+     */
+    private static Chart verdict(List<ResultFile> files) {
+        List<String> names = new ArrayList<>();
+        List<Chart.Series> series = new ArrayList<>();
+        String reference = "";
+        for (int i = 0; i < files.size(); i++) {
+            JsonNode v = files.get(i).meta().path("strategy_verdicts");
+            if (v.isMissingNode()) {
+                continue;
+            }
+            reference = v.path("reference").asText();
+            Map<String, List<Chart.Point>> byConfig = new LinkedHashMap<>();
+            for (String part : List.of("verdicts", "controls")) {
+                for (JsonNode x : v.path(part)) {
+                    String name = part.equals("controls") ? reference + " (A/A)" : x.path("candidate").asText();
+                    if (!names.contains(name)) {
+                        names.add(name);
+                    }
+                    double r = x.path("ratio").asDouble(Double.NaN);
+                    double lo = x.path("ratio_ci95_low").asDouble(r);
+                    double hi = x.path("ratio_ci95_high").asDouble(r);
+                    if (Double.isFinite(r)) {
+                        byConfig.computeIfAbsent(x.path("configuration").asText(), k -> new ArrayList<>())
+                                .add(new Chart.Point(names.indexOf(name), name, r, lo, hi));
+                    }
+                }
+            }
+            for (var e : byConfig.entrySet()) {
+                String label = e.getKey().replaceAll(".*newTokens=(\\d+).*", "$1 new tokens") + (files.size() > 1 ? " ("
+                        + files.get(i).label() + ")" : "");
+                series.add(new Chart.Series(label, "", i, e.getValue(), false));
+            }
+        }
+        if (!series.isEmpty()) {
+            List<Chart.Point> one = new ArrayList<>();
+            for (int x = 0; x < names.size(); x++) {
+                one.add(new Chart.Point(x, names.get(x), 1, 1, 1));
+            }
+            series.add(new Chart.Series(reference + " = 1", reference, 0, one, true));
+        }
+        return new Chart("verdict", "Verdict: time as a multiple of " + reference + "'s, interleaved paired rounds",
+                Chart.Kind.XY, "strategy", "x " + reference + "'s time", "x", false, false, series,
+                "bars: 95% interval of the paired ratio over rounds; below 1 is faster; the A/A control shows the run's noise",
+                names);
     }
 
     /** Hybrid's time per generation against its threshold, with kv and no-cache as reference lines. */

@@ -30,6 +30,16 @@ public final class HtmlReport {
         StringBuilder html = new StringBuilder();
         html.append("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>kvbench report</title>\n<style>")
                 .append(resource("dev/kvbench/report/report.css")).append("</style></head>\n<body>\n<h1>kvbench report</h1>\n");
+        StringBuilder verdicts = new StringBuilder();
+        for (ResultFile f : files) {
+            if (f.meta().has("strategy_verdicts")) {
+                verdicts.append("<h3>").append(escape(f.path().getFileName().toString())).append("</h3><pre>")
+                        .append(escape(verdictText(f.meta()))).append("</pre>\n");
+            }
+        }
+        if (verdicts.length() > 0) {
+            html.append("<section id=\"verdict\"><h2>Verdict and recommendation</h2>\n").append(verdicts).append("</section>\n");
+        }
         html.append("<section id=\"runs\"><h2>Runs</h2>\n").append(runTable(files)).append("</section>\n");
         html.append("<section id=\"charts\">\n");
         for (Chart c : charts) {
@@ -51,6 +61,40 @@ public final class HtmlReport {
                 .append("</script>\n<script>\n").append(scriptSafe(resource("dev/kvbench/report/report.js")))
                 .append("\n</script>\n</body></html>\n");
         return html.toString();
+    }
+
+    /** The verdict and recommendation a run's metadata holds, as the summary words them. */
+    static String verdictText(JsonNode meta) {
+        StringBuilder s = new StringBuilder();
+        JsonNode v = meta.path("strategy_verdicts");
+        String ref = v.path("reference").asText();
+        s.append("each strategy against ").append(ref).append(", interleaved paired rounds (ratio < 1: faster; 95% intervals)")
+                .append(v.path("noisy").asBoolean(false) ? " -- NOISY run: the A/A control is wider than the threshold" : "")
+                .append('\n');
+        for (JsonNode x : v.path("verdicts")) {
+            s.append(String.format(java.util.Locale.ROOT, "  %-34s %-12s %-32s %.3f [%.3f, %.3f]%n", x.path("configuration").asText(),
+                    x.path("candidate").asText(), x.path("verdict").asText(), x.path("ratio").asDouble(),
+                    x.path("ratio_ci95_low").asDouble(), x.path("ratio_ci95_high").asDouble()));
+        }
+        for (JsonNode x : v.path("controls")) {
+            s.append(String.format(java.util.Locale.ROOT, "  %-34s A/A control %.3f [%.3f, %.3f]%n", x.path("configuration").asText(),
+                    x.path("ratio").asDouble(), x.path("ratio_ci95_low").asDouble(), x.path("ratio_ci95_high").asDouble()));
+        }
+        for (JsonNode p : meta.path("recommendation")) {
+            s.append("recommendation, ").append(p.path("configuration").asText()).append(": ").append(p.path("strategy").asText());
+            if (!p.path("strategy").asText().equals(ref)) {
+                s.append(String.format(java.util.Locale.ROOT, ", %.3f x %s's time [%.3f, %.3f]", p.path("ratio").asDouble(), ref,
+                        p.path("ratio_ci95_low").asDouble(), p.path("ratio_ci95_high").asDouble()));
+            }
+            if (p.hasNonNull("memory")) {
+                s.append("; ").append(p.path("memory").asText());
+            }
+            if (p.hasNonNull("accuracy")) {
+                s.append("; tokens ").append(p.path("accuracy").asText());
+            }
+            s.append('\n');
+        }
+        return s.toString();
     }
 
     /** The charts as the page script reads them: axes with their ranges, series with colour, dash and marker. */
@@ -97,7 +141,8 @@ public final class HtmlReport {
                 ArrayNode points = so.putArray("points");
                 for (Chart.Point p : s.points()) {
                     ObjectNode po = points.addObject();
-                    if (p.category() != null) {
+                    // Category charts place points by name; XY charts by number (named x positions label the axis).
+                    if (c.kind() == Chart.Kind.CATEGORY && p.category() != null) {
                         po.put("x", p.category());
                     } else {
                         po.put("x", p.x());

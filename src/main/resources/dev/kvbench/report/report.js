@@ -64,7 +64,9 @@
       a.type = 'linear';
       a.min = -0.5;
       a.max = names.length - 0.5;
-      a.ticks = { stepSize: 1, autoSkip: false, callback: function (v) { return Number.isInteger(v) ? names[v] : ''; } };
+      a.ticks = { autoSkip: false, callback: function (v) { return Number.isInteger(v) ? names[v] : ''; } };
+      // One tick per named position (the axis runs from -0.5, where step-1 ticks would all fall between names).
+      a.afterBuildTicks = function (scale) { scale.ticks = names.map(function (n, i) { return { value: i }; }); };
       return a;
     }
     if (log) {

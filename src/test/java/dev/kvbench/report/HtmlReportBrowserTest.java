@@ -84,6 +84,11 @@ class HtmlReportBrowserTest {
             assertTrue(c.get("errorBars").asInt() > 0 && c.get("errorBars").asInt() <= c.get("points").asInt(), id + ": " + c);
         }
         assertEquals(2, state.get("charts").get("peak-rss").get("series").size());
+        // The verdict: a forest plot (each file's configuration, then kv = 1), and its words on top of the page.
+        JsonNode verdict = state.get("charts").get("verdict");
+        assertEquals(3, verdict.get("series").size(), verdict.toString());
+        assertTrue(verdict.get("errorBars").asInt() >= 4, verdict.toString());
+        assertTrue(html.contains("Verdict and recommendation") && html.contains("static-gqa   faster"), "the verdict words");
         // Hover: the first point's value with its interval; a legend click hides the series (and its error bars),
         // a second click shows it again.
         for (String id : Charts.IDS) {

@@ -14,12 +14,24 @@ final class ReportFixtures {
     private ReportFixtures() {
     }
 
-    /** Copies the fixture and its .meta.json into {@code dir} as {@code name}.json. */
+    /** A real run's strategy verdict and recommendation (verdict-quick.json), for the report's verdict section and chart. */
+    static final Path VERDICT = BENCH.resolveSibling("verdict-quick.json");
+
+    /**
+     * Copies the fixture and its .meta.json into {@code dir} as {@code name}.json, with the verdict block of
+     * {@link #VERDICT} in the metadata (the ff3ddf2 run predates verdicts).
+     */
     static Path copy(Path dir, String name) throws IOException {
         Files.createDirectories(dir);
         Path json = dir.resolve(name + ".json");
         Files.copy(BENCH, json, StandardCopyOption.REPLACE_EXISTING);
-        Files.copy(BENCH.resolveSibling("bench-ff3ddf2.meta.json"), dir.resolve(name + ".meta.json"), StandardCopyOption.REPLACE_EXISTING);
+        com.fasterxml.jackson.databind.ObjectMapper m = new com.fasterxml.jackson.databind.ObjectMapper();
+        com.fasterxml.jackson.databind.node.ObjectNode meta = (com.fasterxml.jackson.databind.node.ObjectNode)
+                m.readTree(BENCH.resolveSibling("bench-ff3ddf2.meta.json").toFile());
+        com.fasterxml.jackson.databind.JsonNode verdict = m.readTree(VERDICT.toFile());
+        meta.set("strategy_verdicts", verdict.get("strategy_verdicts"));
+        meta.set("recommendation", verdict.get("recommendation"));
+        m.writeValue(dir.resolve(name + ".meta.json").toFile(), meta);
         return json;
     }
 }
