@@ -224,30 +224,44 @@ public final class BenchRun {
     static final double VERDICT_THRESHOLD_PERCENT = 5;
     static final double VERDICT_ALPHA = 0.05;
 
-    /** Every candidate against the reference in paired generations, and the A/A control; kept for the summary and meta. */
+    /**
+     * Every candidate against the reference in paired generations, and the A/A control, group by group (each its own
+     * rounds); kept for the summary and meta.
+     */
     private void verdictRounds(MatrixPlan.VerdictPlan plan, Path repo) throws IOException {
-        console.printf(Locale.ROOT, "[verdict] %s against %s at %s new tokens: %d interleaved rounds of %d paired generations "
-                        + "per configuration, with %s against itself as the control ...%n",
-                plan.candidates().stream().map(Strategy::id).collect(Collectors.joining(", ")), plan.reference(),
-                plan.newTokens().stream().map(String::valueOf).collect(Collectors.joining(", ")), plan.rounds(), plan.pairs(),
-                plan.reference());
-        console.flush();
         long t0 = System.nanoTime();
-        AbMeasurement m = new AbMeasurement(AbMeasurement.Method.GENERATIONS, "", List.of("model=" + folder,
-                "newTokens=" + plan.newTokens().stream().map(String::valueOf).collect(Collectors.joining(","))),
-                plan.rounds(), plan.pairs(), plan.warmupOps(), 1, 1, 1);
-        try {
-            AbMeasurement.Sides sides = m.measureStrategies(repo, plan.reference(), plan.candidates(), console);
-            StrategyVerdicts v = StrategyVerdicts.of(m.time(sides, VERDICT_THRESHOLD_PERCENT, VERDICT_ALPHA), plan.reference());
-            double wall = (System.nanoTime() - t0) / 1e9;
-            synchronized (state) {
-                verdicts = v;
-                meta.set("strategy_verdicts", v.json(wall).put("rounds", plan.rounds()).put("pairs", plan.pairs()));
+        List<StrategyVerdicts.Verdict> verdictRows = new java.util.ArrayList<>();
+        List<StrategyVerdicts.Verdict> controlRows = new java.util.ArrayList<>();
+        for (MatrixPlan.Group g : plan.groups()) {
+            String tokens = g.newTokens().stream().map(String::valueOf).collect(Collectors.joining(","));
+            console.printf(Locale.ROOT, "[verdict] %s against %s at %s new tokens%s: %d interleaved rounds of %d paired "
+                            + "generations per configuration, with %s against itself as the control ...%n",
+                    plan.candidates().stream().map(Strategy::id).collect(Collectors.joining(", ")), plan.reference(), tokens,
+                    g.rows() > 1 ? ", " + g.rows() + " rows" : "", plan.rounds(), plan.pairs(), plan.reference());
+            console.flush();
+            AbMeasurement m = new AbMeasurement(AbMeasurement.Method.GENERATIONS, "", List.of("model=" + folder,
+                    "newTokens=" + tokens, "batchSize=" + g.rows()), plan.rounds(), plan.pairs(), plan.warmupOps(), 1, 1, 1);
+            try {
+                AbMeasurement.Sides sides = m.measureStrategies(repo, plan.reference(), plan.candidates(), console);
+                StrategyVerdicts v = StrategyVerdicts.of(m.time(sides, VERDICT_THRESHOLD_PERCENT, VERDICT_ALPHA), plan.reference());
+                verdictRows.addAll(v.verdicts());
+                controlRows.addAll(v.controls());
+            } catch (KvbenchException e) {
+                synchronized (state) {
+                    failed.add("strategy verdict rounds" + (g.rows() > 1 ? " at " + g.rows() + " rows" : "") + ": "
+                            + KvbenchException.firstLine(e.getMessage()));
+                }
             }
-        } catch (KvbenchException e) {
-            synchronized (state) {
-                failed.add("strategy verdict rounds: " + KvbenchException.firstLine(e.getMessage()));
-            }
+        }
+        if (verdictRows.isEmpty() && controlRows.isEmpty()) {
+            return;
+        }
+        StrategyVerdicts v = new StrategyVerdicts(plan.reference(), VERDICT_THRESHOLD_PERCENT, List.copyOf(verdictRows),
+                List.copyOf(controlRows));
+        double wall = (System.nanoTime() - t0) / 1e9;
+        synchronized (state) {
+            verdicts = v;
+            meta.set("strategy_verdicts", v.json(wall).put("rounds", plan.rounds()).put("pairs", plan.pairs()));
         }
     }
 
@@ -300,7 +314,7 @@ public final class BenchRun {
      * another in this JVM: a distribution of one strategy's steps, not a comparison (the verdict is that).
      */
     private void tokenLatency(MatrixPlan.VerdictPlan plan, dev.kvbench.decode.EngineOptions options) {
-        int tokens = plan.newTokens().get(plan.newTokens().size() - 1);
+        int tokens = plan.longestNewTokens();
         StringBuilder t = new StringBuilder(String.format(Locale.ROOT, "%nTime per output token: decode steps of %d "
                 + "generations of %d tokens per strategy (after %d to warm up), in the bench JVM one strategy after another%n",
                 LATENCY_GENERATIONS, tokens, LATENCY_GENERATIONS));

@@ -218,8 +218,17 @@ public final class MatrixPlan {
      * The interleaved strategy rounds the summary opens with: every candidate against the reference in paired
      * generations (as {@code ab --strategies}), with the reference against itself as the A/A control.
      */
-    public record VerdictPlan(Strategy reference, List<Strategy> candidates, List<Integer> newTokens, int rounds, int pairs,
+    public record VerdictPlan(Strategy reference, List<Strategy> candidates, List<Group> groups, int rounds, int pairs,
                               int warmupOps) {
+        /** The longest generation of the plan's single-row groups (for the per-token latency). */
+        public int longestNewTokens() {
+            return groups.stream().filter(g -> g.rows() == 1).flatMap(g -> g.newTokens().stream()).mapToInt(Integer::intValue)
+                    .max().orElse(64);
+        }
+    }
+
+    /** Configurations measured together: these lengths at this many rows. */
+    public record Group(List<Integer> newTokens, int rows) {
     }
 
     /**
@@ -237,8 +246,10 @@ public final class MatrixPlan {
         if (candidates.isEmpty()) {
             return null;
         }
-        return kind == Kind.QUICK ? new VerdictPlan(reference, candidates, List.of(64), 3, 10, 5)
-                : new VerdictPlan(reference, candidates, List.of(64, 256), 6, 20, 10);
+        // Default: 64 and 256 new tokens of one row, and 16 rows at 64 (a batch's verdict can differ from one row's).
+        return kind == Kind.QUICK ? new VerdictPlan(reference, candidates, List.of(new Group(List.of(64), 1)), 3, 10, 5)
+                : new VerdictPlan(reference, candidates, List.of(new Group(List.of(64, 256), 1), new Group(List.of(64), PEAK_BATCH)),
+                6, 20, 10);
     }
 
     /**

@@ -171,15 +171,16 @@ public final class AbMeasurement {
         List<GenerationRounds.Config> configs = new ArrayList<>();
         for (GenerationRounds.Config c : generationConfigs()) {
             if (!c.baseStrategy().equals(dev.kvbench.decode.Strategy.reference().id()) || params.stream().anyMatch(p -> p.startsWith("strategy="))) {
-                throw new KvbenchException("with --strategies, -p takes model= and newTokens= only (the strategies are the pair)");
+                throw new KvbenchException("with --strategies, -p takes model=, newTokens= and batchSize= only (the strategies "
+                        + "are the pair)");
             }
             for (dev.kvbench.decode.Strategy head : heads) {
                 if (head.quadratic() && c.newTokens() > QUADRATIC_MAX_TOKENS) {
                     continue; // minutes per round: the JMH passes measure it
                 }
-                configs.add(new GenerationRounds.Config(c.model(), base.id(), head.id(), c.newTokens()));
+                configs.add(new GenerationRounds.Config(c.model(), base.id(), head.id(), c.newTokens(), c.rows()));
             }
-            configs.add(new GenerationRounds.Config(c.model(), base.id(), base.id(), c.newTokens()));
+            configs.add(new GenerationRounds.Config(c.model(), base.id(), base.id(), c.newTokens(), c.rows()));
         }
         for (GenerationRounds.Config c : configs) {
             Path folder = BenchmarkContract.resolveModel(repo, c.model());
@@ -245,9 +246,9 @@ public final class AbMeasurement {
             values.put(p.substring(0, eq), List.of(p.substring(eq + 1).split(",")));
         }
         for (String name : values.keySet()) {
-            if (!List.of("model", "strategy", "newTokens").contains(name)) {
-                throw new KvbenchException("the generations method takes -p model=, strategy= and newTokens=, not " + name
-                        + " (use --method jmh for other benchmark parameters)");
+            if (!List.of("model", "strategy", "newTokens", "batchSize").contains(name)) {
+                throw new KvbenchException("the generations method takes -p model=, strategy=, newTokens= and batchSize=, not "
+                        + name + " (use --method jmh for other benchmark parameters)");
             }
         }
         List<GenerationRounds.Config> configs = new ArrayList<>();
@@ -264,7 +265,18 @@ public final class AbMeasurement {
                     if (n < 1) {
                         throw new KvbenchException("-p newTokens must be at least 1, got " + n);
                     }
-                    configs.add(new GenerationRounds.Config(model, strategy, n));
+                    for (String b : values.getOrDefault("batchSize", List.of("1"))) {
+                        int rows;
+                        try {
+                            rows = Integer.parseInt(b.strip());
+                        } catch (NumberFormatException e) {
+                            throw new KvbenchException("-p batchSize: '" + b + "' is not a number");
+                        }
+                        if (rows < 1 || rows > 256) {
+                            throw new KvbenchException("-p batchSize must be in 1..256, got " + rows);
+                        }
+                        configs.add(new GenerationRounds.Config(model, strategy, strategy, n, rows));
+                    }
                 }
             }
         }

@@ -62,10 +62,23 @@ public final class AbWorker {
                     prompt[i] = Long.parseLong(ids[i]);
                 }
                 Object gen = generator.invoke(engine);
+                // An optional sixth field: rows decoded together (prompts of up to four lengths, as the benchmarks'
+                // batches), through the batched generate, which only newer engines have.
+                int rows = p.length > 5 ? Integer.parseInt(p[5]) : 1;
+                java.util.List<long[]> batch = new java.util.ArrayList<>();
+                for (int r = 0; r < rows; r++) {
+                    batch.add(java.util.Arrays.copyOf(prompt, Math.max(1, prompt.length - r % 4)));
+                }
+                Method batched = rows > 1 ? gen.getClass().getMethod("generate", java.util.List.class, int.class, boolean.class,
+                        nextTokenClass, Class.forName("dev.kvbench.decode.Generator$RowTokens")) : null;
                 StringBuilder answer = new StringBuilder("ok ");
                 for (int i = 0; i < ops; i++) {
                     long t0 = System.nanoTime();
-                    generate.invoke(gen, prompt, newTokens, true, greedy, null);
+                    if (batched != null) {
+                        batched.invoke(gen, batch, newTokens, true, greedy, null);
+                    } else {
+                        generate.invoke(gen, prompt, newTokens, true, greedy, null);
+                    }
                     answer.append(i == 0 ? "" : ",").append(System.nanoTime() - t0);
                 }
                 protocol.println(answer);

@@ -34,9 +34,9 @@ final class GenerationRounds {
      * sides run the same strategy; comparing strategies of one build, each side its own ({@link #label} names the
      * pair, so both sides' entries have the same key).
      */
-    record Config(String model, String baseStrategy, String headStrategy, int newTokens) {
+    record Config(String model, String baseStrategy, String headStrategy, int newTokens, int rows) {
         Config(String model, String strategy, int newTokens) {
-            this(model, strategy, strategy, newTokens);
+            this(model, strategy, strategy, newTokens, 1);
         }
 
         boolean sameStrategy() {
@@ -83,8 +83,8 @@ final class GenerationRounds {
             }
         }
 
-        double[] generate(Path model, String strategy, int newTokens, int ops, String promptIds) throws IOException {
-            requests.write(model + " " + strategy + " " + newTokens + " " + ops + " " + promptIds + "\n");
+        double[] generate(Path model, String strategy, int newTokens, int ops, String promptIds, int rows) throws IOException {
+            requests.write(model + " " + strategy + " " + newTokens + " " + ops + " " + promptIds + (rows > 1 ? " " + rows : "") + "\n");
             requests.flush();
             String answer = answers.readLine();
             if (answer == null || !answer.startsWith("ok ")) {
@@ -126,13 +126,13 @@ final class GenerationRounds {
                 Config config = configs.get(c);
                 List<List<Double>> times = List.of(new ArrayList<>(), new ArrayList<>());
                 for (int s = 0; s < 2; s++) {
-                    sides[s].generate(models.get(s).get(c), config.strategy(s), config.newTokens(), warmupOps, promptIds);
+                    sides[s].generate(models.get(s).get(c), config.strategy(s), config.newTokens(), warmupOps, promptIds, config.rows());
                 }
                 for (int i = 0; i < pairs; i++) {
                     int first = (i + round) % 2;
                     for (int s : new int[] {first, 1 - first}) {
                         times.get(s).add(sides[s].generate(models.get(s).get(c), config.strategy(s), config.newTokens(), 1,
-                                promptIds)[0]);
+                                promptIds, config.rows())[0]);
                     }
                 }
                 StringBuilder line = new StringBuilder();
@@ -141,9 +141,9 @@ final class GenerationRounds {
                     out[s].add(entry(m, config, v, strategies));
                     line.append(String.format(Locale.ROOT, " %s %.4g", s == 0 ? "base" : "head", Statistics.lowerQuartile(v)));
                 }
-                console.printf(Locale.ROOT, "[round %d/%d] %s newTokens=%d: lower quartile ms/op%s%n", round + 1, rounds,
+                console.printf(Locale.ROOT, "[round %d/%d] %s newTokens=%s: lower quartile ms/op%s%n", round + 1, rounds,
                         strategies ? config.headStrategy() + " vs " + config.baseStrategy() : config.baseStrategy(),
-                        config.newTokens(), strategies ? line.toString().replace(" base ", " " + config.baseStrategy() + " ")
+                        config.newTokens() + (config.rows() > 1 ? " batchSize=" + config.rows() : ""), strategies ? line.toString().replace(" base ", " " + config.baseStrategy() + " ")
                                 .replace(" head ", " " + config.headStrategy() + " ") : line);
                 console.flush();
             }
@@ -163,6 +163,9 @@ final class GenerationRounds {
         p.put("model", c.model());
         p.put(strategies ? "strategies" : "strategy", c.label(strategies));
         p.put("newTokens", String.valueOf(c.newTokens()));
+        if (c.rows() > 1) {
+            p.put("batchSize", String.valueOf(c.rows()));
+        }
         ObjectNode pm = e.putObject("primaryMetric");
         RoundMerge.putScore(pm, ms);
         pm.put("scoreUnit", "ms/op");

@@ -184,8 +184,9 @@ public final class Charts {
                 }
             }
             for (var e : byConfig.entrySet()) {
-                String label = e.getKey().replaceAll(".*newTokens=(\\d+).*", "$1 new tokens") + (files.size() > 1 ? " ("
-                        + files.get(i).label() + ")" : "");
+                String label = e.getKey().replaceAll(".*newTokens=(\\d+).*", "$1 new tokens")
+                        + e.getKey().replaceAll("^(?!.*batchSize=).*$", "").replaceAll(".*batchSize=(\\d+).*", ", $1 rows")
+                        + (files.size() > 1 ? " (" + files.get(i).label() + ")" : "");
                 series.add(new Chart.Series(label, "", i, e.getValue(), false));
             }
         }

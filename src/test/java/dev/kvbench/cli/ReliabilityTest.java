@@ -70,6 +70,20 @@ class ReliabilityTest {
         }
     }
 
+    /** Another benchmark run holding JMH's machine-wide lock is found before the 15-second probe, not after it. */
+    @Test
+    void aHeldJmhLockIsFoundBeforeAnyWork(@TempDir Path tmp) throws Exception {
+        Path lock = Path.of(System.getProperty("java.io.tmpdir"), "jmh.lock");
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(lock, java.nio.file.StandardOpenOption.CREATE,
+                java.nio.file.StandardOpenOption.WRITE); java.nio.channels.FileLock held = ch.tryLock()) {
+            org.junit.jupiter.api.Assumptions.assumeTrue(held != null, "another JMH run is holding the lock right now");
+            CliTestSupport.Run r = run("bench", "--quick", "--strategies", "kv", "--out", tmp.resolve("run.json").toString());
+            assertEquals(2, r.code(), r.out() + r.err());
+            assertTrue(r.err().contains("another JMH run holds " + lock), r.err());
+            assertFalse(r.out().contains("probing"), "refused before the probe: " + r.out());
+        }
+    }
+
     @Test
     void cacheCapacityIsCheckedForEveryInputBeforeTheFirstOutput(@TempDir Path tmp) throws Exception {
         Path ids = Files.writeString(tmp.resolve("ids.txt"), "1,2,3\n1,2,3,4,5,6,7,8,9\n");

@@ -40,6 +40,27 @@ class DeriveCommandTest {
         }
     }
 
+    /** --out on another filesystem: hard links are impossible, the export's files are copied, and derive says so. */
+    @Test
+    void anOutFolderOnAnotherFilesystemSaysTheWeightsWereCopied(@TempDir Path tmp) throws Exception {
+        TestModels.pythonOnnx();
+        Path shm = Path.of("/dev/shm");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isDirectory(shm) && Files.isWritable(shm)
+                && !Files.getFileStore(shm).equals(Files.getFileStore(tmp)), "no second filesystem (/dev/shm) here");
+        Path folder = llamaExport(tmp, "llama", Set.of());
+        Path out = shm.resolve("kvbench-derive-test-" + System.nanoTime());
+        try {
+            CliTestSupport.Run r = CliTestSupport.run("derive", "--model", folder.toString(), "--out", out.toString());
+            assertEquals(0, r.code(), r.out() + r.err());
+            String weights = r.out().lines().filter(l -> l.startsWith("weights: ")).findFirst().orElseThrow();
+            assertFalse(weights.contains("not copied"), weights);
+            assertTrue(weights.contains("export files copied (") && weights.contains("hard links are impossible"), weights);
+            assertTrue(Files.isRegularFile(out.resolve("weights.onnx_data")));
+        } finally {
+            dev.kvbench.results.AtomicFiles.deleteTree(out);
+        }
+    }
+
     @Test
     void derivesBesideTheExportSharingItsWeightsAndNeverOverwrites(@TempDir Path tmp) throws Exception {
         TestModels.pythonOnnx();

@@ -106,11 +106,12 @@ class MatrixPlanTest {
         MatrixPlan.VerdictPlan p = MatrixPlan.verdictPlan(MatrixPlan.Kind.DEFAULT, ALL, false);
         assertEquals(Strategy.KV, p.reference());
         assertEquals(List.of(Strategy.STATIC, Strategy.STATIC_GQA), p.candidates());
-        assertEquals(List.of(64, 256), p.newTokens());
+        assertEquals(List.of(new MatrixPlan.Group(List.of(64, 256), 1), new MatrixPlan.Group(List.of(64), 16)), p.groups());
+        assertEquals(256, p.longestNewTokens());
         MatrixPlan.VerdictPlan chosen = MatrixPlan.verdictPlan(MatrixPlan.Kind.QUICK,
                 List.of(Strategy.NO_CACHE, Strategy.KV, Strategy.KV_COPY), true);
         assertEquals(List.of(Strategy.NO_CACHE, Strategy.KV_COPY), chosen.candidates());
-        assertEquals(List.of(64), chosen.newTokens());
+        assertEquals(List.of(new MatrixPlan.Group(List.of(64), 1)), chosen.groups());
         assertEquals(3, chosen.rounds());
         MatrixPlan.VerdictPlan noKv = MatrixPlan.verdictPlan(MatrixPlan.Kind.DEFAULT, List.of(Strategy.STATIC, Strategy.STATIC_GQA), true);
         assertEquals(Strategy.STATIC, noKv.reference(), "without kv the first runnable strategy is the reference");
