@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The CI regression gate (README, "CI regression gate"), two parts; it fails if either does:
+# The CI regression gate (docs/comparing-commits.md, "CI regression gate"), two parts; it fails if either does:
 # 1. Figures that do not depend on the machine's speed, from a GenerationBenchmark run of this checkout (no-cache, kv,
 #    static-gqa at 256 new tokens, 2 forks x 5 iterations, -prof gc) against results/baseline/ci-gate.json:
 #    heap bytes per operation, the in-run kv/no-cache speedup floor, and every baseline configuration present.
@@ -30,7 +30,7 @@ java -cp "$jar" dev.kvbench.cli.Main gate results/baseline/ci-gate.json "$out/ci
 ref=$(tr -d '[:space:]' < results/baseline/REF)
 echo "ci-gate: time, interleaved A/B of the baseline commit $ref against HEAD"
 # A flagged regression is measured once more, by a second independent run, and fails the gate only if flagged again:
-# this machine has minutes-long noisy periods, and a real slowdown is flagged with p < 0.001 every time (README).
+# this machine has minutes-long noisy periods, and a real slowdown is flagged with p < 0.001 every time (docs/comparing-commits.md).
 if ! scripts/ab-gate.sh "$ref" HEAD "$out/ab"; then
   echo "ci-gate: the time comparison flagged a regression; confirming with a second, independent run"
   scripts/ab-gate.sh "$ref" HEAD "$out/ab-confirm" || status=1

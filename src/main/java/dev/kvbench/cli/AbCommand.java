@@ -119,12 +119,9 @@ final class AbCommand implements Callable<Integer> {
         AbMeasurement.Sides sides = measurement.measure(repo, base, head, progress);
         String stem = "ab-" + base.substring(0, 8) + "-" + head.substring(0, 8) + "-"
                 + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
-        Path baseFile = results.resolve(stem + "-base.json");
-        Path headFile = results.resolve(stem + "-head.json");
-        AtomicFiles.write(baseFile, RoundMerge.merge(sides.raw().get("base")).toPrettyString());
-        AtomicFiles.write(headFile, RoundMerge.merge(sides.raw().get("head")).toPrettyString());
-        AtomicFiles.write(RunMeta.sidecar(baseFile, ".meta.json"), sides.meta().get("base").toPrettyString());
-        AtomicFiles.write(RunMeta.sidecar(headFile, ".meta.json"), sides.meta().get("head").toPrettyString());
+        Path[] written = writeSides(results, stem, sides);
+        Path baseFile = written[0];
+        Path headFile = written[1];
         // The checksums were taken while the worktrees existed (they are gone now).
         RunMeta.modelWarnings(sides.meta().get("base").get("models"), sides.meta().get("head").get("models"), "base", "head")
                 .forEach(w -> spec.commandLine().getErr().println("kvbench: warning: " + w));
@@ -174,12 +171,9 @@ final class AbCommand implements Callable<Integer> {
         AbMeasurement measurement = measurement();
         AbMeasurement.Sides sides = measurement.measureStrategies(repo, a, List.of(b), progress);
         String stem = "ab-" + a.id() + "-vs-" + b.id() + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
-        Path baseFile = results.resolve(stem + "-base.json");
-        Path headFile = results.resolve(stem + "-head.json");
-        AtomicFiles.write(baseFile, RoundMerge.merge(sides.raw().get("base")).toPrettyString());
-        AtomicFiles.write(headFile, RoundMerge.merge(sides.raw().get("head")).toPrettyString());
-        AtomicFiles.write(RunMeta.sidecar(baseFile, ".meta.json"), sides.meta().get("base").toPrettyString());
-        AtomicFiles.write(RunMeta.sidecar(headFile, ".meta.json"), sides.meta().get("head").toPrettyString());
+        Path[] written = writeSides(results, stem, sides);
+        Path baseFile = written[0];
+        Path headFile = written[1];
         PairedComparison.Result time = measurement.time(sides, run.threshold, run.alpha);
         StrategyVerdicts verdicts = StrategyVerdicts.of(time, a);
         double wall = (System.nanoTime() - started) / 1e9;
@@ -194,6 +188,17 @@ final class AbCommand implements Callable<Integer> {
         console.flush();
         spec.commandLine().getOut().flush();
         return verdicts.slower() ? Cli.CHECK_FAILED : 0;
+    }
+
+    /** Both sides' rounds merged into {@code stem-base.json} and {@code stem-head.json}, each with its .meta.json. */
+    private static Path[] writeSides(Path results, String stem, AbMeasurement.Sides sides) {
+        Path[] files = {results.resolve(stem + "-base.json"), results.resolve(stem + "-head.json")};
+        String[] names = {"base", "head"};
+        for (int i = 0; i < 2; i++) {
+            AtomicFiles.write(files[i], RoundMerge.merge(sides.raw().get(names[i])).toPrettyString());
+            AtomicFiles.write(RunMeta.sidecar(files[i], ".meta.json"), sides.meta().get(names[i]).toPrettyString());
+        }
+        return files;
     }
 
     AbMeasurement measurement() {

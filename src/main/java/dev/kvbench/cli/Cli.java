@@ -85,10 +85,6 @@ final class Cli {
 
     /** JSON has no NaN: an undefined figure is null. */
     static void putFinite(ObjectNode o, String field, double v) {
-        if (Double.isFinite(v)) {
-            o.put(field, v);
-        } else {
-            o.putNull(field);
-        }
+        dev.kvbench.results.JsonFiles.putFinite(o, field, v);
     }
 }

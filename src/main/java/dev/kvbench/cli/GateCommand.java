@@ -18,7 +18,7 @@ import java.util.concurrent.Callable;
         description = "Fail (exit 1) on an allocation regression against BASELINE, a baseline configuration missing from "
                 + "RESULT, or a kv speedup below the floor.")
 final class GateCommand implements Callable<Integer> {
-    /** Floor for kv's speedup over no-cache at 256 new tokens, measured within one run (README: "CI gate"). */
+    /** Floor for kv's speedup over no-cache at 256 new tokens, measured within one run (docs/comparing-commits.md, "CI regression gate"). */
     static final String DEFAULT_MIN_SPEEDUP = "6";
 
     @Parameters(index = "0", paramLabel = "BASELINE.json", description = "The recorded baseline (JMH JSON with -prof gc).")

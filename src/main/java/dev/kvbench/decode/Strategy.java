@@ -120,7 +120,7 @@ public enum Strategy {
         return variant;
     }
 
-    /** One line on what the strategy does, for usage texts and the README. */
+    /** One line on what the strategy does, for usage texts and the docs. */
     public String description() {
         return description;
     }

@@ -396,7 +396,7 @@ public final class BenchRun {
             s.append(Summary.render(results));
             s.append(Roofline.section(Summary.rows(results), Roofline.Shape.read(folder), limits));
         }
-        s.append(section("Not available (the variant graph is not beside the export; see docs/derive.md)", notAvailable));
+        s.append(section("Not available (the variant graph is not beside the export; see docs/derive-and-synth.md)", notAvailable));
         s.append(section("Skipped by rule", skipped));
         s.append(section("Failed", failed));
         s.append(memory);

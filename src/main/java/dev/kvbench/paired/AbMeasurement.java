@@ -256,31 +256,28 @@ public final class AbMeasurement {
             for (String strategy : values.getOrDefault("strategy", List.of(dev.kvbench.decode.Strategy.reference().id()))) {
                 dev.kvbench.decode.Strategy.parse(strategy);
                 for (String tokens : values.getOrDefault("newTokens", List.of("64"))) {
-                    int n;
-                    try {
-                        n = Integer.parseInt(tokens.strip());
-                    } catch (NumberFormatException e) {
-                        throw new KvbenchException("-p newTokens: '" + tokens + "' is not a number");
-                    }
-                    if (n < 1) {
-                        throw new KvbenchException("-p newTokens must be at least 1, got " + n);
-                    }
+                    int n = parameter("newTokens", tokens, Integer.MAX_VALUE);
                     for (String b : values.getOrDefault("batchSize", List.of("1"))) {
-                        int rows;
-                        try {
-                            rows = Integer.parseInt(b.strip());
-                        } catch (NumberFormatException e) {
-                            throw new KvbenchException("-p batchSize: '" + b + "' is not a number");
-                        }
-                        if (rows < 1 || rows > 256) {
-                            throw new KvbenchException("-p batchSize must be in 1..256, got " + rows);
-                        }
-                        configs.add(new GenerationRounds.Config(model, strategy, strategy, n, rows));
+                        configs.add(new GenerationRounds.Config(model, strategy, strategy, n, parameter("batchSize", b, 256)));
                     }
                 }
             }
         }
         return configs;
+    }
+
+    /** A whole-number -p value in 1..max, or the one-line error. */
+    private static int parameter(String name, String value, int max) {
+        int n;
+        try {
+            n = Integer.parseInt(value.strip());
+        } catch (NumberFormatException e) {
+            throw new KvbenchException("-p " + name + ": '" + value + "' is not a number");
+        }
+        if (n < 1 || n > max) {
+            throw new KvbenchException("-p " + name + " must be in 1.." + max + ", got " + n);
+        }
+        return n;
     }
 
     /** Each configuration's model folder in one side's checkout. */

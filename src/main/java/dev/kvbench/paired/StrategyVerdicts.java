@@ -116,22 +116,14 @@ public record StrategyVerdicts(Strategy a, double threshold, List<Verdict> verdi
         return root;
     }
 
-    private static void putFinite(ObjectNode o, String field, double v) {
-        if (Double.isFinite(v)) {
-            o.put(field, v);
-        } else {
-            o.putNull(field);
-        }
-    }
-
     private static ObjectNode put(ObjectNode o, Verdict v) {
         o.put("candidate", v.b());
         o.put("configuration", v.configuration());
         o.put("verdict", v.word());
-        putFinite(o, "ratio", v.ratio());
-        putFinite(o, "ratio_ci95_low", v.low());
-        putFinite(o, "ratio_ci95_high", v.high());
-        putFinite(o, "p_value", v.p());
+        dev.kvbench.results.JsonFiles.putFinite(o, "ratio", v.ratio());
+        dev.kvbench.results.JsonFiles.putFinite(o, "ratio_ci95_low", v.low());
+        dev.kvbench.results.JsonFiles.putFinite(o, "ratio_ci95_high", v.high());
+        dev.kvbench.results.JsonFiles.putFinite(o, "p_value", v.p());
         o.put("rounds", v.rounds());
         return o;
     }

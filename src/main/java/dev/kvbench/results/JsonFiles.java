@@ -49,6 +49,15 @@ public final class JsonFiles {
         }
     }
 
+    /** JSON has no NaN: an undefined figure is null. */
+    public static void putFinite(com.fasterxml.jackson.databind.node.ObjectNode o, String field, double v) {
+        if (Double.isFinite(v)) {
+            o.put(field, v);
+        } else {
+            o.putNull(field);
+        }
+    }
+
     /** What the parser found and where, without its suggestions ("enable `JsonReadFeature...` to allow"). */
     static String finding(JsonProcessingException e) {
         String m = KvbenchException.firstLine(e.getOriginalMessage());
