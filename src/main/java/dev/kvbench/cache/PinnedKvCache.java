@@ -87,8 +87,8 @@ public final class PinnedKvCache extends CountingKvCache {
                 step.borrow(slot.pastKey(), columns() == 0 ? empty.forRows(rows.count()) : past[i].key());
                 step.borrow(slot.pastValue(), columns() == 0 ? empty.forRows(rows.count()) : past[i].value());
             }
-            present[i].set(Tensors.floats(env, next.keyBuffers[i], 0, size, shape),
-                    Tensors.floats(env, next.valueBuffers[i], 0, size, shape));
+            present[i].set(Tensors.floats(env, next.layers[i].keyBuffer(), 0, size, shape),
+                    Tensors.floats(env, next.layers[i].valueBuffer(), 0, size, shape));
             step.pin(slot.presentKey(), present[i].key());
             step.pin(slot.presentValue(), present[i].value());
         }

@@ -18,10 +18,12 @@ final class PreallocatedKv implements AutoCloseable {
     final KvLayout layout;
     final int rows;
     final int capacity;
-    final FloatBuffer[] keyBuffers;
-    final FloatBuffer[] valueBuffers;
-    final OnnxTensor[] keys;
-    final OnnxTensor[] values;
+    /** Per layer: the key and value buffers and the tensors over them. */
+    final Layer[] layers;
+
+    /** One layer's buffers, [rows, kvHeads, capacity, headDim] each, and the tensors over them (closed by {@link #close}). */
+    record Layer(FloatBuffer keyBuffer, FloatBuffer valueBuffer, OnnxTensor key, OnnxTensor value) {
+    }
 
     PreallocatedKv(OrtEnvironment env, KvLayout layout, int rows, int capacity) throws OrtException {
         if (capacity < 1) {
@@ -31,10 +33,7 @@ final class PreallocatedKv implements AutoCloseable {
         this.rows = rows;
         this.capacity = capacity;
         int n = layout.layers();
-        keyBuffers = new FloatBuffer[n];
-        valueBuffers = new FloatBuffer[n];
-        keys = new OnnxTensor[n];
-        values = new OnnxTensor[n];
+        layers = new Layer[n];
         long[] shape = {rows, layout.kvHeads(), capacity, layout.headDim()};
         long size = Tensors.elements(shape);
         if (size * Float.BYTES > Integer.MAX_VALUE) {
@@ -42,10 +41,9 @@ final class PreallocatedKv implements AutoCloseable {
                     + " bytes per layer buffer, more than one direct buffer holds (2 GiB)");
         }
         for (int i = 0; i < n; i++) {
-            keyBuffers[i] = Tensors.directFloats(size);
-            valueBuffers[i] = Tensors.directFloats(size);
-            keys[i] = OnnxTensor.createTensor(env, keyBuffers[i], shape);
-            values[i] = OnnxTensor.createTensor(env, valueBuffers[i], shape);
+            FloatBuffer k = Tensors.directFloats(size);
+            FloatBuffer v = Tensors.directFloats(size);
+            layers[i] = new Layer(k, v, OnnxTensor.createTensor(env, k, shape), OnnxTensor.createTensor(env, v, shape));
         }
     }
 
@@ -69,9 +67,11 @@ final class PreallocatedKv implements AutoCloseable {
 
     @Override
     public void close() {
-        for (int i = 0; i < keys.length; i++) {
-            keys[i].close();
-            values[i].close();
+        for (Layer l : layers) {
+            if (l != null) {
+                l.key().close();
+                l.value().close();
+            }
         }
     }
 }

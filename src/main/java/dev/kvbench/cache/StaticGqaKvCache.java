@@ -71,10 +71,10 @@ public final class StaticGqaKvCache extends CountingKvCache {
         kv.checkRoom(length, newTokens);
         for (int i = 0; i < layout.layers(); i++) {
             KvLayout.Slot slot = layout.slots().get(i);
-            step.borrow(slot.pastKey(), kv.keys[i]);
-            step.borrow(slot.pastValue(), kv.values[i]);
-            step.pin(slot.presentKey(), kv.keys[i]);
-            step.pin(slot.presentValue(), kv.values[i]);
+            step.borrow(slot.pastKey(), kv.layers[i].key());
+            step.borrow(slot.pastValue(), kv.layers[i].value());
+            step.pin(slot.presentKey(), kv.layers[i].key());
+            step.pin(slot.presentValue(), kv.layers[i].value());
         }
         for (int r = 0; r < rows.count(); r++) {
             seqlens.put(r, rows.length(r) - 1);

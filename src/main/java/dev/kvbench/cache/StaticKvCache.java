@@ -107,8 +107,8 @@ public final class StaticKvCache extends CountingKvCache {
         long[] newShape = {rows.count(), layout.kvHeads(), newTokens, layout.headDim()};
         for (int i = 0; i < layout.layers(); i++) {
             KvLayout.Slot slot = layout.slots().get(i);
-            step.borrow(slot.pastKey(), kv.keys[i]);
-            step.borrow(slot.pastValue(), kv.values[i]);
+            step.borrow(slot.pastKey(), kv.layers[i].key());
+            step.borrow(slot.pastValue(), kv.layers[i].value());
             Layer l = layers[i];
             if (newTokens == 1) {
                 l.currentKeys = l.newKeys;
@@ -166,8 +166,8 @@ public final class StaticKvCache extends CountingKvCache {
                         int rh = r * heads + h;
                         int to = (rh * kv.capacity + valid[r]) * hd;
                         int from = (rh * newTokens + j) * hd;
-                        kv.keyBuffers[i].put(to, layers[i].currentKeys, from, hd);
-                        kv.valueBuffers[i].put(to, layers[i].currentValues, from, hd);
+                        kv.layers[i].keyBuffer().put(to, layers[i].currentKeys, from, hd);
+                        kv.layers[i].valueBuffer().put(to, layers[i].currentValues, from, hd);
                     }
                 }
                 decodeMaskBuffer.put(r * (kv.capacity + 1) + valid[r], 1L);
