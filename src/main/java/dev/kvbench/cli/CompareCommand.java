@@ -45,7 +45,7 @@ final class CompareCommand implements Callable<Integer> {
     TableFormat format;
 
     @Option(names = "--normalize", paramLabel = "STRATEGY", description = "Compare each configuration as a multiple of "
-            + "this strategy's time in the same run (e.g. kv), so that machine drift between the runs cancels.")
+            + "this strategy's time in the same run (for example kv), so that machine drift between the runs cancels.")
     String normalize;
 
     @Spec

@@ -47,7 +47,7 @@ final class HistoryCommand implements Callable<Integer> {
     OutputFormat format;
 
     @Option(names = "--normalize", paramLabel = "STRATEGY", description = "Each configuration as a multiple of this "
-            + "strategy's time in the same run (e.g. kv): machine drift between runs stops looking like change points.")
+            + "strategy's time in the same run (for example kv): machine drift between runs stops looking like change points.")
     String normalize;
 
     @Option(names = "--out", description = "Folder for the charts (history-*.png, history.html), new or empty "

@@ -45,7 +45,7 @@ final class ModelOptions {
             + "encoder-decoder models the source text.")
     String prompt;
 
-    @Option(names = "--prompt-ids", description = "Prompt as comma-separated token ids, e.g. 1,2,3.")
+    @Option(names = "--prompt-ids", description = "Prompt as comma-separated token ids, for example 1,2,3.")
     String promptIds;
 
     @Option(names = "--prompt-ids-file", paramLabel = "FILE",

@@ -23,7 +23,7 @@ class StrategyAbTest {
     @Test
     void aPairKnownToDifferIsCalledFasterAndTheControlIsNot(@TempDir Path tmp) throws Exception {
         CliTestSupport.Run r = CliTestSupport.run("ab", "--strategies", "no-cache,kv", "-p", "newTokens=32", "--rounds", "3",
-                "--pairs", "6", "--warmup-ops", "3", "--alpha", "0.01", "--format", "json", "--root",
+                "--pairs", "5", "--warmup-ops", "2", "--alpha", "0.01", "--format", "json", "--root",
                 TestModels.ROOT.toString(), "--out", tmp.toString());
         assertEquals(0, r.code(), r.err());
         JsonNode v = new ObjectMapper().readTree(r.out());
