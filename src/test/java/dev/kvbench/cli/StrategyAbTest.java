@@ -36,7 +36,7 @@ class StrategyAbTest {
         assertTrue(verdict.path("ratio_ci95_high").asDouble() < 1, v.toString());
         JsonNode control = v.path("controls").get(0);
         assertTrue(control.path("verdict").asText().startsWith("indistinguishable"), v.toString());
-        assertTrue(r.err().contains("[round 3/3] done in"), "progress on stderr: " + r.err());
+        assertTrue(r.err().contains("[round 4/4] done in"), "progress on stderr: " + r.err());
         try (Stream<Path> files = Files.list(tmp)) {
             assertEquals(4, files.filter(f -> f.getFileName().toString().startsWith("ab-no-cache-vs-kv-")).count(),
                     "both sides' merged results and their metadata");
