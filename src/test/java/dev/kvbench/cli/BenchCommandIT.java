@@ -57,7 +57,7 @@ class BenchCommandIT {
         assertTrue(summary.contains("static-gqa"), "the working strategy is still measured: " + summary);
         assertTrue(summary.contains("--quick: a smoke run"), summary);
         JsonNode results = new ObjectMapper().readTree(out.toFile());
-        assertEquals(2, results.size(), "static-gqa's generation and step results are kept");
+        assertEquals(3, results.size(), "static-gqa's generation, step and prefill results are kept");
         results.forEach(e -> assertEquals("static-gqa", e.path("params").path("strategy").asText()));
         assertTrue(Files.isRegularFile(out.resolveSibling("run.meta.json")));
         assertFalse(r.output().contains("Exception"), "no stack trace: " + r.output());
