@@ -9,6 +9,7 @@ import dev.kvbench.matrix.BenchRun;
 import dev.kvbench.matrix.JmhPartRunner;
 import dev.kvbench.matrix.MatrixPlan;
 import dev.kvbench.matrix.RunFiles;
+import dev.kvbench.model.Dtype;
 import dev.kvbench.model.Layout;
 import dev.kvbench.results.BenchmarkContract;
 import dev.kvbench.results.Roofline;
@@ -49,6 +50,11 @@ import java.util.stream.Collectors;
 final class BenchCommand implements Callable<Integer> {
     @Option(names = "--model", defaultValue = "tiny-llama", description = "Bundled model name or a model folder (default: ${DEFAULT-VALUE}).")
     String model;
+
+    @Option(names = {"--dtypes", "--dtype"}, split = ",", converter = DtypeOption.class, paramLabel = "DTYPE[,DTYPE...]",
+            description = "Which of the folder's graphs, a matrix dimension: " + DtypeOption.CHOICES + " (for example "
+                    + "fp32,q8,q4: the matrix once per dtype, one result file each, then a table by dtype; default: fp32).")
+    List<Dtype> dtypes;
 
     @Option(names = "--quick", description = "A smoke run of about a minute: one length each, 1 fork x 2 iterations (too few samples to compare).")
     boolean quick;
@@ -119,17 +125,36 @@ final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         Path repo = root.toAbsolutePath().normalize();
+        List<Dtype> chosenDtypes = dtypes == null ? List.of(Dtype.FP32) : List.copyOf(new LinkedHashSet<>(dtypes));
         if (preset == null) {
-            return runOn(BenchmarkContract.resolveModel(repo, model), repo, out);
+            Path folder = BenchmarkContract.resolveModel(repo, model);
+            if (chosenDtypes.size() > 1 && out != null) {
+                throw new KvbenchException("--out names one result file; with several --dtypes each gets a new name under "
+                        + "results/ (drop --out)");
+            }
+            for (Dtype d : chosenDtypes) {
+                Layout.detect(folder, d); // a dtype the folder lacks: one line, before the first run starts
+            }
+            int worst = 0;
+            List<Path> written = new ArrayList<>();
+            for (Dtype d : chosenDtypes) {
+                worst = Math.max(worst, runOn(folder, d, repo, out, written));
+            }
+            if (chosenDtypes.size() > 1) {
+                dtypeTable(folder, chosenDtypes, written, repo);
+            }
+            return worst;
         }
-        if (quick || out != null || strategies != null || spec.commandLine().getParseResult().hasMatchedOption("--model")) {
+        if (quick || out != null || strategies != null || dtypes != null
+                || spec.commandLine().getParseResult().hasMatchedOption("--model")) {
             throw new KvbenchException("--preset " + preset + " chooses its models, strategies and lengths: drop --quick, "
-                    + "--model, --strategies and --out");
+                    + "--model, --strategies, --dtypes and --out");
         }
         int worst = 0;
         for (String like : preset.models) {
             if (!dev.kvbench.derive.ModelSynthesizer.BUILT_IN.contains(like)) {
-                worst = Math.max(worst, runOn(BenchmarkContract.resolveModel(repo, like), repo, null));
+                worst = Math.max(worst, runOn(BenchmarkContract.resolveModel(repo, like), Dtype.FP32, repo, null,
+                        new ArrayList<>()));
                 continue;
             }
             Path folder = repo.resolve("build/synth").resolve(like);
@@ -142,17 +167,20 @@ final class BenchCommand implements Callable<Integer> {
                     throw new KvbenchException("the variants derived for " + like + " disagree with it (see kvbench synth)");
                 }
             }
-            worst = Math.max(worst, runOn(folder, repo, null));
+            worst = Math.max(worst, runOn(folder, Dtype.FP32, repo, null, new ArrayList<>()));
         }
         return worst;
     }
 
-    /** The matrix on one model folder; {@code out} null for a new name under results/. */
-    private Integer runOn(Path folder, Path repo, Path out) throws IOException {
+    /**
+     * The matrix on one model folder's {@code dtype} graphs; {@code out} null for a new name under results/; the result
+     * file is added to {@code written}.
+     */
+    private Integer runOn(Path folder, Dtype dtype, Path repo, Path out, List<Path> written) throws IOException {
         PrintWriter console = spec.commandLine().getOut();
-        Layout layout = Layout.detect(folder);
+        Layout layout = Layout.detect(folder, dtype);
         List<OrtRuntime.RunCall> calls = ortCall.resolve();
-        EngineOptions options = EngineOptions.defaults().withThreads(threads).withRunCall(calls.get(0));
+        EngineOptions options = EngineOptions.defaults().withThreads(threads).withRunCall(calls.get(0)).withDtype(dtype);
         if (noCacheMaxTokens < 1) {
             throw new KvbenchException("--no-cache-max-tokens must be at least 1, got " + noCacheMaxTokens);
         }
@@ -167,29 +195,30 @@ final class BenchCommand implements Callable<Integer> {
         if (strategies != null) {
             chosen = List.copyOf(new LinkedHashSet<>(strategies));
             for (Strategy s : chosen) {
-                if (!s.availableIn(folder)) {
-                    throw new KvbenchException(s + " is not available: " + s.variant().unavailableReason(folder));
+                if (!s.availableIn(layout)) {
+                    throw new KvbenchException(s + " is not available: " + s.variant().unavailableReason(folder, layout));
                 }
             }
         } else {
             List<Strategy> among = MatrixPlan.candidates(kind);
-            chosen = Strategy.availableIn(folder, among);
+            chosen = Strategy.availableIn(layout, among);
             for (Strategy s : among) {
                 if (!chosen.contains(s)) {
-                    notAvailable.add(s + ": not available -- " + s.variant().unavailableReason(folder));
+                    notAvailable.add(s + ": not available -- " + s.variant().unavailableReason(folder, layout));
                 }
             }
         }
         String sha = RunMeta.gitShortSha(repo);
         Path target = out != null ? out.toAbsolutePath() : repo.resolve("results").resolve(today() + "-" + sha + "-"
-                + folder.getFileName() + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("HHmmss")) + ".json");
+                + folder.getFileName() + (dtype == Dtype.FP32 ? "" : "-" + dtype) + "-"
+                + LocalDateTime.now().format(DateTimeFormatter.ofPattern("HHmmss")) + ".json");
         RunFiles files = RunFiles.forResults(target);
         files.checkNoneExists();
         Cli.checkWritable(files.results().getParent());
         JmhPartRunner.checkNoOtherJmhRun();
 
-        console.printf("kvbench bench: %s matrix on %s, %d fork(s) per configuration, ONNX Runtime intra-op threads %d, %s call%n",
-                kind.id, folder, forkCount, threads, calls.stream().map(OrtRuntime.RunCall::label).collect(Collectors.joining(" and ")));
+        console.printf("kvbench bench: %s matrix on %s%s, %d fork(s) per configuration, ONNX Runtime intra-op threads %d, %s call%n",
+                kind.id, folder, dtype == Dtype.FP32 ? "" : " (" + dtype + ")", forkCount, threads, calls.stream().map(OrtRuntime.RunCall::label).collect(Collectors.joining(" and ")));
         if (quick) {
             console.println("--quick is a smoke run: one iteration set per configuration, too few samples to compare runs "
                     + "(compare will say it cannot decide).");
@@ -221,25 +250,43 @@ final class BenchCommand implements Callable<Integer> {
                 .put("matmul_macs_per_second", limits.macsPerSecond())
                 .put("probe", "one thread: read = max(Java streaming sum over 256 MB, ONNX Runtime MatVec over a 256 MB matrix); "
                         + "MatMul 512x1024x1024 (kvbench probe)");
+        meta.put("dtype", dtype.id());
         meta.put("ort_call", calls.stream().map(OrtRuntime.RunCall::label).collect(Collectors.joining(",")));
         meta.put("forks", forkCount);
         meta.put("no_cache_max_tokens", noCacheMaxTokens);
         if (shardN > 1) {
             meta.put("shard", shardK + "/" + shardN);
         }
-        String header = "kvbench " + kind.id + " run on " + folder.getFileName() + ", " + forkCount
+        String header = "kvbench " + kind.id + " run on " + folder.getFileName()
+                + (dtype == Dtype.FP32 ? "" : " (" + dtype + " graphs: " + layout.describe() + ")") + ", " + forkCount
                 + " fork(s) per configuration, ONNX Runtime intra-op threads " + threads + ", "
                 + meta.path("cpu_model").asText() + ", " + Runtime.getRuntime().availableProcessors() + " cores\n"
                 + (quick ? "(--quick: a smoke run; too few samples to compare with other runs)\n" : "")
                 + (shardN > 1 ? "(shard " + shardK + " of " + shardN + ": join the shards with `kvbench merge`)\n" : "");
         try (PrintStream log = new PrintStream(new FileOutputStream(files.log().toFile()), true, StandardCharsets.UTF_8)) {
             PrintStream jmhStream = verbose ? new PrintStream(new Tee(log, console), true, StandardCharsets.UTF_8) : log;
-            JmhPartRunner runner = new JmhPartRunner(folder, repo, threads, calls, forkCount, kind, jmhStream);
-            int code = new BenchRun(files, folder, meta, header, limits, notAvailable, skipped, failed, console)
+            JmhPartRunner runner = new JmhPartRunner(folder, dtype, repo, threads, calls, forkCount, kind, jmhStream);
+            written.add(files.results());
+            int code = new BenchRun(files, folder, dtype, meta, header, limits, notAvailable, skipped, failed, console)
                     .execute(plan.parts(), runner, calls, MatrixPlan.verdictPlan(kind, shardStrategies, strategies != null), options,
                             peaks, repo);
             return code == 0 ? 0 : Cli.CHECK_FAILED;
         }
+    }
+
+    /** {@code --dtypes} with several: the table by dtype, printed and written beside the first run's result file. */
+    private void dtypeTable(Path folder, List<Dtype> chosen, List<Path> written, Path repo) {
+        String table = dev.kvbench.results.DtypeTable.render(chosen.stream().map(Dtype::id).toList(), written);
+        PrintWriter console = spec.commandLine().getOut();
+        console.println(table);
+        if (!written.isEmpty()) {
+            Path file = written.get(0).resolveSibling(written.get(0).getFileName().toString().replaceAll("\\.json$", "")
+                    + ".by-dtype.txt");
+            dev.kvbench.results.AtomicFiles.write(file, "kvbench bench --dtypes " + chosen.stream().map(Dtype::id)
+                    .collect(Collectors.joining(",")) + " on " + folder.getFileName() + "\n" + table);
+            console.println("by dtype: " + file);
+        }
+        console.flush();
     }
 
     private int shardK = 1;

@@ -4,9 +4,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kvbench.KvbenchException;
+import dev.kvbench.decode.DtypeAccuracy;
 import dev.kvbench.decode.EngineOptions;
 import dev.kvbench.decode.Strategy;
 import dev.kvbench.decode.StrategyCheck;
+import dev.kvbench.model.Dtype;
 import dev.kvbench.model.Layout;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -37,6 +39,15 @@ final class CheckCommand implements Callable<Integer> {
             + "agrees, >= 0 (default: ${DEFAULT-VALUE}).")
     double tolerance;
 
+    @Option(names = "--dtype", defaultValue = "fp32", converter = DtypeOption.class, paramLabel = "DTYPE",
+            description = "Which of the folder's graphs: " + DtypeOption.CHOICES + " (default: ${DEFAULT-VALUE}).")
+    Dtype dtype;
+
+    @Option(names = "--against", converter = DtypeOption.class, paramLabel = "DTYPE",
+            description = "Instead of the strategies against no-cache: what --dtype costs in accuracy against this dtype "
+                    + "of the same folder (greedy tokens kept, max |dlogit|, perplexity of the prompts' continuations).")
+    Dtype against;
+
     @Option(names = "--decoder", defaultValue = "auto", description = "Decoder files: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
     Layout.DecoderFiles decoder;
 
@@ -50,9 +61,20 @@ final class CheckCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Cli.checkStepsAndTolerance(model, steps, tolerance);
+        EngineOptions options = EngineOptions.defaults().withDecoderFiles(decoder).withDtype(dtype);
+        options.layout(model); // a dtype the folder lacks: one line naming those it has, before any work
         List<StrategyCheck.Prompt> prompts = StrategyCheck.prompts(model);
-        List<StrategyCheck.Outcome> outcomes = StrategyCheck.run(model, prompts, steps, tolerance,
-                EngineOptions.defaults().withDecoderFiles(decoder), Arrays.asList(Strategy.values()));
+        if (against != null) {
+            if (against == dtype) {
+                throw new KvbenchException("--against " + against + " is --dtype itself: name another dtype of the folder");
+            }
+            EngineOptions reference = options.withDtype(against);
+            reference.layout(model);
+            return againstDtype(prompts, DtypeAccuracy.measure(model, prompts, steps, options, reference,
+                    Arrays.asList(Strategy.values())));
+        }
+        List<StrategyCheck.Outcome> outcomes = StrategyCheck.run(model, prompts, steps, tolerance, options,
+                Arrays.asList(Strategy.values()));
         PrintWriter out = spec.commandLine().getOut();
         if (format == OutputFormat.JSON) {
             out.println(json(prompts, outcomes));
@@ -66,29 +88,85 @@ final class CheckCommand implements Callable<Integer> {
     }
 
     private String text(List<StrategyCheck.Prompt> prompts, List<StrategyCheck.Outcome> outcomes) {
-        StringBuilder s = new StringBuilder(String.format(Locale.ROOT, "check %s: %d prompt(s) (%s) x %d steps; every strategy "
-                + "fed no-cache's greedy tokens, full logits compared at every step, tolerance %.3g%n", model,
-                prompts.size(), prompts.get(0).name().startsWith("golden") ? "golden.json" : "built-in", steps, tolerance));
-        s.append(String.format(Locale.ROOT, "%-12s %-14s %14s  %s%n", "strategy", "verdict", "max |dlogit|", "first greedy difference / reason"));
+        StringBuilder s = new StringBuilder(String.format(Locale.ROOT, "check %s%s: %d prompt(s) (%s) x %d steps; every "
+                + "strategy fed no-cache's greedy tokens, full logits compared at every step, tolerance %.3g%n", model,
+                dtype == Dtype.FP32 ? "" : " (" + dtype + ")", prompts.size(),
+                prompts.get(0).name().startsWith("golden") ? "golden.json" : "built-in", steps, tolerance));
+        s.append(String.format(Locale.ROOT, "%-12s %-14s %14s %12s  %s%n", "strategy", "verdict", "max |dlogit|",
+                "tokens kept", "first greedy difference / reason"));
         for (StrategyCheck.Outcome o : outcomes) {
+            String first = o.firstDifference() < 0 ? "none" : String.format(Locale.ROOT, "%s, step %d: token %d instead of %d",
+                    o.differencePrompt(), o.firstDifference(), o.token(), o.referenceToken());
             String detail = switch (o.verdict()) {
-                case AGREES, DIFFERS -> o.firstDifference() < 0 ? "none"
-                        : String.format(Locale.ROOT, "%s, step %d: token %d instead of %d", o.differencePrompt(),
-                        o.firstDifference(), o.token(), o.referenceToken());
+                case AGREES -> first;
+                case DIFFERS, DRIFTS -> o.reason().isEmpty() ? first : first + "; " + o.reason();
                 default -> o.reason();
             };
-            s.append(String.format(Locale.ROOT, "%-12s %-14s %14s  %s%n", o.strategy().id(),
-                    o.verdict().name().toLowerCase(Locale.ROOT).replace('_', ' '),
-                    Double.isNaN(o.maxAbsDiff()) ? "-" : String.format(Locale.ROOT, "%.3g", o.maxAbsDiff()), detail));
+            String verdict = o.verdict() == StrategyCheck.Verdict.DRIFTS ? "differs: dynamic activation quantization"
+                    : o.verdict().name().toLowerCase(Locale.ROOT).replace('_', ' ');
+            s.append(String.format(Locale.ROOT, "%-12s %-14s %14s %12s  %s%n", o.strategy().id(),
+                    o.verdict() == StrategyCheck.Verdict.DRIFTS ? "drifts" : verdict,
+                    Double.isNaN(o.maxAbsDiff()) ? "-" : String.format(Locale.ROOT, "%.3g", o.maxAbsDiff()),
+                    Double.isNaN(o.tokenAgreement()) ? "-" : String.format(Locale.ROOT, "%.1f%%", 100 * o.tokenAgreement()),
+                    detail));
+        }
+        if (outcomes.stream().anyMatch(o -> o.verdict() == StrategyCheck.Verdict.DRIFTS)) {
+            s.append(String.format(Locale.ROOT, "drifts = differs: dynamic activation quantization. The graph scales each "
+                    + "activation tensor as a whole at run time, so a position fed alone (a cached step) quantizes "
+                    + "differently than fed with its prefix (no-cache): a cache cannot give no-cache's tokens on this "
+                    + "graph, whatever the engine does. Within the bound (at least %.0f%% of no-cache's greedy tokens "
+                    + "kept, and agreeing with %s where it feeds the same positions): exit 0.%n",
+                    100 * StrategyCheck.DRIFT_BOUND, Strategy.reference()));
         }
         return s.toString();
+    }
+
+    /** {@code --against}: the dtype's accuracy cost, one line per strategy and the perplexities; exit 1 if one cannot run. */
+    private Integer againstDtype(List<StrategyCheck.Prompt> prompts, DtypeAccuracy.Result r) {
+        PrintWriter out = spec.commandLine().getOut();
+        if (format == OutputFormat.JSON) {
+            ObjectNode root = new ObjectMapper().createObjectNode();
+            root.put("model", model.toString()).put("dtype", dtype.id()).put("against", against.id()).put("steps", steps)
+                    .put("prompts", prompts.size());
+            Cli.putFinite(root, "perplexity", r.perplexity());
+            Cli.putFinite(root, "against_perplexity", r.againstPerplexity());
+            Cli.putFinite(root, "relative_perplexity_delta", r.relativePerplexityDelta());
+            ArrayNode list = root.putArray("strategies");
+            for (StrategyCheck.Outcome o : r.outcomes()) {
+                ObjectNode x = list.addObject().put("strategy", o.strategy().id()).put("verdict",
+                        o.verdict().name().toLowerCase(Locale.ROOT));
+                Cli.putFinite(x, "max_abs_diff", o.maxAbsDiff());
+                Cli.putFinite(x, "token_agreement", o.tokenAgreement());
+                if (!o.reason().isEmpty()) {
+                    x.put("reason", o.reason());
+                }
+            }
+            out.println(root);
+        } else {
+            out.printf(Locale.ROOT, "check %s --dtype %s --against %s: %d prompt(s) x %d steps, each strategy on %s fed %s "
+                    + "no-cache's greedy tokens%n", model, dtype, against, prompts.size(), steps, dtype, against);
+            out.printf(Locale.ROOT, "%-12s %14s %12s%n", "strategy", "max |dlogit|", "tokens kept");
+            for (StrategyCheck.Outcome o : r.outcomes()) {
+                out.printf(Locale.ROOT, "%-12s %14s %12s%s%n", o.strategy().id(),
+                        Double.isNaN(o.maxAbsDiff()) ? "-" : String.format(Locale.ROOT, "%.3g", o.maxAbsDiff()),
+                        Double.isNaN(o.tokenAgreement()) ? "-" : String.format(Locale.ROOT, "%.1f%%", 100 * o.tokenAgreement()),
+                        o.reason().isEmpty() ? "" : "  " + o.reason());
+            }
+            out.printf(Locale.ROOT, "perplexity of the %d prompt(s) and %s's %d-token continuations: %s %.4f, %s %.4f "
+                    + "(%+.2f%%)%n", prompts.size(), against, steps, dtype, r.perplexity(), against, r.againstPerplexity(),
+                    100 * r.relativePerplexityDelta());
+        }
+        out.flush();
+        return r.outcomes().stream().anyMatch(o -> o.verdict() == StrategyCheck.Verdict.CANNOT_RUN) ? Cli.CHECK_FAILED : 0;
     }
 
     private String json(List<StrategyCheck.Prompt> prompts, List<StrategyCheck.Outcome> outcomes) {
         ObjectMapper m = new ObjectMapper();
         ObjectNode root = m.createObjectNode();
         root.put("model", model.toString());
+        root.put("dtype", dtype.id());
         root.put("reference", Strategy.NO_CACHE.id());
+        root.put("drift_bound", StrategyCheck.DRIFT_BOUND);
         root.put("steps", steps);
         root.put("tolerance", tolerance);
         root.put("prompts", prompts.size());
@@ -98,6 +176,7 @@ final class CheckCommand implements Callable<Integer> {
             x.put("strategy", o.strategy().id());
             x.put("verdict", o.verdict().name().toLowerCase(Locale.ROOT));
             Cli.putFinite(x, "max_abs_diff", o.maxAbsDiff());
+            Cli.putFinite(x, "token_agreement", o.tokenAgreement());
             if (o.firstDifference() >= 0) {
                 x.putObject("first_difference").put("prompt", o.differencePrompt()).put("step", o.firstDifference())
                         .put("reference_token", o.referenceToken()).put("token", o.token());

@@ -2,6 +2,7 @@ package dev.kvbench.cli;
 
 import dev.kvbench.decode.StrategyCheck;
 import dev.kvbench.derive.VariantDeriver;
+import dev.kvbench.model.Dtype;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -24,6 +25,11 @@ import java.util.concurrent.Callable;
 final class DeriveCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, description = "The export's folder (model.onnx, config.json).")
     Path model;
+
+    @Option(names = "--dtype", defaultValue = "fp32", converter = DtypeOption.class, paramLabel = "DTYPE",
+            description = "Which of the folder's graphs to derive from: " + DtypeOption.CHOICES + " (the variants get the "
+                    + "same suffix: model_static_q4.onnx, model_gqa_q4.onnx; default: ${DEFAULT-VALUE}).")
+    Dtype dtype;
 
     @Option(names = "--out", description = "Write a new folder holding the export's files (hard links, no copy) and the "
             + "variants, instead of adding them beside the export; must be new or empty.")
@@ -49,12 +55,14 @@ final class DeriveCommand implements Callable<Integer> {
         Cli.checkStepsAndTolerance(model, steps, tolerance);
         Path target = out != null ? out : model;
         PrintWriter err = spec.commandLine().getErr();
-        VariantDeriver.Derived d = VariantDeriver.derive(model, target, steps, tolerance, python, line -> {
+        VariantDeriver.Derived d = VariantDeriver.derive(model, target, dtype, steps, tolerance, python, line -> {
             err.println("derive: " + line);
             err.flush();
         });
         PrintWriter o = spec.commandLine().getOut();
-        o.print(d.checkLines("the export", steps));
+        o.print(d.checkLines(d.reference() == dev.kvbench.decode.Strategy.NO_CACHE ? "the export"
+                : "the export's " + d.reference() + " (dynamic activation quantization: compared with what feeds the "
+                + "same positions)", steps));
         if (d.written().isEmpty()) {
             o.println("nothing written: a derived variant does not reproduce the export (run `kvbench check` on the export "
                     + "itself first; report the model if it passes there)");
@@ -63,7 +71,8 @@ final class DeriveCommand implements Callable<Integer> {
         }
         o.printf(Locale.ROOT, "derive: %d layers; wrote %s into %s%n", d.layers(), String.join(", ", d.written()), d.folder());
         o.println("weights: " + weights(d, out != null));
-        o.printf("next: kvbench check --model %s; kvbench bench --model %s%n", d.folder(), d.folder());
+        String dt = dtype == Dtype.FP32 ? "" : " --dtype " + dtype;
+        o.printf("next: kvbench check --model %s%s; kvbench bench --model %s%s%n", d.folder(), dt, d.folder(), dt);
         o.flush();
         return 0;
     }

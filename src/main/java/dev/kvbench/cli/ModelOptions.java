@@ -4,6 +4,7 @@ import dev.kvbench.KvbenchException;
 import dev.kvbench.decode.Engine;
 import dev.kvbench.decode.EngineOptions;
 import dev.kvbench.decode.Strategy;
+import dev.kvbench.model.Dtype;
 import dev.kvbench.model.Layout;
 import dev.kvbench.model.Model;
 import dev.kvbench.tokenizer.TextTokenizer;
@@ -34,6 +35,11 @@ final class ModelOptions {
             description = "Preallocating strategies (static, static-gqa, kv, hybrid): positions to reserve, 1 to the model's "
                     + "positions, checked against every input before the first one runs (default: what each input needs).")
     Integer cacheCapacity;
+
+    @Option(names = "--dtype", defaultValue = "fp32", converter = DtypeOption.class, paramLabel = "DTYPE",
+            description = "Which of the folder's graphs: " + DtypeOption.CHOICES + " (file suffixes as transformers.js "
+                    + "names them, in the folder or its onnx/ subfolder; default: ${DEFAULT-VALUE}).")
+    Dtype dtype;
 
     @Option(names = "--decoder", defaultValue = "auto", description = "Decoder files: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
     Layout.DecoderFiles decoder;
@@ -72,7 +78,7 @@ final class ModelOptions {
             throw new KvbenchException("--hybrid-threshold does nothing with --strategy " + strategy + " (it is for hybrid)");
         }
         return new EngineOptions(threads, ortCall.single(), hybridThreshold == null ? DEFAULT_HYBRID_THRESHOLD : hybridThreshold,
-                cacheCapacity == null ? 0 : cacheCapacity, decoder);
+                cacheCapacity == null ? 0 : cacheCapacity, decoder, dtype);
     }
 
     /** A prompt and where it came from: {@code FILE line N}, or null for a single --prompt / --prompt-ids. */

@@ -7,6 +7,9 @@ import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import dev.kvbench.derive.GraphQuantizer;
+import dev.kvbench.model.Dtype;
+import java.util.List;
 import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
@@ -45,6 +48,15 @@ final class SynthCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "0", description = "Seed of the random weights, >= 0 (default: ${DEFAULT-VALUE}).")
     long seed;
 
+    @Option(names = "--dtypes", split = ",", converter = DtypeOption.class, paramLabel = "DTYPE[,DTYPE...]",
+            description = "Also write these dtypes' graphs with `quantize` (q4, q8), and their static variants with "
+                    + "`derive --dtype`, each checked (default: fp32 only).")
+    List<Dtype> dtypes;
+
+    @Option(names = "--accuracy-level", defaultValue = "0", description = "With --dtypes q4: MatMulNBits accuracy_level, "
+            + "0 or 4 (default: ${DEFAULT-VALUE}).")
+    int accuracyLevel;
+
     @Option(names = "--python", description = "The Python 3 with onnx to use (default: $KVBENCH_PYTHON, else python3 "
             + "or /usr/bin/python3).")
     String python;
@@ -63,6 +75,10 @@ final class SynthCommand implements Callable<Integer> {
         }
         if (seed < 0) {
             throw new KvbenchException("--seed must be >= 0, got " + seed);
+        }
+        List<GraphQuantizer.Settings> quantized = new java.util.ArrayList<>();
+        for (Dtype d : dtypes == null ? List.<Dtype>of() : new java.util.LinkedHashSet<>(dtypes)) {
+            quantized.add(new GraphQuantizer.Settings(d, 32, d == Dtype.Q4 ? accuracyLevel : 0, false));
         }
         dev.kvbench.results.AtomicFiles.checkNewOrEmptyFolder(out);
         PrintWriter o = spec.commandLine().getOut();
@@ -87,7 +103,31 @@ final class SynthCommand implements Callable<Integer> {
         }
         o.printf(Locale.ROOT, "wrote %s (%s of weights in model.onnx_data; variants: %s) in %.0f s%n", out,
                 gb(r.weightBytes()), String.join(", ", r.derived().written()), r.seconds());
-        o.printf("next: kvbench check --model %s; kvbench bench --model %s%n", out, out);
+        for (GraphQuantizer.Settings q : quantized) {
+            GraphQuantizer.Quantized g = GraphQuantizer.quantize(out, out, q, CHECK_STEPS, python, line -> {
+                err.println("synth: quantize: " + line);
+                err.flush();
+            });
+            o.printf(Locale.ROOT, "%s: wrote %s (%s; %s of new tensors); against fp32: %s%n", q.dtype(),
+                    String.join(", ", g.written()), q.describe(), gb(g.newBytes()), g.accuracy().outcomes().stream()
+                            .map(c -> String.format(Locale.ROOT, "%s %.1f%% of greedy tokens kept, max |dlogit| %.3g",
+                                    c.strategy(), 100 * c.tokenAgreement(), c.maxAbsDiff()))
+                            .collect(java.util.stream.Collectors.joining("; ")));
+            dev.kvbench.derive.VariantDeriver.Derived d = dev.kvbench.derive.VariantDeriver.derive(out, out, q.dtype(),
+                    CHECK_STEPS, 1e-3, python, line -> {
+                        err.println("synth: derive: " + line);
+                        err.flush();
+                    });
+            o.print(d.checkLines("the " + q.dtype() + " graph's " + d.reference(), CHECK_STEPS));
+            if (d.written().isEmpty()) {
+                o.println("nothing written for " + q.dtype() + ": a derived variant disagrees with its graph");
+                o.flush();
+                return Cli.CHECK_FAILED;
+            }
+        }
+        String dt = quantized.isEmpty() ? "" : " --dtypes fp32," + quantized.stream().map(q -> q.dtype().id())
+                .collect(java.util.stream.Collectors.joining(","));
+        o.printf("next: kvbench check --model %s; kvbench bench --model %s%s%n", out, out, dt);
         o.flush();
         return 0;
     }

@@ -1,6 +1,7 @@
 package dev.kvbench.decode;
 
 import dev.kvbench.KvbenchException;
+import dev.kvbench.model.Dtype;
 import dev.kvbench.model.Layout;
 import dev.kvbench.runtime.OrtRuntime;
 
@@ -14,9 +15,10 @@ import dev.kvbench.runtime.OrtRuntime;
  * @param cacheCapacity   preallocating caches (static, static-gqa, kv, hybrid): positions to reserve, or 0 for prompt +
  *                        max new tokens of each generation
  * @param decoderFiles    encoder-decoder models: merged or split decoder files
+ * @param dtype           which of the folder's graphs: fp32 (the export), q8, q4, ... (file-name suffixes)
  */
 public record EngineOptions(int threads, OrtRuntime.RunCall runCall, int hybridThreshold, int cacheCapacity,
-                            Layout.DecoderFiles decoderFiles) {
+                            Layout.DecoderFiles decoderFiles, Dtype dtype) {
     public static final int MAX_THREADS = 256;
 
     public EngineOptions {
@@ -29,33 +31,42 @@ public record EngineOptions(int threads, OrtRuntime.RunCall runCall, int hybridT
         if (cacheCapacity < 0) {
             throw new KvbenchException("--cache-capacity must be at least 1, got " + cacheCapacity);
         }
-        if (runCall == null || decoderFiles == null) {
-            throw new IllegalArgumentException("runCall and decoderFiles are required");
+        if (runCall == null || decoderFiles == null || dtype == null) {
+            throw new IllegalArgumentException("runCall, decoderFiles and dtype are required");
         }
     }
 
-    /** One thread, the preferred call, threshold 10, capacity per generation, automatic decoder files. */
+    /** One thread, the preferred call, threshold 10, capacity per generation, automatic decoder files, fp32. */
     public static EngineOptions defaults() {
-        return new EngineOptions(1, OrtRuntime.RunCall.preferred(), 10, 0, Layout.DecoderFiles.AUTO);
+        return new EngineOptions(1, OrtRuntime.RunCall.preferred(), 10, 0, Layout.DecoderFiles.AUTO, Dtype.FP32);
     }
 
     public EngineOptions withThreads(int n) {
-        return new EngineOptions(n, runCall, hybridThreshold, cacheCapacity, decoderFiles);
+        return new EngineOptions(n, runCall, hybridThreshold, cacheCapacity, decoderFiles, dtype);
     }
 
     public EngineOptions withRunCall(OrtRuntime.RunCall call) {
-        return new EngineOptions(threads, call, hybridThreshold, cacheCapacity, decoderFiles);
+        return new EngineOptions(threads, call, hybridThreshold, cacheCapacity, decoderFiles, dtype);
     }
 
     public EngineOptions withHybridThreshold(int t) {
-        return new EngineOptions(threads, runCall, t, cacheCapacity, decoderFiles);
+        return new EngineOptions(threads, runCall, t, cacheCapacity, decoderFiles, dtype);
     }
 
     public EngineOptions withCacheCapacity(int c) {
-        return new EngineOptions(threads, runCall, hybridThreshold, c, decoderFiles);
+        return new EngineOptions(threads, runCall, hybridThreshold, c, decoderFiles, dtype);
     }
 
     public EngineOptions withDecoderFiles(Layout.DecoderFiles files) {
-        return new EngineOptions(threads, runCall, hybridThreshold, cacheCapacity, files);
+        return new EngineOptions(threads, runCall, hybridThreshold, cacheCapacity, files, dtype);
+    }
+
+    public EngineOptions withDtype(Dtype d) {
+        return new EngineOptions(threads, runCall, hybridThreshold, cacheCapacity, decoderFiles, d);
+    }
+
+    /** The layout of {@code folder}'s graphs of this dtype. */
+    public Layout layout(java.nio.file.Path folder) {
+        return Layout.detect(folder, dtype);
     }
 }

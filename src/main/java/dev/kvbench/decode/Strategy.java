@@ -12,6 +12,7 @@ import dev.kvbench.cache.PinnedKvCache;
 import dev.kvbench.cache.StaticGqaKvCache;
 import dev.kvbench.cache.StaticKvCache;
 import dev.kvbench.model.KvLayout;
+import dev.kvbench.model.Layout;
 import dev.kvbench.model.Model;
 
 import java.nio.file.Path;
@@ -130,9 +131,17 @@ public enum Strategy {
         return quadratic;
     }
 
-    /** Whether {@code folder} has what this strategy runs (its variant graph beside the export). */
-    public boolean availableIn(Path folder) {
-        return variant.availableIn(folder);
+    /**
+     * Whether the strategy feeds the whole history again (no-cache every step, hybrid below its threshold) rather than
+     * only the new positions: on a graph that quantizes activations per tensor at run time this changes the logits.
+     */
+    public boolean refeedsHistory() {
+        return this == NO_CACHE || this == HYBRID;
+    }
+
+    /** Whether a layout has what this strategy runs (its variant graph beside the export, of the layout's dtype). */
+    public boolean availableIn(Layout layout) {
+        return variant.availableIn(layout);
     }
 
     /**
@@ -171,9 +180,9 @@ public enum Strategy {
         return Arrays.stream(values()).map(Strategy::id).toList();
     }
 
-    /** The strategies {@code folder} supports, in declaration order. */
-    public static List<Strategy> availableIn(Path folder, List<Strategy> among) {
-        return among.stream().filter(s -> s.availableIn(folder)).collect(Collectors.toList());
+    /** The strategies a layout supports, in declaration order. */
+    public static List<Strategy> availableIn(Layout layout, List<Strategy> among) {
+        return among.stream().filter(s -> s.availableIn(layout)).collect(Collectors.toList());
     }
 
     @Override

@@ -25,14 +25,44 @@ public final class StrategyCheck {
     public record Prompt(String name, long[] ids) {
     }
 
-    public enum Verdict { AGREES, DIFFERS, CANNOT_RUN, NOT_AVAILABLE }
+    /**
+     * {@code DRIFTS}: differs from no-cache by what the graph's dynamic activation quantization does to a position fed
+     * alone rather than with its prefix, within {@link #DRIFT_BOUND}, while agreeing with {@code kv} wherever it feeds
+     * kv's positions: what a user of that file gets, not a fault of the strategy.
+     */
+    public enum Verdict { AGREES, DRIFTS, DIFFERS, CANNOT_RUN, NOT_AVAILABLE }
+
+    /**
+     * The least share of greedy tokens (teacher-forced steps whose argmax equals the reference's) a strategy on a
+     * dynamically quantized graph must keep to be called {@link Verdict#DRIFTS} rather than {@link Verdict#DIFFERS}.
+     * Measured on the bundled q8 graphs: see docs/models.md.
+     */
+    public static final double DRIFT_BOUND = 0.9;
+
+    /**
+     * On a dynamically quantized graph, how close a strategy that feeds kv's positions must stay to kv: within this
+     * share of kv's own largest logit difference from no-cache (and every greedy token equal). The quantization
+     * rounds kernel-level differences into larger ones; measured on the bundled q8 tiny-llama, static and static-gqa
+     * stay within 3% and 7% of kv's drift, while a variant with the fp32 weights planted reaches 67% (docs/models.md).
+     */
+    public static final double ROUNDING_SHARE = 0.25;
+
+    /** The tolerance against kv on a dynamically quantized graph whose kv differs from no-cache by {@code drift}. */
+    public static double roundingTolerance(double tolerance, double drift) {
+        return Double.isNaN(drift) ? tolerance : Math.max(tolerance, ROUNDING_SHARE * drift);
+    }
 
     /**
      * One strategy's outcome. {@code firstDifference} is -1 when every greedy choice matched; then
-     * {@code referenceToken}/{@code token} are -1 too.
+     * {@code referenceToken}/{@code token} are -1 too. {@code tokenAgreement}: the share of steps whose greedy choice
+     * equals the reference's (NaN when it did not run).
      */
     public record Outcome(Strategy strategy, Verdict verdict, double maxAbsDiff, int firstDifference, String differencePrompt,
-                          int referenceToken, int token, String reason) {
+                          int referenceToken, int token, double tokenAgreement, String reason) {
+        Outcome as(Verdict v, String why) {
+            return new Outcome(strategy, v, maxAbsDiff, firstDifference, differencePrompt, referenceToken, token,
+                    tokenAgreement, why);
+        }
     }
 
     private StrategyCheck() {
@@ -64,12 +94,76 @@ public final class StrategyCheck {
         return prompts;
     }
 
-    /** Runs the check; {@code strategies} in order, no-cache (the reference) among them or not. */
+    /**
+     * Runs the check against no-cache; {@code strategies} in order, no-cache among them or not. On a graph that
+     * quantizes activations at run time ({@link dev.kvbench.model.GraphNodes#dynamicActivationQuantization}), a
+     * strategy that differs from no-cache is compared with {@code kv} too where it feeds kv's positions: agreeing
+     * there and keeping {@link #DRIFT_BOUND} of no-cache's greedy tokens, it {@link Verdict#DRIFTS}; otherwise it
+     * differs, with the reason.
+     */
     public static List<Outcome> run(Path folder, List<Prompt> prompts, int steps, double tolerance, EngineOptions options,
+                                    List<Strategy> strategies) {
+        List<Outcome> vsNoCache = run(folder, prompts, steps, tolerance, options, Strategy.NO_CACHE, strategies);
+        String quantizer = dev.kvbench.model.GraphNodes.dynamicActivationQuantization(options.layout(folder).decoderGraphs());
+        if (quantizer == null) {
+            return vsNoCache;
+        }
+        List<Strategy> likeKv = new ArrayList<>();
+        for (Outcome o : vsNoCache) {
+            if (o.verdict() == Verdict.DIFFERS && !o.strategy().refeedsHistory() && o.strategy() != Strategy.reference()) {
+                likeKv.add(o.strategy());
+            }
+        }
+        // The rounding of dynamic quantization turns kernel-level differences (1e-6) into larger ones: a strategy that
+        // feeds kv's positions agrees with kv when every greedy token is equal and its logits stay within a share of
+        // kv's own distance from no-cache (ROUNDING_SHARE; a fault differs by more).
+        double drift = vsNoCache.stream().filter(o -> o.strategy() == Strategy.reference()).mapToDouble(Outcome::maxAbsDiff)
+                .findFirst().orElseGet(() -> run(folder, prompts, steps, tolerance, options, Strategy.NO_CACHE,
+                        List.of(Strategy.reference())).get(0).maxAbsDiff());
+        List<Outcome> vsKv = likeKv.isEmpty() ? List.of()
+                : run(folder, prompts, steps, roundingTolerance(tolerance, drift), options, Strategy.reference(), likeKv);
+        List<Outcome> out = new ArrayList<>();
+        for (Outcome o : vsNoCache) {
+            if (o.verdict() != Verdict.DIFFERS) {
+                out.add(o);
+                continue;
+            }
+            Outcome k = vsKv.stream().filter(x -> x.strategy() == o.strategy()).findFirst().orElse(null);
+            String agreement = String.format(java.util.Locale.ROOT, "%.1f%% of no-cache's greedy tokens kept",
+                    100 * o.tokenAgreement());
+            if (k != null && k.verdict() != Verdict.AGREES) {
+                out.add(o.as(Verdict.DIFFERS, "also differs from " + Strategy.reference() + ", which feeds the same "
+                        + "positions (max |dlogit| " + String.format(java.util.Locale.ROOT, "%.3g", k.maxAbsDiff())
+                        + "): not explained by the graph's dynamic quantization (" + quantizer + ")"));
+            } else if (o.tokenAgreement() < DRIFT_BOUND) {
+                out.add(o.as(Verdict.DIFFERS, "dynamic activation quantization (" + quantizer + "), but beyond the drift "
+                        + "bound: " + agreement + ", at least " + Math.round(100 * DRIFT_BOUND) + "% expected"));
+            } else {
+                out.add(o.as(Verdict.DRIFTS, "dynamic activation quantization (" + quantizer + "); " + agreement
+                        + (k != null ? "; agrees with " + Strategy.reference() + " (max |dlogit| "
+                        + String.format(java.util.Locale.ROOT, "%.3g", k.maxAbsDiff()) + ")" : "")));
+            }
+        }
+        return out;
+    }
+
+    /** Runs the check against {@code reference} (no-cache, or kv where positions fed must match); no explanation. */
+    public static List<Outcome> run(Path folder, List<Prompt> prompts, int steps, double tolerance, EngineOptions options,
+                                    Strategy reference, List<Strategy> strategies) {
+        return run(folder, prompts, steps, tolerance, options, reference, options, strategies);
+    }
+
+    /**
+     * Runs {@code strategies} with {@code options} against {@code reference} run with {@code referenceOptions} (another
+     * dtype of the same folder, for {@code check --against}); {@code reference} itself is compared only when the
+     * options differ.
+     */
+    public static List<Outcome> run(Path folder, List<Prompt> prompts, int steps, double tolerance,
+                                    EngineOptions referenceOptions, Strategy referenceStrategy, EngineOptions options,
                                     List<Strategy> strategies) {
         List<float[][]> referenceLogits = new ArrayList<>();
         List<int[]> referenceTokens = new ArrayList<>();
-        try (Engine reference = new Engine(folder, Strategy.NO_CACHE, options)) {
+        try (Engine reference = new Engine(folder, referenceStrategy, referenceOptions)) {
             checkLengths(reference.model(), prompts, steps);
             // The check feeds ids, but users feed text: a tokenizer.json that is broken or of another model is bad input.
             if (java.nio.file.Files.isRegularFile(folder.resolve("tokenizer.json"))) {
@@ -88,13 +182,14 @@ public final class StrategyCheck {
             }
         }
         List<Outcome> outcomes = new ArrayList<>();
+        dev.kvbench.model.Layout layout = options.layout(folder);
         for (Strategy s : strategies) {
-            if (s == Strategy.NO_CACHE) {
+            if (s == referenceStrategy && referenceOptions.equals(options)) {
                 continue;
             }
-            if (!s.availableIn(folder)) {
-                outcomes.add(new Outcome(s, Verdict.NOT_AVAILABLE, Double.NaN, -1, null, -1, -1,
-                        s.variant().unavailableReason(folder)));
+            if (!s.availableIn(layout)) {
+                outcomes.add(new Outcome(s, Verdict.NOT_AVAILABLE, Double.NaN, -1, null, -1, -1, Double.NaN,
+                        s.variant().unavailableReason(folder, layout)));
                 continue;
             }
             outcomes.add(compare(folder, s, prompts, steps, tolerance, options, referenceLogits, referenceTokens));
@@ -109,6 +204,7 @@ public final class StrategyCheck {
         String firstPrompt = null;
         int refToken = -1;
         int token = -1;
+        int[] agreeing = {0, 0};
         try (Engine engine = new Engine(folder, s, options)) {
             for (int c = 0; c < prompts.size(); c++) {
                 float[][] ref = refLogits.get(c);
@@ -121,6 +217,8 @@ public final class StrategyCheck {
                         caseMax[0] = Math.max(caseMax[0], Math.abs(mine[t] - ref[i][t]));
                     }
                     int choice = argmax(mine);
+                    agreeing[0] += choice == forced[i] ? 1 : 0;
+                    agreeing[1]++;
                     if (choice != forced[i] && caseFirst[0] < 0) {
                         caseFirst[0] = i;
                         caseFirst[1] = choice;
@@ -136,10 +234,11 @@ public final class StrategyCheck {
                 }
             }
         } catch (RuntimeException e) {
-            return new Outcome(s, Verdict.CANNOT_RUN, Double.NaN, -1, null, -1, -1, explain(KvbenchException.firstLine(String.valueOf(e.getMessage()))));
+            return new Outcome(s, Verdict.CANNOT_RUN, Double.NaN, -1, null, -1, -1, Double.NaN, explain(KvbenchException.firstLine(String.valueOf(e.getMessage()))));
         }
         boolean agrees = max <= tolerance && firstStep < 0;
-        return new Outcome(s, agrees ? Verdict.AGREES : Verdict.DIFFERS, max, firstStep, firstPrompt, refToken, token, "");
+        return new Outcome(s, agrees ? Verdict.AGREES : Verdict.DIFFERS, max, firstStep, firstPrompt, refToken, token,
+                agreeing[1] == 0 ? Double.NaN : (double) agreeing[0] / agreeing[1], "");
     }
 
     private static void checkLengths(Model model, List<Prompt> prompts, int steps) {

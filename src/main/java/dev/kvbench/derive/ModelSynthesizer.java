@@ -104,14 +104,13 @@ public final class ModelSynthesizer {
             JsonNode written = OnnxPython.run(python, SCRIPT, work, args(work));
             progress.accept(String.format(java.util.Locale.ROOT, "written in %.0f s; deriving the static variants:",
                     (System.nanoTime() - t0) / 1e9));
-            VariantDeriver.Derived derived = VariantDeriver.derive(work, work, steps, tolerance, python, progress);
+            VariantDeriver.Derived derived = VariantDeriver.derive(work, work, dev.kvbench.model.Dtype.FP32, steps, tolerance, python, progress);
             if (!derived.written().isEmpty()) {
                 if (Files.exists(out)) {
                     Files.delete(out); // empty (checked above): the work folder takes its place in one move
                 }
                 Files.move(work, out, StandardCopyOption.ATOMIC_MOVE);
-                derived = new VariantDeriver.Derived(out, derived.layers(), derived.written(), derived.sharedFiles(),
-                        derived.newBytes(), derived.linkedBytes(), derived.exportCopiedBytes(), derived.checks());
+                derived = derived.movedTo(out);
             }
             return new Result(written.path("weights_bytes").asLong(), derived, (System.nanoTime() - t0) / 1e9);
         } catch (IOException e) {

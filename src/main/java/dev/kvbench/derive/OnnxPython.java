@@ -41,16 +41,22 @@ public final class OnnxPython {
                 + "python3-onnx); none of " + String.join(", ", candidates) + " has them (set KVBENCH_PYTHON to choose one)");
     }
 
+    /** The scripts of this package; each is copied beside the others, so one can import another's functions. */
+    private static final List<String> SCRIPTS = List.of("kvderive.py", "kvsynth.py", "kvquantize.py");
+
     /** Runs {@code script} (a resource of this package, e.g. kvderive.py) in {@code dir}; returns its JSON line. */
     public static JsonNode run(String python, String script, Path dir, List<String> args) {
         try {
-            Path file = Files.createTempFile(script.replace(".py", ""), ".py");
+            Path scripts = Files.createTempDirectory("kvbench-python-");
+            Path file = scripts.resolve(script);
             try {
-                try (InputStream in = OnnxPython.class.getResourceAsStream(script)) {
-                    if (in == null) {
-                        throw new IllegalStateException(script + " is missing from the jar");
+                for (String name : SCRIPTS) {
+                    try (InputStream in = OnnxPython.class.getResourceAsStream(name)) {
+                        if (in == null) {
+                            throw new IllegalStateException(name + " is missing from the jar");
+                        }
+                        Files.copy(in, scripts.resolve(name), StandardCopyOption.REPLACE_EXISTING);
                     }
-                    Files.copy(in, file, StandardCopyOption.REPLACE_EXISTING);
                 }
                 List<String> command = new ArrayList<>(List.of(python, file.toString()));
                 command.addAll(args);
@@ -65,7 +71,7 @@ public final class OnnxPython {
                 }
                 return new ObjectMapper().readTree(last);
             } finally {
-                Files.deleteIfExists(file);
+                dev.kvbench.results.AtomicFiles.deleteTree(scripts);
             }
         } catch (IOException e) {
             throw new KvbenchException("cannot run " + script + ": " + e.getMessage());

@@ -5,21 +5,16 @@ import dev.kvbench.KvbenchException;
 import dev.kvbench.decode.EngineOptions;
 import dev.kvbench.decode.Strategy;
 import dev.kvbench.decode.StrategyCheck;
+import dev.kvbench.model.Dtype;
 import dev.kvbench.model.Layout;
 import dev.kvbench.model.Model;
-import dev.kvbench.results.AtomicFiles;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
-import java.util.stream.Stream;
 
 /**
  * {@code kvbench derive}: writes the static strategies' variant graphs for an Optimum export, so that {@code static}
@@ -34,10 +29,15 @@ import java.util.stream.Stream;
  * target is as it was.
  */
 public final class VariantDeriver {
-    /** The files a derivation adds beside the export: the two variants and their shared new tensors. */
-    public static final List<String> OUTPUTS = List.of(Model.Variant.STATIC.file(false), Model.Variant.STATIC_GQA.file(false),
-            Model.Variant.STATIC.file(true), "variants.onnx_data");
+    /** The files a derivation adds beside an fp32 export: the variants and their shared new tensors. */
+    public static final List<String> OUTPUTS = outputs(Dtype.FP32);
     private static final String SCRIPT = "kvderive.py";
+
+    /** The files a derivation of {@code dtype}'s graphs adds beside them ({@code model_gqa_q4.onnx}, ...). */
+    public static List<String> outputs(Dtype dtype) {
+        return List.of(dtype.file(Model.Variant.STATIC.file(false)), dtype.file(Model.Variant.STATIC_GQA.file(false)),
+                dtype.file(Model.Variant.STATIC.file(true)), "variants" + dtype.suffix() + ".onnx_data");
+    }
 
     /**
      * What a derivation did: the variants' check outcomes and how the weights were shared. {@code newBytes}: bytes
@@ -45,15 +45,22 @@ public final class VariantDeriver {
      * hard-linked into a new folder; {@code exportCopiedBytes}: export files copied where a link was impossible
      * (another filesystem).
      */
-    public record Derived(Path folder, int layers, List<String> written, List<String> sharedFiles, long newBytes,
-                          long linkedBytes, long exportCopiedBytes, List<StrategyCheck.Outcome> checks) {
+    public record Derived(Path folder, Layout layout, int layers, List<String> written, List<String> sharedFiles,
+                          long newBytes, long linkedBytes, long exportCopiedBytes, Strategy reference,
+                          List<StrategyCheck.Outcome> checks) {
+
+        /** The same derivation, its folder moved to {@code to}. */
+        public Derived movedTo(Path to) {
+            return new Derived(to, Layout.detect(to, layout.dtype()), layers, written, sharedFiles, newBytes, linkedBytes,
+                    exportCopiedBytes, reference, checks);
+        }
 
         /** One line per derived variant: its file, verdict and largest logit difference against {@code against}. */
         public String checkLines(String against, int steps) {
             StringBuilder s = new StringBuilder();
             for (StrategyCheck.Outcome c : checks) {
                 s.append(String.format(Locale.ROOT, "%-26s %-8s max |dlogit| %s vs %s over %d step(s) per prompt%s%n",
-                        c.strategy().variant().fileIn(folder), c.verdict().name().toLowerCase(Locale.ROOT).replace('_', ' '),
+                        c.strategy().variant().fileIn(layout), c.verdict().name().toLowerCase(Locale.ROOT).replace('_', ' '),
                         Double.isNaN(c.maxAbsDiff()) ? "-" : String.format(Locale.ROOT, "%.3g", c.maxAbsDiff()), against,
                         steps, c.reason().isEmpty() ? "" : ": " + c.reason()));
             }
@@ -69,78 +76,75 @@ public final class VariantDeriver {
      * otherwise a new or empty folder that receives the source's files, hard-linked, plus the variants).
      */
     public static Derived derive(Path source, Path out, int steps, double tolerance, String python) {
-        return derive(source, out, steps, tolerance, python, line -> { });
+        return derive(source, out, Dtype.FP32, steps, tolerance, python, line -> { });
     }
 
-    /** {@link #derive(Path, Path, int, double, String)}, saying what it does as it goes (one line per stage). */
-    public static Derived derive(Path source, Path out, int steps, double tolerance, String python,
+    /**
+     * {@link #derive(Path, Path, int, double, String)} for {@code dtype}'s graphs (in the folder or its onnx/
+     * subfolder; the variants are written beside them with the dtype's suffix), saying what it does as it goes (one
+     * line per stage).
+     */
+    public static Derived derive(Path source, Path out, Dtype dtype, int steps, double tolerance, String python,
                                  java.util.function.Consumer<String> progress) {
         source = source.toAbsolutePath().normalize();
         out = out.toAbsolutePath().normalize();
-        Layout layout = Layout.detect(source);
-        String graph = graphToDerive(layout);
+        Layout layout = Layout.detect(source, dtype);
+        String graph = dtype.file(graphToDerive(layout));
+        List<String> outputs = outputs(dtype);
         List<Strategy> variants = layout.encoderDecoder() ? List.of(Strategy.STATIC) : List.of(Strategy.STATIC, Strategy.STATIC_GQA);
-        boolean beside = out.equals(source);
-        if (beside) {
-            for (String f : OUTPUTS) {
-                if (Files.exists(source.resolve(f))) {
-                    throw new KvbenchException(source.resolve(f) + " exists: derive never overwrites (remove the old "
-                            + "variants, or write elsewhere with --out)");
-                }
-            }
-        } else {
-            AtomicFiles.checkNewOrEmptyFolder(out);
-        }
         String interpreter = OnnxPython.find(python);
-        Path parent = beside ? source : out.getParent();
-        Path work;
-        try {
-            Files.createDirectories(parent);
-            work = AtomicFiles.workFolder(parent, ".kvbench-derive-");
-        } catch (IOException e) {
-            throw new KvbenchException("cannot write in " + parent + ": " + e.getMessage());
-        }
-        try {
-            long[] bytes = linkFolder(source, work);
-            progress.accept("[1/2] rewriting " + graph + " into " + variants.stream().map(s -> s.variant().fileIn(work))
-                    .collect(java.util.stream.Collectors.joining(", ")) + " ...");
-            long t0 = System.nanoTime();
-            JsonNode made = writeVariants(interpreter, work, graph);
-            List<StrategyCheck.Prompt> prompts = StrategyCheck.prompts(work);
-            progress.accept(String.format(Locale.ROOT, "[2/2] checking them against the export: %d prompt(s) x %d steps, "
-                    + "every strategy's logits (rewrite took %.0f s) ...", prompts.size(), steps, (System.nanoTime() - t0) / 1e9));
-            List<StrategyCheck.Outcome> checks = StrategyCheck.run(work, prompts, steps, tolerance,
-                    EngineOptions.defaults(), variants);
-            for (StrategyCheck.Outcome o : checks) {
-                if (o.verdict() != StrategyCheck.Verdict.AGREES) {
-                    return new Derived(out, made.path("layers").asInt(), List.of(), List.of(), 0, 0, 0, checks);
-                }
-            }
-            List<String> written = new ArrayList<>();
-            for (String f : OUTPUTS) {
-                if (Files.exists(work.resolve(f))) {
-                    written.add(f);
-                }
-            }
-            if (beside) {
-                moveEach(work, source, written);
-            } else {
-                if (Files.exists(out)) {
-                    Files.delete(out); // empty (checked above); the work folder takes its place in one move
-                }
-                Files.move(work, out, StandardCopyOption.ATOMIC_MOVE);
-            }
-            List<String> shared = new ArrayList<>();
-            made.path("shared_external_files").forEach(n -> shared.add(n.asText()));
-            return new Derived(out, made.path("layers").asInt(), written, shared,
-                    made.path("inline_weights_copied_bytes").asLong(), bytes[0], bytes[1], checks);
+        try (WorkFolder folder = WorkFolder.open(source, out, layout, outputs, "derive")) {
+            return derive(folder, layout, graph, dtype, variants, outputs, steps, tolerance, interpreter, progress, out);
         } catch (IOException e) {
             throw new KvbenchException("cannot write the variants into " + out + ": " + e.getMessage());
+        }
+    }
+
+    private static Derived derive(WorkFolder folder, Layout layout, String graph, Dtype dtype, List<Strategy> variants,
+                                  List<String> outputs, int steps, double tolerance, String interpreter,
+                                  java.util.function.Consumer<String> progress, Path out) throws IOException {
+        try {
+            Path work = folder.path();
+            Path workGraphs = folder.graphs();
+            Layout workLayout = Layout.detect(work, dtype);
+            progress.accept("[1/2] rewriting " + graph + " into " + variants.stream().map(s -> s.variant().fileIn(workLayout))
+                    .collect(java.util.stream.Collectors.joining(", ")) + " ...");
+            long t0 = System.nanoTime();
+            JsonNode made = writeVariants(interpreter, work, workGraphs.resolve(graph), dtype);
+            // A graph that quantizes its activations per tensor at run time gives other logits for the same position
+            // fed alone than fed with its prefix, and rounds small kernel differences into larger ones: the variants
+            // feed what the dynamic cache feeds, so they are compared with it, every greedy token equal and the logits
+            // within a share of its own distance from no-cache (StrategyCheck.ROUNDING_SHARE).
+            boolean dynamic = !made.path("dynamic_activation_quantization").asText("").isEmpty();
+            Strategy reference = dynamic ? Strategy.reference() : Strategy.NO_CACHE;
+            List<StrategyCheck.Prompt> prompts = StrategyCheck.prompts(work);
+            EngineOptions options = EngineOptions.defaults().withDtype(dtype);
+            double accepted = tolerance;
+            if (dynamic) {
+                accepted = StrategyCheck.roundingTolerance(tolerance, StrategyCheck.run(work, prompts, steps, tolerance,
+                        options, Strategy.NO_CACHE, List.of(reference)).get(0).maxAbsDiff());
+            }
+            progress.accept(String.format(Locale.ROOT, "[2/2] checking them against the export (%s%s): %d prompt(s) x %d "
+                    + "steps, every strategy's logits (rewrite took %.0f s) ...", reference, dynamic
+                    ? String.format(Locale.ROOT, ", within %.0f%% of its drift from no-cache: %.3g",
+                    100 * StrategyCheck.ROUNDING_SHARE, accepted) : "", prompts.size(),
+                    steps, (System.nanoTime() - t0) / 1e9));
+            List<StrategyCheck.Outcome> checks = StrategyCheck.run(work, prompts, steps, accepted, options, reference,
+                    variants);
+            for (StrategyCheck.Outcome o : checks) {
+                if (o.verdict() != StrategyCheck.Verdict.AGREES) {
+                    return new Derived(out, layout, made.path("layers").asInt(), List.of(), List.of(), 0, 0, 0, reference, checks);
+                }
+            }
+            List<String> written = folder.commit(outputs);
+            List<String> shared = new ArrayList<>();
+            made.path("shared_external_files").forEach(n -> shared.add(n.asText()));
+            return new Derived(out, layout, made.path("layers").asInt(), written, shared,
+                    made.path("inline_weights_copied_bytes").asLong(), folder.linkedBytes(), folder.copiedBytes(),
+                    reference, checks);
         } catch (KvbenchException e) {
-            // The work happens in a hidden folder that is deleted below: name the user's files instead.
-            throw new KvbenchException(e.getMessage().replace(work.toString(), source.toString()), e);
-        } finally {
-            AtomicFiles.deleteTree(work);
+            // The work happens in a hidden folder that is deleted afterwards: name the user's files instead.
+            throw new KvbenchException(folder.userPaths(e.getMessage()), e);
         }
     }
 
@@ -159,57 +163,18 @@ public final class VariantDeriver {
         return layout.hasSplit() ? Layout.DECODER_WITH_PAST : Layout.MERGED;
     }
 
-    /** Hard-links every file of {@code source} into {@code work} (copies where a link is impossible); {linked, copied} bytes. */
-    private static long[] linkFolder(Path source, Path work) throws IOException {
-        long linked = 0;
-        long copied = 0;
-        try (Stream<Path> files = Files.list(source)) {
-            // A folder that has variants already (the bundled models) gets them derived anew, not linked.
-            for (Path f : (Iterable<Path>) files.filter(Files::isRegularFile)
-                    .filter(f -> !OUTPUTS.contains(f.getFileName().toString()))::iterator) {
-                Path to = work.resolve(f.getFileName());
-                long size = Files.size(f);
-                try {
-                    Files.createLink(to, f.toRealPath());
-                    linked += size;
-                } catch (IOException | UnsupportedOperationException e) {
-                    Files.copy(f, to);
-                    copied += size;
-                }
-            }
-        }
-        return new long[] {linked, copied};
-    }
-
     /**
-     * Runs kvderive.py on {@code work/graph}: writes the variants into {@code work}, unchecked (the caller compares
-     * them); returns the script's JSON summary. A graph it does not recognize is a one-line {@link KvbenchException}.
+     * Runs kvderive.py on {@code graph} (in {@code work} or its onnx/ subfolder): writes the variants beside it with
+     * {@code dtype}'s suffix, unchecked (the caller compares them); returns the script's JSON summary. A graph it does
+     * not recognize is a one-line {@link KvbenchException}.
      */
-    static JsonNode writeVariants(String python, Path work, String graph) {
+    static JsonNode writeVariants(String python, Path work, Path graph, Dtype dtype) {
         try {
-            return OnnxPython.run(python, SCRIPT, work, List.of("--model", work.resolve(graph).toString(),
-                    "--config", work.resolve("config.json").toString(), "--out", work.toString()));
+            return OnnxPython.run(python, SCRIPT, work, List.of("--model", graph.toString(),
+                    "--config", work.resolve("config.json").toString(), "--out", graph.getParent().toString(),
+                    "--suffix", dtype.suffix(), "--weights-file", "variants" + dtype.suffix() + ".onnx_data"));
         } catch (KvbenchException e) {
             throw new KvbenchException("derive: " + e.getMessage());
-        }
-    }
-
-    private static void moveEach(Path from, Path to, List<String> names) throws IOException {
-        List<Path> moved = new ArrayList<>();
-        try {
-            for (String n : names) {
-                Path target = to.resolve(n);
-                if (Files.exists(target)) {
-                    throw new FileAlreadyExistsException(target.toString());
-                }
-                Files.move(from.resolve(n), target, StandardCopyOption.ATOMIC_MOVE);
-                moved.add(target);
-            }
-        } catch (IOException e) {
-            for (Path p : moved) {
-                Files.deleteIfExists(p); // all or nothing: a half-derived folder would mislead bench and check
-            }
-            throw e;
         }
     }
 

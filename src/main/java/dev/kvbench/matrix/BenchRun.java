@@ -45,6 +45,7 @@ public final class BenchRun {
 
     private final RunFiles files;
     private final Path folder;
+    private final dev.kvbench.model.Dtype dtype;
     private final ObjectNode meta;
     private final String header;
     private final MachineProbe.Limits limits;
@@ -69,10 +70,12 @@ public final class BenchRun {
      * @param skipped      configurations left out by rule (this run appends the peak-memory ones)
      * @param failed       preflight failures (this run appends the configurations that produced no result)
      */
-    public BenchRun(RunFiles files, Path folder, ObjectNode meta, String header, MachineProbe.Limits limits,
-                    List<String> notAvailable, List<String> skipped, List<String> failed, PrintWriter console) {
+    public BenchRun(RunFiles files, Path folder, dev.kvbench.model.Dtype dtype, ObjectNode meta, String header,
+                    MachineProbe.Limits limits, List<String> notAvailable, List<String> skipped, List<String> failed,
+                    PrintWriter console) {
         this.files = files;
         this.folder = folder;
+        this.dtype = dtype;
         this.meta = meta;
         this.header = header;
         this.limits = limits;
@@ -240,7 +243,7 @@ public final class BenchRun {
                     g.rows() > 1 ? ", " + g.rows() + " rows" : "", plan.rounds(), plan.pairs(), plan.reference());
             console.flush();
             AbMeasurement m = new AbMeasurement(AbMeasurement.Method.GENERATIONS, "", List.of("model=" + folder,
-                    "newTokens=" + tokens, "batchSize=" + g.rows()), plan.rounds(), plan.pairs(), plan.warmupOps(), 1, 1, 1);
+                    "newTokens=" + tokens, "batchSize=" + g.rows(), "dtype=" + dtype), plan.rounds(), plan.pairs(), plan.warmupOps(), 1, 1, 1);
             try {
                 AbMeasurement.Sides sides = m.measureStrategies(repo, plan.reference(), plan.candidates(), console);
                 StrategyVerdicts v = StrategyVerdicts.of(m.time(sides, VERDICT_THRESHOLD_PERCENT, VERDICT_ALPHA), plan.reference());
@@ -294,10 +297,18 @@ public final class BenchRun {
         }
         try {
             List<dev.kvbench.decode.StrategyCheck.Outcome> o = dev.kvbench.decode.StrategyCheck.run(folder,
-                    dev.kvbench.decode.StrategyCheck.prompts(folder), 8, 1e-3, dev.kvbench.decode.EngineOptions.defaults(),
-                    List.of(s));
-            return o.isEmpty() ? "not checked" : String.format(Locale.ROOT, "%s no-cache (check, 8 steps, max |dlogit| %.2g)",
-                    o.get(0).verdict() == dev.kvbench.decode.StrategyCheck.Verdict.AGREES ? "agree with" : "DIFFER from",
+                    dev.kvbench.decode.StrategyCheck.prompts(folder), 8, 1e-3,
+                    dev.kvbench.decode.EngineOptions.defaults().withDtype(dtype), List.of(s));
+            if (o.isEmpty()) {
+                return "not checked";
+            }
+            String verdict = switch (o.get(0).verdict()) {
+                case AGREES -> "agree with";
+                case DRIFTS -> String.format(Locale.ROOT, "drift from (dynamic activation quantization, %.0f%% kept)",
+                        100 * o.get(0).tokenAgreement());
+                default -> "DIFFER from";
+            };
+            return String.format(Locale.ROOT, "%s no-cache (check, 8 steps, max |dlogit| %.2g)", verdict,
                     o.get(0).maxAbsDiff());
         } catch (KvbenchException e) {
             return "not checked (" + KvbenchException.firstLine(e.getMessage()) + ")";
@@ -367,7 +378,7 @@ public final class BenchRun {
             String what = r.strategy() + (r.rows() > 1 ? ", " + r.rows() + " rows" : "");
             console.printf(Locale.ROOT, "[peak memory %d/%d] %s ...%n", k + 1, peaks.size(), what);
             console.flush();
-            PeakMemoryRun.Outcome o = PeakMemoryRun.run(repo, folder, r);
+            PeakMemoryRun.Outcome o = PeakMemoryRun.run(repo, folder, dtype, r);
             synchronized (state) {
                 if (o.ok()) {
                     record.add(o.figures());
@@ -394,7 +405,7 @@ public final class BenchRun {
         if (!all.isEmpty()) {
             List<JmhResult> results = JmhResults.parse(all, files.results().toString());
             s.append(Summary.render(results));
-            s.append(Roofline.section(Summary.rows(results), Roofline.Shape.read(folder), limits));
+            s.append(Roofline.section(Summary.rows(results), Roofline.Shape.read(folder, dtype), limits));
         }
         s.append(section("Not available (the variant graph is not beside the export; see docs/derive-and-synth.md)", notAvailable));
         s.append(section("Skipped by rule", skipped));

@@ -53,9 +53,12 @@ public final class JmhPartRunner {
      *                  which JMH passes to this JVM's {@code System.out} / {@code System.err} (redirected there while a
      *                  part runs)
      */
-    public JmhPartRunner(Path folder, Path repo, int threads, List<OrtRuntime.RunCall> calls, int forks,
-                         MatrixPlan.Kind kind, java.io.PrintStream jmhStream) {
+    private final dev.kvbench.model.Dtype dtype;
+
+    public JmhPartRunner(Path folder, dev.kvbench.model.Dtype dtype, Path repo, int threads, List<OrtRuntime.RunCall> calls,
+                         int forks, MatrixPlan.Kind kind, java.io.PrintStream jmhStream) {
         this.folder = folder;
+        this.dtype = dtype;
         this.repo = repo;
         this.threads = threads;
         this.calls = List.copyOf(calls);
@@ -101,6 +104,7 @@ public final class JmhPartRunner {
         ChainedOptionsBuilder options = new OptionsBuilder()
                 .include(BenchmarkContract.PACKAGE.replace(".", "\\.") + "\\." + p.benchmark() + "\\.")
                 .param("model", folder.toString())
+                .param("dtype", dtype.id())
                 .param(p.axis(), p.value())
                 .param(p.lengthParam(), p.lengths().stream().map(String::valueOf).toArray(String[]::new))
                 .param("threads", String.valueOf(threads))

@@ -25,11 +25,11 @@ public final class PeakMemoryRun {
         }
     }
 
-    public static Outcome run(Path repo, Path folder, MatrixPlan.PeakRun r) {
+    public static Outcome run(Path repo, Path folder, dev.kvbench.model.Dtype dtype, MatrixPlan.PeakRun r) {
         String jar = repo.resolve("target/benchmarks.jar").toString();
         Processes.Outcome o = Processes.run(repo, 1800, List.of("java", "-Xmx2g", "-D" + BenchmarkContract.ROOT_PROPERTY + "=" + repo,
                 "-cp", jar, BenchmarkContract.PEAK_MEMORY_MAIN, folder.toString(), r.strategy().id(),
-                String.valueOf(r.tokens()), String.valueOf(r.rows())));
+                String.valueOf(r.tokens()), String.valueOf(r.rows()), dtype.id()));
         String line = o.output().lines().filter(l -> l.startsWith(BenchmarkContract.PEAK_MEMORY_LINE)).findFirst().orElse(null);
         if (line == null || !o.ok()) {
             return new Outcome(null, o.lastLine());

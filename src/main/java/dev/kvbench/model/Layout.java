@@ -4,42 +4,112 @@ import dev.kvbench.KvbenchException;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Collectors;
 
 /**
  * The file layout of an exported model folder (Hugging Face Optimum / transformers.js conventions), detected from the
- * files present: decoder-only {@code model.onnx}; split {@code decoder_model.onnx} + {@code decoder_with_past_model.onnx};
- * merged {@code decoder_model_merged.onnx} (an If node on {@code use_cache_branch}); each of the last two with an
- * {@code encoder_model.onnx} beside it for encoder-decoder models.
+ * files present for one {@link Dtype}: decoder-only {@code model.onnx}; split {@code decoder_model.onnx} +
+ * {@code decoder_with_past_model.onnx}; merged {@code decoder_model_merged.onnx} (an If node on
+ * {@code use_cache_branch}); each of the last two with an {@code encoder_model.onnx} beside it for encoder-decoder
+ * models. The graphs are in the folder itself (Optimum) or in its {@code onnx/} subfolder (transformers.js,
+ * onnx-community); a dtype other than fp32 adds its suffix to every graph name ({@code model_q4.onnx}). Config,
+ * tokenizer and generation config are always read from the folder itself.
+ *
+ * @param graphs the folder that holds this dtype's graphs: the model folder or its {@code onnx/} subfolder
  */
-public record Layout(boolean encoderDecoder, boolean hasSingle, boolean hasSplit, boolean hasMerged) {
+public record Layout(boolean encoderDecoder, boolean hasSingle, boolean hasSplit, boolean hasMerged, Path graphs,
+                     Dtype dtype) {
 
     public static final String SINGLE = "model.onnx";
     public static final String ENCODER = "encoder_model.onnx";
     public static final String DECODER = "decoder_model.onnx";
     public static final String DECODER_WITH_PAST = "decoder_with_past_model.onnx";
     public static final String MERGED = "decoder_model_merged.onnx";
+    /** The transformers.js subfolder that holds the graphs. */
+    public static final String ONNX_SUBFOLDER = "onnx";
+    private static final List<String> DECODERS = List.of(SINGLE, DECODER, DECODER_WITH_PAST, MERGED);
 
+    /** The fp32 layout of {@code folder}. */
     public static Layout detect(Path folder) {
+        return detect(folder, Dtype.FP32);
+    }
+
+    /** The layout of {@code folder}'s {@code dtype} graphs; a dtype the folder lacks is one line naming those it has. */
+    public static Layout detect(Path folder, Dtype dtype) {
         if (!Files.isDirectory(folder)) {
             throw new KvbenchException("model folder not found: " + folder);
         }
-        boolean encoder = present(folder, ENCODER);
-        boolean single = present(folder, SINGLE);
-        boolean split = present(folder, DECODER) && present(folder, DECODER_WITH_PAST);
-        boolean merged = present(folder, MERGED);
+        Path graphs = graphFolder(folder, dtype);
+        if (graphs == null) {
+            List<Dtype> has = dtypesIn(folder);
+            if (dtype != Dtype.FP32 || !has.isEmpty()) {
+                throw new KvbenchException("no " + dtype + " graphs in " + folder + " (" + dtype.file(SINGLE) + " or "
+                        + dtype.file(MERGED) + " ...): " + (has.isEmpty() ? "it has no model graphs"
+                        : "it has " + has.stream().map(Dtype::id).collect(Collectors.joining(", "))
+                        + " (choose with --dtype)"));
+            }
+            graphs = folder;
+        }
+        boolean encoder = present(graphs, dtype.file(ENCODER));
+        boolean single = present(graphs, dtype.file(SINGLE));
+        boolean split = present(graphs, dtype.file(DECODER)) && present(graphs, dtype.file(DECODER_WITH_PAST));
+        boolean merged = present(graphs, dtype.file(MERGED));
         if (!single && !split && !merged) {
-            if (Files.isRegularFile(folder.resolve(DECODER))) {
-                throw new KvbenchException("unknown layout in " + folder + ": " + DECODER + " without " + DECODER_WITH_PAST
-                        + " or " + MERGED);
+            if (Files.isRegularFile(graphs.resolve(dtype.file(DECODER)))) {
+                throw new KvbenchException("unknown layout in " + graphs + ": " + dtype.file(DECODER) + " without "
+                        + dtype.file(DECODER_WITH_PAST) + " or " + dtype.file(MERGED));
             }
             throw new KvbenchException("unknown layout in " + folder + ": none of " + SINGLE + ", " + MERGED + ", or "
-                    + DECODER + " + " + DECODER_WITH_PAST);
+                    + DECODER + " + " + DECODER_WITH_PAST + " (in the folder or its " + ONNX_SUBFOLDER + "/ subfolder)");
         }
         if (encoder && !split && !merged) {
-            throw new KvbenchException("unknown layout in " + folder + ": " + ENCODER + " without a decoder ("
-                    + MERGED + " or " + DECODER + " + " + DECODER_WITH_PAST + ")");
+            throw new KvbenchException("unknown layout in " + graphs + ": " + dtype.file(ENCODER) + " without a decoder ("
+                    + dtype.file(MERGED) + " or " + dtype.file(DECODER) + " + " + dtype.file(DECODER_WITH_PAST) + ")");
         }
-        return new Layout(encoder, single && !encoder, split, merged);
+        return new Layout(encoder, single && !encoder, split, merged, graphs, dtype);
+    }
+
+    /** The folder holding {@code dtype}'s decoder graphs: {@code folder} itself, else its onnx/ subfolder; null if neither. */
+    private static Path graphFolder(Path folder, Dtype dtype) {
+        for (Path candidate : List.of(folder, folder.resolve(ONNX_SUBFOLDER))) {
+            if (Files.isDirectory(candidate)) {
+                for (String name : DECODERS) {
+                    if (present(candidate, dtype.file(name))) {
+                        return candidate;
+                    }
+                }
+            }
+        }
+        return null;
+    }
+
+    /** The dtypes {@code folder} has decoder graphs of, in declaration order. */
+    public static List<Dtype> dtypesIn(Path folder) {
+        List<Dtype> has = new ArrayList<>();
+        for (Dtype d : Dtype.values()) {
+            if (graphFolder(folder, d) != null) {
+                has.add(d);
+            }
+        }
+        return has;
+    }
+
+    /** The decoder graph files this layout has (not the encoder, which every strategy runs alike). */
+    public List<Path> decoderGraphs() {
+        List<Path> files = new ArrayList<>();
+        for (String name : DECODERS) {
+            if (Files.isRegularFile(graph(name))) {
+                files.add(graph(name));
+            }
+        }
+        return files;
+    }
+
+    /** The file of graph {@code fp32Name} (e.g. {@link #SINGLE}) for this layout's dtype, in its graph folder. */
+    public Path graph(String fp32Name) {
+        return graphs.resolve(dtype.file(fp32Name));
     }
 
     /**
@@ -81,14 +151,16 @@ public record Layout(boolean encoderDecoder, boolean hasSingle, boolean hasSplit
 
     public String describe() {
         StringBuilder s = new StringBuilder(encoderDecoder ? "encoder-decoder:" : "decoder-only:");
+        String in = graphs.getFileName() != null && graphs.getFileName().toString().equals(ONNX_SUBFOLDER)
+                ? ONNX_SUBFOLDER + "/" : "";
         if (hasSingle) {
-            s.append(' ').append(SINGLE);
+            s.append(' ').append(in).append(dtype.file(SINGLE));
         }
         if (hasMerged) {
-            s.append(' ').append(MERGED);
+            s.append(' ').append(in).append(dtype.file(MERGED));
         }
         if (hasSplit) {
-            s.append(' ').append(DECODER).append(" + ").append(DECODER_WITH_PAST);
+            s.append(' ').append(in).append(dtype.file(DECODER)).append(" + ").append(in).append(dtype.file(DECODER_WITH_PAST));
         }
         return s.toString();
     }

@@ -49,37 +49,40 @@ public final class Model implements AutoCloseable {
             this.outputPrefix = outputPrefix;
         }
 
-        /** The variant's graph file for a decoder-only or an encoder-decoder folder; null for the export itself or none. */
+        /** The variant's fp32 graph name for a decoder-only or an encoder-decoder folder; null for the export itself or none. */
         public String file(boolean encoderDecoder) {
             return encoderDecoder ? encoderDecoderFile : decoderOnlyFile;
         }
 
-        /** The variant's file in {@code folder}'s kind of model (null: the export itself, or no such variant). */
-        public String fileIn(Path folder) {
-            return file(isEncoderDecoder(folder));
+        /**
+         * The variant's file name for {@code layout}'s kind of model and dtype ({@code model_gqa_q4.onnx}), in its
+         * graph folder; null: the export itself, or no such variant.
+         */
+        public String fileIn(Layout layout) {
+            String base = file(layout.encoderDecoder());
+            return base == null ? null : layout.dtype().file(base);
         }
 
-        /** Whether a folder can run this variant: the export itself always; a static variant when its file is there. */
-        public boolean availableIn(Path folder) {
+        /** Whether a layout can run this variant: the export itself always; a static variant when its file is there. */
+        public boolean availableIn(Layout layout) {
             if (this == DYNAMIC) {
                 return true;
             }
-            String f = fileIn(folder);
-            return f != null && java.nio.file.Files.isRegularFile(folder.resolve(f));
+            String f = fileIn(layout);
+            return f != null && java.nio.file.Files.isRegularFile(layout.graphs().resolve(f));
         }
 
         /** Why {@code folder} cannot run this variant and what adds it, in one line (for bench, check and errors). */
-        public String unavailableReason(Path folder) {
-            String f = fileIn(folder);
+        public String unavailableReason(Path folder, Layout layout) {
+            String f = fileIn(layout);
             if (f == null) {
                 return "no " + name().toLowerCase(java.util.Locale.ROOT).replace('_', '-') + " variant exists for "
                         + "encoder-decoder models (GroupQueryAttention variants are decoder-only)";
             }
-            return f + " is not in " + folder.getFileName() + " -- `kvbench derive --model " + folder + "` adds it";
-        }
-
-        private static boolean isEncoderDecoder(Path folder) {
-            return java.nio.file.Files.isRegularFile(folder.resolve(Layout.ENCODER));
+            String dtype = layout.dtype() == Dtype.FP32 ? "" : " --dtype " + layout.dtype();
+            String where = folder.equals(layout.graphs()) ? String.valueOf(folder.getFileName())
+                    : folder.getFileName() + "/" + Layout.ONNX_SUBFOLDER;
+            return f + " is not in " + where + " -- `kvbench derive --model " + folder + dtype + "` adds it";
         }
     }
 
@@ -97,28 +100,33 @@ public final class Model implements AutoCloseable {
     }
 
     public static Model open(Path folder, OrtRuntime runtime, Variant variant, Layout.DecoderFiles files) {
-        Layout layout = Layout.detect(folder);
+        return open(folder, Dtype.FP32, runtime, variant, files);
+    }
+
+    /** Opens {@code folder}'s {@code dtype} graphs (in the folder or its onnx/ subfolder) for {@code variant}. */
+    public static Model open(Path folder, Dtype dtype, OrtRuntime runtime, Variant variant, Layout.DecoderFiles files) {
+        Layout layout = Layout.detect(folder, dtype);
         ModelConfig config = ModelConfig.read(folder);
         List<AutoCloseable> opened = new ArrayList<>();
         try {
             OrtSession encoder = null;
             DecoderSessions decoder;
             String file;
-            if (!variant.availableIn(folder)) {
-                throw new KvbenchException("this strategy is not available: " + variant.unavailableReason(folder));
+            if (!variant.availableIn(layout)) {
+                throw new KvbenchException("this strategy is not available: " + variant.unavailableReason(folder, layout));
             }
             if (layout.encoderDecoder()) {
-                encoder = track(opened, runtime.open(folder.resolve(Layout.ENCODER)));
-                requireInputs(encoder, Layout.ENCODER, IoNames.INPUT_IDS, IoNames.ATTENTION_MASK);
+                encoder = track(opened, runtime.open(layout.graph(Layout.ENCODER)));
+                requireInputs(encoder, dtype.file(Layout.ENCODER), IoNames.INPUT_IDS, IoNames.ATTENTION_MASK);
             }
             if (variant != Variant.DYNAMIC) {
-                file = variant.fileIn(folder);
-                OrtSession s = track(opened, runtime.open(folder.resolve(file)));
+                file = variant.fileIn(layout);
+                OrtSession s = track(opened, runtime.open(layout.graphs().resolve(file)));
                 OrtSession first = s;
                 if (layout.encoderDecoder()) {
                     // The first step computes the cross-attention cache: the export's no-past decoder runs it.
                     Layout.DecoderFiles chosen = layout.choose(files);
-                    first = track(opened, runtime.open(folder.resolve(chosen == Layout.DecoderFiles.MERGED
+                    first = track(opened, runtime.open(layout.graph(chosen == Layout.DecoderFiles.MERGED
                             ? Layout.MERGED : Layout.DECODER)));
                 }
                 decoder = new DecoderSessions(first, s);
@@ -126,23 +134,24 @@ public final class Model implements AutoCloseable {
                 Layout.DecoderFiles chosen = layout.choose(files);
                 switch (chosen) {
                     case SINGLE, MERGED -> {
-                        file = chosen == Layout.DecoderFiles.SINGLE ? Layout.SINGLE : Layout.MERGED;
-                        OrtSession s = track(opened, runtime.open(folder.resolve(file)));
+                        file = dtype.file(chosen == Layout.DecoderFiles.SINGLE ? Layout.SINGLE : Layout.MERGED);
+                        OrtSession s = track(opened, runtime.open(layout.graphs().resolve(file)));
                         decoder = new DecoderSessions(s, s);
                         if (chosen == Layout.DecoderFiles.MERGED && !decoder.merged(true)) {
                             throw new KvbenchException(file + " has no use_cache_branch input");
                         }
                     }
                     default -> {
-                        file = Layout.DECODER_WITH_PAST;
-                        OrtSession noPast = track(opened, runtime.open(folder.resolve(Layout.DECODER)));
-                        OrtSession withPast = track(opened, runtime.open(folder.resolve(Layout.DECODER_WITH_PAST)));
+                        file = dtype.file(Layout.DECODER_WITH_PAST);
+                        OrtSession noPast = track(opened, runtime.open(layout.graph(Layout.DECODER)));
+                        OrtSession withPast = track(opened, runtime.open(layout.graph(Layout.DECODER_WITH_PAST)));
                         decoder = new DecoderSessions(noPast, withPast);
                     }
                 }
             }
             OrtSession main = decoder.withPast();
             requireInputs(main, file, IoNames.INPUT_IDS);
+            requireFloat32Io(main, file, dtype);
             if (layout.encoderDecoder()) {
                 requireInputs(main, file, IoNames.ENCODER_ATTENTION_MASK);
                 requireInputs(decoder.session(false), file, IoNames.ENCODER_HIDDEN_STATES);
@@ -162,6 +171,22 @@ public final class Model implements AutoCloseable {
         } catch (RuntimeException e) {
             dev.kvbench.runtime.Closeables.closeAll(opened, e);
             throw e;
+        }
+    }
+
+    /**
+     * The engine feeds and reads float32 pasts and logits; a graph with float16 inputs or outputs (fp16, q4f16) is
+     * refused in one line at open, before anything runs.
+     */
+    private static void requireFloat32Io(OrtSession s, String file, Dtype dtype) throws OrtException {
+        List<Map.Entry<String, NodeInfo>> io = new ArrayList<>(s.getInputInfo().entrySet());
+        io.addAll(s.getOutputInfo().entrySet());
+        for (Map.Entry<String, NodeInfo> e : io) {
+            if (e.getValue().getInfo() instanceof TensorInfo t && t.type == ai.onnxruntime.OnnxJavaType.FLOAT16) {
+                throw new KvbenchException(file + ": '" + e.getKey() + "' is float16; the engine runs float32 inputs, "
+                        + "pasts and logits only, so --dtype " + dtype + " cannot run (q8, int8, uint8 and q4 graphs "
+                        + "with float32 I/O can)");
+            }
         }
     }
 
@@ -215,6 +240,11 @@ public final class Model implements AutoCloseable {
 
     public ModelConfig config() {
         return config;
+    }
+
+    /** The dtype of the graphs this model runs. */
+    public Dtype dtype() {
+        return layout.dtype();
     }
 
     public Layout layout() {

@@ -171,23 +171,24 @@ public final class AbMeasurement {
         List<GenerationRounds.Config> configs = new ArrayList<>();
         for (GenerationRounds.Config c : generationConfigs()) {
             if (!c.baseStrategy().equals(dev.kvbench.decode.Strategy.reference().id()) || params.stream().anyMatch(p -> p.startsWith("strategy="))) {
-                throw new KvbenchException("with --strategies, -p takes model=, newTokens= and batchSize= only (the strategies "
+                throw new KvbenchException("with --strategies, -p takes model=, newTokens=, batchSize= and dtype= only (the strategies "
                         + "are the pair)");
             }
             for (dev.kvbench.decode.Strategy head : heads) {
                 if (head.quadratic() && c.newTokens() > QUADRATIC_MAX_TOKENS) {
                     continue; // minutes per round: the JMH passes measure it
                 }
-                configs.add(new GenerationRounds.Config(c.model(), base.id(), head.id(), c.newTokens(), c.rows()));
+                configs.add(new GenerationRounds.Config(c.model(), base.id(), head.id(), c.newTokens(), c.rows(), c.dtype()));
             }
-            configs.add(new GenerationRounds.Config(c.model(), base.id(), base.id(), c.newTokens(), c.rows()));
+            configs.add(new GenerationRounds.Config(c.model(), base.id(), base.id(), c.newTokens(), c.rows(), c.dtype()));
         }
         for (GenerationRounds.Config c : configs) {
             Path folder = BenchmarkContract.resolveModel(repo, c.model());
+            dev.kvbench.model.Layout layout = dev.kvbench.model.Layout.detect(folder, dev.kvbench.model.Dtype.parse(c.dtype()));
             for (dev.kvbench.decode.Strategy s : List.of(dev.kvbench.decode.Strategy.parse(c.baseStrategy()),
                     dev.kvbench.decode.Strategy.parse(c.headStrategy()))) {
-                if (!s.availableIn(folder)) {
-                    throw new KvbenchException(s + " is not available: " + s.variant().unavailableReason(folder));
+                if (!s.availableIn(layout)) {
+                    throw new KvbenchException(s + " is not available: " + s.variant().unavailableReason(folder, layout));
                 }
             }
         }
@@ -246,8 +247,8 @@ public final class AbMeasurement {
             values.put(p.substring(0, eq), List.of(p.substring(eq + 1).split(",")));
         }
         for (String name : values.keySet()) {
-            if (!List.of("model", "strategy", "newTokens", "batchSize").contains(name)) {
-                throw new KvbenchException("the generations method takes -p model=, strategy=, newTokens= and batchSize=, not "
+            if (!List.of("model", "strategy", "newTokens", "batchSize", "dtype").contains(name)) {
+                throw new KvbenchException("the generations method takes -p model=, strategy=, newTokens=, batchSize= and dtype=, not "
                         + name + " (use --method jmh for other benchmark parameters)");
             }
         }
@@ -258,7 +259,10 @@ public final class AbMeasurement {
                 for (String tokens : values.getOrDefault("newTokens", List.of("64"))) {
                     int n = parameter("newTokens", tokens, Integer.MAX_VALUE);
                     for (String b : values.getOrDefault("batchSize", List.of("1"))) {
-                        configs.add(new GenerationRounds.Config(model, strategy, strategy, n, parameter("batchSize", b, 256)));
+                        for (String d : values.getOrDefault("dtype", List.of("fp32"))) {
+                            configs.add(new GenerationRounds.Config(model, strategy, strategy, n, parameter("batchSize", b, 256),
+                                    dev.kvbench.model.Dtype.parse(d).id()));
+                        }
                     }
                 }
             }

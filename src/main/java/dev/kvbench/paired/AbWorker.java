@@ -26,6 +26,17 @@ public final class AbWorker {
     private AbWorker() {
     }
 
+    /** An engine on the dtype's graphs: {@code new Engine(folder, strategy, EngineOptions.defaults().withDtype(...))}. */
+    private static Object withDtype(Class<?> engineClass, Class<?> strategyClass, Path folder, Object strategy, String dtype)
+            throws ReflectiveOperationException {
+        Class<?> optionsClass = Class.forName("dev.kvbench.decode.EngineOptions");
+        Class<?> dtypeClass = Class.forName("dev.kvbench.model.Dtype");
+        Object options = optionsClass.getMethod("defaults").invoke(null);
+        options = optionsClass.getMethod("withDtype", dtypeClass).invoke(options,
+                dtypeClass.getMethod("parse", String.class).invoke(null, dtype));
+        return engineClass.getConstructor(Path.class, strategyClass, optionsClass).newInstance(folder, strategy, options);
+    }
+
     public static void main(String[] args) throws Exception {
         PrintStream protocol = new PrintStream(new FileOutputStream(FileDescriptor.out), true, StandardCharsets.UTF_8);
         System.setOut(System.err); // what the libraries print must not mix with the answers
@@ -48,10 +59,13 @@ public final class AbWorker {
             }
             try {
                 String[] p = line.trim().split(" ");
-                String key = p[0] + " " + p[1];
+                // An optional seventh field: the dtype of the folder's graphs (newer engines only).
+                String dtype = p.length > 6 ? p[6] : null;
+                String key = p[0] + " " + p[1] + " " + dtype;
                 Object engine = engines.get(key);
                 if (engine == null) {
-                    engine = newEngine.newInstance(Path.of(p[0]), parse.invoke(null, p[1]));
+                    engine = dtype == null ? newEngine.newInstance(Path.of(p[0]), parse.invoke(null, p[1]))
+                            : withDtype(engineClass, strategyClass, Path.of(p[0]), parse.invoke(null, p[1]), dtype);
                     engines.put(key, engine);
                 }
                 int newTokens = Integer.parseInt(p[2]);

@@ -34,9 +34,13 @@ final class GenerationRounds {
      * sides run the same strategy; comparing strategies of one build, each side its own ({@link #label} names the
      * pair, so both sides' entries have the same key).
      */
-    record Config(String model, String baseStrategy, String headStrategy, int newTokens, int rows) {
+    record Config(String model, String baseStrategy, String headStrategy, int newTokens, int rows, String dtype) {
         Config(String model, String strategy, int newTokens) {
             this(model, strategy, strategy, newTokens, 1);
+        }
+
+        Config(String model, String baseStrategy, String headStrategy, int newTokens, int rows) {
+            this(model, baseStrategy, headStrategy, newTokens, rows, "fp32");
         }
 
         boolean sameStrategy() {
@@ -83,8 +87,12 @@ final class GenerationRounds {
             }
         }
 
-        double[] generate(Path model, String strategy, int newTokens, int ops, String promptIds, int rows) throws IOException {
-            requests.write(model + " " + strategy + " " + newTokens + " " + ops + " " + promptIds + (rows > 1 ? " " + rows : "") + "\n");
+        double[] generate(Path model, String strategy, int newTokens, int ops, String promptIds, int rows, String dtype)
+                throws IOException {
+            // Rows and dtype are optional fields (workers of older commits know neither): sent when not the default.
+            boolean fp32 = dtype.equals("fp32");
+            requests.write(model + " " + strategy + " " + newTokens + " " + ops + " " + promptIds
+                    + (rows > 1 || !fp32 ? " " + rows : "") + (fp32 ? "" : " " + dtype) + "\n");
             requests.flush();
             String answer = answers.readLine();
             if (answer == null || !answer.startsWith("ok ")) {
@@ -126,13 +134,14 @@ final class GenerationRounds {
                 Config config = configs.get(c);
                 List<List<Double>> times = List.of(new ArrayList<>(), new ArrayList<>());
                 for (int s = 0; s < 2; s++) {
-                    sides[s].generate(models.get(s).get(c), config.strategy(s), config.newTokens(), warmupOps, promptIds, config.rows());
+                    sides[s].generate(models.get(s).get(c), config.strategy(s), config.newTokens(), warmupOps, promptIds,
+                            config.rows(), config.dtype());
                 }
                 for (int i = 0; i < pairs; i++) {
                     int first = (i + round) % 2;
                     for (int s : new int[] {first, 1 - first}) {
                         times.get(s).add(sides[s].generate(models.get(s).get(c), config.strategy(s), config.newTokens(), 1,
-                                promptIds, config.rows())[0]);
+                                promptIds, config.rows(), config.dtype())[0]);
                     }
                 }
                 StringBuilder line = new StringBuilder();
@@ -165,6 +174,9 @@ final class GenerationRounds {
         p.put("newTokens", String.valueOf(c.newTokens()));
         if (c.rows() > 1) {
             p.put("batchSize", String.valueOf(c.rows()));
+        }
+        if (!c.dtype().equals("fp32")) {
+            p.put("dtype", c.dtype());
         }
         ObjectNode pm = e.putObject("primaryMetric");
         RoundMerge.putScore(pm, ms);

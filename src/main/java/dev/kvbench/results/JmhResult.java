@@ -28,12 +28,13 @@ public record JmhResult(String benchmark, String mode, Map<String, String> param
      * Benchmark plus sorted parameters: what identifies "the same measurement" across files. The {@code model}
      * parameter counts by its folder name, not its path, so results from two checkouts or machines match (the model
      * files' checksums are in the run's {@code .meta.json}). {@code batchSize=1} is left out: it is the measurement
-     * files from before the parameter existed hold.
+     * files from before the parameter existed hold; {@code dtype=fp32} likewise.
      */
     public String key() {
         TreeMap<String, String> sorted = new TreeMap<>(params);
         sorted.computeIfPresent("model", (k, v) -> modelName(v));
         sorted.remove("batchSize", "1");
+        sorted.remove("dtype", "fp32");
         return shortName() + sorted;
     }
 

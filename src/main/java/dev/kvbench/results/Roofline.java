@@ -15,7 +15,8 @@ import java.util.Locale;
  * and do one multiply-add per weight (plus attention over the valid length); at a measured read bandwidth and a
  * measured matrix-multiply rate, the faster of the two can take no less than {@code max(bytes / bandwidth,
  * macs / rate)}. A strategy's time per token divided by that is how far it is from the hardware.
- * <p>Counted per generated token (batch 1, fp32): decoder-only (Llama/Qwen2): per layer the q, k, v, o projections
+ * <p>Counted per generated token (batch 1; the weight matrices at the dtype's bytes per weight, {@link
+ * #bytesPerWeight}, everything else fp32): decoder-only (Llama/Qwen2): per layer the q, k, v, o projections
  * (and biases), three MLP matrices, two norms; the final norm; the logits matrix (vocab x hidden, tied or not); one
  * embedding row. Attention: 2 x heads x head_dim x context multiply-adds per layer (scores and weighted sum), and
  * 2 x kv_heads x head_dim x context floats of cache read. Encoder-decoder (Marian): the decoder's self-attention
@@ -41,17 +42,40 @@ public final class Roofline {
         }
     }
 
-    /** The shape of a model's decode step, read from its config.json. */
-    public record Shape(boolean encoderDecoder, int layers, int hidden, int heads, int kvHeads, int headDim,
-                        int intermediate, int vocab, boolean attentionBias) {
+    /**
+     * Bytes a step reads per weight of a projection or logits matrix: fp32 4, fp16 2, q8/int8/uint8 1 (one scale per
+     * tensor), q4 and q4f16 0.5 + a float scale per block of 32 (0.625; quantize's default block, and ONNX Runtime's),
+     * bnb4 likewise. Embedding rows, norms and biases stay float32.
+     */
+    public static double bytesPerWeight(dev.kvbench.model.Dtype dtype) {
+        return switch (dtype) {
+            case FP32 -> 4;
+            case FP16 -> 2;
+            case Q8, INT8, UINT8 -> 1;
+            case Q4, Q4F16, BNB4 -> 0.5 + 4.0 / 32;
+        };
+    }
 
+    /**
+     * The shape of a model's decode step, read from its config.json; {@code matrixBytesPerWeight} from the dtype of
+     * the graphs run ({@link #bytesPerWeight}).
+     */
+    public record Shape(boolean encoderDecoder, int layers, int hidden, int heads, int kvHeads, int headDim,
+                        int intermediate, int vocab, boolean attentionBias, double matrixBytesPerWeight) {
+
+        /** The fp32 shape. */
         public static Shape read(Path folder) {
+            return read(folder, dev.kvbench.model.Dtype.FP32);
+        }
+
+        public static Shape read(Path folder, dev.kvbench.model.Dtype dtype) {
+            double b = bytesPerWeight(dtype);
             JsonNode c = JsonFiles.read(folder.resolve("config.json"), "config.json");
             if (c.path("is_encoder_decoder").asBoolean(false)) {
                 int d = need(c, "d_model");
                 int heads = need(c, "decoder_attention_heads");
                 return new Shape(true, need(c, "decoder_layers"), d, heads, heads, d / heads, need(c, "decoder_ffn_dim"),
-                        need(c, "vocab_size"), true);
+                        need(c, "vocab_size"), true, b);
             }
             int h = need(c, "hidden_size");
             int heads = need(c, "num_attention_heads");
@@ -59,7 +83,7 @@ public final class Roofline {
             int hd = c.path("head_dim").asInt(h / heads);
             boolean bias = c.path("attention_bias").asBoolean("qwen2".equals(c.path("model_type").asText()));
             return new Shape(false, need(c, "num_hidden_layers"), h, heads, kv, hd, need(c, "intermediate_size"),
-                    need(c, "vocab_size"), bias);
+                    need(c, "vocab_size"), bias, b);
         }
 
         private static int need(JsonNode c, String field) {
@@ -82,14 +106,16 @@ public final class Roofline {
 
         /** The cost of generating one token with {@code context} valid positions (and {@code source} for cross-attention). */
         public Cost step(double context, double source) {
-            double w;
+            double w; // matrix weights
+            double f; // float weights: biases, norms, the embedding row
             double macs;
             double kvFloats;
             if (encoderDecoder) {
                 double d = hidden;
                 double perLayer = 6 * d * d + 2 * d * intermediate;
                 double small = 6 * d + intermediate + d + 6 * d; // biases and three layer norms
-                w = layers * (perLayer + small) + (double) vocab * d + vocab + d;
+                w = layers * perLayer + (double) vocab * d;
+                f = layers * small + vocab + d;
                 macs = layers * (perLayer + 2 * d * context + 2 * d * source) + (double) vocab * d;
                 kvFloats = layers * (2 * d * context + 2 * d * source);
             } else {
@@ -97,11 +123,12 @@ public final class Roofline {
                 double attn = h * heads * headDim + 2 * h * kvHeads * headDim + (double) heads * headDim * h;
                 double mlp = 3 * h * intermediate;
                 double small = 2 * h + (attentionBias ? (heads + 2.0 * kvHeads) * headDim : 0);
-                w = layers * (attn + mlp + small) + (double) vocab * h + 2 * h;
+                w = layers * (attn + mlp) + (double) vocab * h;
+                f = layers * small + 2 * h;
                 macs = layers * (attn + mlp + 2.0 * heads * headDim * context) + (double) vocab * h;
                 kvFloats = layers * 2.0 * kvHeads * headDim * context;
             }
-            return new Cost(4 * w, 4 * kvFloats, macs);
+            return new Cost(matrixBytesPerWeight * w + 4 * f, 4 * kvFloats, macs);
         }
     }
 
@@ -114,8 +141,8 @@ public final class Roofline {
      */
     public static String section(List<Summary.Row> rows, Shape shape, MachineProbe.Limits limits) {
         StringBuilder s = new StringBuilder(String.format(Locale.ROOT, "%nAgainst this machine's limit (roofline: max(bytes "
-                + "read / %.1f GB/s, multiply-adds / %.1f G/s), per decode step, fp32)%n",
-                limits.readBytesPerSecond() / 1e9, limits.macsPerSecond() / 1e9));
+                + "read / %.1f GB/s, multiply-adds / %.1f G/s), per decode step, weight matrices at %.3g bytes per weight)%n",
+                limits.readBytesPerSecond() / 1e9, limits.macsPerSecond() / 1e9, shape.matrixBytesPerWeight()));
         s.append(String.format(Locale.ROOT, "%-21s %8s %12s %12s %12s %9s %14s%n", "strategy", "context", "ms/step",
                 "MB read", "limit ms", "bound", "x limit"));
         rows.stream().filter(r -> r.benchmark().equals(BenchmarkContract.STEP) && r.batch() == 1) // the cost is one row's

@@ -87,10 +87,15 @@ public final class Summary {
             JmhResult.Metric kv = r.metric("kvBytes");
             double overhead = run != null && step != null && step.score() > 0 ? 1 - run.score() / step.score() : Double.NaN;
             double kvPerToken = kv != null && tokens != null && tokens.score() > 0 ? kv.score() / tokens.score() : Double.NaN;
-            rows.add(new Row(bench, JmhResult.modelName(r.param("model")), strategy + callSuffix(r.param("ortCall"))
-                    + batchSuffix(batch), length, ms, err, ms / perOp, heap, overhead, kvPerToken, perOp, r, batch));
+            rows.add(new Row(bench, JmhResult.modelName(r.param("model")), strategy + dtypeSuffix(r.param("dtype"))
+                    + callSuffix(r.param("ortCall")) + batchSuffix(batch), length, ms, err, ms / perOp, heap, overhead, kvPerToken, perOp, r, batch));
         }
         return rows;
+    }
+
+    /** Rows of a dtype other than fp32 are told apart from the export's: {@code kv [q4]}. */
+    public static String dtypeSuffix(String dtype) {
+        return dtype == null || dtype.equals("fp32") ? "" : " [" + dtype + "]";
     }
 
     /** Rows measured with the public {@code OrtSession.run} are told apart from the default direct call. */

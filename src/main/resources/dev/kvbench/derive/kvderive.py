@@ -3,9 +3,11 @@
 Run by `kvbench derive` (which then compares the variants' logits with the source graph's in ONNX Runtime before it
 moves them into place); needs Python 3 with the `onnx` package (Debian: python3-onnx) and numpy.
 
-    python3 kvderive.py --model DIR/model.onnx --config DIR/config.json --out TMPDIR [--weights-file NAME]
+    python3 kvderive.py --model DIR/model.onnx --config DIR/config.json --out TMPDIR [--weights-file NAME] [--suffix S]
 
-Writes TMPDIR/model_static.onnx and TMPDIR/model_gqa.onnx, each passed through onnx.checker. Weights are never copied
+Writes TMPDIR/model_static.onnx and TMPDIR/model_gqa.onnx (with --suffix _q4: model_static_q4.onnx, ...), each passed
+through onnx.checker. The projections are found through float MatMul/Gemm (fp32, fp16, QDQ weights), MatMulNBits,
+MatMulBnb4, MatMulInteger after DynamicQuantizeLinear and the fused DynamicQuantizeMatMul / MatMulIntegerToFloat. Weights are never copied
 when the source keeps them in external data: the variants' initializers point at the same file(s) and offsets (TMPDIR
 must hold the same external files, which `kvbench derive` hard-links there). A source with inline weights has them
 written once into TMPDIR/<weights-file>, shared by both variants. The graph is read without its external data, so a
@@ -52,6 +54,12 @@ NEW = "new_key_values.{}.{}"
 MASK_BIAS = -1e9  # added to the scores of cache positions not yet written: exp() of it is 0 in float32
 SHAPE_OPS = {"Shape", "Size"}
 PASS_THROUGH = {"Identity"}
+# Projections by a weight, the float activation as input 0: float MatMul/Gemm (fp32, fp16, QDQ weights), ONNX Runtime's
+# 4-bit MatMulNBits and MatMulBnb4, and the fused dynamic-quantization DynamicQuantizeMatMul.
+FLOAT_INPUT_PROJECTIONS = {"MatMul", "Gemm", "MatMulNBits", "MatMulBnb4", "DynamicQuantizeMatMul"}
+# Projections of an activation quantized by DynamicQuantizeLinear (quantize_dynamic's pattern): input 0 is its output.
+QUANTIZED_INPUT_PROJECTIONS = {"MatMulInteger", "MatMulIntegerToFloat"}
+DYNAMIC_QUANTIZERS = {"DynamicQuantizeLinear", "DynamicQuantizeMatMul"}
 
 
 class Unrecognized(Exception):
@@ -89,7 +97,8 @@ class GraphIndex:
         return seen
 
     def is_weight(self, name):
-        """An initializer or Constant, possibly behind a Transpose (torch exports Linear both ways)."""
+        """An initializer or Constant, possibly behind a Transpose (torch exports Linear both ways) or a
+        DequantizeLinear (QDQ weights)."""
         if name in self.initializers:
             return True
         node = self.producer.get(name)
@@ -97,15 +106,46 @@ class GraphIndex:
             return False
         if node.op_type == "Constant":
             return True
-        return node.op_type == "Transpose" and self.is_weight(node.input[0])
+        return node.op_type in ("Transpose", "DequantizeLinear") and self.is_weight(node.input[0])
+
+    def activation_quantizer(self, node):
+        """The DynamicQuantizeLinear that feeds a MatMulInteger-style projection its quantized activation, or None."""
+        p = self.producer.get(node.input[0]) if node.input else None
+        return p if p is not None and p.op_type == "DynamicQuantizeLinear" else None
+
+    def float_input(self, node):
+        """The float activation a projection reads (before any dynamic quantization of it)."""
+        q = self.activation_quantizer(node) if node.op_type in QUANTIZED_INPUT_PROJECTIONS else None
+        return q.input[0] if q is not None else node.input[0]
+
+    def rewire(self, node, tensor):
+        """Makes a projection read `tensor` as its float activation (its DynamicQuantizeLinear does, if it has one)."""
+        q = self.activation_quantizer(node) if node.op_type in QUANTIZED_INPUT_PROJECTIONS else None
+        (q if q is not None else node).input[0] = tensor
 
     def is_projection(self, node):
-        return node.op_type in ("MatMul", "Gemm") and len(node.input) >= 2 and self.is_weight(node.input[1]) \
-            and node.input[0] in self.hidden
+        if len(node.input) < 2 or not self.is_weight(node.input[1]):
+            return False
+        if node.op_type in FLOAT_INPUT_PROJECTIONS:
+            return node.input[0] in self.hidden
+        return node.op_type in QUANTIZED_INPUT_PROJECTIONS and self.activation_quantizer(node) is not None \
+            and self.float_input(node) in self.hidden
+
+    def single_user(self, tensor, op_type):
+        users = self.consumers.get(tensor, [])
+        return users[0] if len(users) == 1 and users[0].op_type == op_type else None
 
     def projection_output(self, node):
-        """A projection's result: the MatMul's output, or the bias Add after it when there is exactly one."""
+        """A projection's float result: the MatMul's output (MatMulInteger: after its Cast and scale Mul), or the
+        bias Add after it when there is exactly one."""
         out = node.output[0]
+        if node.op_type == "MatMulInteger":
+            cast = self.single_user(out, "Cast")
+            scale = self.single_user(cast.output[0], "Mul") if cast is not None else None
+            if scale is None:
+                raise Unrecognized(f"{self.describe(node)}: expected Cast then Mul by the scales after it "
+                                   "(quantize_dynamic's pattern)")
+            out = scale.output[0]
         users = self.consumers.get(out, [])
         if len(users) == 1 and users[0].op_type == "Add":
             other = [i for i in users[0].input if i != out]
@@ -236,7 +276,7 @@ def first_after(index, start, wanted, skip=()):
 
 def nearest_projection_after(index, start, where):
     """The nearest weight projection after `start` (o_proj after attention)."""
-    node = first_after(index, start, lambda n: index.is_projection(n) and n.input[0] != start, SHAPE_OPS)
+    node = first_after(index, start, lambda n: index.is_projection(n) and index.float_input(n) != start, SHAPE_OPS)
     if node is None:
         raise Unrecognized(f"{where}: no output projection (MatMul by a weight) found after the attention")
     return node
@@ -287,13 +327,14 @@ def derive_gqa(model, config):
         if k_proj is v_proj:
             raise Unrecognized(f"{where}: keys and values come from one projection ({index.describe(k_proj)}); "
                                "fused QKV projections are not supported")
-        siblings = [n for n in index.consumers.get(k_proj.input[0], []) if index.is_projection(n)
+        activation = index.float_input(k_proj)
+        siblings = [n for n in g.node if index.is_projection(n) and index.float_input(n) == activation
                     and n is not k_proj and n is not v_proj]
         if len(siblings) != 1:
             raise Unrecognized(f"{where}: expected exactly one query projection beside {index.describe(k_proj)} on its "
                                f"input, found {len(siblings)}")
         q_proj = siblings[0]
-        if v_proj.input[0] != k_proj.input[0]:
+        if index.float_input(v_proj) != activation:
             raise Unrecognized(f"{where}: {index.describe(k_proj)} and {index.describe(v_proj)} read different inputs")
         o_proj = nearest_projection_after(index, PRESENT.format(i, "value"), where)
         attn = f"kvbench_gqa_{i}_output"
@@ -314,10 +355,10 @@ def derive_gqa(model, config):
         key = node.name or node.output[0]
         if key in gqa_nodes:
             nodes.append(gqa_nodes[key])
-            node.input[0] = rewired[key]
+            index.rewire(node, rewired[key])
         nodes.append(node)
     del g.node[:]
-    g.node.extend(nodes)
+    g.node.extend(topological(nodes))  # a rewired DynamicQuantizeLinear comes before its GroupQueryAttention
     g.initializer.extend([numpy_helper.from_array(cos, "kvbench_cos_cache"),
                           numpy_helper.from_array(sin, "kvbench_sin_cache")])
     prune(g)
@@ -568,6 +609,19 @@ def externalize_inline(models, out_dir, weights_file, threshold=1024):
     return written
 
 
+def dynamic_quantizer(graph):
+    """The first node (subgraphs included) that quantizes an activation at run time, as 'op name'; '' if none."""
+    for node in graph.node:
+        if node.op_type in DYNAMIC_QUANTIZERS:
+            return f"{node.op_type} '{node.name}'"
+        for a in node.attribute:
+            for sub in ([a.g] if a.HasField("g") else []) + list(a.graphs):
+                found = dynamic_quantizer(sub)
+                if found:
+                    return found
+    return ""
+
+
 def external_files(model):
     return sorted({e.value for t in model.graph.initializer if t.data_location == TensorProto.EXTERNAL
                    for e in t.external_data if e.key == "location"})
@@ -579,6 +633,7 @@ def main(argv):
     p.add_argument("--config", required=True)
     p.add_argument("--out", required=True)
     p.add_argument("--weights-file", default="variants.onnx_data")
+    p.add_argument("--suffix", default="", help="dtype suffix of the variants' names (_q4: model_gqa_q4.onnx)")
     a = p.parse_args(argv)
     try:
         with open(a.config, encoding="utf-8") as f:
@@ -596,11 +651,12 @@ def main(argv):
     names = {i.name for i in source.graph.input}
     try:
         if PAST.format(0, "key") in names and "input_ids" in names:
-            variants = {"model_static.onnx": derive_static(source), "model_gqa.onnx": derive_gqa(source, config)}
+            variants = {f"model_static{a.suffix}.onnx": derive_static(source),
+                        f"model_gqa{a.suffix}.onnx": derive_gqa(source, config)}
         elif "use_cache_branch" in names:
-            variants = {"decoder_model_static.onnx": derive_encoder_decoder_static(with_past_graph(source))}
+            variants = {f"decoder_model_static{a.suffix}.onnx": derive_encoder_decoder_static(with_past_graph(source))}
         elif PAST.format(0, "decoder.key") in names:
-            variants = {"decoder_model_static.onnx": derive_encoder_decoder_static(source)}
+            variants = {f"decoder_model_static{a.suffix}.onnx": derive_encoder_decoder_static(source)}
         else:
             return fail(f"{a.model} is not a decoder with a cache (inputs: {sorted(names)})")
     except Unrecognized as e:
@@ -613,7 +669,8 @@ def main(argv):
         onnx.checker.check_model(path)
     print(json.dumps({"layers": max(layer_count(source.graph), layer_count(source.graph, "decoder.key")),
                       "variants": sorted(variants),
-                      "shared_external_files": external_files(source), "inline_weights_copied_bytes": inline}))
+                      "shared_external_files": external_files(source), "inline_weights_copied_bytes": inline,
+                      "dynamic_activation_quantization": dynamic_quantizer(source.graph)}))
     return 0
 
 

@@ -38,8 +38,9 @@ public final class CliTestSupport {
         assertTrue(err.startsWith("kvbench: error: ") && err.contains(expected), () -> "expected '" + expected + "' in: " + err);
     }
 
-    /** A long command's progress line: {@code derive: [1/2] ...}, {@code synth: ...}, {@code [round 1/8] ...}. */
+    /** A long command's progress line: {@code derive: [1/2] ...}, {@code synth: ...}, {@code quantize: ...}, {@code [round 1/8] ...}. */
     static boolean isProgress(String line) {
-        return line.startsWith("derive: ") || line.startsWith("synth: ") || line.startsWith("[round ");
+        return line.startsWith("derive: ") || line.startsWith("synth: ") || line.startsWith("quantize: ")
+                || line.startsWith("[round ");
     }
 }

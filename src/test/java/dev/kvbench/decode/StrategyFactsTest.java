@@ -1,6 +1,7 @@
 package dev.kvbench.decode;
 
 import dev.kvbench.TestModels;
+import dev.kvbench.model.Layout;
 import dev.kvbench.model.Model;
 import dev.kvbench.bench.GenerationBenchmark;
 import dev.kvbench.bench.ScoreBenchmark;
@@ -50,9 +51,9 @@ class StrategyFactsTest {
     @ParameterizedTest
     @EnumSource(Strategy.class)
     void availabilityFollowsTheVariantFile(Strategy s) {
-        assertTrue(s.availableIn(TestModels.LLAMA), s + " runs on the bundled decoder-only model");
+        assertTrue(s.availableIn(Layout.detect(TestModels.LLAMA)), s + " runs on the bundled decoder-only model");
         // tiny-marian has decoder_model_static.onnx (derived); GroupQueryAttention variants are decoder-only.
-        assertEquals(s.variant() != Model.Variant.STATIC_GQA, s.availableIn(TestModels.MARIAN), s + " on tiny-marian");
+        assertEquals(s.variant() != Model.Variant.STATIC_GQA, s.availableIn(Layout.detect(TestModels.MARIAN)), s + " on tiny-marian");
     }
 
     @Test

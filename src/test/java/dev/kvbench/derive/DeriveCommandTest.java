@@ -142,7 +142,7 @@ class DeriveCommandTest {
         config.put("num_key_value_heads", 4);
         Files.writeString(folder.resolve("config.json"), config.toString());
         String agreeing = Files.readString(folder.resolve("config.json"));
-        VariantDeriver.writeVariants(python, folder, "model.onnx"); // unchecked, as a hand-made export mistake would be
+        VariantDeriver.writeVariants(python, folder, folder.resolve("model.onnx"), dev.kvbench.model.Dtype.FP32); // unchecked, as a hand-made export mistake would be
         // The config that agrees with model.onnx again: only the GQA variant carries the wrong head count.
         Files.writeString(folder.resolve("config.json"), agreeing.replace("\"num_key_value_heads\":4", "\"num_key_value_heads\":2"));
         CliTestSupport.Run r = CliTestSupport.run("check", "--model", folder.toString(), "--steps", "4");

@@ -132,8 +132,8 @@ class ExportedLayoutTest {
 
     @Test
     void layoutDetection() {
-        assertEquals(new Layout(false, true, false, false), Layout.detect(TestModels.LLAMA));
-        assertEquals(new Layout(true, false, true, true), Layout.detect(TestModels.MARIAN));
+        assertEquals(new Layout(false, true, false, false, TestModels.LLAMA, Dtype.FP32), Layout.detect(TestModels.LLAMA));
+        assertEquals(new Layout(true, false, true, true, TestModels.MARIAN, Dtype.FP32), Layout.detect(TestModels.MARIAN));
         assertEquals(Layout.DecoderFiles.MERGED, Layout.detect(TestModels.MARIAN).choose(Layout.DecoderFiles.AUTO));
     }
 }

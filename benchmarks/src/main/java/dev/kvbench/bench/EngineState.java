@@ -27,6 +27,10 @@ public abstract class EngineState {
     @Param({"tiny-llama"})
     public String model;
 
+    /** Which of the folder's graphs: fp32 (the export), q8, q4, ... (transformers.js file suffixes). */
+    @Param({"fp32"})
+    public String dtype;
+
     @Param({"1"})
     public int threads;
 
@@ -42,14 +46,15 @@ public abstract class EngineState {
     protected void open(String configuration, String strategy, int hybridThreshold, int promptTokens) {
         try {
             EngineOptions options = EngineOptions.defaults().withThreads(threads)
-                    .withRunCall(OrtRuntime.RunCall.parse(ortCall)).withHybridThreshold(hybridThreshold);
+                    .withRunCall(OrtRuntime.RunCall.parse(ortCall)).withHybridThreshold(hybridThreshold)
+                    .withDtype(dev.kvbench.model.Dtype.parse(dtype));
             engine = new Engine(modelFolder(), Strategy.parse(strategy), options);
             prompt = prompt(engine, promptTokens);
         } catch (RuntimeException e) {
             BenchmarkContract.recordFailure(configuration, e);
             throw e;
         }
-        System.out.println("# kvbench: ONNX Runtime intra-op threads = " + threads + ", inter-op = 1, sequential, "
+        System.out.println("# kvbench: dtype " + dtype + ", ONNX Runtime intra-op threads = " + threads + ", inter-op = 1, sequential, "
                 + ortCall + " call for steps with only pinned outputs");
     }
 

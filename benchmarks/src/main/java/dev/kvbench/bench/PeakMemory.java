@@ -30,8 +30,9 @@ public final class PeakMemory {
         String strategy = args[1];
         int newTokens = args.length > 2 ? Integer.parseInt(args[2]) : 2040;
         int rows = args.length > 3 ? Integer.parseInt(args[3]) : 1;
+        dev.kvbench.model.Dtype dtype = args.length > 4 ? dev.kvbench.model.Dtype.parse(args[4]) : dev.kvbench.model.Dtype.FP32;
         Path folder = BenchmarkContract.resolveModel(BenchmarkContract.root(), model);
-        try (Engine engine = new Engine(folder, Strategy.parse(strategy), EngineOptions.defaults())) {
+        try (Engine engine = new Engine(folder, Strategy.parse(strategy), EngineOptions.defaults().withDtype(dtype))) {
             List<long[]> prompts = BenchmarkContract.batchPrompts(engine.model(), rows, BenchmarkContract.PROMPT_TOKENS);
             engine.generator().generate(prompts, 8, true, Sampler.greedy(), null); // load and warm up
             long before = status("VmHWM");

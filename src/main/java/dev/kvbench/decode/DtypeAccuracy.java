@@ -1,0 +1,81 @@
+package dev.kvbench.decode;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * What a dtype costs in accuracy against another dtype of the same folder ({@code check --dtype q4 --against fp32}):
+ * each strategy on the dtype teacher-forced along the other dtype's no-cache greedy tokens (the share of greedy tokens
+ * kept, the largest logit difference, as {@link StrategyCheck} reports them), and the perplexity both give the same
+ * texts: each prompt followed by the other dtype's greedy continuation, scored in one pass by no-cache.
+ */
+public final class DtypeAccuracy {
+    /** The comparison: per-strategy outcomes against {@code against}'s no-cache, and the two perplexities. */
+    public record Result(List<StrategyCheck.Outcome> outcomes, double perplexity, double againstPerplexity, int texts,
+                         int tokens) {
+        /** (perplexity - against) / against. */
+        public double relativePerplexityDelta() {
+            return (perplexity - againstPerplexity) / againstPerplexity;
+        }
+    }
+
+    private DtypeAccuracy() {
+    }
+
+    public static Result measure(Path folder, List<StrategyCheck.Prompt> prompts, int steps, EngineOptions options,
+                                 EngineOptions against, List<Strategy> strategies) {
+        List<StrategyCheck.Outcome> outcomes = StrategyCheck.run(folder, prompts, steps, Double.POSITIVE_INFINITY, against,
+                Strategy.NO_CACHE, options, strategies);
+        List<long[]> continuations = new ArrayList<>();
+        try (Engine reference = new Engine(folder, Strategy.NO_CACHE, against)) {
+            for (StrategyCheck.Prompt p : prompts) {
+                long[] tokens = new long[steps];
+                reference.generator().generate(p.ids(), steps, true, (logits, row, i) -> {
+                    float best = Float.NEGATIVE_INFINITY;
+                    int choice = 0;
+                    for (int t = 0; t < logits.vocab(); t++) {
+                        if (logits.get(t) > best) {
+                            best = logits.get(t);
+                            choice = t;
+                        }
+                    }
+                    tokens[i] = choice;
+                    return choice;
+                }, null);
+                continuations.add(tokens);
+            }
+        }
+        double mine = perplexity(folder, options, prompts, continuations);
+        double theirs = perplexity(folder, against, prompts, continuations);
+        return new Result(outcomes, mine, theirs, prompts.size(), steps * prompts.size());
+    }
+
+    /** Perplexity over every text's scored tokens together (decoder-only: prompt then continuation; else target given source). */
+    private static double perplexity(Path folder, EngineOptions options, List<StrategyCheck.Prompt> prompts,
+                                     List<long[]> continuations) {
+        try (Engine e = new Engine(folder, Strategy.NO_CACHE, options)) {
+            List<Perplexity.Score> scores;
+            if (e.model().encoderDecoder()) {
+                scores = Perplexity.fullPass(e.generator(), prompts.stream().map(StrategyCheck.Prompt::ids).toList(),
+                        continuations);
+            } else {
+                List<long[]> texts = new ArrayList<>();
+                for (int i = 0; i < prompts.size(); i++) {
+                    long[] p = prompts.get(i).ids();
+                    long[] t = java.util.Arrays.copyOf(p, p.length + continuations.get(i).length);
+                    System.arraycopy(continuations.get(i), 0, t, p.length, continuations.get(i).length);
+                    texts.add(t);
+                }
+                scores = Perplexity.fullPass(e.generator(), texts);
+            }
+            double ll = 0;
+            int n = 0;
+            for (Perplexity.Score s : scores) {
+                ll += s.logLikelihood();
+                n += s.tokens();
+            }
+            return Math.exp(-ll / n);
+        }
+    }
+}

@@ -1,0 +1,116 @@
+package dev.kvbench.derive;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.kvbench.KvbenchException;
+import dev.kvbench.decode.DtypeAccuracy;
+import dev.kvbench.decode.EngineOptions;
+import dev.kvbench.decode.Strategy;
+import dev.kvbench.decode.StrategyCheck;
+import dev.kvbench.model.Dtype;
+import dev.kvbench.model.Layout;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.function.Consumer;
+
+/**
+ * {@code kvbench quantize}: writes a dtype's graphs beside an fp32 export in ONNX Runtime's own formats (q4:
+ * MatMulNBits; q8: quantize_dynamic's MatMulInteger pattern), every graph of the export (encoder and decoders), named
+ * as transformers.js names them ({@code model_q4.onnx}, {@code decoder_model_merged_quantized.onnx}), the new tensors in
+ * one {@code weights_<suffix>.onnx_data} and every weight that stays float read from the export's own file. The
+ * rewrite is {@code kvquantize.py}; the new graphs are then compared with the fp32 export ({@link DtypeAccuracy}) in
+ * the work folder, and moved into place, never over an existing file.
+ */
+public final class GraphQuantizer {
+    /** Dtypes {@code quantize} writes. */
+    public static final List<Dtype> WRITES = List.of(Dtype.Q4, Dtype.Q8);
+    private static final String SCRIPT = "kvquantize.py";
+
+    /** How to quantize: q4's block size and accuracy level, symmetric or with zero points. */
+    public record Settings(Dtype dtype, int blockSize, int accuracyLevel, boolean zeroPoints) {
+        public Settings {
+            if (!WRITES.contains(dtype)) {
+                throw new KvbenchException("quantize writes " + String.join(" and ", WRITES.stream().map(Dtype::id).toList())
+                        + " graphs; " + dtype + (dtype.float16Io() ? " needs float16 inputs and outputs, which the "
+                        + "engine does not run" : " is not written by kvbench (use ONNX Runtime's own tools)"));
+            }
+            if (blockSize < 16 || Integer.bitCount(blockSize) != 1 || blockSize > 4096) {
+                throw new KvbenchException("--block-size must be a power of 2 in 16..4096, got " + blockSize);
+            }
+            if (accuracyLevel != 0 && accuracyLevel != 4) {
+                throw new KvbenchException("--accuracy-level must be 0 (fp32 compute) or 4 (int8 compute), got " + accuracyLevel);
+            }
+            if (dtype != Dtype.Q4 && (blockSize != 32 || accuracyLevel != 0 || zeroPoints)) {
+                throw new KvbenchException("--block-size, --accuracy-level and --zero-points are q4's settings; q8 is "
+                        + "per tensor, without them");
+            }
+        }
+
+        /** The settings in words, for the output and the README. */
+        public String describe() {
+            return dtype == Dtype.Q4
+                    ? String.format(Locale.ROOT, "MatMulNBits 4-bit, block %d, %s, accuracy level %d", blockSize,
+                    zeroPoints ? "asymmetric with zero points" : "symmetric (zero point 8)", accuracyLevel)
+                    : "DynamicQuantizeLinear + MatMulInteger, uint8 weights per tensor";
+        }
+    }
+
+    /** What was written, and each new graph's accuracy against fp32. */
+    public record Quantized(Path folder, List<String> written, int matmuls, long newBytes, DtypeAccuracy.Result accuracy) {
+    }
+
+    private GraphQuantizer() {
+    }
+
+    public static Quantized quantize(Path source, Path out, Settings settings, int steps, String python,
+                                     Consumer<String> progress) {
+        source = source.toAbsolutePath().normalize();
+        out = out.toAbsolutePath().normalize();
+        Dtype dtype = settings.dtype();
+        Layout layout = Layout.detect(source, Dtype.FP32);
+        List<String> sources = new ArrayList<>();
+        for (String g : List.of(Layout.ENCODER, Layout.SINGLE, Layout.DECODER, Layout.DECODER_WITH_PAST, Layout.MERGED)) {
+            if (java.nio.file.Files.isRegularFile(layout.graph(g))) {
+                sources.add(g);
+            }
+        }
+        String weights = "weights" + dtype.suffix() + ".onnx_data";
+        List<String> outputs = new ArrayList<>(sources.stream().map(dtype::file).toList());
+        outputs.add(weights);
+        String interpreter = OnnxPython.find(python);
+        try (WorkFolder folder = WorkFolder.open(source, out, layout, outputs, "quantize")) {
+            try {
+                List<String> args = new ArrayList<>(List.of("--dtype", dtype.id(), "--out", folder.graphs().toString(),
+                        "--weights-file", weights, "--block-size", String.valueOf(settings.blockSize()),
+                        "--accuracy-level", String.valueOf(settings.accuracyLevel())));
+                if (settings.zeroPoints()) {
+                    args.add("--zero-points");
+                }
+                for (String g : sources) {
+                    args.add(g + "=" + dtype.file(g));
+                }
+                progress.accept("[1/2] writing " + String.join(", ", outputs) + " (" + settings.describe() + ") ...");
+                JsonNode made = OnnxPython.run(interpreter, SCRIPT, folder.path(), args);
+                int matmuls = 0;
+                for (JsonNode g : made.path("graphs")) {
+                    matmuls += g.path("matmuls").asInt();
+                }
+                List<StrategyCheck.Prompt> prompts = StrategyCheck.prompts(folder.path());
+                progress.accept(String.format(Locale.ROOT, "[2/2] comparing them with fp32: %d prompt(s) x %d steps ...",
+                        prompts.size(), steps));
+                EngineOptions fp32 = EngineOptions.defaults();
+                DtypeAccuracy.Result accuracy = DtypeAccuracy.measure(folder.path(), prompts, steps, fp32.withDtype(dtype),
+                        fp32, List.of(Strategy.NO_CACHE, Strategy.reference()));
+                List<String> written = folder.commit(outputs);
+                return new Quantized(out, written, matmuls, made.path("weights_bytes").asLong(), accuracy);
+            } catch (KvbenchException e) {
+                throw new KvbenchException("quantize: " + folder.userPaths(e.getMessage()), e);
+            }
+        } catch (IOException e) {
+            throw new KvbenchException("cannot write the quantized graphs into " + out + ": " + e.getMessage());
+        }
+    }
+}

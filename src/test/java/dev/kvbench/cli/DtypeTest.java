@@ -1,0 +1,207 @@
+package dev.kvbench.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.kvbench.TestModels;
+import dev.kvbench.model.Dtype;
+import dev.kvbench.model.Layout;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The bundled models' q4 and q8 graphs (made by {@code kvbench quantize}, variants by {@code derive --dtype}) through
+ * {@code check}, {@code generate} and the transformers.js {@code onnx/} layout: every strategy agrees exactly on the
+ * weight-only q4 graphs; on the dynamically quantized q8 graphs every cache drifts from no-cache within the stated bound
+ * (and agrees with kv where it feeds kv's positions); a broken variant is still caught on both.
+ */
+class DtypeTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private static JsonNode check(Path model, String dtype, int expectedCode, String... more) throws Exception {
+        List<String> args = new java.util.ArrayList<>(List.of("check", "--model", model.toString(), "--dtype", dtype,
+                "--steps", "16", "--format", "json"));
+        args.addAll(List.of(more));
+        CliTestSupport.Run r = CliTestSupport.run(args.toArray(String[]::new));
+        assertEquals(expectedCode, r.code(), r.out() + r.err());
+        return JSON.readTree(r.out());
+    }
+
+    @Test
+    void everyStrategyAgreesExactlyOnTheWeightOnlyQ4Graphs() throws Exception {
+        for (Path model : List.of(TestModels.LLAMA, TestModels.MARIAN)) {
+            JsonNode root = check(model, "q4", 0);
+            assertEquals("q4", root.get("dtype").asText());
+            int agreeing = 0;
+            for (JsonNode s : root.get("strategies")) {
+                if (s.get("verdict").asText().equals("not_available")) {
+                    assertEquals(TestModels.MARIAN, model, s.toString()); // static-gqa: decoder-only
+                    continue;
+                }
+                assertEquals("agrees", s.get("verdict").asText(), model + " " + s);
+                assertEquals(1.0, s.get("token_agreement").asDouble(), s.toString());
+                assertTrue(s.get("max_abs_diff").asDouble() < 1e-4, s.toString());
+                agreeing++;
+            }
+            assertEquals(model.equals(TestModels.LLAMA) ? 6 : 5, agreeing, model.toString());
+        }
+    }
+
+    @Test
+    void cachesDriftWithinTheBoundOnDynamicallyQuantizedQ8GraphsAndAgreeWithKv() throws Exception {
+        for (Path model : List.of(TestModels.LLAMA, TestModels.MARIAN)) {
+            JsonNode root = check(model, "q8", 0);
+            int drifting = 0;
+            for (JsonNode s : root.get("strategies")) {
+                String id = s.get("strategy").asText();
+                if (s.get("verdict").asText().equals("not_available")) {
+                    continue;
+                }
+                // Measured at 16 steps: tiny-llama keeps 97.9% of no-cache's greedy tokens, tiny-marian 100%.
+                assertTrue(s.get("token_agreement").asDouble() >= root.get("drift_bound").asDouble(), s.toString());
+                if (s.get("verdict").asText().equals("drifts")) {
+                    drifting++;
+                    assertTrue(s.get("reason").asText().contains("DynamicQuantizeLinear"), s.toString());
+                    if (id.startsWith("static") || id.equals("kv-alloc") || id.equals("kv-copy")) {
+                        assertTrue(s.get("reason").asText().contains("agrees with kv"), s.toString());
+                    }
+                } else {
+                    assertEquals("agrees", s.get("verdict").asText(), s.toString());
+                }
+            }
+            assertTrue(drifting > 0, "the dynamic quantization shows on " + model + ": " + root);
+        }
+        CliTestSupport.Run text = CliTestSupport.run("check", "--model", TestModels.LLAMA.toString(), "--dtype", "q8",
+                "--steps", "16");
+        assertEquals(0, text.code(), text.out());
+        assertTrue(text.out().contains("drifts = differs: dynamic activation quantization"), text.out());
+    }
+
+    /** A folder of hard links to tiny-llama's files, but {@code replaced} (target name -> source file of tiny-llama). */
+    private static Path llamaWith(Path tmp, java.util.Map<String, String> replaced) throws Exception {
+        Path folder = Files.createDirectories(tmp.resolve("llama"));
+        try (var files = Files.list(TestModels.LLAMA)) {
+            for (Path f : files.toList()) {
+                String name = f.getFileName().toString();
+                if (!replaced.containsKey(name) && !name.equals("golden.json")) {
+                    Files.createLink(folder.resolve(name), f);
+                }
+            }
+        }
+        for (var e : replaced.entrySet()) {
+            Files.copy(TestModels.LLAMA.resolve(e.getValue()), folder.resolve(e.getKey()));
+        }
+        return folder;
+    }
+
+    @Test
+    void aBrokenVariantIsCaughtOnAWeightOnlyAndOnADynamicallyQuantizedGraph(@TempDir Path tmp) throws Exception {
+        // The fp32 static variant planted as the quantized ones: it runs, with other weights than the graph beside it.
+        Path folder = llamaWith(tmp, java.util.Map.of("model_static_q4.onnx", "model_static.onnx",
+                "model_static_quantized.onnx", "model_static.onnx"));
+        JsonNode q4 = check(folder, "q4", 1);
+        JsonNode q8 = check(folder, "q8", 1);
+        for (JsonNode root : List.of(q4, q8)) {
+            for (JsonNode s : root.get("strategies")) {
+                if (s.get("strategy").asText().equals("static")) {
+                    assertEquals("differs", s.get("verdict").asText(), s.toString());
+                } else {
+                    assertTrue(Set.of("agrees", "drifts").contains(s.get("verdict").asText()), s.toString());
+                }
+            }
+        }
+        JsonNode staticQ8 = java.util.stream.StreamSupport.stream(q8.get("strategies").spliterator(), false)
+                .filter(s -> s.get("strategy").asText().equals("static")).findFirst().orElseThrow();
+        assertTrue(staticQ8.get("reason").asText().contains("also differs from kv"), staticQ8.toString());
+    }
+
+    /** tiny-llama in the transformers.js layout: config and tokenizer at the root, the graphs under onnx/. */
+    static Path transformersJsLayout(Path tmp) throws Exception {
+        Path folder = Files.createDirectories(tmp.resolve("tjs-llama"));
+        Path onnx = Files.createDirectories(folder.resolve(Layout.ONNX_SUBFOLDER));
+        try (var files = Files.list(TestModels.LLAMA)) {
+            for (Path f : files.toList()) {
+                String name = f.getFileName().toString();
+                boolean graph = name.endsWith(".onnx") || name.endsWith(".onnx_data");
+                Files.createLink((graph ? onnx : folder).resolve(name), f);
+            }
+        }
+        return folder;
+    }
+
+    @Test
+    void theTransformersJsLayoutRunsEveryDtypeItHas(@TempDir Path tmp) throws Exception {
+        Path tjs = transformersJsLayout(tmp);
+        assertEquals(List.of(Dtype.FP32, Dtype.Q8, Dtype.Q4), Layout.dtypesIn(tjs));
+        for (String dtype : List.of("fp32", "q4", "q8")) {
+            String[] args = {"generate", "--model", null, "--dtype", dtype, "--prompt-ids", "1,17,42,99", "--max-new-tokens",
+                    "12", "--ignore-eos", "--strategy", "static-gqa", "--format", "json"};
+            args[2] = TestModels.LLAMA.toString();
+            CliTestSupport.Run optimum = CliTestSupport.run(args);
+            args[2] = tjs.toString();
+            CliTestSupport.Run js = CliTestSupport.run(args);
+            assertEquals(0, js.code(), js.out() + js.err());
+            assertEquals(JSON.readTree(optimum.out()).get("tokens"), JSON.readTree(js.out()).get("tokens"), dtype);
+        }
+        JsonNode q4 = check(tjs, "q4", 0);
+        assertTrue(q4.get("strategies").size() == 6, q4.toString());
+        CliTestSupport.assertBadInput("no fp16 graphs in " + tjs + " (model_fp16.onnx or decoder_model_merged_fp16.onnx "
+                + "...): it has fp32, q8, q4 (choose with --dtype)", "generate", "--model", tjs.toString(), "--dtype", "fp16",
+                "--prompt-ids", "1,2");
+        CliTestSupport.assertBadInput("unknown dtype 'q3' (one of: fp32, fp16, q8, int8, uint8, q4, q4f16, bnb4)", "check",
+                "--model", tjs.toString(), "--dtype", "q3");
+    }
+
+    @Test
+    void aFloat16GraphIsOneLine(@TempDir Path tmp) throws Exception {
+        Path folder = Files.createDirectories(tmp.resolve("fp16"));
+        for (String f : List.of("config.json", "generation_config.json", "tokenizer.json")) {
+            Files.createLink(folder.resolve(f), TestModels.LLAMA.resolve(f));
+        }
+        // A graph whose logits are float16: the export's graph with a Cast to float16 at the end.
+        String python = TestModels.pythonOnnx();
+        Path script = tmp.resolve("fp16.py");
+        Files.writeString(script, String.join("\n",
+                "import onnx, sys",
+                "from onnx import helper, TensorProto",
+                "m = onnx.load(sys.argv[1], load_external_data=False)",
+                "g = m.graph",
+                "out = next(o for o in g.output if o.name == 'logits')",
+                "for n in g.node:",
+                "    n.output[:] = ['logits_fp32' if o == 'logits' else o for o in n.output]",
+                "g.node.append(helper.make_node('Cast', ['logits_fp32'], ['logits'], to=TensorProto.FLOAT16))",
+                "out.type.tensor_type.elem_type = TensorProto.FLOAT16",
+                "onnx.save(m, sys.argv[2])", ""));
+        dev.kvbench.Processes.Outcome o = dev.kvbench.Processes.run(tmp, 120, List.of(python, script.toString(),
+                TestModels.LLAMA.resolve("model.onnx").toString(), folder.resolve("model_fp16.onnx").toString()));
+        assertTrue(o.ok(), o.output());
+        Files.createLink(folder.resolve("weights.onnx_data"), TestModels.LLAMA.resolve("weights.onnx_data"));
+        CliTestSupport.assertBadInput("model_fp16.onnx: 'logits' is float16; the engine runs float32 inputs, pasts and "
+                + "logits only, so --dtype fp16 cannot run", "generate", "--model", folder.toString(), "--dtype", "fp16",
+                "--prompt-ids", "1,2");
+    }
+
+    @Test
+    void checkAgainstAnotherDtypeSaysWhatTheDtypeCosts() throws Exception {
+        JsonNode r = check(TestModels.LLAMA, "q4", 0, "--against", "fp32");
+        assertEquals("fp32", r.get("against").asText());
+        assertEquals(7, r.get("strategies").size()); // no-cache on q4 too
+        for (JsonNode s : r.get("strategies")) {
+            double kept = s.get("token_agreement").asDouble();
+            assertTrue(kept > 0.5 && kept <= 1, s.toString());
+            assertTrue(s.get("max_abs_diff").asDouble() > 1e-3, "q4 weights change the logits: " + s);
+        }
+        assertTrue(Math.abs(r.get("relative_perplexity_delta").asDouble()) < 0.2, r.toString());
+        CliTestSupport.assertBadInput("--against q4 is --dtype itself", "check", "--model", TestModels.LLAMA.toString(),
+                "--dtype", "q4", "--against", "q4");
+        CliTestSupport.assertBadInput("no fp16 graphs", "check", "--model", TestModels.LLAMA.toString(), "--dtype", "q4",
+                "--against", "fp16");
+    }
+}
