@@ -111,10 +111,11 @@ final class CheckCommand implements Callable<Integer> {
                     detail));
         }
         if (outcomes.stream().anyMatch(o -> o.verdict() == StrategyCheck.Verdict.DRIFTS)) {
-            s.append(String.format(Locale.ROOT, "drifts = differs: dynamic activation quantization. The graph scales each "
-                    + "activation tensor as a whole at run time, so a position fed alone (a cached step) quantizes "
-                    + "differently than fed with its prefix (no-cache): a cache cannot give no-cache's tokens on this "
-                    + "graph, whatever the engine does. Within the bound (at least %.0f%% of no-cache's greedy tokens "
+            s.append(String.format(Locale.ROOT, "drifts = differs: dynamic activation quantization. The graph quantizes "
+                    + "activations at run time (one scale per tensor, or MatMulNBits' int8 kernel, which takes other "
+                    + "paths for one row than for many), so a position fed alone (a cached step) comes out differently "
+                    + "than fed with its prefix (no-cache): a cache cannot give no-cache's tokens on this graph, whatever "
+                    + "the engine does. Within the bound (at least %.0f%% of no-cache's greedy tokens "
                     + "kept, and agreeing with %s where it feeds the same positions): exit 0.%n",
                     100 * StrategyCheck.DRIFT_BOUND, Strategy.reference()));
         }

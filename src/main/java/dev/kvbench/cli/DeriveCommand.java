@@ -27,8 +27,8 @@ final class DeriveCommand implements Callable<Integer> {
     Path model;
 
     @Option(names = "--dtype", defaultValue = "fp32", converter = DtypeOption.class, paramLabel = "DTYPE",
-            description = "Which of the folder's graphs to derive from: " + DtypeOption.CHOICES + " (the variants get the "
-                    + "same suffix: model_static_q4.onnx, model_gqa_q4.onnx; default: ${DEFAULT-VALUE}).")
+            description = "Which of the folder's graphs to derive from: " + DtypeOption.CHOICES + " (the variants get "
+                    + "the dtype's suffix too; default: ${DEFAULT-VALUE}).")
     Dtype dtype;
 
     @Option(names = "--out", description = "Write a new folder holding the export's files (hard links, no copy) and the "

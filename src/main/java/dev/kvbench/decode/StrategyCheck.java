@@ -42,14 +42,26 @@ public final class StrategyCheck {
     /**
      * On a dynamically quantized graph, how close a strategy that feeds kv's positions must stay to kv: within this
      * share of kv's own largest logit difference from no-cache (and every greedy token equal). The quantization
-     * rounds kernel-level differences into larger ones; measured on the bundled q8 tiny-llama, static and static-gqa
-     * stay within 3% and 7% of kv's drift, while a variant with the fp32 weights planted reaches 67% (docs/models.md).
+     * rounds kernel-level differences into larger ones, more with depth: measured, static and static-gqa stay within
+     * 0.03 and 0.07 of kv's drift on the bundled 4-layer q8 tiny-llama, 0.30 and 0.36 on a 24-layer Qwen2.5-0.5B-shaped
+     * q8 graph, 0.95 and 1.17 on that shape's q4 graph at accuracy level 4 (its drift is itself such rounding); a
+     * planted variant with another dtype's weights reaches 4.3 (docs/dtypes.md). A fault smaller than about twice the
+     * quantization's own drift cannot be told from it by the logits.
      */
-    public static final double ROUNDING_SHARE = 0.25;
+    public static final double ROUNDING_SHARE = 2.0;
 
     /** The tolerance against kv on a dynamically quantized graph whose kv differs from no-cache by {@code drift}. */
     public static double roundingTolerance(double tolerance, double drift) {
         return Double.isNaN(drift) ? tolerance : Math.max(tolerance, ROUNDING_SHARE * drift);
+    }
+
+    /**
+     * Whether an outcome against kv on a dynamically quantized graph is the quantization's rounding: its logits within
+     * {@code bound} ({@link #roundingTolerance}). Its greedy tokens are reported, not required: the rounding flips
+     * near-ties, of which random-weight models (synth) have many; a rewrite fault moves the logits far beyond the bound.
+     */
+    public static boolean withinRounding(Outcome vsKv, double bound) {
+        return vsKv.verdict() == Verdict.AGREES || vsKv.verdict() == Verdict.DIFFERS && vsKv.maxAbsDiff() <= bound;
     }
 
     /**
@@ -59,7 +71,7 @@ public final class StrategyCheck {
      */
     public record Outcome(Strategy strategy, Verdict verdict, double maxAbsDiff, int firstDifference, String differencePrompt,
                           int referenceToken, int token, double tokenAgreement, String reason) {
-        Outcome as(Verdict v, String why) {
+        public Outcome as(Verdict v, String why) {
             return new Outcome(strategy, v, maxAbsDiff, firstDifference, differencePrompt, referenceToken, token,
                     tokenAgreement, why);
         }
@@ -120,8 +132,9 @@ public final class StrategyCheck {
         double drift = vsNoCache.stream().filter(o -> o.strategy() == Strategy.reference()).mapToDouble(Outcome::maxAbsDiff)
                 .findFirst().orElseGet(() -> run(folder, prompts, steps, tolerance, options, Strategy.NO_CACHE,
                         List.of(Strategy.reference())).get(0).maxAbsDiff());
+        double bound = roundingTolerance(tolerance, drift);
         List<Outcome> vsKv = likeKv.isEmpty() ? List.of()
-                : run(folder, prompts, steps, roundingTolerance(tolerance, drift), options, Strategy.reference(), likeKv);
+                : run(folder, prompts, steps, bound, options, Strategy.reference(), likeKv);
         List<Outcome> out = new ArrayList<>();
         for (Outcome o : vsNoCache) {
             if (o.verdict() != Verdict.DIFFERS) {
@@ -131,7 +144,7 @@ public final class StrategyCheck {
             Outcome k = vsKv.stream().filter(x -> x.strategy() == o.strategy()).findFirst().orElse(null);
             String agreement = String.format(java.util.Locale.ROOT, "%.1f%% of no-cache's greedy tokens kept",
                     100 * o.tokenAgreement());
-            if (k != null && k.verdict() != Verdict.AGREES) {
+            if (k != null && !withinRounding(k, bound)) {
                 out.add(o.as(Verdict.DIFFERS, "also differs from " + Strategy.reference() + ", which feeds the same "
                         + "positions (max |dlogit| " + String.format(java.util.Locale.ROOT, "%.3g", k.maxAbsDiff())
                         + "): not explained by the graph's dynamic quantization (" + quantizer + ")"));

@@ -80,8 +80,12 @@ public final class GraphQuantizer {
         String weights = "weights" + dtype.suffix() + ".onnx_data";
         List<String> outputs = new ArrayList<>(sources.stream().map(dtype::file).toList());
         outputs.add(weights);
+        // Static variants of an earlier graph of this dtype would not match the new one: beside the export they are
+        // refused like the graphs themselves, and a new folder does not get them.
+        List<String> guarded = new ArrayList<>(outputs);
+        guarded.addAll(VariantDeriver.outputs(dtype));
         String interpreter = OnnxPython.find(python);
-        try (WorkFolder folder = WorkFolder.open(source, out, layout, outputs, "quantize")) {
+        try (WorkFolder folder = WorkFolder.open(source, out, layout, guarded, "quantize")) {
             try {
                 List<String> args = new ArrayList<>(List.of("--dtype", dtype.id(), "--out", folder.graphs().toString(),
                         "--weights-file", weights, "--block-size", String.valueOf(settings.blockSize()),

@@ -16,11 +16,20 @@ import java.util.List;
  * type, name, domain and inputs, subgraphs of If/Loop included), without loading weights. ONNX Runtime's Java API
  * does not expose a session's nodes; this is how {@code check} learns that a graph quantizes activations at run time.
  * Field numbers are onnx.proto's: ModelProto.graph 7; GraphProto.node 1; NodeProto input 1, name 3, op_type 4,
- * attribute 5, domain 7; AttributeProto g 6, graphs 11.
+ * attribute 5, domain 7; AttributeProto name 1, i 3, g 6, graphs 11.
  */
 public final class GraphNodes {
-    /** One node: what it computes and its first input. */
-    public record Node(String opType, String name, String domain, List<String> inputs) {
+    /** One node: what it computes, its inputs, and its integer attributes. */
+    public record Node(String opType, String name, String domain, List<String> inputs, java.util.Map<String, Long> ints) {
+        /**
+         * Whether the node quantizes an activation tensor at run time with a scale computed from more than the one
+         * position: DynamicQuantizeLinear and DynamicQuantizeMatMul (one scale per tensor), and MatMulNBits at
+         * accuracy level 4 (int8 compute of A, whose CPU kernel takes other paths for one row than for many).
+         */
+        public boolean quantizesActivations() {
+            return DYNAMIC_QUANTIZATION.contains(opType)
+                    || opType.equals("MatMulNBits") && ints.getOrDefault("accuracy_level", 0L) == 4;
+        }
     }
 
     /**
@@ -60,8 +69,9 @@ public final class GraphNodes {
     public static String dynamicActivationQuantization(List<Path> graphs) {
         for (Path g : graphs) {
             for (Node n : read(g)) {
-                if (DYNAMIC_QUANTIZATION.contains(n.opType())) {
-                    return n.opType() + " '" + n.name() + "' in " + g.getFileName();
+                if (n.quantizesActivations()) {
+                    return n.opType() + (n.opType().equals("MatMulNBits") ? " (accuracy level 4)" : "") + " '" + n.name()
+                            + "' in " + g.getFileName();
                 }
             }
         }
@@ -98,6 +108,7 @@ public final class GraphNodes {
         String name = "";
         String domain = "";
         List<String> inputs = new ArrayList<>();
+        java.util.Map<String, Long> ints = new java.util.HashMap<>();
         List<Node> inner = new ArrayList<>();
         while (!s.isAtEnd()) {
             int tag = s.readTag();
@@ -106,23 +117,32 @@ public final class GraphNodes {
                 case 3 -> name = s.readStringRequireUtf8();
                 case 4 -> op = s.readStringRequireUtf8();
                 case 7 -> domain = s.readStringRequireUtf8();
-                case 5 -> within(s, () -> attribute(s, inner));
+                case 5 -> within(s, () -> attribute(s, inner, ints));
                 default -> s.skipField(tag);
             }
         }
-        nodes.add(new Node(op, name, domain, List.copyOf(inputs)));
+        nodes.add(new Node(op, name, domain, List.copyOf(inputs), java.util.Map.copyOf(ints)));
         nodes.addAll(inner);
     }
 
-    private static void attribute(CodedInputStream s, List<Node> nodes) throws IOException {
+    private static void attribute(CodedInputStream s, List<Node> nodes, java.util.Map<String, Long> ints) throws IOException {
+        String name = null;
+        Long value = null;
         while (!s.isAtEnd()) {
             int tag = s.readTag();
             int field = WireFormat.getTagFieldNumber(tag);
             if ((field == 6 || field == 11) && wireType(tag) == WireFormat.WIRETYPE_LENGTH_DELIMITED) {
                 within(s, () -> graph(s, nodes));
+            } else if (field == 1 && wireType(tag) == WireFormat.WIRETYPE_LENGTH_DELIMITED) {
+                name = s.readStringRequireUtf8();
+            } else if (field == 3 && wireType(tag) == WireFormat.WIRETYPE_VARINT) {
+                value = s.readInt64();
             } else {
                 s.skipField(tag);
             }
+        }
+        if (name != null && value != null) {
+            ints.put(name, value);
         }
     }
 }

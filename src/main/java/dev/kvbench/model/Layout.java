@@ -36,6 +36,12 @@ public record Layout(boolean encoderDecoder, boolean hasSingle, boolean hasSplit
         return detect(folder, Dtype.FP32);
     }
 
+    /** The fp32 layout when the folder has fp32 graphs, else that of the first dtype it has (what kind of model it is). */
+    public static Layout detectAny(Path folder) {
+        List<Dtype> has = Files.isDirectory(folder) ? dtypesIn(folder) : List.of();
+        return detect(folder, has.isEmpty() || has.contains(Dtype.FP32) ? Dtype.FP32 : has.get(0));
+    }
+
     /** The layout of {@code folder}'s {@code dtype} graphs; a dtype the folder lacks is one line naming those it has. */
     public static Layout detect(Path folder, Dtype dtype) {
         if (!Files.isDirectory(folder)) {

@@ -104,7 +104,7 @@ public final class BenchmarkContract {
     public static long[] prompt(Path folder, int length) {
         dev.kvbench.model.ModelConfig config = dev.kvbench.model.ModelConfig.read(folder);
         return prompt(length, config.vocabSize(), config.bosTokenId(), firstEos(config),
-                dev.kvbench.model.Layout.detect(folder).encoderDecoder());
+                dev.kvbench.model.Layout.detectAny(folder).encoderDecoder());
     }
 
     private static long firstEos(dev.kvbench.model.ModelConfig config) {

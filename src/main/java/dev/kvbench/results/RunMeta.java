@@ -106,7 +106,7 @@ public final class RunMeta {
         return JsonFiles.read(meta, "run metadata file");
     }
 
-    /** SHA-256 of every regular file in each model folder, by folder name. */
+    /** SHA-256 of every regular file in each model folder and its onnx/ subfolder ({@code onnx/model_q4.onnx}), by folder name. */
     public static ObjectNode modelChecksums(List<Path> modelFolders) {
         ObjectNode models = new ObjectMapper().createObjectNode();
         for (Path folder : modelFolders) {
@@ -115,6 +115,16 @@ public final class RunMeta {
                 for (Path f : list.sorted().toList()) {
                     if (Files.isRegularFile(f)) {
                         files.put(f.getFileName().toString(), sha256(f));
+                    }
+                }
+                Path graphs = folder.resolve(dev.kvbench.model.Layout.ONNX_SUBFOLDER);
+                if (Files.isDirectory(graphs)) {
+                    try (Stream<Path> inner = Files.list(graphs)) {
+                        for (Path f : inner.sorted().toList()) {
+                            if (Files.isRegularFile(f)) {
+                                files.put(dev.kvbench.model.Layout.ONNX_SUBFOLDER + "/" + f.getFileName(), sha256(f));
+                            }
+                        }
                     }
                 }
             } catch (IOException e) {

@@ -614,6 +614,8 @@ def dynamic_quantizer(graph):
     for node in graph.node:
         if node.op_type in DYNAMIC_QUANTIZERS:
             return f"{node.op_type} '{node.name}'"
+        if node.op_type == "MatMulNBits" and any(a.name == "accuracy_level" and a.i == 4 for a in node.attribute):
+            return f"MatMulNBits (accuracy level 4) '{node.name}'"  # int8 compute of A: other kernel paths per row count
         for a in node.attribute:
             for sub in ([a.g] if a.HasField("g") else []) + list(a.graphs):
                 found = dynamic_quantizer(sub)

@@ -103,9 +103,10 @@ class DtypeTest {
 
     @Test
     void aBrokenVariantIsCaughtOnAWeightOnlyAndOnADynamicallyQuantizedGraph(@TempDir Path tmp) throws Exception {
-        // The fp32 static variant planted as the quantized ones: it runs, with other weights than the graph beside it.
+        // Another dtype's static variant planted as the quantized ones: it runs, with other weights than the graph beside
+        // it (fp32 weights as q4's; q4 weights as q8's, a difference beyond q8's own drift).
         Path folder = llamaWith(tmp, java.util.Map.of("model_static_q4.onnx", "model_static.onnx",
-                "model_static_quantized.onnx", "model_static.onnx"));
+                "model_static_quantized.onnx", "model_static_q4.onnx"));
         JsonNode q4 = check(folder, "q4", 1);
         JsonNode q8 = check(folder, "q8", 1);
         for (JsonNode root : List.of(q4, q8)) {

@@ -269,7 +269,7 @@ class ReliabilityTest {
     void helpTextsKeepNamesWhole() {
         StringBuilder all = new StringBuilder();
         for (String command : List.of("generate", "score", "bench", "compare", "report", "gate", "ab", "history", "bisect",
-                "check", "derive", "synth", "probe", "merge")) {
+                "check", "derive", "quantize", "synth", "probe", "merge")) {
             CliTestSupport.Run r = run(command, "--help");
             assertEquals(0, r.code(), command);
             List<String> lines = r.out().lines().toList();

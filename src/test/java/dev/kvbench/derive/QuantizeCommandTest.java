@@ -1,0 +1,123 @@
+package dev.kvbench.derive;
+
+import dev.kvbench.TestModels;
+import dev.kvbench.cli.CliTestSupport;
+import dev.kvbench.model.GraphNodes;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * {@code kvbench quantize} writes ONNX Runtime's formats (MatMulNBits; DynamicQuantizeLinear + MatMulInteger) for every
+ * graph of both model kinds, checked against fp32, and {@code derive --dtype} then writes their static variants; bad
+ * input (an existing file, an already-quantized graph, a dtype it does not write, a setting out of range) is one line.
+ */
+class QuantizeCommandTest {
+
+    /** The fp32 files of a bundled folder (no dtype graphs, no variants), hard-linked into {@code tmp/name}. */
+    static Path fp32Export(Path tmp, Path bundled, String name) throws Exception {
+        Path folder = Files.createDirectories(tmp.resolve(name));
+        Set<String> fp32 = Set.of("config.json", "generation_config.json", "tokenizer.json", "golden.json",
+                "weights.onnx_data", "model.onnx", "encoder_model.onnx", "decoder_model.onnx",
+                "decoder_with_past_model.onnx", "decoder_model_merged.onnx");
+        try (var files = Files.list(bundled)) {
+            for (Path f : files.toList()) {
+                if (fp32.contains(f.getFileName().toString())) {
+                    Files.createLink(folder.resolve(f.getFileName()), f);
+                }
+            }
+        }
+        return folder;
+    }
+
+    private static Set<String> ops(Path graph) {
+        return GraphNodes.read(graph).stream().map(GraphNodes.Node::opType).collect(Collectors.toSet());
+    }
+
+    @Test
+    void q4AndQ8GraphsOfADecoderOnlyExportThenTheirStaticVariants(@TempDir Path tmp) throws Exception {
+        TestModels.pythonOnnx();
+        Path folder = fp32Export(tmp, TestModels.LLAMA, "llama");
+        CliTestSupport.Run q4 = CliTestSupport.run("quantize", "--model", folder.toString(), "--dtype", "q4", "--steps", "8");
+        assertEquals(0, q4.code(), q4.out() + q4.err());
+        assertTrue(q4.out().contains("29 MatMuls as MatMulNBits 4-bit, block 32, symmetric"), q4.out());
+        assertTrue(q4.out().lines().anyMatch(l -> l.trim().startsWith("kv") && l.contains("greedy tokens kept")), q4.out());
+        // Every MatMul by a weight: 4 layers x 7 projections and the (tied) logits matrix.
+        assertEquals(29, GraphNodes.read(folder.resolve("model_q4.onnx")).stream()
+                .filter(n -> n.opType().equals("MatMulNBits")).count());
+        CliTestSupport.Run q8 = CliTestSupport.run("quantize", "--model", folder.toString(), "--dtype", "q8", "--steps", "8");
+        assertEquals(0, q8.code(), q8.out() + q8.err());
+        assertTrue(ops(folder.resolve("model_quantized.onnx")).containsAll(Set.of("DynamicQuantizeLinear", "MatMulInteger")));
+        // The float weights that stay float (embedding, norms) are read from the export's file, not copied.
+        assertTrue(Files.size(folder.resolve("weights_q4.onnx_data")) < Files.size(folder.resolve("weights.onnx_data")) / 5);
+        for (String dtype : List.of("q4", "q8")) {
+            CliTestSupport.Run d = CliTestSupport.run("derive", "--model", folder.toString(), "--dtype", dtype);
+            assertEquals(0, d.code(), d.out() + d.err());
+            String suffix = dtype.equals("q4") ? "_q4" : "_quantized";
+            assertTrue(d.out().contains("wrote model_static" + suffix + ".onnx, model_gqa" + suffix + ".onnx"), d.out());
+            if (dtype.equals("q8")) {
+                assertTrue(d.out().contains("vs the export's kv"), "dynamic quantization: compared with kv\n" + d.out());
+            }
+        }
+        assertTrue(ops(folder.resolve("model_gqa_q4.onnx")).containsAll(Set.of("GroupQueryAttention", "MatMulNBits")));
+        assertTrue(ops(folder.resolve("model_gqa_quantized.onnx")).containsAll(Set.of("GroupQueryAttention", "MatMulInteger")));
+        CliTestSupport.Run check = CliTestSupport.run("check", "--model", folder.toString(), "--dtype", "q4", "--steps", "8");
+        assertEquals(0, check.code(), check.out());
+        assertTrue(check.out().lines().filter(l -> l.startsWith("static")).allMatch(l -> l.contains("agrees")), check.out());
+    }
+
+    @Test
+    void everyGraphOfAnEncoderDecoderExportIntoANewFolder(@TempDir Path tmp) throws Exception {
+        TestModels.pythonOnnx();
+        Path folder = fp32Export(tmp, TestModels.MARIAN, "marian");
+        Path out = tmp.resolve("marian-q8");
+        CliTestSupport.Run r = CliTestSupport.run("quantize", "--model", folder.toString(), "--dtype", "q8", "--out",
+                out.toString(), "--steps", "8");
+        assertEquals(0, r.code(), r.out() + r.err());
+        for (String g : List.of("encoder_model", "decoder_model", "decoder_with_past_model", "decoder_model_merged")) {
+            assertTrue(Files.isRegularFile(out.resolve(g + "_quantized.onnx")), g);
+            assertFalse(Files.exists(folder.resolve(g + "_quantized.onnx")), "the source is left as it was");
+        }
+        // The merged decoder's If branches are quantized too.
+        assertTrue(ops(out.resolve("decoder_model_merged_quantized.onnx")).contains("MatMulInteger"));
+        CliTestSupport.Run d = CliTestSupport.run("derive", "--model", out.toString(), "--dtype", "q8");
+        assertEquals(0, d.code(), d.out() + d.err());
+        assertTrue(Files.isRegularFile(out.resolve("decoder_model_static_quantized.onnx")), d.out());
+    }
+
+    @Test
+    void badInputIsOneLine(@TempDir Path tmp) throws Exception {
+        TestModels.pythonOnnx();
+        String llama = TestModels.LLAMA.toString();
+        CliTestSupport.assertBadInput("model_q4.onnx exists: quantize never overwrites", "quantize", "--model", llama,
+                "--dtype", "q4");
+        CliTestSupport.assertBadInput("fp16 needs float16 inputs and outputs, which the engine does not run", "quantize",
+                "--model", llama, "--dtype", "fp16");
+        CliTestSupport.assertBadInput("--block-size must be a power of 2 in 16..4096, got 20", "quantize", "--model", llama,
+                "--dtype", "q4", "--block-size", "20");
+        CliTestSupport.assertBadInput("--accuracy-level must be 0 (fp32 compute) or 4 (int8 compute), got 2", "quantize",
+                "--model", llama, "--dtype", "q4", "--accuracy-level", "2");
+        CliTestSupport.assertBadInput("are q4's settings", "quantize", "--model", llama, "--dtype", "q8", "--block-size", "64");
+        // A folder whose model.onnx is a q4 graph: already quantized.
+        Path folder = Files.createDirectories(tmp.resolve("q4-as-fp32"));
+        for (String f : List.of("config.json", "generation_config.json", "tokenizer.json", "weights.onnx_data",
+                "weights_q4.onnx_data")) {
+            Files.createLink(folder.resolve(f), TestModels.LLAMA.resolve(f));
+        }
+        Files.createLink(folder.resolve("model.onnx"), TestModels.LLAMA.resolve("model_q4.onnx"));
+        CliTestSupport.assertBadInput("model.onnx is already quantized (MatMulNBits nodes): quantize reads fp32 graphs",
+                "quantize", "--model", folder.toString(), "--dtype", "q8");
+        try (var left = Files.list(folder)) {
+            assertEquals(6, left.count(), "nothing written, no work folder left");
+        }
+    }
+}
