@@ -29,7 +29,7 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 from onnx.external_data_helper import load_external_data_for_tensor
 
-from kvderive import externalize_inline
+from kvderive import externalize_inline, prune
 
 EXIT_BAD_INPUT = 2
 QUANTIZED_OPS = {"MatMulNBits", "MatMulInteger", "MatMulIntegerToFloat", "DynamicQuantizeMatMul", "MatMulBnb4",
@@ -117,6 +117,9 @@ class Quantizer:
         self.graph(self.main)
         if self.count == 0:
             raise Refused("no float MatMul by a weight to quantize (is the graph already quantized, or not float32?)")
+        # Nodes that fed only the replaced MatMuls (the Transpose of tied embeddings) go too: ONNX Runtime would fold
+        # such a Transpose of a constant into a second float copy of the matrix at session start.
+        prune(self.main)
         if not any(o.domain == "com.microsoft" for o in self.model.opset_import) and self.args.dtype == "q4":
             self.model.opset_import.append(helper.make_opsetid("com.microsoft", 1))
         return self.count
