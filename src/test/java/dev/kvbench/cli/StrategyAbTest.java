@@ -48,7 +48,7 @@ class StrategyAbTest {
         CliTestSupport.assertBadInput("--strategies takes two different strategies", "ab", "--strategies", "kv");
         CliTestSupport.assertBadInput("--strategies takes two different strategies", "ab", "--strategies", "kv,kv");
         CliTestSupport.assertBadInput("give no BASE_REF or HEAD_REF", "ab", "HEAD", "--strategies", "kv,static");
-        CliTestSupport.assertBadInput("-p takes model=, newTokens= and batchSize= only", "ab", "--strategies", "kv,static", "-p",
+        CliTestSupport.assertBadInput("-p takes model=, newTokens=, batchSize= and dtype= only", "ab", "--strategies", "kv,static", "-p",
                 "strategy=kv", "--root", TestModels.ROOT.toString());
         CliTestSupport.assertBadInput("unknown strategy 'fast'", "ab", "--strategies", "kv,fast");
         CliTestSupport.assertBadInput("give BASE_REF (and HEAD_REF) to compare commits, or --strategies A,B", "ab");
