@@ -32,14 +32,7 @@ public final class DtypeAccuracy {
             for (StrategyCheck.Prompt p : prompts) {
                 long[] tokens = new long[steps];
                 reference.generator().generate(p.ids(), steps, true, (logits, row, i) -> {
-                    float best = Float.NEGATIVE_INFINITY;
-                    int choice = 0;
-                    for (int t = 0; t < logits.vocab(); t++) {
-                        if (logits.get(t) > best) {
-                            best = logits.get(t);
-                            choice = t;
-                        }
-                    }
+                    int choice = StrategyCheck.argmax(StrategyCheck.row(logits));
                     tokens[i] = choice;
                     return choice;
                 }, null);

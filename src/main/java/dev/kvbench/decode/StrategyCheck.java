@@ -264,7 +264,7 @@ public final class StrategyCheck {
         }
     }
 
-    private static float[] row(dev.kvbench.runtime.LogitsSink logits) {
+    static float[] row(dev.kvbench.runtime.LogitsSink logits) {
         float[] r = new float[logits.vocab()];
         for (int t = 0; t < r.length; t++) {
             r[t] = logits.get(t);

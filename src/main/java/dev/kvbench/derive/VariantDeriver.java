@@ -115,7 +115,8 @@ public final class VariantDeriver {
             // fed alone than fed with its prefix, and rounds small kernel differences into larger ones: the variants
             // feed what the dynamic cache feeds, so they are compared with it, every greedy token equal and the logits
             // within a share of its own distance from no-cache (StrategyCheck.ROUNDING_SHARE).
-            boolean dynamic = !made.path("dynamic_activation_quantization").asText("").isEmpty();
+            boolean dynamic = dev.kvbench.model.GraphNodes.dynamicActivationQuantization(
+                    List.of(workGraphs.resolve(graph))) != null;
             Strategy reference = dynamic ? Strategy.reference() : Strategy.NO_CACHE;
             List<StrategyCheck.Prompt> prompts = StrategyCheck.prompts(work);
             EngineOptions options = EngineOptions.defaults().withDtype(dtype);

@@ -59,7 +59,6 @@ PASS_THROUGH = {"Identity"}
 FLOAT_INPUT_PROJECTIONS = {"MatMul", "Gemm", "MatMulNBits", "MatMulBnb4", "DynamicQuantizeMatMul"}
 # Projections of an activation quantized by DynamicQuantizeLinear (quantize_dynamic's pattern): input 0 is its output.
 QUANTIZED_INPUT_PROJECTIONS = {"MatMulInteger", "MatMulIntegerToFloat"}
-DYNAMIC_QUANTIZERS = {"DynamicQuantizeLinear", "DynamicQuantizeMatMul"}
 
 
 class Unrecognized(Exception):
@@ -609,21 +608,6 @@ def externalize_inline(models, out_dir, weights_file, threshold=1024):
     return written
 
 
-def dynamic_quantizer(graph):
-    """The first node (subgraphs included) that quantizes an activation at run time, as 'op name'; '' if none."""
-    for node in graph.node:
-        if node.op_type in DYNAMIC_QUANTIZERS:
-            return f"{node.op_type} '{node.name}'"
-        if node.op_type == "MatMulNBits" and any(a.name == "accuracy_level" and a.i == 4 for a in node.attribute):
-            return f"MatMulNBits (accuracy level 4) '{node.name}'"  # int8 compute of A: other kernel paths per row count
-        for a in node.attribute:
-            for sub in ([a.g] if a.HasField("g") else []) + list(a.graphs):
-                found = dynamic_quantizer(sub)
-                if found:
-                    return found
-    return ""
-
-
 def external_files(model):
     return sorted({e.value for t in model.graph.initializer if t.data_location == TensorProto.EXTERNAL
                    for e in t.external_data if e.key == "location"})
@@ -671,8 +655,7 @@ def main(argv):
         onnx.checker.check_model(path)
     print(json.dumps({"layers": max(layer_count(source.graph), layer_count(source.graph, "decoder.key")),
                       "variants": sorted(variants),
-                      "shared_external_files": external_files(source), "inline_weights_copied_bytes": inline,
-                      "dynamic_activation_quantization": dynamic_quantizer(source.graph)}))
+                      "shared_external_files": external_files(source), "inline_weights_copied_bytes": inline}))
     return 0
 
 
