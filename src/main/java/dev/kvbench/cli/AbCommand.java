@@ -176,12 +176,16 @@ final class AbCommand implements Callable<Integer> {
         Path headFile = written[1];
         PairedComparison.Result time = measurement.time(sides, run.threshold, run.alpha);
         StrategyVerdicts verdicts = StrategyVerdicts.of(time, a);
+        dev.kvbench.paired.TokenLatency latency = dev.kvbench.paired.TokenLatency.of(sides);
         double wall = (System.nanoTime() - started) / 1e9;
         if (format == TableFormat.JSON) {
-            spec.commandLine().getOut().println(verdicts.json(wall).put("candidate", b.id()));
+            var json = verdicts.json(wall).put("candidate", b.id());
+            json.set("token_latency", latency.json());
+            spec.commandLine().getOut().println(json);
         } else {
             console.print(PairedTable.render(time, format == TableFormat.MARKDOWN));
             console.print(verdicts.text());
+            console.print(latency.text());
             console.printf(Locale.ROOT, "%s against %s: %d rounds, %s, %.0f s%nbase: %s%nhead: %s%n", b, a, run.rounds,
                     measurement.describe(), wall, baseFile, headFile);
         }

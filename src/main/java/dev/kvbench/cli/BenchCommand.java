@@ -268,7 +268,7 @@ final class BenchCommand implements Callable<Integer> {
             JmhPartRunner runner = new JmhPartRunner(folder, dtype, repo, threads, calls, forkCount, kind, jmhStream);
             written.add(files.results());
             int code = new BenchRun(files, folder, dtype, meta, header, limits, notAvailable, skipped, failed, console)
-                    .execute(plan.parts(), runner, calls, MatrixPlan.verdictPlan(kind, shardStrategies, strategies != null), options,
+                    .execute(plan.parts(), runner, calls, MatrixPlan.verdictPlan(kind, shardStrategies, strategies != null),
                             peaks, repo);
             return code == 0 ? 0 : Cli.CHECK_FAILED;
         }

@@ -4,6 +4,7 @@ import dev.kvbench.decode.Strategy;
 import dev.kvbench.paired.AbMeasurement;
 import dev.kvbench.paired.Recommendation;
 import dev.kvbench.paired.StrategyVerdicts;
+import dev.kvbench.paired.TokenLatency;
 import dev.kvbench.runtime.MachineProbe;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -99,19 +100,12 @@ public final class BenchRun {
         return execute(parts, runner, calls, null, peaks, repo);
     }
 
-    /** {@link #execute(List, JmhPartRunner, List, List, Path)}, with the interleaved strategy rounds after the JMH parts. */
-    public int execute(List<MatrixPart> parts, JmhPartRunner runner, List<OrtRuntime.RunCall> calls,
-                       MatrixPlan.VerdictPlan verdictPlan, List<MatrixPlan.PeakRun> peaks, Path repo) {
-        return execute(parts, runner, calls, verdictPlan, null, peaks, repo);
-    }
-
     /**
-     * The whole run: JMH parts, the verdict rounds, the per-token latency of the verdict's strategies (with
-     * {@code engineOptions}; none when null), peak memory, the recommendation, the summary.
+     * The whole run: JMH parts, the verdict rounds (and the per-token latency from their generations' steps), peak
+     * memory, the recommendation, the summary.
      */
     public int execute(List<MatrixPart> parts, JmhPartRunner runner, List<OrtRuntime.RunCall> calls,
-                       MatrixPlan.VerdictPlan verdictPlan, dev.kvbench.decode.EngineOptions engineOptions,
-                       List<MatrixPlan.PeakRun> peaks, Path repo) {
+                       MatrixPlan.VerdictPlan verdictPlan, List<MatrixPlan.PeakRun> peaks, Path repo) {
         Thread hook = new Thread(this::interrupted, "kvbench-interrupt");
         Runtime.getRuntime().addShutdownHook(hook);
         try {
@@ -154,9 +148,6 @@ public final class BenchRun {
             }
             if (verdictPlan != null) {
                 verdictRounds(verdictPlan, repo);
-                if (engineOptions != null) {
-                    tokenLatency(verdictPlan, engineOptions);
-                }
             }
             peakMemory(peaks, repo);
             if (verdicts != null) {
@@ -235,6 +226,7 @@ public final class BenchRun {
         long t0 = System.nanoTime();
         List<StrategyVerdicts.Verdict> verdictRows = new java.util.ArrayList<>();
         List<StrategyVerdicts.Verdict> controlRows = new java.util.ArrayList<>();
+        TokenLatency steps = new TokenLatency(List.of());
         for (MatrixPlan.Group g : plan.groups()) {
             String tokens = g.newTokens().stream().map(String::valueOf).collect(Collectors.joining(","));
             console.printf(Locale.ROOT, "[verdict] %s against %s at %s new tokens%s: %d interleaved rounds of %d paired "
@@ -249,6 +241,7 @@ public final class BenchRun {
                 StrategyVerdicts v = StrategyVerdicts.of(m.time(sides, VERDICT_THRESHOLD_PERCENT, VERDICT_ALPHA), plan.reference());
                 verdictRows.addAll(v.verdicts());
                 controlRows.addAll(v.controls());
+                steps = steps.and(TokenLatency.of(sides));
             } catch (KvbenchException e) {
                 synchronized (state) {
                     failed.add("strategy verdict rounds" + (g.rows() > 1 ? " at " + g.rows() + " rows" : "") + ": "
@@ -265,6 +258,8 @@ public final class BenchRun {
         synchronized (state) {
             verdicts = v;
             meta.set("strategy_verdicts", v.json(wall).put("rounds", plan.rounds()).put("pairs", plan.pairs()));
+            latency = steps.text();
+            meta.set("token_latency", steps.json());
         }
     }
 
@@ -312,58 +307,6 @@ public final class BenchRun {
                     o.get(0).maxAbsDiff());
         } catch (KvbenchException e) {
             return "not checked (" + KvbenchException.firstLine(e.getMessage()) + ")";
-        }
-    }
-
-    /** Generations per strategy for the per-token latency, after as many warm-up generations. */
-    static final int LATENCY_GENERATIONS = 5;
-
-    /**
-     * Time per output token as serving benchmarks report it: the decode steps of {@link #LATENCY_GENERATIONS}
-     * generations (after as many to warm up) of the verdict's longest length, per strategy, p50 and p95 of the
-     * per-step times (the prompt step excluded: that is time to first token). Sequential, one strategy after
-     * another in this JVM: a distribution of one strategy's steps, not a comparison (the verdict is that).
-     */
-    private void tokenLatency(MatrixPlan.VerdictPlan plan, dev.kvbench.decode.EngineOptions options) {
-        int tokens = plan.longestNewTokens();
-        StringBuilder t = new StringBuilder(String.format(Locale.ROOT, "%nTime per output token: decode steps of %d "
-                + "generations of %d tokens per strategy (after %d to warm up), in the bench JVM one strategy after another%n",
-                LATENCY_GENERATIONS, tokens, LATENCY_GENERATIONS));
-        t.append(String.format(Locale.ROOT, "%-14s %8s %10s %10s %10s%n", "strategy", "steps", "p50 ms", "p95 ms", "mean ms"));
-        ArrayNode record = JSON.createArrayNode();
-        List<Strategy> strategies = new java.util.ArrayList<>(List.of(plan.reference()));
-        strategies.addAll(plan.candidates());
-        console.println("[latency] per-token p50/p95 of " + strategies.stream().map(Strategy::id).collect(Collectors.joining(", "))
-                + " ...");
-        console.flush();
-        for (Strategy s : strategies) {
-            try (dev.kvbench.decode.Engine e = new dev.kvbench.decode.Engine(folder, s, options)) {
-                long[] prompt = BenchmarkContract.prompt(e.model(), BenchmarkContract.PROMPT_TOKENS);
-                List<Double> steps = new java.util.ArrayList<>();
-                for (int g = 0; g < 2 * LATENCY_GENERATIONS; g++) {
-                    var r = e.generator().generate(prompt, tokens, true, dev.kvbench.decode.Sampler.greedy(), null);
-                    if (g >= LATENCY_GENERATIONS) {
-                        for (int i = 1; i < r.stepNanos().length; i++) {
-                            steps.add(r.stepNanos()[i] / 1e6);
-                        }
-                    }
-                }
-                double[] x = steps.stream().mapToDouble(Double::doubleValue).sorted().toArray();
-                double p50 = x[(int) Math.floor(0.50 * (x.length - 1))];
-                double p95 = x[(int) Math.floor(0.95 * (x.length - 1))];
-                double mean = java.util.Arrays.stream(x).average().orElse(Double.NaN);
-                t.append(String.format(Locale.ROOT, "%-14s %8d %10.3f %10.3f %10.3f%n", s, x.length, p50, p95, mean));
-                record.addObject().put("strategy", s.id()).put("new_tokens", tokens).put("steps", x.length)
-                        .put("p50_ms", p50).put("p95_ms", p95).put("mean_ms", mean);
-            } catch (KvbenchException e) {
-                synchronized (state) {
-                    failed.add(s + " per-token latency: " + KvbenchException.firstLine(e.getMessage()));
-                }
-            }
-        }
-        synchronized (state) {
-            latency = t.toString();
-            meta.set("token_latency", record);
         }
     }
 

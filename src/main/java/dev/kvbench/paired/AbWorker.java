@@ -19,8 +19,10 @@ import java.util.Map;
  * engine API every kvbench commit has: {@code new Engine(Path, Strategy)}, {@code Strategy.parse(String)},
  * {@code Sampler.greedy()}, {@code engine.generator().generate(long[], int, boolean, NextToken, IntConsumer)}.
  * <p>Protocol, one line each way: {@code MODEL_FOLDER STRATEGY NEW_TOKENS OPS PROMPT_IDS} (ids comma-separated) is
- * answered by {@code ok NANOS,NANOS,...} (one wall time per generation) or {@code error MESSAGE}. Engines stay open
- * between requests, so the JIT and ONNX Runtime warm up as in a benchmark. The first line it writes is {@code ready}.
+ * answered by {@code ok NANOS,NANOS,...} (one wall time per generation) or {@code error MESSAGE}; where the engine's
+ * result has {@code stepNanos()}, the answer goes on with {@code  steps S,S,...;S,S,...}: each generation's decode-step
+ * times (the prompt step, time to first token, left out). Engines stay open between requests, so the JIT and ONNX
+ * Runtime warm up as in a benchmark. The first line it writes is {@code ready}.
  */
 public final class AbWorker {
     private AbWorker() {
@@ -35,6 +37,15 @@ public final class AbWorker {
         options = optionsClass.getMethod("withDtype", dtypeClass).invoke(options,
                 dtypeClass.getMethod("parse", String.class).invoke(null, dtype));
         return engineClass.getConstructor(Path.class, strategyClass, optionsClass).newInstance(folder, strategy, options);
+    }
+
+    /** The result's per-step times, or null where this engine's result has none. */
+    private static long[] stepNanos(Object result) {
+        try {
+            return result == null ? null : (long[]) result.getClass().getMethod("stepNanos").invoke(result);
+        } catch (ReflectiveOperationException | ClassCastException e) {
+            return null;
+        }
     }
 
     public static void main(String[] args) throws Exception {
@@ -86,16 +97,23 @@ public final class AbWorker {
                 Method batched = rows > 1 ? gen.getClass().getMethod("generate", java.util.List.class, int.class, boolean.class,
                         nextTokenClass, Class.forName("dev.kvbench.decode.Generator$RowTokens")) : null;
                 StringBuilder answer = new StringBuilder("ok ");
+                StringBuilder steps = new StringBuilder(" steps ");
                 for (int i = 0; i < ops; i++) {
                     long t0 = System.nanoTime();
-                    if (batched != null) {
-                        batched.invoke(gen, batch, newTokens, true, greedy, null);
-                    } else {
-                        generate.invoke(gen, prompt, newTokens, true, greedy, null);
-                    }
+                    Object result = batched != null ? batched.invoke(gen, batch, newTokens, true, greedy, null)
+                            : generate.invoke(gen, prompt, newTokens, true, greedy, null);
                     answer.append(i == 0 ? "" : ",").append(System.nanoTime() - t0);
+                    long[] stepNanos = stepNanos(result);
+                    if (steps != null && stepNanos != null) {
+                        steps.append(i == 0 ? "" : ";");
+                        for (int k = 1; k < stepNanos.length; k++) {
+                            steps.append(k == 1 ? "" : ",").append(stepNanos[k]);
+                        }
+                    } else {
+                        steps = null;
+                    }
                 }
-                protocol.println(answer);
+                protocol.println(steps == null ? answer : answer.append(steps));
             } catch (ReflectiveOperationException | RuntimeException e) {
                 Throwable cause = e.getCause() != null ? e.getCause() : e;
                 protocol.println("error " + String.valueOf(cause).replace('\n', ' '));

@@ -87,7 +87,11 @@ final class GenerationRounds {
             }
         }
 
-        double[] generate(Path model, String strategy, int newTokens, int ops, String promptIds, int rows, String dtype)
+        /** Each generation's wall time (ms), and the decode-step times (ms) of all of them, where the engine has them. */
+        record Answer(double[] ms, double[] stepMs) {
+        }
+
+        Answer generate(Path model, String strategy, int newTokens, int ops, String promptIds, int rows, String dtype)
                 throws IOException {
             // Rows and dtype are optional fields (workers of older commits know neither): sent when not the default.
             boolean fp32 = dtype.equals("fp32");
@@ -98,10 +102,22 @@ final class GenerationRounds {
             if (answer == null || !answer.startsWith("ok ")) {
                 throw new KvbenchException(strategy + " at " + newTokens + " tokens failed in the A/B worker: " + answer);
             }
-            String[] parts = answer.substring(3).split(",");
-            double[] ms = new double[parts.length];
-            for (int i = 0; i < parts.length; i++) {
-                ms[i] = Long.parseLong(parts[i]) / 1e6;
+            return parse(answer);
+        }
+
+        /** {@code ok NANOS,... [steps S,...;S,...]} in milliseconds. */
+        static Answer parse(String answer) {
+            String[] fields = answer.substring(3).split(" steps ", -1);
+            double[] ms = millis(fields[0].split(","));
+            double[] steps = fields.length < 2 ? new double[0]
+                    : millis(java.util.Arrays.stream(fields[1].split("[;,]")).filter(t -> !t.isEmpty()).toArray(String[]::new));
+            return new Answer(ms, steps);
+        }
+
+        private static double[] millis(String[] nanos) {
+            double[] ms = new double[nanos.length];
+            for (int i = 0; i < nanos.length; i++) {
+                ms[i] = Long.parseLong(nanos[i].strip()) / 1e6;
             }
             return ms;
         }
@@ -133,6 +149,7 @@ final class GenerationRounds {
             for (int c = 0; c < configs.size(); c++) {
                 Config config = configs.get(c);
                 List<List<Double>> times = List.of(new ArrayList<>(), new ArrayList<>());
+                List<List<Double>> steps = List.of(new ArrayList<>(), new ArrayList<>());
                 for (int s = 0; s < 2; s++) {
                     sides[s].generate(models.get(s).get(c), config.strategy(s), config.newTokens(), warmupOps, promptIds,
                             config.rows(), config.dtype());
@@ -140,14 +157,18 @@ final class GenerationRounds {
                 for (int i = 0; i < pairs; i++) {
                     int first = (i + round) % 2;
                     for (int s : new int[] {first, 1 - first}) {
-                        times.get(s).add(sides[s].generate(models.get(s).get(c), config.strategy(s), config.newTokens(), 1,
-                                promptIds, config.rows(), config.dtype())[0]);
+                        Worker.Answer a = sides[s].generate(models.get(s).get(c), config.strategy(s), config.newTokens(), 1,
+                                promptIds, config.rows(), config.dtype());
+                        times.get(s).add(a.ms()[0]);
+                        for (double v : a.stepMs()) {
+                            steps.get(s).add(v);
+                        }
                     }
                 }
                 StringBuilder line = new StringBuilder();
                 for (int s = 0; s < 2; s++) {
                     double[] v = times.get(s).stream().mapToDouble(Double::doubleValue).toArray();
-                    out[s].add(entry(m, config, v, strategies));
+                    out[s].add(entry(m, config, v, steps.get(s).stream().mapToDouble(Double::doubleValue).toArray(), strategies));
                     line.append(String.format(Locale.ROOT, " %s %.4g", s == 0 ? "base" : "head", Statistics.lowerQuartile(v)));
                 }
                 console.printf(Locale.ROOT, "[round %d/%d] %s newTokens=%s: lower quartile ms/op%s%n", round + 1, rounds,
@@ -160,8 +181,14 @@ final class GenerationRounds {
         return out;
     }
 
-    /** A JMH-format entry: benchmark {@code ab.generate}, the configuration as parameters, one fork of op times. */
-    private static ObjectNode entry(ObjectMapper m, Config c, double[] ms, boolean strategies) {
+    /** The secondary metric holding the paired generations' decode-step times (ms), prompt steps left out. */
+    static final String DECODE_STEP = "decodeStep";
+
+    /**
+     * A JMH-format entry: benchmark {@code ab.generate}, the configuration as parameters, one fork of op times, and the
+     * decode-step times of the same generations as the {@link #DECODE_STEP} metric (absent where the engine has none).
+     */
+    private static ObjectNode entry(ObjectMapper m, Config c, double[] ms, double[] stepMs, boolean strategies) {
         ObjectNode e = m.createObjectNode();
         e.put("jmhVersion", "kvbench-ab");
         e.put("benchmark", "dev.kvbench.ab.PairedGenerations.generate");
@@ -185,7 +212,16 @@ final class GenerationRounds {
         for (double v : ms) {
             fork.add(v);
         }
-        e.putObject("secondaryMetrics");
+        ObjectNode secondary = e.putObject("secondaryMetrics");
+        if (stepMs.length > 0) {
+            ObjectNode sm = secondary.putObject(DECODE_STEP);
+            RoundMerge.putScore(sm, stepMs);
+            sm.put("scoreUnit", "ms/step");
+            ArrayNode stepFork = sm.putArray("rawData").addArray();
+            for (double v : stepMs) {
+                stepFork.add(v);
+            }
+        }
         return e;
     }
 

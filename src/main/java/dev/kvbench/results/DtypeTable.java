@@ -12,7 +12,9 @@ import java.util.Map;
  * {@code bench --dtypes fp32,q8,q4}: one row per benchmark, strategy and length, one column per dtype, the time per
  * token of each dtype's run with its 99.9% half-width (single rows; batches and the other figures are in each run's
  * own summary). Each column comes from its own run, one after another: the verdict rounds inside a run compare
- * strategies interleaved, this table compares dtypes only as sequential runs do.
+ * strategies interleaved, this table compares dtypes only as sequential runs do. Below it, the verdicts of each run
+ * (in its {@code .meta.json}) side by side: each is a within-run ratio, so those columns compare across dtypes as
+ * ratios to the reference strategy, free of the machine's drift between runs.
  */
 public final class DtypeTable {
     private DtypeTable() {
@@ -54,6 +56,56 @@ public final class DtypeTable {
             }
             s.append('\n');
         }
+        s.append(verdicts(dtypes, files));
+        return s.toString();
+    }
+
+    /** Each run's verdict rows (ratio to the reference with its 95% interval, and the word), one column per dtype. */
+    static String verdicts(List<String> dtypes, List<Path> files) {
+        Map<String, String[]> cells = new LinkedHashMap<>();
+        String reference = null;
+        for (int d = 0; d < files.size(); d++) {
+            Path meta = RunMeta.sidecar(files.get(d), ".meta.json");
+            if (!Files.isRegularFile(meta)) {
+                continue;
+            }
+            com.fasterxml.jackson.databind.JsonNode v = JsonFiles.read(meta, "run metadata").path("strategy_verdicts");
+            if (v.isMissingNode()) {
+                continue;
+            }
+            reference = v.path("reference").asText();
+            for (String group : List.of("verdicts", "controls")) {
+                for (com.fasterxml.jackson.databind.JsonNode row : v.path(group)) {
+                    String config = row.path("configuration").asText().replaceAll("(^|, )model=[^,]*(, )?", "$1")
+                            .replaceAll("(^|, )dtype=[^,]*", "").replaceAll("^, |, $", "");
+                    String who = group.equals("controls") ? "A/A " + reference : row.path("candidate").asText();
+                    String key = String.format(Locale.ROOT, "%-28s %-16s", config, who);
+                    String word = row.path("verdict").asText();
+                    String cell = row.has("ratio_ci95_low") ? String.format(Locale.ROOT, "%.3f [%.3f, %.3f] %s",
+                            row.path("ratio").asDouble(), row.path("ratio_ci95_low").asDouble(),
+                            row.path("ratio_ci95_high").asDouble(), word.startsWith("indistinguishable") ? "~" : word)
+                            : String.format(Locale.ROOT, "%.3f undecided", row.path("ratio").asDouble());
+                    cells.computeIfAbsent(key, k -> new String[dtypes.size()])[d] = cell;
+                }
+            }
+        }
+        if (cells.isEmpty()) {
+            return "";
+        }
+        StringBuilder s = new StringBuilder(String.format(Locale.ROOT, "%nVerdict by dtype: ratio to %s in that dtype's "
+                + "interleaved rounds, 95%% interval (~: indistinguishable within the run's threshold)%n", reference));
+        s.append(String.format(Locale.ROOT, "%-28s %-16s", "configuration", "strategy"));
+        for (String d : dtypes) {
+            s.append(String.format(Locale.ROOT, " %-30s", d));
+        }
+        s.append('\n');
+        cells.forEach((k, row) -> {
+            s.append(k);
+            for (String c : row) {
+                s.append(String.format(Locale.ROOT, " %-30s", c == null ? "-" : c));
+            }
+            s.append('\n');
+        });
         return s.toString();
     }
 }

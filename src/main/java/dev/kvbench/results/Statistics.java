@@ -45,12 +45,17 @@ public final class Statistics {
      * mean, while still moving with any change that slows every operation.
      */
     public static double lowerQuartile(double[] x) {
+        return quantile(x, 0.25);
+    }
+
+    /** The {@code q} quantile (0 to 1, linear interpolation between order statistics); NaN for no samples. */
+    public static double quantile(double[] x, double q) {
         if (x.length == 0) {
             return Double.NaN;
         }
         double[] s = x.clone();
         Arrays.sort(s);
-        double at = 0.25 * (s.length - 1);
+        double at = q * (s.length - 1);
         int lo = (int) Math.floor(at);
         int hi = Math.min(s.length - 1, lo + 1);
         return s[lo] + (at - lo) * (s[hi] - s[lo]);

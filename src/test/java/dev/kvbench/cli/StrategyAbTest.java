@@ -37,6 +37,21 @@ class StrategyAbTest {
         JsonNode control = v.path("controls").get(0);
         assertTrue(control.path("verdict").asText().startsWith("indistinguishable"), v.toString());
         assertTrue(r.err().contains("[round 4/4] done in"), "progress on stderr: " + r.err());
+        // Time per output token from the paired generations' own decode steps: 31 per 32-token generation; no-cache
+        // ran as the reference in its pair (8 per round) and on both sides of the control (16), kv in its pair (8).
+        JsonNode latency = v.path("token_latency");
+        assertEquals(2, latency.size(), latency.toString());
+        JsonNode noCache = latency.get(0).path("strategy").asText().equals("no-cache") ? latency.get(0) : latency.get(1);
+        JsonNode kv = noCache == latency.get(0) ? latency.get(1) : latency.get(0);
+        assertEquals("kv", kv.path("strategy").asText());
+        assertEquals("newTokens=32", kv.path("configuration").asText());
+        assertEquals(4 * 8 * 31, kv.path("steps").asInt(), latency.toString());
+        assertEquals(4 * 24 * 31, noCache.path("steps").asInt(), latency.toString());
+        assertEquals(4, kv.path("rounds").asInt());
+        assertTrue(kv.path("p50_ms").asDouble() <= kv.path("p95_ms").asDouble(), latency.toString());
+        assertTrue(kv.path("p50_ms").asDouble() < noCache.path("p50_ms").asDouble(),
+                "a cached step feeds one position, no-cache's the whole prefix: " + latency);
+        assertTrue(kv.path("p50_ci95_half_width_ms").isNumber(), latency.toString());
         try (Stream<Path> files = Files.list(tmp)) {
             assertEquals(4, files.filter(f -> f.getFileName().toString().startsWith("ab-no-cache-vs-kv-")).count(),
                     "both sides' merged results and their metadata");
