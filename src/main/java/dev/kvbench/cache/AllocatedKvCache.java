@@ -55,7 +55,7 @@ public final class AllocatedKvCache extends CountingKvCache {
             past[i].set(held.tensor(slot.presentKey()), held.tensor(slot.presentValue()));
         }
         // The graph's concatenation writes the whole new cache.
-        advance(newTokens, (long) rows.count() * (columns() + newTokens) * layout.floatsPerPosition() * Float.BYTES);
+        advance(newTokens, (long) rows.count() * (columns() + newTokens) * layout.bytesPerPosition());
     }
 
     @Override

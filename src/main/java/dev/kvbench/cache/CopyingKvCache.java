@@ -59,7 +59,7 @@ public final class CopyingKvCache extends CountingKvCache {
             values[i] = step.output(slot.presentValue()).getFloatBuffer().array();
         }
         // ONNX Runtime's concatenation, the copy out to the heap, and the copy back into a new native tensor.
-        advance(newTokens, 3L * rows.count() * (columns() + newTokens) * layout.floatsPerPosition() * Float.BYTES);
+        advance(newTokens, 3L * rows.count() * (columns() + newTokens) * layout.bytesPerPosition());
     }
 
     @Override

@@ -106,7 +106,7 @@ public final class PinnedKvCache extends CountingKvCache {
         present = emptied;
         turn = 1 - turn;
         // The graph's concatenation writes the whole present.
-        advance(newTokens, (long) rows.count() * (columns() + newTokens) * layout.floatsPerPosition() * Float.BYTES);
+        advance(newTokens, (long) rows.count() * (columns() + newTokens) * layout.bytesPerPosition());
     }
 
     @Override

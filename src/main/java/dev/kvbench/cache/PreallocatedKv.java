@@ -7,12 +7,14 @@ import dev.kvbench.KvbenchException;
 import dev.kvbench.model.KvLayout;
 import dev.kvbench.runtime.Tensors;
 
+import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
 
 /**
  * Fixed-capacity key and value buffers, one direct buffer per layer for K and for V, [rows, kvHeads, capacity, headDim],
- * with the tensors over them created once. Shared by the static strategies; they differ in who writes new entries.
- * The owner closes it (the tensors; the buffers go with the garbage collector).
+ * of the layout's element type (float32, or int8 for a quantized GroupQueryAttention cache), with the tensors over them
+ * created once. Shared by the static strategies; they differ in who writes new entries. The owner closes it (the
+ * tensors; the buffers go with the garbage collector).
  */
 final class PreallocatedKv implements AutoCloseable {
     final KvLayout layout;
@@ -21,8 +23,12 @@ final class PreallocatedKv implements AutoCloseable {
     /** Per layer: the key and value buffers and the tensors over them. */
     final Layer[] layers;
 
-    /** One layer's buffers, [rows, kvHeads, capacity, headDim] each, and the tensors over them (closed by {@link #close}). */
-    record Layer(FloatBuffer keyBuffer, FloatBuffer valueBuffer, OnnxTensor key, OnnxTensor value) {
+    /**
+     * One layer's buffers, [rows, kvHeads, capacity, headDim] each, and the tensors over them (closed by {@link #close}).
+     * The bytes are the memory; the float buffers are views of them, meaningful when the cache holds float32.
+     */
+    record Layer(ByteBuffer keyBytes, ByteBuffer valueBytes, FloatBuffer keyBuffer, FloatBuffer valueBuffer, OnnxTensor key,
+                 OnnxTensor value) {
     }
 
     PreallocatedKv(OrtEnvironment env, KvLayout layout, int rows, int capacity) throws OrtException {
@@ -36,20 +42,32 @@ final class PreallocatedKv implements AutoCloseable {
         layers = new Layer[n];
         long[] shape = {rows, layout.kvHeads(), capacity, layout.headDim()};
         long size = Tensors.elements(shape);
-        if (size * Float.BYTES > Integer.MAX_VALUE) {
-            throw new KvbenchException(rows + " rows of cache capacity " + capacity + " need " + size * Float.BYTES
+        long bytes = size * layout.elementBytes();
+        if (bytes > Integer.MAX_VALUE) {
+            throw new KvbenchException(rows + " rows of cache capacity " + capacity + " need " + bytes
                     + " bytes per layer buffer, more than one direct buffer holds (2 GiB)");
         }
         for (int i = 0; i < n; i++) {
-            FloatBuffer k = Tensors.directFloats(size);
-            FloatBuffer v = Tensors.directFloats(size);
-            layers[i] = new Layer(k, v, OnnxTensor.createTensor(env, k, shape), OnnxTensor.createTensor(env, v, shape));
+            ByteBuffer k = Tensors.directBytes(bytes);
+            ByteBuffer v = Tensors.directBytes(bytes);
+            OnnxTensor kt = null;
+            try {
+                kt = OnnxTensor.createTensor(env, k, shape, layout.element());
+                layers[i] = new Layer(k, v, k.asFloatBuffer(), v.asFloatBuffer(), kt,
+                        OnnxTensor.createTensor(env, v, shape, layout.element()));
+            } catch (OrtException | RuntimeException e) {
+                if (kt != null) {
+                    kt.close();
+                }
+                close();
+                throw e;
+            }
         }
     }
 
     /** Bytes of the key and value buffers of every layer. */
     long bytes() {
-        return (long) rows * capacity * layout.floatsPerPosition() * Float.BYTES;
+        return (long) rows * capacity * layout.bytesPerPosition();
     }
 
     /** Whether these buffers are the ones for {@code rows} rows of {@code capacity} positions. */

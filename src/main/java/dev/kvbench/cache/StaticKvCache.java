@@ -175,8 +175,8 @@ public final class StaticKvCache extends CountingKvCache {
             }
         }
         // The index copy, plus the graph's concatenation of the whole capacity with the new entries.
-        long fpp = layout.floatsPerPosition() * rows.count();
-        advance(newTokens, ((long) newTokens * fpp + (long) (kv.capacity + newTokens) * fpp) * Float.BYTES);
+        long bpp = layout.bytesPerPosition() * rows.count();
+        advance(newTokens, (long) newTokens * bpp + (long) (kv.capacity + newTokens) * bpp);
     }
 
     /** The export's name for a static graph's output: {@code new_key_values.i.decoder.key} -> {@code present.i.decoder.key}. */

@@ -92,19 +92,19 @@ final class CheckCommand implements Callable<Integer> {
                 + "strategy fed no-cache's greedy tokens, full logits compared at every step, tolerance %.3g%n", model,
                 dtype == Dtype.FP32 ? "" : " (" + dtype + ")", prompts.size(),
                 prompts.get(0).name().startsWith("golden") ? "golden.json" : "built-in", steps, tolerance));
-        s.append(String.format(Locale.ROOT, "%-12s %-14s %14s %12s  %s%n", "strategy", "verdict", "max |dlogit|",
+        s.append(String.format(Locale.ROOT, "%-14s %-14s %14s %12s  %s%n", "strategy", "verdict", "max |dlogit|",
                 "tokens kept", "first greedy difference / reason"));
         for (StrategyCheck.Outcome o : outcomes) {
             String first = o.firstDifference() < 0 ? "none" : String.format(Locale.ROOT, "%s, step %d: token %d instead of %d",
                     o.differencePrompt(), o.firstDifference(), o.token(), o.referenceToken());
             String detail = switch (o.verdict()) {
                 case AGREES -> first;
-                case DIFFERS, DRIFTS -> o.reason().isEmpty() ? first : first + "; " + o.reason();
+                case DIFFERS, DRIFTS, LOSSY -> o.reason().isEmpty() ? first : first + "; " + o.reason();
                 default -> o.reason();
             };
             String verdict = o.verdict() == StrategyCheck.Verdict.DRIFTS ? "differs: dynamic activation quantization"
                     : o.verdict().name().toLowerCase(Locale.ROOT).replace('_', ' ');
-            s.append(String.format(Locale.ROOT, "%-12s %-14s %14s %12s  %s%n", o.strategy().id(),
+            s.append(String.format(Locale.ROOT, "%-14s %-14s %14s %12s  %s%n", o.strategy().id(),
                     o.verdict() == StrategyCheck.Verdict.DRIFTS ? "drifts" : verdict,
                     Double.isNaN(o.maxAbsDiff()) ? "-" : String.format(Locale.ROOT, "%.3g", o.maxAbsDiff()),
                     Double.isNaN(o.tokenAgreement()) ? "-" : String.format(Locale.ROOT, "%.1f%%", 100 * o.tokenAgreement()),
@@ -118,6 +118,13 @@ final class CheckCommand implements Callable<Integer> {
                     + "the engine does. Within the bound (at least %.0f%% of no-cache's greedy tokens "
                     + "kept, and agreeing with %s where it feeds the same positions): exit 0.%n",
                     100 * StrategyCheck.DRIFT_BOUND, Strategy.reference()));
+        }
+        if (outcomes.stream().anyMatch(o -> o.verdict() == StrategyCheck.Verdict.LOSSY)) {
+            s.append(String.format(Locale.ROOT, "lossy = a quantized cache's rounding, within the bounds: at least %.0f%% "
+                    + "(8 bits) or %.0f%% (4 bits) of no-cache's greedy tokens kept and the perplexity of its continuations "
+                    + "within ±%.0f%% (each key and value is stored as round(x / scale), the scales calibrated by derive): "
+                    + "exit 0.%n", 100 * StrategyCheck.QUANTIZED_CACHE_TOKENS, 100 * StrategyCheck.QUANTIZED_CACHE_TOKENS_4BIT,
+                    100 * StrategyCheck.QUANTIZED_CACHE_PERPLEXITY));
         }
         return s.toString();
     }
@@ -138,6 +145,7 @@ final class CheckCommand implements Callable<Integer> {
                         o.verdict().name().toLowerCase(Locale.ROOT));
                 Cli.putFinite(x, "max_abs_diff", o.maxAbsDiff());
                 Cli.putFinite(x, "token_agreement", o.tokenAgreement());
+            Cli.putFinite(x, "perplexity_change", o.perplexityChange());
                 if (!o.reason().isEmpty()) {
                     x.put("reason", o.reason());
                 }
@@ -168,6 +176,9 @@ final class CheckCommand implements Callable<Integer> {
         root.put("dtype", dtype.id());
         root.put("reference", Strategy.NO_CACHE.id());
         root.put("drift_bound", StrategyCheck.DRIFT_BOUND);
+        root.put("quantized_cache_token_bound", StrategyCheck.QUANTIZED_CACHE_TOKENS);
+        root.put("quantized_cache_token_bound_4bit", StrategyCheck.QUANTIZED_CACHE_TOKENS_4BIT);
+        root.put("quantized_cache_perplexity_bound", StrategyCheck.QUANTIZED_CACHE_PERPLEXITY);
         root.put("steps", steps);
         root.put("tolerance", tolerance);
         root.put("prompts", prompts.size());
@@ -178,6 +189,7 @@ final class CheckCommand implements Callable<Integer> {
             x.put("verdict", o.verdict().name().toLowerCase(Locale.ROOT));
             Cli.putFinite(x, "max_abs_diff", o.maxAbsDiff());
             Cli.putFinite(x, "token_agreement", o.tokenAgreement());
+            Cli.putFinite(x, "perplexity_change", o.perplexityChange());
             if (o.firstDifference() >= 0) {
                 x.putObject("first_difference").put("prompt", o.differencePrompt()).put("step", o.firstDifference())
                         .put("reference_token", o.referenceToken()).put("token", o.token());

@@ -16,10 +16,13 @@ import java.util.concurrent.Callable;
 
 /** Adds the static strategies' variant graphs to an export, checked against it before they are written. */
 @Command(name = "derive", mixinStandardHelpOptions = true,
-        description = "Write the static strategies' graphs for an Optimum export, sharing its weights: model_static.onnx "
-                + "and model_gqa.onnx for a decoder-only model (Llama, Qwen2, Mistral-style), decoder_model_static.onnx for "
-                + "an encoder-decoder one (Marian). Each variant "
-                + "passes onnx.checker and its logits are compared with the export's (as `check` does) before anything is "
+        description = "Write the static strategies' graphs for an Optimum export, sharing its weights: for a "
+                + "decoder-only model (Llama, Qwen2, Mistral-style) model_static.onnx, model_gqa.onnx and, with 8-bit "
+                + "and 4-bit caches, model_gqa_kv8.onnx and model_gqa_kv4.onnx, their scales from a calibration pass "
+                + "(recorded beside each as a .calibration.json); "
+                + "decoder_model_static.onnx for an encoder-decoder one (Marian). Each variant "
+                + "is checked by onnx.checker, and its logits are compared with the export's as `check` does (a quantized "
+                + "cache is held to its accuracy bounds, a 4-bit one beyond them left out) before anything is "
                 + "written. Needs Python 3 with the onnx package (Debian: python3-onnx). Exit 1 when a variant disagrees, "
                 + "2 for an export whose attention is not recognized (one line naming the layer and node).")
 final class DeriveCommand implements Callable<Integer> {
@@ -43,6 +46,23 @@ final class DeriveCommand implements Callable<Integer> {
             + ">= 0 (default: ${DEFAULT-VALUE}).")
     double tolerance;
 
+    @Option(names = "--cache-scales", defaultValue = "per-channel", paramLabel = "per-channel|per-tensor",
+            description = "Scales of the quantized-cache variants (model_gqa_kv8.onnx, model_gqa_kv4.onnx): one per KV head "
+                    + "and channel, or one per layer's keys and values (default: ${DEFAULT-VALUE}).")
+    String cacheScales;
+
+    @Option(names = "--calibration-file", paramLabel = "FILE", description = "Calibration prompts for the quantized "
+            + "caches, one per line: text (tokenized, BOS first) or comma-separated token ids (default: the folder's "
+            + "golden.json prompts, else built-in ones).")
+    Path calibrationFile;
+
+    @Option(names = "--no-quantized-cache", description = "Write the variants without the quantized-cache ones.")
+    boolean noQuantizedCache;
+
+    @Option(names = "--quantized-cache-only", description = "Add only the quantized-cache variants, from the folder's "
+            + "model_gqa.onnx (a folder derived before).")
+    boolean quantizedCacheOnly;
+
     @Option(names = "--python", description = "The Python 3 to run the graph rewrite with (default: $KVBENCH_PYTHON, "
             + "else python3 or /usr/bin/python3, whichever has onnx).")
     String python;
@@ -53,29 +73,90 @@ final class DeriveCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Cli.checkStepsAndTolerance(model, steps, tolerance);
+        if (noQuantizedCache && quantizedCacheOnly) {
+            throw new dev.kvbench.KvbenchException("--no-quantized-cache and --quantized-cache-only contradict each other");
+        }
+        dev.kvbench.derive.KvCalibration.Granularity granularity = dev.kvbench.derive.KvCalibration.Granularity.parse(cacheScales);
+        if (noQuantizedCache && (calibrationFile != null || spec.commandLine().getParseResult().hasMatchedOption("--cache-scales"))) {
+            throw new dev.kvbench.KvbenchException("--calibration-file and --cache-scales set the quantized caches, which "
+                    + "--no-quantized-cache leaves out");
+        }
+        VariantDeriver.QuantizedCaches quantized = noQuantizedCache ? VariantDeriver.QuantizedCaches.NONE
+                : new VariantDeriver.QuantizedCaches(true, granularity, calibrationFile == null ? null : calibrationPrompts(),
+                calibrationFile == null ? null : calibrationFile.toString());
         Path target = out != null ? out : model;
         PrintWriter err = spec.commandLine().getErr();
-        VariantDeriver.Derived d = VariantDeriver.derive(model, target, dtype, steps, tolerance, python, line -> {
+        java.util.function.Consumer<String> progress = line -> {
             err.println("derive: " + line);
             err.flush();
-        });
+        };
+        VariantDeriver.Derived d = quantizedCacheOnly
+                ? VariantDeriver.deriveQuantizedCaches(model, target, dtype, steps, tolerance, python, quantized, progress)
+                : VariantDeriver.derive(model, target, dtype, steps, tolerance, python, quantized, progress);
         PrintWriter o = spec.commandLine().getOut();
         o.print(d.checkLines(d.reference() == dev.kvbench.decode.Strategy.NO_CACHE ? "the export"
                 : "the export's " + d.reference() + " (dynamic activation quantization: compared with what feeds the "
                 + "same positions)", steps));
         if (d.written().isEmpty()) {
-            o.println("nothing written: a derived variant does not reproduce the export (run `kvbench check` on the export "
+            boolean int8Failed = d.checks().stream().anyMatch(c -> c.strategy() == dev.kvbench.decode.Strategy.STATIC_GQA_INT8
+                    && c.verdict() != StrategyCheck.Verdict.LOSSY && c.verdict() != StrategyCheck.Verdict.AGREES);
+            o.println(int8Failed ? "nothing written: the int8 cache is beyond its accuracy bounds (above); try another "
+                    + "--calibration-file or --cache-scales, or leave the quantized caches out with --no-quantized-cache"
+                    : "nothing written: a derived variant does not reproduce the export (run `kvbench check` on the export "
                     + "itself first; report the model if it passes there)");
             o.flush();
             return Cli.CHECK_FAILED;
         }
         o.printf(Locale.ROOT, "derive: %d layers; wrote %s into %s%n", d.layers(), String.join(", ", d.written()), d.folder());
+        for (StrategyCheck.Outcome c : d.checks()) {
+            if (c.strategy().quantizedCache() && c.verdict() != StrategyCheck.Verdict.LOSSY
+                    && c.verdict() != StrategyCheck.Verdict.AGREES) {
+                o.printf("left out: %s, its %d-bit cache beyond its accuracy bounds on this model (above)%n",
+                        c.strategy().variant().fileIn(d.layout()), c.strategy().variant().cacheBits());
+            }
+        }
         o.println("weights: " + weights(d, out != null));
         String dt = dtype == Dtype.FP32 ? "" : " --dtype " + dtype;
         o.printf("next: kvbench check --model %s%s; kvbench bench --model %s%s%n", d.folder(), dt, d.folder(), dt);
         o.flush();
         return 0;
     }
+
+    /**
+     * {@code --calibration-file}: one prompt per line, comma-separated ids as given, text tokenized with the folder's
+     * tokenizer (BOS first where the model has one), checked before any work.
+     */
+    private java.util.List<StrategyCheck.Prompt> calibrationPrompts() {
+        InputFile f = InputFile.read(calibrationFile, "--calibration-file");
+        dev.kvbench.model.ModelConfig config = dev.kvbench.model.ModelConfig.read(model);
+        boolean anyText = f.lines().stream().anyMatch(l -> !IDS.matcher(l).matches());
+        try (dev.kvbench.tokenizer.TextTokenizer tokenizer = anyText
+                ? dev.kvbench.tokenizer.TextTokenizer.load(model, config.vocabSize()) : null) {
+            java.util.List<long[]> ids = f.parse(line -> {
+                if (IDS.matcher(line).matches()) {
+                    return ModelOptions.parseIds(line);
+                }
+                long[] text = tokenizer.encode(line);
+                if (text.length == 0) {
+                    throw new dev.kvbench.KvbenchException("empty prompt");
+                }
+                if (config.bosTokenId() < 0) {
+                    return text;
+                }
+                long[] withBos = new long[text.length + 1];
+                withBos[0] = config.bosTokenId();
+                System.arraycopy(text, 0, withBos, 1, text.length);
+                return withBos;
+            });
+            java.util.List<StrategyCheck.Prompt> prompts = new java.util.ArrayList<>();
+            for (int i = 0; i < ids.size(); i++) {
+                prompts.add(new StrategyCheck.Prompt(f.where(i), ids.get(i)));
+            }
+            return prompts;
+        }
+    }
+
+    private static final java.util.regex.Pattern IDS = java.util.regex.Pattern.compile("[\\d\\s,]+");
 
     /** How the variants got their weights, as one line: shared, hard-linked, copied, new. */
     static String weights(VariantDeriver.Derived d, boolean newFolder) {
@@ -96,6 +177,7 @@ final class DeriveCommand implements Callable<Integer> {
             parts.add("new bytes written: " + VariantDeriver.megabytes(d.newBytes())
                     + " (rotary caches, and any weights the export kept inside its graph)");
         }
-        return String.join("; ", parts);
+        return parts.isEmpty() ? "read in place: the quantized-cache graphs point at model_gqa's weight files (they add "
+                + "only their scales)" : String.join("; ", parts);
     }
 }

@@ -287,6 +287,14 @@ public final class Generator implements AutoCloseable {
         cache.reset();
     }
 
+    /**
+     * The cache itself, for inspection between generations (the calibration of an int8 cache reads what a float
+     * cache held): a view; the generator owns it and closes it.
+     */
+    public KvCache cache() {
+        return cache;
+    }
+
     /** Columns the cache holds now, the same for every row (a row's positions plus its holes). */
     public int cacheColumns() {
         return cache.columns();

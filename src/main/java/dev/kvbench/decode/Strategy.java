@@ -73,6 +73,20 @@ public enum Strategy {
         KvCache newCache(OrtEnvironment env, KvLayout kv, EngineOptions options) throws OrtException {
             return new StaticGqaKvCache(env, kv);
         }
+    },
+    STATIC_GQA_INT8("static-gqa-int8", Model.Variant.STATIC_GQA_INT8, Role.CACHE, false,
+            "static-gqa with an int8 cache (model_gqa_kv8.onnx, calibrated scales): a quarter of the KV bytes, lossy") {
+        @Override
+        KvCache newCache(OrtEnvironment env, KvLayout kv, EngineOptions options) throws OrtException {
+            return new StaticGqaKvCache(env, kv);
+        }
+    },
+    STATIC_GQA_INT4("static-gqa-int4", Model.Variant.STATIC_GQA_INT4, Role.ABLATION, false,
+            "static-gqa with a 4-bit cache (model_gqa_kv4.onnx, two values a byte): an eighth of the KV bytes, lossier") {
+        @Override
+        KvCache newCache(OrtEnvironment env, KvLayout kv, EngineOptions options) throws OrtException {
+            return new StaticGqaKvCache(env, kv);
+        }
     };
 
     /**
@@ -126,6 +140,15 @@ public enum Strategy {
         return description;
     }
 
+    /**
+     * Whether the strategy's cache holds quantized values (int8): lossy by design, so {@code check} holds it to the
+     * quantized-cache bounds ({@code StrategyCheck.quantizedCacheTokens}, {@code QUANTIZED_CACHE_PERPLEXITY}) rather
+     * than to logit equality.
+     */
+    public boolean quantizedCache() {
+        return variant.cacheBits() < 32;
+    }
+
     /** Whether a generation's work grows with the square of its length (the bench matrix caps such runs by a rule). */
     public boolean quadratic() {
         return quadratic;
@@ -152,6 +175,11 @@ public enum Strategy {
     void requireRunnableOn(Model model) {
         if (variant != model.variant()) {
             throw new IllegalArgumentException("model opened for " + model.variant() + ", strategy " + id + " needs " + variant);
+        }
+        if (model.hasKv() && !model.kv().floatCache() && !quantizedCache()) {
+            throw new KvbenchException(model.folder() + ": the decoder's past inputs are " + model.kv().element() + "; "
+                    + id + " keeps a float32 cache (quantized caches run as " + STATIC_GQA_INT8.id + " and "
+                    + STATIC_GQA_INT4.id + ")");
         }
         if (this != NO_CACHE && !model.hasKv()) {
             throw new KvbenchException(model.folder() + ": the decoder has no past_key_values inputs, so only the no-cache "

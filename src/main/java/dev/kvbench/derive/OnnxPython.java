@@ -42,7 +42,7 @@ public final class OnnxPython {
     }
 
     /** The scripts of this package; each is copied beside the others, so one can import another's functions. */
-    private static final List<String> SCRIPTS = List.of("kvderive.py", "kvsynth.py", "kvquantize.py");
+    private static final List<String> SCRIPTS = List.of("kvderive.py", "kvsynth.py", "kvquantize.py", "kvcachequant.py");
 
     /** Runs {@code script} (a resource of this package, e.g. kvderive.py) in {@code dir}; returns its JSON line. */
     public static JsonNode run(String python, String script, Path dir, List<String> args) {

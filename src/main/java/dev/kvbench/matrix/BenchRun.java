@@ -60,6 +60,8 @@ public final class BenchRun {
     private StrategyVerdicts verdicts;
     private Recommendation recommendation;
     private String latency = "";
+    /** The accuracy of the lossy (quantized-cache) candidates, printed under the verdict. */
+    private String lossyAccuracy = "";
     private final Object state = new Object();
     private volatile boolean done;
     private int finishedParts;
@@ -278,9 +280,22 @@ public final class BenchRun {
         }
         Map<String, String> accuracy = new java.util.HashMap<>();
         Recommendation r = Recommendation.of(verdicts, memoryById::get, id -> accuracy.computeIfAbsent(id, this::checkTokens));
+        // A lossy cache's speed is only half its story: its accuracy goes next to its verdict, picked or not.
+        StringBuilder loss = new StringBuilder();
+        ArrayNode lossJson = JSON.createArrayNode();
+        verdicts.verdicts().stream().map(StrategyVerdicts.Verdict::b).distinct().map(Strategy::parse)
+                .filter(Strategy::quantizedCache).forEach(q -> {
+                    String words = accuracy.computeIfAbsent(q.id(), this::checkTokens);
+                    loss.append(String.format(Locale.ROOT, "  %s is lossy: its tokens %s%n", q, words));
+                    lossJson.addObject().put("strategy", q.id()).put("accuracy", words);
+                });
         synchronized (state) {
             recommendation = r;
             meta.set("recommendation", r.json());
+            lossyAccuracy = loss.toString();
+            if (!lossJson.isEmpty()) {
+                meta.set("lossy_accuracy", lossJson);
+            }
         }
     }
 
@@ -301,6 +316,9 @@ public final class BenchRun {
                 case AGREES -> "agree with";
                 case DRIFTS -> String.format(Locale.ROOT, "drift from (dynamic activation quantization, %.0f%% kept)",
                         100 * o.get(0).tokenAgreement());
+                case LOSSY -> String.format(Locale.ROOT, "round away from (%d-bit cache: %.1f%% of greedy tokens kept, "
+                        + "perplexity %+.2f%%, within the bounds)", s.variant().cacheBits(), 100 * o.get(0).tokenAgreement(),
+                        100 * o.get(0).perplexityChange());
                 default -> "DIFFER from";
             };
             return String.format(Locale.ROOT, "%s no-cache (check, 8 steps, max |dlogit| %.2g)", verdict,
@@ -340,6 +358,7 @@ public final class BenchRun {
         StringBuilder s = new StringBuilder(header);
         if (verdicts != null) {
             s.append(verdicts.text());
+            s.append(lossyAccuracy);
         }
         if (recommendation != null) {
             s.append(recommendation.text(verdicts.a().id()));

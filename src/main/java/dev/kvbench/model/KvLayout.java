@@ -16,12 +16,20 @@ import java.util.regex.Pattern;
 /**
  * The self-attention cache of a decoder as the ONNX graph declares it: per layer the past input names and the
  * output names that carry the next past, and the KV head count and head dimension read from the past inputs'
- * metadata (dims 1 and 3). With grouped-query attention the KV head count is below the query head count.
+ * metadata (dims 1 and 3), and the element type the cache holds: float32, or int8 (uint8 holding two 4-bit values,
+ * head dim halved) for a GroupQueryAttention graph with a quantized cache ({@code model_gqa_kv8.onnx},
+ * {@code model_gqa_kv4.onnx}). With grouped-query attention the KV head count is below the
+ * query head count.
  */
-public record KvLayout(int layers, int kvHeads, int headDim, List<Slot> slots) {
+public record KvLayout(int layers, int kvHeads, int headDim, List<Slot> slots, ai.onnxruntime.OnnxJavaType element) {
 
     /** A decoder without past inputs: no layers (the no-cache strategy feeds it the whole history). */
     public static final KvLayout NONE = new KvLayout(0, 1, 1, List.of());
+
+    /** A float32 cache. */
+    public KvLayout(int layers, int kvHeads, int headDim, List<Slot> slots) {
+        this(layers, kvHeads, headDim, slots, ai.onnxruntime.OnnxJavaType.FLOAT);
+    }
 
     /** One layer's cache entry: where its key/value go in, and where the next values come out. */
     public record Slot(String pastKey, String pastValue, String presentKey, String presentValue) {
@@ -35,6 +43,7 @@ public record KvLayout(int layers, int kvHeads, int headDim, List<Slot> slots) {
             Map<Integer, String[]> byLayer = new TreeMap<>();
             long kvHeads = -1;
             long headDim = -1;
+            ai.onnxruntime.OnnxJavaType element = null;
             for (Map.Entry<String, NodeInfo> e : session.getInputInfo().entrySet()) {
                 Matcher m = PAST.matcher(e.getKey());
                 if (!m.matches()) {
@@ -47,6 +56,16 @@ public record KvLayout(int layers, int kvHeads, int headDim, List<Slot> slots) {
                 if (shape[1] <= 0 || shape[3] <= 0) {
                     throw new KvbenchException(file + ": past input " + e.getKey() + " has no fixed KV head count or head dim");
                 }
+                ai.onnxruntime.OnnxJavaType type = ((TensorInfo) e.getValue().getInfo()).type;
+                if (type != ai.onnxruntime.OnnxJavaType.FLOAT && type != ai.onnxruntime.OnnxJavaType.INT8
+                        && type != ai.onnxruntime.OnnxJavaType.UINT8) {
+                    throw new KvbenchException(file + ": past input " + e.getKey() + " is " + type + "; the engine keeps "
+                            + "float32 caches (and GroupQueryAttention's int8 and packed 4-bit ones)");
+                }
+                if (element != null && element != type) {
+                    throw new KvbenchException(file + ": past inputs mix " + element + " and " + type);
+                }
+                element = type;
                 kvHeads = shape[1];
                 headDim = shape[3];
                 int layer = Integer.parseInt(m.group(1));
@@ -71,14 +90,29 @@ public record KvLayout(int layers, int kvHeads, int headDim, List<Slot> slots) {
                 }
                 slots.add(new Slot(n[0], n[1], n[2], n[3]));
             }
-            return new KvLayout(slots.size(), (int) kvHeads, (int) headDim, List.copyOf(slots));
+            return new KvLayout(slots.size(), (int) kvHeads, (int) headDim, List.copyOf(slots), element);
         } catch (OrtException e) {
             throw new KvbenchException(file + ": cannot read input metadata: " + e.getMessage(), e);
         }
     }
 
-    /** Floats held per cached position, keys and values of every layer. */
-    public long floatsPerPosition() {
+    /** Values held per cached position, keys and values of every layer. */
+    public long valuesPerPosition() {
         return 2L * layers * kvHeads * headDim;
+    }
+
+    /** Bytes of one cache element: 4 for float32, 1 for int8 and for uint8 (two packed 4-bit values). */
+    public int elementBytes() {
+        return element == ai.onnxruntime.OnnxJavaType.FLOAT ? Float.BYTES : 1;
+    }
+
+    /** Bytes held per cached position, keys and values of every layer, at the cache's element size. */
+    public long bytesPerPosition() {
+        return valuesPerPosition() * elementBytes();
+    }
+
+    /** Whether the cache holds float32 values (every strategy's but the int8-cache GroupQueryAttention's). */
+    public boolean floatCache() {
+        return element == ai.onnxruntime.OnnxJavaType.FLOAT;
     }
 }

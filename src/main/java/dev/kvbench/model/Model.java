@@ -35,18 +35,34 @@ public final class Model implements AutoCloseable {
      * decoder-only). {@code kvbench derive} writes them from the export.
      */
     public enum Variant {
-        DYNAMIC(null, null, "present"),
-        STATIC("model_static.onnx", "decoder_model_static.onnx", "new_key_values"),
-        STATIC_GQA("model_gqa.onnx", null, "present");
+        DYNAMIC(null, null, "present", 32),
+        STATIC("model_static.onnx", "decoder_model_static.onnx", "new_key_values", 32),
+        STATIC_GQA("model_gqa.onnx", null, "present", 32),
+        /** {@code model_gqa.onnx} with an int8 cache: the same GroupQueryAttention, calibrated scales in the graph. */
+        STATIC_GQA_INT8("model_gqa_kv8.onnx", null, "present", 8),
+        /** {@code model_gqa.onnx} with a 4-bit cache (two values a byte), calibrated scales in the graph. */
+        STATIC_GQA_INT4("model_gqa_kv4.onnx", null, "present", 4);
 
         private final String decoderOnlyFile;
         private final String encoderDecoderFile;
         private final String outputPrefix;
+        private final int cacheBits;
 
-        Variant(String decoderOnlyFile, String encoderDecoderFile, String outputPrefix) {
+        Variant(String decoderOnlyFile, String encoderDecoderFile, String outputPrefix, int cacheBits) {
             this.decoderOnlyFile = decoderOnlyFile;
             this.encoderDecoderFile = encoderDecoderFile;
             this.outputPrefix = outputPrefix;
+            this.cacheBits = cacheBits;
+        }
+
+        /** Bits per cached key or value: 32 (float32), or 8 and 4 for GroupQueryAttention's quantized caches. */
+        public int cacheBits() {
+            return cacheBits;
+        }
+
+        /** The variants whose GroupQueryAttention cache is quantized, in declaration order (8 bits, then 4). */
+        public static List<Variant> quantizedCaches() {
+            return java.util.Arrays.stream(values()).filter(v -> v.cacheBits < 32).toList();
         }
 
         /** The variant's fp32 graph name for a decoder-only or an encoder-decoder folder; null for the export itself or none. */

@@ -19,7 +19,12 @@ public final class Tensors {
     }
 
     public static FloatBuffer directFloats(long count) {
-        return ByteBuffer.allocateDirect(Math.toIntExact(count * Float.BYTES)).order(ByteOrder.nativeOrder()).asFloatBuffer();
+        return directBytes(count * Float.BYTES).asFloatBuffer();
+    }
+
+    /** A direct buffer of {@code count} bytes in native order (its {@code asFloatBuffer()} views are native too). */
+    public static ByteBuffer directBytes(long count) {
+        return ByteBuffer.allocateDirect(Math.toIntExact(count)).order(ByteOrder.nativeOrder());
     }
 
     public static LongBuffer directLongs(long count) {

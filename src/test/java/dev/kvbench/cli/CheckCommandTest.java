@@ -35,8 +35,12 @@ class CheckCommandTest {
         assertEquals(0, r.code(), r.out() + r.err());
         JsonNode root = new ObjectMapper().readTree(r.out());
         assertEquals(12, root.get("prompts").asInt()); // golden.json's prompts
-        assertEquals(6, root.get("strategies").size());
+        assertEquals(8, root.get("strategies").size());
         for (JsonNode s : root.get("strategies")) {
+            if (s.get("strategy").asText().startsWith("static-gqa-int")) { // quantized caches: lossy within bounds (QuantizedCacheTest)
+                assertEquals("lossy", s.get("verdict").asText(), s.toString());
+                continue;
+            }
             assertEquals("agrees", s.get("verdict").asText(), s.toString());
             assertTrue(s.get("max_abs_diff").asDouble() < 1e-4, s.toString());
             assertTrue(s.get("first_difference").isNull(), s.toString());
@@ -44,7 +48,7 @@ class CheckCommandTest {
         CliTestSupport.Run marian = CliTestSupport.run("check", "--model", TestModels.MARIAN.toString(), "--steps", "12");
         assertEquals(0, marian.code(), marian.out() + marian.err());
         assertTrue(marian.out().lines().anyMatch(l -> l.startsWith("static ") && l.contains("agrees")), marian.out());
-        assertTrue(marian.out().contains("static-gqa   not available") && marian.out().contains("GroupQueryAttention variants are decoder-only"), marian.out());
+        assertTrue(marian.out().lines().anyMatch(l -> l.matches("static-gqa +not available.*")) && marian.out().contains("GroupQueryAttention variants are decoder-only"), marian.out());
     }
 
     @Test

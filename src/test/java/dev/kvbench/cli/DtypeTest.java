@@ -45,6 +45,10 @@ class DtypeTest {
                     assertEquals(TestModels.MARIAN, model, s.toString()); // static-gqa: decoder-only
                     continue;
                 }
+                if (s.get("strategy").asText().startsWith("static-gqa-int")) {
+                    assertEquals("lossy", s.get("verdict").asText(), s.toString()); // a quantized cache's own rounding
+                    continue;
+                }
                 assertEquals("agrees", s.get("verdict").asText(), model + " " + s);
                 assertEquals(1.0, s.get("token_agreement").asDouble(), s.toString());
                 assertTrue(s.get("max_abs_diff").asDouble() < 1e-4, s.toString());
@@ -73,7 +77,7 @@ class DtypeTest {
                         assertTrue(s.get("reason").asText().contains("agrees with kv"), s.toString());
                     }
                 } else {
-                    assertEquals("agrees", s.get("verdict").asText(), s.toString());
+                    assertEquals(id.startsWith("static-gqa-int") ? "lossy" : "agrees", s.get("verdict").asText(), s.toString());
                 }
             }
             assertTrue(drifting > 0, "the dynamic quantization shows on " + model + ": " + root);
@@ -114,7 +118,7 @@ class DtypeTest {
                 if (s.get("strategy").asText().equals("static")) {
                     assertEquals("differs", s.get("verdict").asText(), s.toString());
                 } else {
-                    assertTrue(Set.of("agrees", "drifts").contains(s.get("verdict").asText()), s.toString());
+                    assertTrue(Set.of("agrees", "drifts", "lossy").contains(s.get("verdict").asText()), s.toString());
                 }
             }
         }
@@ -152,7 +156,7 @@ class DtypeTest {
             assertEquals(JSON.readTree(optimum.out()).get("tokens"), JSON.readTree(js.out()).get("tokens"), dtype);
         }
         JsonNode q4 = check(tjs, "q4", 0);
-        assertTrue(q4.get("strategies").size() == 6, q4.toString());
+        assertTrue(q4.get("strategies").size() == 8, q4.toString());
         CliTestSupport.assertBadInput("no fp16 graphs in " + tjs + " (model_fp16.onnx or decoder_model_merged_fp16.onnx "
                 + "...): it has fp32, q8, q4 (choose with --dtype)", "generate", "--model", tjs.toString(), "--dtype", "fp16",
                 "--prompt-ids", "1,2");
@@ -193,7 +197,7 @@ class DtypeTest {
     void checkAgainstAnotherDtypeSaysWhatTheDtypeCosts() throws Exception {
         JsonNode r = check(TestModels.LLAMA, "q4", 0, "--against", "fp32");
         assertEquals("fp32", r.get("against").asText());
-        assertEquals(7, r.get("strategies").size()); // no-cache on q4 too
+        assertEquals(9, r.get("strategies").size()); // no-cache on q4 too
         for (JsonNode s : r.get("strategies")) {
             double kept = s.get("token_agreement").asDouble();
             assertTrue(kept > 0.5 && kept <= 1, s.toString());

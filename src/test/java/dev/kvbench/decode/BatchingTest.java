@@ -124,7 +124,7 @@ class BatchingTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = Strategy.class, names = "STATIC_GQA", mode = EnumSource.Mode.EXCLUDE)
+    @EnumSource(value = Strategy.class, names = {"STATIC_GQA", "STATIC_GQA_INT8", "STATIC_GQA_INT4"}, mode = EnumSource.Mode.EXCLUDE)
     void marianRowsEqualAlone(Strategy strategy) {
         assertRowsAlone(TestModels.MARIAN, strategy, prompts(TestModels.MARIAN));
     }
@@ -132,6 +132,8 @@ class BatchingTest {
     @ParameterizedTest
     @EnumSource(Strategy.class)
     void huggingFaceFixtureRowsEqualAlone(Strategy strategy) {
+        // The fixture's 4-bit cache is beyond its bounds, so derive leaves it out (DerivedVariantsTest).
+        org.junit.jupiter.api.Assumptions.assumeTrue(strategy.availableIn(dev.kvbench.model.Layout.detect(hfWithVariants())));
         assertRowsAlone(hfWithVariants(), strategy, fixturePrompts());
     }
 
@@ -140,6 +142,9 @@ class BatchingTest {
     @EnumSource(Strategy.class)
     void batchedPerplexityEqualsSingle(Strategy strategy) {
         for (Path folder : List.of(TestModels.LLAMA, hfWithVariants())) {
+            if (!strategy.availableIn(dev.kvbench.model.Layout.detect(folder))) {
+                continue; // the fixture's 4-bit cache, left out by derive
+            }
             List<long[]> texts = folder == TestModels.LLAMA ? prompts(folder) : fixturePrompts().subList(0, 3);
             double[] reference = new double[texts.size()];
             try (Engine full = new Engine(folder, Strategy.NO_CACHE)) {
@@ -149,15 +154,21 @@ class BatchingTest {
                 assertClose(reference, Perplexity.fullPass(full.generator(), texts), "no-cache full pass, batched");
             }
             try (Engine engine = new Engine(folder, strategy)) {
-                assertClose(reference, Perplexity.incremental(engine.generator(), texts), strategy + " incremental, batched");
-                assertClose(reference, Perplexity.fullPass(engine.generator(), texts), strategy + "'s first step, batched");
+                double[] incremental = reference;
+                double[] first = reference;
+                if (strategy.quantizedCache()) { // lossy against no-cache (PerplexityTest); batched must equal its own single
+                    incremental = texts.stream().mapToDouble(t -> Perplexity.incremental(engine.generator(), t)).toArray();
+                    first = texts.stream().mapToDouble(t -> Perplexity.fullPass(engine.generator(), t)).toArray();
+                }
+                assertClose(incremental, Perplexity.incremental(engine.generator(), texts), strategy + " incremental, batched");
+                assertClose(first, Perplexity.fullPass(engine.generator(), texts), strategy + "'s first step, batched");
             }
         }
     }
 
     /** Translation scoring: a target given its source, through each strategy's cache = one teacher-forced no-cache pass. */
     @ParameterizedTest
-    @EnumSource(value = Strategy.class, names = "STATIC_GQA", mode = EnumSource.Mode.EXCLUDE)
+    @EnumSource(value = Strategy.class, names = {"STATIC_GQA", "STATIC_GQA_INT8", "STATIC_GQA_INT4"}, mode = EnumSource.Mode.EXCLUDE)
     void encoderDecoderScoresEqualTeacherForcedPass(Strategy strategy) {
         List<TestModels.Golden> cases = TestModels.golden(TestModels.MARIAN).stream().filter(c -> !c.ignoreEos()).toList();
         List<long[]> sources = cases.stream().map(TestModels.Golden::promptIds).toList();
@@ -191,7 +202,7 @@ class BatchingTest {
 
     /** The golden translations stop at EOS after 4 to 11 tokens: each row stops on its own, the others go on. */
     @ParameterizedTest
-    @EnumSource(value = Strategy.class, names = "STATIC_GQA", mode = EnumSource.Mode.EXCLUDE)
+    @EnumSource(value = Strategy.class, names = {"STATIC_GQA", "STATIC_GQA_INT8", "STATIC_GQA_INT4"}, mode = EnumSource.Mode.EXCLUDE)
     void eosStopsOnlyItsRow(Strategy strategy) {
         List<TestModels.Golden> cases = TestModels.golden(TestModels.MARIAN).stream().filter(c -> !c.ignoreEos()).toList();
         List<long[]> sources = cases.stream().map(TestModels.Golden::promptIds).toList();
@@ -232,6 +243,9 @@ class BatchingTest {
         List<long[]> prompts = prompts(TestModels.LLAMA).subList(2, 6);
         int[][] reference = null;
         for (Strategy s : Strategy.values()) {
+            if (s.quantizedCache()) {
+                continue; // lossy by design: its rows against themselves are in the other tests of this class
+            }
             try (Engine engine = new Engine(TestModels.LLAMA, s)) {
                 int[][] tokens = engine.generator().generate(prompts, 24, true, new Sampler(0.9, 50, 0.95, 11), null).tokens();
                 if (reference == null) {

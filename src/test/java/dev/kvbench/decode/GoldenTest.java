@@ -45,7 +45,7 @@ class GoldenTest {
     }
 
     @ParameterizedTest
-    @EnumSource(Strategy.class)
+    @EnumSource(value = Strategy.class, names = {"STATIC_GQA_INT8", "STATIC_GQA_INT4"}, mode = EnumSource.Mode.EXCLUDE) // lossy: QuantizedCacheTest
     void tinyLlama(Strategy s) {
         assertReproduces(TestModels.LLAMA, s, Layout.DecoderFiles.AUTO, true);
     }

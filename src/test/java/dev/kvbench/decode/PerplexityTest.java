@@ -54,7 +54,9 @@ class PerplexityTest {
     void incrementalAgreesWithTheFullPass(Strategy s) {
         double full = fullPass();
         try (Engine engine = new Engine(TestModels.LLAMA, s)) {
-            assertEquals(full, Perplexity.incremental(engine.generator(), text()), full * 1e-4, s.id());
+            // An int8 cache rounds every key and value: held to its stated bound (it keeps 0.24% here), the rest to 1e-4.
+            double bound = s.quantizedCache() ? StrategyCheck.QUANTIZED_CACHE_PERPLEXITY : 1e-4;
+            assertEquals(full, Perplexity.incremental(engine.generator(), text()), full * bound, s.id());
         }
     }
 }

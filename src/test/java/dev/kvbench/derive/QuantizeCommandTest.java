@@ -72,7 +72,8 @@ class QuantizeCommandTest {
         assertTrue(ops(folder.resolve("model_gqa_quantized.onnx")).containsAll(Set.of("GroupQueryAttention", "MatMulInteger")));
         CliTestSupport.Run check = CliTestSupport.run("check", "--model", folder.toString(), "--dtype", "q4", "--steps", "8");
         assertEquals(0, check.code(), check.out());
-        assertTrue(check.out().lines().filter(l -> l.startsWith("static")).allMatch(l -> l.contains("agrees")), check.out());
+        assertTrue(check.out().lines().filter(l -> l.startsWith("static")).allMatch(l -> l.contains("agrees")
+                || l.startsWith("static-gqa-int") && (l.contains("lossy") || l.contains("not available"))), check.out());
     }
 
     @Test

@@ -45,7 +45,7 @@ class MatrixPlanTest {
         for (Strategy s : ALL) {
             assertTrue(d.contains("PrefillBenchmark " + s + " promptTokens=64,512,2047"), "2048 + 1 do not fit: " + d);
         }
-        assertEquals(7 + 7 + 7 + 3 * 3 + 14 + 6, p.parts().size(), d.toString());
+        assertEquals(9 + 9 + 9 + 4 * 3 + 18 + 6, p.parts().size(), d.toString());
         assertEquals(Map.of("batchSize", "1"), p.parts().get(0).fixed());
     }
 
@@ -77,17 +77,18 @@ class MatrixPlanTest {
 
     @Test
     void realShapesStepOnlyQuadraticAtTheShortestContext() {
-        assertEquals(List.of(Strategy.NO_CACHE, Strategy.KV, Strategy.STATIC, Strategy.STATIC_GQA),
+        assertEquals(List.of(Strategy.NO_CACHE, Strategy.KV, Strategy.STATIC, Strategy.STATIC_GQA, Strategy.STATIC_GQA_INT8),
                 MatrixPlan.candidates(MatrixPlan.Kind.REAL_SHAPES));
         MatrixPlan.Plan p = MatrixPlan.plan(MatrixPlan.Kind.REAL_SHAPES, MatrixPlan.candidates(MatrixPlan.Kind.REAL_SHAPES), 256,
                 32768, false);
         assertEquals(List.of("StepBenchmark no-cache context=64", "StepBenchmark kv context=64,512,2048",
-                "StepBenchmark static context=64,512,2048", "StepBenchmark static-gqa context=64,512,2048"), descriptions(p));
+                "StepBenchmark static context=64,512,2048", "StepBenchmark static-gqa context=64,512,2048",
+                "StepBenchmark static-gqa-int8 context=64,512,2048"), descriptions(p));
         assertEquals(2, p.skipped().size(), p.skipped().toString());
         List<String> skipped = new ArrayList<>();
         List<MatrixPlan.PeakRun> peaks = MatrixPlan.peakRuns(MatrixPlan.Kind.REAL_SHAPES, MatrixPlan.candidates(MatrixPlan.Kind.REAL_SHAPES),
                 256, skipped);
-        assertEquals(3, peaks.size(), "no batches and no quadratic work at real shapes");
+        assertEquals(4, peaks.size(), "no batches and no quadratic work at real shapes");
         assertTrue(peaks.stream().allMatch(r -> r.rows() == 1 && r.tokens() == 248));
         assertEquals(1, skipped.size());
     }
@@ -98,14 +99,14 @@ class MatrixPlanTest {
         List<MatrixPlan.PeakRun> peaks = MatrixPlan.peakRuns(MatrixPlan.Kind.DEFAULT, ALL, 256, skipped);
         assertEquals(List.of("no-cache peak memory: 2040 tokens is longer than --no-cache-max-tokens"), skipped);
         assertEquals(ALL.size() - 1 + Strategy.withRole(Strategy.Role.CACHE).size(), peaks.size());
-        assertEquals(new MatrixPlan.PeakRun(Strategy.STATIC_GQA, MatrixPlan.PEAK_BATCH, 2040), peaks.get(peaks.size() - 1));
+        assertEquals(new MatrixPlan.PeakRun(Strategy.STATIC_GQA_INT8, MatrixPlan.PEAK_BATCH, 2040), peaks.get(peaks.size() - 1));
     }
 
     @Test
     void theVerdictRoundsPutTheCachesAgainstKvAndNameAblationsOnlyWhenAsked() {
         MatrixPlan.VerdictPlan p = MatrixPlan.verdictPlan(MatrixPlan.Kind.DEFAULT, ALL, false);
         assertEquals(Strategy.KV, p.reference());
-        assertEquals(List.of(Strategy.STATIC, Strategy.STATIC_GQA), p.candidates());
+        assertEquals(List.of(Strategy.STATIC, Strategy.STATIC_GQA, Strategy.STATIC_GQA_INT8), p.candidates());
         assertEquals(List.of(new MatrixPlan.Group(List.of(64, 256), 1), new MatrixPlan.Group(List.of(64), 16)), p.groups());
         assertEquals(256, p.longestNewTokens());
         MatrixPlan.VerdictPlan chosen = MatrixPlan.verdictPlan(MatrixPlan.Kind.QUICK,

@@ -46,7 +46,7 @@ public class StepBenchmark extends EngineState {
      */
     static final int WARMUP_GENERATIONS = Integer.getInteger("kvbench.stepWarmupGenerations", 40);
 
-    @Param({"no-cache", "kv", "kv-alloc", "kv-copy", "hybrid", "static", "static-gqa"})
+    @Param({"no-cache", "kv", "kv-alloc", "kv-copy", "hybrid", "static", "static-gqa", "static-gqa-int8", "static-gqa-int4"})
     public String strategy;
 
     @Param({"16", "64", "256", "1024", "2048"})
