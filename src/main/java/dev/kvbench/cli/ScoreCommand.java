@@ -86,8 +86,8 @@ final class ScoreCommand implements Callable<Integer> {
         boolean allAgree = true;
         // An int8 cache rounds every key and value: its incremental pass is held to the quantized-cache bound instead.
         double tolerance = o.strategy.quantizedCache() ? dev.kvbench.decode.StrategyCheck.QUANTIZED_CACHE_PERPLEXITY : TOLERANCE;
-        String within = o.strategy.quantizedCache() ? "lossy, within the int8 cache's bound" : "agree";
-        String beyond = o.strategy.quantizedCache() ? "BEYOND the int8 cache's bound" : "DISAGREE";
+        String within = o.strategy.quantizedCache() ? "lossy, within the quantized cache's bound" : "agree";
+        String beyond = o.strategy.quantizedCache() ? "BEYOND the quantized cache's bound" : "DISAGREE";
         PrintWriter out = spec.commandLine().getOut();
         for (int i = 0; i < rows.size(); i++) {
             double f = full.get(i).perplexity();

@@ -55,6 +55,15 @@ class SynthCommandTest {
                 assertEquals("not_available", s.get("verdict").asText());
                 continue;
             }
+            if (s.get("strategy").asText().startsWith("static-gqa-int")) {
+                // A quantized cache: lossy within its bounds, or (encoder-decoder; a 4-bit cache beyond its bounds on
+                // random weights, left out by derive) not there.
+                assertTrue(java.util.Set.of("lossy", "not_available").contains(s.get("verdict").asText()), s.toString());
+                if (s.get("strategy").asText().equals("static-gqa-int8")) {
+                    assertEquals(encoderDecoder ? "not_available" : "lossy", s.get("verdict").asText(), s.toString());
+                }
+                continue;
+            }
             assertEquals("agrees", s.get("verdict").asText(), s.toString());
             agreeing++;
         }
