@@ -53,7 +53,7 @@ class QuantizedCacheTest {
             StrategyCheck.Outcome o = checked(TestModels.LLAMA, dtype, s);
             assertEquals(StrategyCheck.Verdict.LOSSY, o.verdict(), o.toString());
             double bound = StrategyCheck.quantizedCacheTokens(s);
-            assertTrue(o.tokenAgreement() >= (dtype == Dtype.Q8 ? Math.min(bound, StrategyCheck.DRIFT_BOUND) : bound), o.toString());
+            assertTrue(o.tokenAgreement() >= bound, o.toString()); // on q8: against static-gqa, the graph's float cache
             assertTrue(Math.abs(o.perplexityChange()) <= StrategyCheck.QUANTIZED_CACHE_PERPLEXITY, o.toString());
             assertTrue(o.maxAbsDiff() > 1e-3, "a quantized cache is not exact, or this is not its graph: " + o);
             diff[s == Strategy.STATIC_GQA_INT8 ? 0 : 1] = o.maxAbsDiff();
