@@ -316,11 +316,15 @@ public final class BenchRun {
                 case AGREES -> "agree with";
                 case DRIFTS -> String.format(Locale.ROOT, "drift from (dynamic activation quantization, %.0f%% kept)",
                         100 * o.get(0).tokenAgreement());
-                case LOSSY -> String.format(Locale.ROOT, "round away from (%d-bit cache: %.1f%% of greedy tokens kept, "
-                        + "perplexity %+.2f%%, within the bounds)", s.variant().cacheBits(), 100 * o.get(0).tokenAgreement(),
-                        100 * o.get(0).perplexityChange());
+                case LOSSY -> null;
                 default -> "DIFFER from";
             };
+            if (verdict == null) {
+                return String.format(Locale.ROOT, "keep %.1f%% of no-cache's greedy tokens, perplexity %+.2f%% (%d-bit "
+                        + "cache within its bounds; check, %d steps, max |dlogit| %.2g)", 100 * o.get(0).tokenAgreement(),
+                        100 * o.get(0).perplexityChange(), s.variant().cacheBits(),
+                        dev.kvbench.decode.StrategyCheck.QUANTIZED_CHECK_STEPS, o.get(0).maxAbsDiff());
+            }
             return String.format(Locale.ROOT, "%s no-cache (check, 8 steps, max |dlogit| %.2g)", verdict,
                     o.get(0).maxAbsDiff());
         } catch (KvbenchException e) {
