@@ -99,7 +99,7 @@ final class DeriveCommand implements Callable<Integer> {
                 + "same positions)", steps));
         if (d.written().isEmpty()) {
             boolean int8Failed = d.checks().stream().anyMatch(c -> c.strategy() == dev.kvbench.decode.Strategy.STATIC_GQA_INT8
-                    && c.verdict() != StrategyCheck.Verdict.LOSSY && c.verdict() != StrategyCheck.Verdict.AGREES);
+                    && !VariantDeriver.withinBounds(c));
             o.println(int8Failed ? "nothing written: the int8 cache is beyond its accuracy bounds (above); try another "
                     + "--calibration-file or --cache-scales, or leave the quantized caches out with --no-quantized-cache"
                     : "nothing written: a derived variant does not reproduce the export (run `kvbench check` on the export "
@@ -109,8 +109,7 @@ final class DeriveCommand implements Callable<Integer> {
         }
         o.printf(Locale.ROOT, "derive: %d layers; wrote %s into %s%n", d.layers(), String.join(", ", d.written()), d.folder());
         for (StrategyCheck.Outcome c : d.checks()) {
-            if (c.strategy().quantizedCache() && c.verdict() != StrategyCheck.Verdict.LOSSY
-                    && c.verdict() != StrategyCheck.Verdict.AGREES) {
+            if (c.strategy().quantizedCache() && !VariantDeriver.withinBounds(c)) {
                 o.printf("left out: %s, its %d-bit cache beyond its accuracy bounds on this model (above)%n",
                         c.strategy().variant().fileIn(d.layout()), c.strategy().variant().cacheBits());
             }

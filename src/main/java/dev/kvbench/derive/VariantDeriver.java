@@ -256,7 +256,7 @@ public final class VariantDeriver {
     }
 
     /** Whether a quantized cache's check lets it be written: within its bounds. */
-    static boolean withinBounds(StrategyCheck.Outcome o) {
+    public static boolean withinBounds(StrategyCheck.Outcome o) {
         return o.verdict() == StrategyCheck.Verdict.LOSSY || o.verdict() == StrategyCheck.Verdict.AGREES;
     }
 
