@@ -26,7 +26,7 @@ public final class AllocatedKvCache extends CountingKvCache {
 
     public AllocatedKvCache(OrtEnvironment env, KvLayout layout) {
         this.layout = layout;
-        this.empty = new EmptyPast(env, layout.kvHeads(), layout.headDim());
+        this.empty = new EmptyPast(env, layout);
         this.past = LayerKv.forLayers(layout.layers());
     }
 

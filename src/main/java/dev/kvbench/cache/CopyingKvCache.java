@@ -8,24 +8,25 @@ import dev.kvbench.model.KvLayout;
 import dev.kvbench.runtime.EmptyPast;
 import dev.kvbench.runtime.StepBinding;
 
-import java.nio.FloatBuffer;
+import dev.kvbench.runtime.Tensors;
 
 /**
  * The same dynamic cache, kept in Java arrays: every step copies each {@code present.*} tensor out to a
- * {@code float[]} and builds new input tensors from those arrays (a second copy, into native memory).
+ * {@code byte[]} (the values at the cache's element size) and builds new input tensors from those arrays (a second
+ * copy, into native memory).
  * This is the approach that was slow and fragile in practice; it is kept so its cost can be measured.
  */
 public final class CopyingKvCache extends CountingKvCache {
     private final KvLayout layout;
     private final EmptyPast empty;
-    private final float[][] keys;
-    private final float[][] values;
+    private final byte[][] keys;
+    private final byte[][] values;
 
     public CopyingKvCache(OrtEnvironment env, KvLayout layout) {
         this.layout = layout;
-        this.empty = new EmptyPast(env, layout.kvHeads(), layout.headDim());
-        this.keys = new float[layout.layers()][];
-        this.values = new float[layout.layers()][];
+        this.empty = new EmptyPast(env, layout);
+        this.keys = new byte[layout.layers()][];
+        this.values = new byte[layout.layers()][];
     }
 
     @Override
@@ -38,8 +39,8 @@ public final class CopyingKvCache extends CountingKvCache {
                     step.borrow(slot.pastKey(), empty.forRows(rows.count()));
                     step.borrow(slot.pastValue(), empty.forRows(rows.count()));
                 } else {
-                    step.own(slot.pastKey(), OnnxTensor.createTensor(step.env(), FloatBuffer.wrap(keys[i]), shape));
-                    step.own(slot.pastValue(), OnnxTensor.createTensor(step.env(), FloatBuffer.wrap(values[i]), shape));
+                    step.own(slot.pastKey(), Tensors.fromBytes(step.env(), keys[i], layout.element(), shape));
+                    step.own(slot.pastValue(), Tensors.fromBytes(step.env(), values[i], layout.element(), shape));
                 }
             }
             step.request(slot.presentKey());
@@ -55,8 +56,8 @@ public final class CopyingKvCache extends CountingKvCache {
         // Copies out of the step's outputs, which the step closes when it ends.
         for (int i = 0; i < layout.layers(); i++) {
             KvLayout.Slot slot = layout.slots().get(i);
-            keys[i] = step.output(slot.presentKey()).getFloatBuffer().array();
-            values[i] = step.output(slot.presentValue()).getFloatBuffer().array();
+            keys[i] = step.output(slot.presentKey()).getByteBuffer().array();
+            values[i] = step.output(slot.presentValue()).getByteBuffer().array();
         }
         // ONNX Runtime's concatenation, the copy out to the heap, and the copy back into a new native tensor.
         advance(newTokens, 3L * rows.count() * (columns() + newTokens) * layout.bytesPerPosition());
@@ -66,7 +67,7 @@ public final class CopyingKvCache extends CountingKvCache {
     public long bytesHeld() {
         long bytes = 0;
         for (int i = 0; i < keys.length; i++) {
-            bytes += keys[i] == null ? 0 : (long) (keys[i].length + values[i].length) * Float.BYTES;
+            bytes += keys[i] == null ? 0 : (long) keys[i].length + values[i].length;
         }
         return bytes;
     }

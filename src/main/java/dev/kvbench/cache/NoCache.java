@@ -17,7 +17,7 @@ public final class NoCache implements KvCache {
 
     public NoCache(OrtEnvironment env, KvLayout layout) {
         this.layout = layout;
-        this.empty = new EmptyPast(env, layout.kvHeads(), layout.headDim());
+        this.empty = new EmptyPast(env, layout);
     }
 
     @Override

@@ -34,14 +34,14 @@ public final class PinnedKvCache extends CountingKvCache {
     public PinnedKvCache(OrtEnvironment env, KvLayout layout) {
         this.env = env;
         this.layout = layout;
-        this.empty = new EmptyPast(env, layout.kvHeads(), layout.headDim());
+        this.empty = new EmptyPast(env, layout);
         this.past = LayerKv.forLayers(layout.layers());
         this.present = LayerKv.forLayers(layout.layers());
     }
 
     /**
      * Allocates both buffer sets when the rows change or need more positions than they hold; forgets the last sequence.
-     * A present is a view of the first {@code rows * kvHeads * total * headDim} floats of its buffer.
+     * A present is a view of the first {@code rows * kvHeads * total * headDim} elements of its buffer.
      */
     @Override
     public boolean reservesCapacity() {
@@ -80,15 +80,14 @@ public final class PinnedKvCache extends CountingKvCache {
         next.checkRoom(columns(), newTokens);
         LayerKv.closeAll(present); // left over from a step that failed
         long[] shape = {rows.count(), layout.kvHeads(), total, layout.headDim()};
-        int size = Math.toIntExact(Tensors.elements(shape));
         for (int i = 0; i < layout.layers(); i++) {
             KvLayout.Slot slot = layout.slots().get(i);
             if (step.accepts(slot.pastKey())) {
                 step.borrow(slot.pastKey(), columns() == 0 ? empty.forRows(rows.count()) : past[i].key());
                 step.borrow(slot.pastValue(), columns() == 0 ? empty.forRows(rows.count()) : past[i].value());
             }
-            present[i].set(Tensors.floats(env, next.layers[i].keyBuffer(), 0, size, shape),
-                    Tensors.floats(env, next.layers[i].valueBuffer(), 0, size, shape));
+            present[i].set(Tensors.view(env, next.layers[i].keyBytes(), layout.element(), shape),
+                    Tensors.view(env, next.layers[i].valueBytes(), layout.element(), shape));
             step.pin(slot.presentKey(), present[i].key());
             step.pin(slot.presentValue(), present[i].value());
         }

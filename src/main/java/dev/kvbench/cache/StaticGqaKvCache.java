@@ -93,20 +93,25 @@ public final class StaticGqaKvCache extends CountingKvCache {
     /**
      * The largest |value| per channel ({@code kvHeads x headDim}, row-major) of one layer's keys or values over the
      * first {@code positions} positions of row 0, read from the buffers (which keep the last generation's entries until
-     * the next one writes): what the calibration of an int8 cache measures. A float32 cache only.
+     * the next one writes): what the calibration of an int8 cache measures. A float cache (float32 or float16) only.
      */
     public float[] channelAbsMax(int layer, boolean keys, int positions) {
         if (kv == null || !layout.floatCache() || positions > kv.capacity) {
-            throw new IllegalStateException("no float32 entries for " + positions + " positions to read");
+            throw new IllegalStateException("no float entries for " + positions + " positions to read");
         }
-        java.nio.FloatBuffer b = keys ? kv.layers[layer].keyBuffer() : kv.layers[layer].valueBuffer();
+        java.nio.ByteBuffer bytes = keys ? kv.layers[layer].keyBytes() : kv.layers[layer].valueBytes();
+        java.nio.FloatBuffer floats = bytes.asFloatBuffer();
+        java.nio.ShortBuffer halves = bytes.asShortBuffer();
+        boolean half = layout.element() == ai.onnxruntime.OnnxJavaType.FLOAT16;
         int hd = layout.headDim();
         float[] max = new float[layout.kvHeads() * hd];
         for (int h = 0; h < layout.kvHeads(); h++) {
             for (int p = 0; p < positions; p++) {
                 int at = (h * kv.capacity + p) * hd;
                 for (int d = 0; d < hd; d++) {
-                    max[h * hd + d] = Math.max(max[h * hd + d], Math.abs(b.get(at + d)));
+                    float v = half ? ai.onnxruntime.platform.Fp16Conversions.fp16ToFloat(halves.get(at + d))
+                            : floats.get(at + d);
+                    max[h * hd + d] = Math.max(max[h * hd + d], Math.abs(v));
                 }
             }
         }

@@ -10,7 +10,7 @@ import dev.kvbench.runtime.Closeables;
 import dev.kvbench.runtime.StepBinding;
 import dev.kvbench.runtime.Tensors;
 
-import java.nio.FloatBuffer;
+import java.nio.ByteBuffer;
 import java.nio.LongBuffer;
 
 /**
@@ -43,7 +43,7 @@ public final class StaticKvCache extends CountingKvCache {
     public StaticKvCache(OrtEnvironment env, KvLayout layout) {
         this.env = env;
         this.layout = layout;
-        this.emptyPast = new EmptyPast(env, layout.kvHeads(), layout.headDim());
+        this.emptyPast = new EmptyPast(env, layout);
         this.layers = new Layer[layout.layers()];
         for (int i = 0; i < layers.length; i++) {
             layers[i] = new Layer();
@@ -54,14 +54,15 @@ public final class StaticKvCache extends CountingKvCache {
      * One layer's new-entry buffers. {@code decodeNew} are tensors over {@code newKeys} / {@code newValues} ([rows, kv
      * heads, 1, head dim]), made once per capacity and pinned as a decode step's outputs; {@code currentKeys} /
      * {@code currentValues} are views of the step's new entries, to be index-copied: the decode buffers, a prompt
-     * step's own buffers, or the no-past graph's outputs.
+     * step's own buffers, or the no-past graph's outputs (copies). Bytes at the cache's element size (float32 or
+     * float16): the index copy moves bytes.
      */
     private static final class Layer {
-        FloatBuffer newKeys;
-        FloatBuffer newValues;
+        ByteBuffer newKeys;
+        ByteBuffer newValues;
         final LayerKv decodeNew = new LayerKv();
-        FloatBuffer currentKeys;
-        FloatBuffer currentValues;
+        ByteBuffer currentKeys;
+        ByteBuffer currentValues;
     }
 
     @Override
@@ -79,9 +80,10 @@ public final class StaticKvCache extends CountingKvCache {
             decodeMask = Tensors.longs(env, decodeMaskBuffer, 0, rows * (capacity + 1), rows, capacity + 1);
             long[] one = {rows, layout.kvHeads(), 1, layout.headDim()};
             for (Layer l : layers) {
-                l.newKeys = Tensors.directFloats(Tensors.elements(one));
-                l.newValues = Tensors.directFloats(Tensors.elements(one));
-                l.decodeNew.set(OnnxTensor.createTensor(env, l.newKeys, one), OnnxTensor.createTensor(env, l.newValues, one));
+                l.newKeys = entries(one);
+                l.newValues = entries(one);
+                l.decodeNew.set(OnnxTensor.createTensor(env, l.newKeys, one, layout.element()),
+                        OnnxTensor.createTensor(env, l.newValues, one, layout.element()));
             }
         }
         reset();
@@ -116,10 +118,10 @@ public final class StaticKvCache extends CountingKvCache {
                 step.pin(slot.presentKey(), l.decodeNew.key());
                 step.pin(slot.presentValue(), l.decodeNew.value());
             } else {
-                l.currentKeys = Tensors.directFloats(Tensors.elements(newShape));
-                l.currentValues = Tensors.directFloats(Tensors.elements(newShape));
-                step.pinOwned(slot.presentKey(), OnnxTensor.createTensor(step.env(), l.currentKeys, newShape));
-                step.pinOwned(slot.presentValue(), OnnxTensor.createTensor(step.env(), l.currentValues, newShape));
+                l.currentKeys = entries(newShape);
+                l.currentValues = entries(newShape);
+                step.pinOwned(slot.presentKey(), OnnxTensor.createTensor(step.env(), l.currentKeys, newShape, layout.element()));
+                step.pinOwned(slot.presentValue(), OnnxTensor.createTensor(step.env(), l.currentValues, newShape, layout.element()));
             }
         }
         if (newTokens == 1) {
@@ -127,6 +129,11 @@ public final class StaticKvCache extends CountingKvCache {
         } else {
             step.own(IoNames.ATTENTION_MASK, wideMask(rows, newTokens));
         }
+    }
+
+    /** A direct buffer for new entries of {@code shape}, at the cache's element size. */
+    private ByteBuffer entries(long[] shape) {
+        return Tensors.directBytes(Tensors.elements(shape) * layout.elementBytes());
     }
 
     /** The mask of a step feeding several columns: each row's valid cache positions, then the fed columns but holes. */
@@ -146,14 +153,15 @@ public final class StaticKvCache extends CountingKvCache {
 
     @Override
     public void update(StepBinding step, BatchRows rows, int newTokens) {
-        int hd = layout.headDim();
+        int eb = layout.elementBytes();
+        int hd = layout.headDim() * eb; // bytes of one head's entry
         int heads = layout.kvHeads();
         int length = columns();
         if (fromNoPastGraph) {
             for (int i = 0; i < layout.layers(); i++) { // the no-past graph's outputs are ORT's: read once, copied below
                 KvLayout.Slot slot = layout.slots().get(i);
-                layers[i].currentKeys = step.output(exportedPresent(slot.presentKey())).getFloatBuffer();
-                layers[i].currentValues = step.output(exportedPresent(slot.presentValue())).getFloatBuffer();
+                layers[i].currentKeys = step.output(exportedPresent(slot.presentKey())).getByteBuffer();
+                layers[i].currentValues = step.output(exportedPresent(slot.presentValue())).getByteBuffer();
             }
         }
         for (int r = 0; r < rows.count(); r++) {
@@ -166,8 +174,8 @@ public final class StaticKvCache extends CountingKvCache {
                         int rh = r * heads + h;
                         int to = (rh * kv.capacity + valid[r]) * hd;
                         int from = (rh * newTokens + j) * hd;
-                        kv.layers[i].keyBuffer().put(to, layers[i].currentKeys, from, hd);
-                        kv.layers[i].valueBuffer().put(to, layers[i].currentValues, from, hd);
+                        kv.layers[i].keyBytes().put(to, layers[i].currentKeys, from, hd);
+                        kv.layers[i].valueBytes().put(to, layers[i].currentValues, from, hd);
                     }
                 }
                 decodeMaskBuffer.put(r * (kv.capacity + 1) + valid[r], 1L);

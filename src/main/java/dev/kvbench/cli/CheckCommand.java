@@ -89,17 +89,18 @@ final class CheckCommand implements Callable<Integer> {
 
     private String text(List<StrategyCheck.Prompt> prompts, List<StrategyCheck.Outcome> outcomes) {
         StringBuilder s = new StringBuilder(String.format(Locale.ROOT, "check %s%s: %d prompt(s) (%s) x %d steps; every "
-                + "strategy fed no-cache's greedy tokens, full logits compared at every step, tolerance %.3g%n", model,
+                + "strategy fed no-cache's greedy tokens, full logits compared at every step, tolerance %.3g%s%n", model,
                 dtype == Dtype.FP32 ? "" : " (" + dtype + ")", prompts.size(),
-                prompts.get(0).name().startsWith("golden") ? "golden.json" : "built-in", steps, tolerance));
+                prompts.get(0).name().startsWith("golden") ? "golden.json" : "built-in", steps, tolerance,
+                dtype.float16Io() ? " or " + StrategyCheck.FLOAT16_STEPS + " float16 steps at the largest |logit|, "
+                        + "whichever is larger" : ""));
         s.append(String.format(Locale.ROOT, "%-14s %-14s %14s %12s  %s%n", "strategy", "verdict", "max |dlogit|",
                 "tokens kept", "first greedy difference / reason"));
         for (StrategyCheck.Outcome o : outcomes) {
             String first = o.firstDifference() < 0 ? "none" : String.format(Locale.ROOT, "%s, step %d: token %d instead of %d",
                     o.differencePrompt(), o.firstDifference(), o.token(), o.referenceToken());
             String detail = switch (o.verdict()) {
-                case AGREES -> first;
-                case DIFFERS, DRIFTS, LOSSY -> o.reason().isEmpty() ? first : first + "; " + o.reason();
+                case AGREES, DIFFERS, DRIFTS, LOSSY -> o.reason().isEmpty() ? first : first + "; " + o.reason();
                 default -> o.reason();
             };
             String verdict = o.verdict() == StrategyCheck.Verdict.DRIFTS ? "differs: dynamic activation quantization"

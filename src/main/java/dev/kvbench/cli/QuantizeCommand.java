@@ -14,13 +14,14 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
-/** Writes q4 or q8 graphs of an fp32 export in ONNX Runtime's formats, compared with fp32 before they are moved in. */
+/** Writes q4, q8 or fp16 graphs of an fp32 export in ONNX Runtime's formats, compared with fp32 before they are moved in. */
 @Command(name = "quantize", mixinStandardHelpOptions = true,
         description = "Write a dtype's graphs beside an fp32 export in ONNX Runtime's own formats, every graph of the "
                 + "model: q4 = MatMulNBits (4-bit blocks, round to nearest), q8 = quantize_dynamic's pattern "
-                + "(DynamicQuantizeLinear + MatMulInteger, uint8 weights per tensor). Named as transformers.js names them "
-                + "(model_q4.onnx, decoder_model_merged_quantized.onnx), so --dtype finds them; float weights that stay "
-                + "float are shared with the export's file. Each new graph is compared with fp32 (greedy tokens kept, "
+                + "(DynamicQuantizeLinear + MatMulInteger, uint8 weights per tensor), fp16 = every float tensor, input and "
+                + "output float16 (values beyond its range clipped), q4f16 = fp16 plus q4's weights. Named as transformers.js names them "
+                + "(model_q4.onnx, decoder_model_merged_quantized.onnx), so --dtype finds them; q4 and q8 share the "
+                + "weights that stay float with the export's file. Each new graph is compared with fp32 (greedy tokens kept, "
                 + "max |dlogit|, perplexity) and the comparison printed. Never overwrites. Needs Python 3 with the onnx "
                 + "package (Debian: python3-onnx).")
 final class QuantizeCommand implements Callable<Integer> {
@@ -28,7 +29,7 @@ final class QuantizeCommand implements Callable<Integer> {
     Path model;
 
     @Option(names = "--dtype", required = true, converter = DtypeOption.class, paramLabel = "DTYPE",
-            description = "q4 or q8.")
+            description = "q4, q8, fp16 or q4f16.")
     Dtype dtype;
 
     @Option(names = "--block-size", defaultValue = "32", description = "q4: weights per scale along K, a power of 2 in "
@@ -69,9 +70,10 @@ final class QuantizeCommand implements Callable<Integer> {
                     err.flush();
                 });
         PrintWriter o = spec.commandLine().getOut();
-        o.printf(Locale.ROOT, "quantize: %d MatMuls as %s; wrote %s into %s (new tensors %s; float weights shared with "
-                + "the export)%n", q.matmuls(), settings.describe(), String.join(", ", q.written()), q.folder(),
-                VariantDeriver.megabytes(q.newBytes()));
+        o.printf(Locale.ROOT, "quantize: %d %s as %s; wrote %s into %s (new tensors %s%s)%n", q.matmuls(),
+                dtype == Dtype.FP16 ? "float tensors" : "MatMuls", settings.describe(), String.join(", ", q.written()),
+                q.folder(), VariantDeriver.megabytes(q.newBytes()),
+                dtype.float16Io() ? "" : "; float weights shared with the export");
         o.printf(Locale.ROOT, "against fp32 (%d prompt(s) x %d steps, fed fp32 no-cache's greedy tokens):%n",
                 q.accuracy().texts(), steps);
         for (StrategyCheck.Outcome c : q.accuracy().outcomes()) {

@@ -25,11 +25,16 @@ import java.util.concurrent.Callable;
 @Command(name = "score", mixinStandardHelpOptions = true,
         description = {"Perplexity of texts (decoder-only models) or the log-likelihood of a target given a source "
                 + "(encoder-decoder models), computed twice: in one teacher-forced pass of the no-cache strategy, and "
-                + "incrementally through the cache of --strategy; the two must agree within 1e-4 (relative; an int8 cache, "
-                + "static-gqa-int8, within 5%%).",
+                + "incrementally through the cache of --strategy; the two must agree within 1e-4 (relative; on float16 "
+                + "graphs, fp16 and q4f16, within 2e-3; a quantized cache, static-gqa-int8 or -int4, within 5%%).",
                 "Texts of a file are scored in batches of --batch-size."})
 final class ScoreCommand implements Callable<Integer> {
     static final double TOLERANCE = 1e-4;
+    /**
+     * The tolerance on a graph with float16 logits: float16 rounds a logit near 10 to 0.0078, and the two passes
+     * compute in other orders; measured 2.2e-4 for static-gqa on the bundled tiny-llama fp16 (0 for kv and static).
+     */
+    static final double FLOAT16_TOLERANCE = 2e-3;
 
     @Mixin
     ModelOptionsMixin options;
@@ -85,7 +90,8 @@ final class ScoreCommand implements Callable<Integer> {
         boolean single = rows.size() == 1 && rows.get(0).where() == null;
         boolean allAgree = true;
         // An int8 cache rounds every key and value: its incremental pass is held to the quantized-cache bound instead.
-        double tolerance = o.strategy.quantizedCache() ? dev.kvbench.decode.StrategyCheck.QUANTIZED_CACHE_PERPLEXITY : TOLERANCE;
+        double tolerance = o.strategy.quantizedCache() ? dev.kvbench.decode.StrategyCheck.QUANTIZED_CACHE_PERPLEXITY
+                : o.dtype.float16Io() ? FLOAT16_TOLERANCE : TOLERANCE;
         String within = o.strategy.quantizedCache() ? "lossy, within the quantized cache's bound" : "agree";
         String beyond = o.strategy.quantizedCache() ? "BEYOND the quantized cache's bound" : "DISAGREE";
         PrintWriter out = spec.commandLine().getOut();

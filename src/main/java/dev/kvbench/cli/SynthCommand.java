@@ -49,7 +49,7 @@ final class SynthCommand implements Callable<Integer> {
     long seed;
 
     @Option(names = "--dtypes", split = ",", converter = DtypeOption.class, paramLabel = "DTYPE[,DTYPE...]",
-            description = "Also write these dtypes' graphs with `quantize` (q4, q8), and their static variants with "
+            description = "Also write these dtypes' graphs with `quantize` (q4, q8, fp16), and their static variants with "
                     + "`derive --dtype`, each checked (default: fp32 only).")
     List<Dtype> dtypes;
 

@@ -39,7 +39,7 @@ final class EncoderDecoderInputs implements ModelInputs {
         this.env = env;
         this.cross = model.crossSlots();
         KvLayout kv = model.hasKv() ? model.kv() : KvLayout.NONE;
-        this.emptyCross = new EmptyPast(env, kv.kvHeads(), kv.headDim());
+        this.emptyCross = new EmptyPast(env, kv);
         this.crossKeys = new OnnxTensor[cross.size()];
         this.crossValues = new OnnxTensor[cross.size()];
     }
@@ -99,7 +99,7 @@ final class EncoderDecoderInputs implements ModelInputs {
     }
 
     private OnnxTensor copy(OnnxTensor t) throws OrtException {
-        return OnnxTensor.createTensor(env, t.getFloatBuffer(), t.getInfo().getShape());
+        return Tensors.copy(env, t);
     }
 
     private void closeSequence() {

@@ -71,7 +71,7 @@ public final class Generator implements AutoCloseable {
             this.step = new StepBinding(runtime);
             built.add(step::end);
             this.inputs = add(built, model.encoderDecoder() ? new EncoderDecoderInputs(model, runtime.env()) : new DecoderOnlyInputs());
-            this.logits = add(built, new LogitsSink(runtime.env(), model.vocab(), 1));
+            this.logits = add(built, new LogitsSink(runtime.env(), model.vocab(), 1, model.logitsElement()));
             this.branchFlags = new OnnxTensor[] {
                 add(built, OnnxTensor.createTensor(runtime.env(), new boolean[] {false})),
                 add(built, OnnxTensor.createTensor(runtime.env(), new boolean[] {true}))};

@@ -18,24 +18,23 @@ import java.util.function.Consumer;
 
 /**
  * {@code kvbench quantize}: writes a dtype's graphs beside an fp32 export in ONNX Runtime's own formats (q4:
- * MatMulNBits; q8: quantize_dynamic's MatMulInteger pattern), every graph of the export (encoder and decoders), named
+ * MatMulNBits; q8: quantize_dynamic's MatMulInteger pattern; fp16: float16 tensors and I/O), every graph of the export (encoder and decoders), named
  * as transformers.js names them ({@code model_q4.onnx}, {@code decoder_model_merged_quantized.onnx}), the new tensors in
- * one {@code weights_<suffix>.onnx_data} and every weight that stays float read from the export's own file. The
+ * one {@code weights_<suffix>.onnx_data} and (q4, q8) every weight that stays float read from the export's own file. The
  * rewrite is {@code kvquantize.py}; the new graphs are then compared with the fp32 export ({@link DtypeAccuracy}) in
  * the work folder, and moved into place, never over an existing file.
  */
 public final class GraphQuantizer {
     /** Dtypes {@code quantize} writes. */
-    public static final List<Dtype> WRITES = List.of(Dtype.Q4, Dtype.Q8);
+    public static final List<Dtype> WRITES = List.of(Dtype.Q4, Dtype.Q8, Dtype.FP16, Dtype.Q4F16);
     private static final String SCRIPT = "kvquantize.py";
 
     /** How to quantize: q4's block size and accuracy level, symmetric or with zero points. */
     public record Settings(Dtype dtype, int blockSize, int accuracyLevel, boolean zeroPoints) {
         public Settings {
             if (!WRITES.contains(dtype)) {
-                throw new KvbenchException("quantize writes " + String.join(" and ", WRITES.stream().map(Dtype::id).toList())
-                        + " graphs; " + dtype + (dtype.float16Io() ? " needs float16 inputs and outputs, which the "
-                        + "engine does not run" : " is not written by kvbench (use ONNX Runtime's own tools)"));
+                throw new KvbenchException("quantize writes " + String.join(", ", WRITES.stream().map(Dtype::id).toList())
+                        + " graphs; " + dtype + " is not written by kvbench (use ONNX Runtime's own tools)");
             }
             if (blockSize < 16 || Integer.bitCount(blockSize) != 1 || blockSize > 4096) {
                 throw new KvbenchException("--block-size must be a power of 2 in 16..4096, got " + blockSize);
@@ -43,18 +42,23 @@ public final class GraphQuantizer {
             if (accuracyLevel != 0 && accuracyLevel != 4) {
                 throw new KvbenchException("--accuracy-level must be 0 (fp32 compute) or 4 (int8 compute), got " + accuracyLevel);
             }
-            if (dtype != Dtype.Q4 && (blockSize != 32 || accuracyLevel != 0 || zeroPoints)) {
-                throw new KvbenchException("--block-size, --accuracy-level and --zero-points are q4's settings; q8 is "
-                        + "per tensor, without them");
+            if (dtype != Dtype.Q4 && dtype != Dtype.Q4F16 && (blockSize != 32 || accuracyLevel != 0 || zeroPoints)) {
+                throw new KvbenchException("--block-size, --accuracy-level and --zero-points are q4's settings; "
+                        + (dtype == Dtype.Q8 ? "q8 is per tensor, without them" : "fp16 has none"));
             }
         }
 
         /** The settings in words, for the output and the README. */
         public String describe() {
-            return dtype == Dtype.Q4
-                    ? String.format(Locale.ROOT, "MatMulNBits 4-bit, block %d, %s, accuracy level %d", blockSize,
-                    zeroPoints ? "asymmetric with zero points" : "symmetric (zero point 8)", accuracyLevel)
-                    : "DynamicQuantizeLinear + MatMulInteger, uint8 weights per tensor";
+            return switch (dtype) {
+                case Q4 -> String.format(Locale.ROOT, "MatMulNBits 4-bit, block %d, %s, accuracy level %d", blockSize,
+                        zeroPoints ? "asymmetric with zero points" : "symmetric (zero point 8)", accuracyLevel);
+                case FP16 -> "float16 tensors, inputs and outputs, values beyond +-65504 clipped";
+                case Q4F16 -> String.format(Locale.ROOT, "float16 tensors, inputs and outputs, then MatMulNBits 4-bit with "
+                        + "float16 scales, block %d, %s, accuracy level %d", blockSize,
+                        zeroPoints ? "asymmetric with zero points" : "symmetric (zero point 8)", accuracyLevel);
+                default -> "DynamicQuantizeLinear + MatMulInteger, uint8 weights per tensor";
+            };
         }
     }
 
@@ -100,7 +104,7 @@ public final class GraphQuantizer {
                 JsonNode made = OnnxPython.run(interpreter, SCRIPT, folder.path(), args);
                 int matmuls = 0;
                 for (JsonNode g : made.path("graphs")) {
-                    matmuls += g.path("matmuls").asInt();
+                    matmuls += g.path(dtype == Dtype.FP16 ? "tensors" : "matmuls").asInt();
                 }
                 List<StrategyCheck.Prompt> prompts = StrategyCheck.prompts(folder.path());
                 progress.accept(String.format(Locale.ROOT, "[2/2] comparing them with fp32: %d prompt(s) x %d steps ...",

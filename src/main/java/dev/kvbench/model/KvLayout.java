@@ -16,7 +16,8 @@ import java.util.regex.Pattern;
 /**
  * The self-attention cache of a decoder as the ONNX graph declares it: per layer the past input names and the
  * output names that carry the next past, and the KV head count and head dimension read from the past inputs'
- * metadata (dims 1 and 3), and the element type the cache holds: float32, or int8 (uint8 holding two 4-bit values,
+ * metadata (dims 1 and 3), and the element type the cache holds: float32, float16 (fp16 and q4f16 graphs), or int8
+ * (uint8 holding two 4-bit values,
  * head dim halved) for a GroupQueryAttention graph with a quantized cache ({@code model_gqa_kv8.onnx},
  * {@code model_gqa_kv4.onnx}). With grouped-query attention the KV head count is below the
  * query head count.
@@ -57,10 +58,10 @@ public record KvLayout(int layers, int kvHeads, int headDim, List<Slot> slots, a
                     throw new KvbenchException(file + ": past input " + e.getKey() + " has no fixed KV head count or head dim");
                 }
                 ai.onnxruntime.OnnxJavaType type = ((TensorInfo) e.getValue().getInfo()).type;
-                if (type != ai.onnxruntime.OnnxJavaType.FLOAT && type != ai.onnxruntime.OnnxJavaType.INT8
-                        && type != ai.onnxruntime.OnnxJavaType.UINT8) {
+                if (type != ai.onnxruntime.OnnxJavaType.FLOAT && type != ai.onnxruntime.OnnxJavaType.FLOAT16
+                        && type != ai.onnxruntime.OnnxJavaType.INT8 && type != ai.onnxruntime.OnnxJavaType.UINT8) {
                     throw new KvbenchException(file + ": past input " + e.getKey() + " is " + type + "; the engine keeps "
-                            + "float32 caches (and GroupQueryAttention's int8 and packed 4-bit ones)");
+                            + "float32 and float16 caches (and GroupQueryAttention's int8 and packed 4-bit ones)");
                 }
                 if (element != null && element != type) {
                     throw new KvbenchException(file + ": past inputs mix " + element + " and " + type);
@@ -101,9 +102,13 @@ public record KvLayout(int layers, int kvHeads, int headDim, List<Slot> slots, a
         return 2L * layers * kvHeads * headDim;
     }
 
-    /** Bytes of one cache element: 4 for float32, 1 for int8 and for uint8 (two packed 4-bit values). */
+    /** Bytes of one cache element: 4 for float32, 2 for float16, 1 for int8 and for uint8 (two packed 4-bit values). */
     public int elementBytes() {
-        return element == ai.onnxruntime.OnnxJavaType.FLOAT ? Float.BYTES : 1;
+        return switch (element) {
+            case FLOAT -> Float.BYTES;
+            case FLOAT16 -> Short.BYTES;
+            default -> 1;
+        };
     }
 
     /** Bytes held per cached position, keys and values of every layer, at the cache's element size. */
@@ -111,8 +116,11 @@ public record KvLayout(int layers, int kvHeads, int headDim, List<Slot> slots, a
         return valuesPerPosition() * elementBytes();
     }
 
-    /** Whether the cache holds float32 values (every strategy's but the int8-cache GroupQueryAttention's). */
+    /**
+     * Whether the cache holds float values, float32 or float16 (every graph's but the quantized-cache
+     * GroupQueryAttention's).
+     */
     public boolean floatCache() {
-        return element == ai.onnxruntime.OnnxJavaType.FLOAT;
+        return element == ai.onnxruntime.OnnxJavaType.FLOAT || element == ai.onnxruntime.OnnxJavaType.FLOAT16;
     }
 }

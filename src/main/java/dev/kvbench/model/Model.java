@@ -27,6 +27,7 @@ public final class Model implements AutoCloseable {
     private final KvLayout kv;
     private final List<KvLayout.Slot> cross;
     private final int vocab;
+    private final ai.onnxruntime.OnnxJavaType logitsElement;
 
     /**
      * Which decoder graph a strategy runs: the exported layout, or a static-cache variant beside it
@@ -103,7 +104,8 @@ public final class Model implements AutoCloseable {
     }
 
     private Model(Path folder, ModelConfig config, Layout layout, Variant variant, OrtSession encoder,
-                  DecoderSessions decoder, KvLayout kv, List<KvLayout.Slot> cross, int vocab) {
+                  DecoderSessions decoder, KvLayout kv, List<KvLayout.Slot> cross, int vocab,
+                  ai.onnxruntime.OnnxJavaType logitsElement) {
         this.folder = folder;
         this.config = config;
         this.layout = layout;
@@ -113,6 +115,7 @@ public final class Model implements AutoCloseable {
         this.kv = kv;
         this.cross = cross;
         this.vocab = vocab;
+        this.logitsElement = logitsElement;
     }
 
     public static Model open(Path folder, OrtRuntime runtime, Variant variant, Layout.DecoderFiles files) {
@@ -167,7 +170,6 @@ public final class Model implements AutoCloseable {
             }
             OrtSession main = decoder.withPast();
             requireInputs(main, file, IoNames.INPUT_IDS);
-            requireFloat32Io(main, file, dtype);
             if (layout.encoderDecoder()) {
                 requireInputs(main, file, IoNames.ENCODER_ATTENTION_MASK);
                 requireInputs(decoder.session(false), file, IoNames.ENCODER_HIDDEN_STATES);
@@ -180,29 +182,13 @@ public final class Model implements AutoCloseable {
             }
             List<KvLayout.Slot> cross = layout.encoderDecoder() && kv != null ? crossSlots(kv.layers()) : List.of();
             int vocab = logitsVocab(main, file, config);
-            return new Model(folder, config, layout, variant, encoder, decoder, kv, cross, vocab);
+            return new Model(folder, config, layout, variant, encoder, decoder, kv, cross, vocab, logitsElement(main, file));
         } catch (OrtException e) {
             dev.kvbench.runtime.Closeables.closeAll(opened, e);
             throw new KvbenchException("cannot read " + folder + ": " + KvbenchException.firstLine(e.getMessage()), e);
         } catch (RuntimeException e) {
             dev.kvbench.runtime.Closeables.closeAll(opened, e);
             throw e;
-        }
-    }
-
-    /**
-     * The engine feeds and reads float32 pasts and logits; a graph with float16 inputs or outputs (fp16, q4f16) is
-     * refused in one line at open, before anything runs.
-     */
-    private static void requireFloat32Io(OrtSession s, String file, Dtype dtype) throws OrtException {
-        List<Map.Entry<String, NodeInfo>> io = new ArrayList<>(s.getInputInfo().entrySet());
-        io.addAll(s.getOutputInfo().entrySet());
-        for (Map.Entry<String, NodeInfo> e : io) {
-            if (e.getValue().getInfo() instanceof TensorInfo t && t.type == ai.onnxruntime.OnnxJavaType.FLOAT16) {
-                throw new KvbenchException(file + ": '" + e.getKey() + "' is float16; the engine runs float32 inputs, "
-                        + "pasts and logits only, so --dtype " + dtype + " cannot run (q8, int8, uint8 and q4 graphs "
-                        + "with float32 I/O can)");
-            }
         }
     }
 
@@ -231,6 +217,14 @@ public final class Model implements AutoCloseable {
                     "present." + i + ".encoder.key", "present." + i + ".encoder.value"));
         }
         return List.copyOf(slots);
+    }
+
+    private static ai.onnxruntime.OnnxJavaType logitsElement(OrtSession s, String file) throws OrtException {
+        ai.onnxruntime.OnnxJavaType type = ((TensorInfo) s.getOutputInfo().get(IoNames.LOGITS).getInfo()).type;
+        if (type != ai.onnxruntime.OnnxJavaType.FLOAT && type != ai.onnxruntime.OnnxJavaType.FLOAT16) {
+            throw new KvbenchException(file + ": logits are " + type + "; the engine reads float32 and float16 logits");
+        }
+        return type;
     }
 
     private static int logitsVocab(OrtSession s, String file, ModelConfig config) throws OrtException {
@@ -297,6 +291,14 @@ public final class Model implements AutoCloseable {
 
     public List<KvLayout.Slot> crossSlots() {
         return cross;
+    }
+
+    /**
+     * The element type of the logits: float32, or float16 (fp16 and q4f16 graphs, whose pasts and presents are
+     * float16 too).
+     */
+    public ai.onnxruntime.OnnxJavaType logitsElement() {
+        return logitsElement;
     }
 
     public int vocab() {

@@ -1,30 +1,60 @@
 package dev.kvbench.runtime;
 
+import ai.onnxruntime.OnnxJavaType;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
+import ai.onnxruntime.platform.Fp16Conversions;
 
+import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
+import java.nio.ShortBuffer;
 
 /**
  * A pinned {@code logits} output, [rows, columns, vocab], over one reusable direct buffer. Reading an output with
  * {@code getFloatBuffer()} copies the whole tensor to the heap; with this sink ONNX Runtime writes into our buffer and
  * only the rows needed are read. The buffer grows (doubling) when a larger step comes; the tensor for a given shape is
  * reused. The decoding loop {@link #select}s a row's position before a {@code NextToken} reads it with {@link #get}.
+ * Logits are float32, or float16 (fp16 and q4f16 graphs), which {@link #get} widens to float32 value by value.
  */
 public final class LogitsSink implements AutoCloseable {
     private final OrtEnvironment env;
     private final int vocab;
-    private FloatBuffer buffer;
+    private final OnnxJavaType element;
+    private final boolean half;
+    private ByteBuffer bytes;
+    private FloatBuffer floats;
+    private ShortBuffer halves;
     private OnnxTensor tensor;
     private int tensorRows = -1;
     private int tensorColumns = -1;
     private int selected;
 
+    /** A float32 sink. */
     public LogitsSink(OrtEnvironment env, int vocab, int initialRows) {
+        this(env, vocab, initialRows, OnnxJavaType.FLOAT);
+    }
+
+    /** A sink for logits of {@code element} type: {@code FLOAT} or {@code FLOAT16}. */
+    public LogitsSink(OrtEnvironment env, int vocab, int initialRows, OnnxJavaType element) {
+        if (element != OnnxJavaType.FLOAT && element != OnnxJavaType.FLOAT16) {
+            throw new IllegalArgumentException("logits of type " + element);
+        }
         this.env = env;
         this.vocab = vocab;
-        this.buffer = Tensors.directFloats((long) Math.max(1, initialRows) * vocab);
+        this.element = element;
+        this.half = element == OnnxJavaType.FLOAT16;
+        allocate((long) Math.max(1, initialRows) * vocab);
+    }
+
+    private void allocate(long values) {
+        bytes = Tensors.directBytes(values * (half ? Short.BYTES : Float.BYTES));
+        floats = half ? null : bytes.asFloatBuffer();
+        halves = half ? bytes.asShortBuffer() : null;
+    }
+
+    private long capacity() {
+        return bytes.capacity() / (half ? Short.BYTES : Float.BYTES);
     }
 
     /** The output tensor to pin for a step that feeds {@code columns} tokens to each of {@code rows} rows. */
@@ -32,12 +62,12 @@ public final class LogitsSink implements AutoCloseable {
         if (rows == tensorRows && columns == tensorColumns) {
             return tensor;
         }
-        long floats = (long) rows * columns * vocab;
-        if (floats > buffer.capacity()) {
-            buffer = Tensors.directFloats(Math.max(floats, 2L * buffer.capacity()));
+        long values = (long) rows * columns * vocab;
+        if (values > capacity()) {
+            allocate(Math.max(values, 2L * capacity()));
         }
         tensor = Closeables.close(tensor);
-        tensor = Tensors.floats(env, buffer, 0, Math.toIntExact(floats), rows, columns, vocab);
+        tensor = Tensors.view(env, bytes, element, rows, columns, vocab);
         tensorRows = rows;
         tensorColumns = columns;
         return tensor;
@@ -51,12 +81,16 @@ public final class LogitsSink implements AutoCloseable {
 
     /** Logit of {@code token} at the selected position. */
     public float get(int token) {
-        return buffer.get(selected + token);
+        return value(selected + token);
     }
 
     /** Logit of {@code token} at column {@code column} of row {@code row} of the last step. */
     public float at(int row, int column, int token) {
-        return buffer.get((row * tensorColumns + column) * vocab + token);
+        return value((row * tensorColumns + column) * vocab + token);
+    }
+
+    private float value(int index) {
+        return half ? Fp16Conversions.fp16ToFloat(halves.get(index)) : floats.get(index);
     }
 
     public int vocab() {

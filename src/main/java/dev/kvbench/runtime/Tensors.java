@@ -1,5 +1,6 @@
 package dev.kvbench.runtime;
 
+import ai.onnxruntime.OnnxJavaType;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
@@ -44,9 +45,46 @@ public final class Tensors {
         return OnnxTensor.createTensor(env, buffer.duplicate().position(from).limit(to).slice(), shape);
     }
 
-    /** A zero-length past, [rows, kvHeads, 0, headDim]: what the first step of a cached model takes. */
+    /** A zero-length float32 past, [rows, kvHeads, 0, headDim]: what the first step of a cached model takes. */
     public static OnnxTensor emptyPast(OrtEnvironment env, long rows, long kvHeads, long headDim) throws OrtException {
-        return OnnxTensor.createTensor(env, directFloats(0), new long[] {rows, kvHeads, 0, headDim});
+        return emptyPast(env, rows, kvHeads, headDim, OnnxJavaType.FLOAT);
+    }
+
+    /** A zero-length past of {@code element}s (float32, float16, int8, ...), [rows, kvHeads, 0, headDim]. */
+    public static OnnxTensor emptyPast(OrtEnvironment env, long rows, long kvHeads, long headDim, OnnxJavaType element)
+            throws OrtException {
+        return OnnxTensor.createTensor(env, directBytes(0), new long[] {rows, kvHeads, 0, headDim}, element);
+    }
+
+    /**
+     * A new tensor holding a copy of {@code t}'s values, of its element type and shape, whoever owns {@code t}; the
+     * caller closes the copy.
+     */
+    public static OnnxTensor copy(OrtEnvironment env, OnnxTensor t) throws OrtException {
+        ByteBuffer bytes = t.getByteBuffer(); // a heap copy
+        return fromBytes(env, bytes.array(), t.getInfo().type, t.getInfo().getShape());
+    }
+
+    /**
+     * A tensor of {@code element}s over a new direct copy of {@code bytes} (values in native order, as ONNX Runtime
+     * wrote them). ORT Java 1.29 cannot take a heap buffer for float16, hence the copy made here.
+     */
+    public static OnnxTensor fromBytes(OrtEnvironment env, byte[] bytes, OnnxJavaType element, long... shape)
+            throws OrtException {
+        ByteBuffer direct = directBytes(bytes.length);
+        direct.put(bytes).rewind();
+        return OnnxTensor.createTensor(env, direct, shape, element);
+    }
+
+    /**
+     * A view of the first {@code shape}-many {@code element}s of a direct, native-order buffer, as a tensor of that
+     * shape: writing the buffer changes what the tensor holds.
+     */
+    public static OnnxTensor view(OrtEnvironment env, ByteBuffer bytes, OnnxJavaType element, long... shape)
+            throws OrtException {
+        int size = Math.toIntExact(elements(shape) * element.size);
+        return OnnxTensor.createTensor(env, bytes.duplicate().position(0).limit(size).slice().order(bytes.order()),
+                shape, element);
     }
 
     private static LongBuffer ones = directLongs(0);

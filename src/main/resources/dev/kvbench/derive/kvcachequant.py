@@ -70,6 +70,8 @@ def with_quantized_cache(model, scales):
             if not np.all(np.isfinite(values)) or np.any(values <= 0):
                 raise ValueError(f"layer {i}: {kind}_scale must be finite and positive")
             name = f"kvbench_{kind}_scale_{i}"
+            # float32 also in a float16 graph: ONNX Runtime 1.29 refuses float16 scales ("Type 'tensor(float16)' of
+            # input parameter ... is invalid").
             g.initializer.append(numpy_helper.from_array(values.reshape(shape), name))
             inputs.append(name)
         del node.input[:]

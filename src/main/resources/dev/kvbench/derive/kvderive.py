@@ -156,6 +156,18 @@ class GraphIndex:
         return f"{node.op_type} node '{node.name or node.output[0]}'"
 
 
+MASK_BIAS_FP16 = -3e4  # the same in a float16 graph (float16 ends at 65504): exp() of it is 0 too
+
+
+def cache_float(graph):
+    """(TensorProto type, numpy type) of the graph's cache: float16 for fp16 / q4f16 exports, else float32. The
+    constants a rewrite adds (rotary tables, mask biases) take this type, as the attention it feeds."""
+    for i in graph.input:
+        if i.name.startswith("past_key_values.") and i.type.tensor_type.elem_type == TensorProto.FLOAT16:
+            return TensorProto.FLOAT16, np.float16
+    return TensorProto.FLOAT, np.float32
+
+
 def layer_count(graph, kind="key"):
     n = 0
     names = {i.name for i in graph.input}
@@ -315,6 +327,8 @@ def derive_gqa(model, config):
     kv_heads = config.get("num_key_value_heads") or heads
     head_dim = config.get("head_dim") or config_int(config, "hidden_size") // heads
     cos, sin = rope_caches(config, head_dim, "model.onnx")
+    _, float_type = cache_float(g)
+    cos, sin = cos.astype(float_type), sin.astype(float_type)
     rewired = {}  # o_proj node name -> (input index, new tensor)
     gqa_nodes = {}  # o_proj node name -> GroupQueryAttention node, inserted just before it
     for i in range(layers):
@@ -439,10 +453,12 @@ def derive_encoder_decoder_static(model):
     const = lambda name, value, dtype: extra.append(helper.make_node(
         "Constant", [], [name], name=name, value=numpy_helper.from_array(np.array(value, dtype=dtype), name))) or name
     mask_f = "kvbench_mask_float"
-    extra.append(helper.make_node("Cast", ["attention_mask"], [mask_f], name=mask_f, to=TensorProto.FLOAT))
-    extra.append(helper.make_node("Sub", [const("kvbench_one", 1.0, np.float32), mask_f], ["kvbench_invalid"],
+    proto_type, float_type = cache_float(g)
+    bias = MASK_BIAS_FP16 if float_type == np.float16 else MASK_BIAS
+    extra.append(helper.make_node("Cast", ["attention_mask"], [mask_f], name=mask_f, to=proto_type))
+    extra.append(helper.make_node("Sub", [const("kvbench_one", 1.0, float_type), mask_f], ["kvbench_invalid"],
                                   name="kvbench_invalid"))
-    extra.append(helper.make_node("Mul", ["kvbench_invalid", const("kvbench_bias_scale", MASK_BIAS, np.float32)],
+    extra.append(helper.make_node("Mul", ["kvbench_invalid", const("kvbench_bias_scale", bias, float_type)],
                                   ["kvbench_bias"], name="kvbench_bias"))
     biases = {}
 

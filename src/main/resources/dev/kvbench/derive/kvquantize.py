@@ -1,6 +1,6 @@
 """Writes quantized graphs of an fp32 ONNX export in ONNX Runtime's own formats, for `kvbench quantize`.
 
-    python3 kvquantize.py --dtype q4|q8 --out DIR --weights-file NAME [--block-size 32] [--accuracy-level 0|4]
+    python3 kvquantize.py --dtype q4|q8|fp16|q4f16 --out DIR --weights-file NAME [--block-size 32] [--accuracy-level 0|4]
                           [--zero-points] GRAPH=NEW_NAME ...
 
 Each GRAPH (an fp32 .onnx file in DIR) is read without loading its weights; every MatMul by a 2-D float weight (an
@@ -14,7 +14,13 @@ initializer, or a Transpose of one) is replaced, in the main graph and in If/Loo
   q8  quantize_dynamic's MatMulInteger pattern: DynamicQuantizeLinear(A) (one per activation tensor) ->
       MatMulInteger(A_q, W_q, A_zero_point, W_zero_point) -> Cast(float) -> Mul(A_scale * W_scale); W uint8 per
       tensor, asymmetric over [min(w, 0), max(w, 0)] (ONNX Runtime's QUInt8 weights).
-Weights that are not quantized (embeddings, norms) stay where they were: the new graphs reference the export's own
+  fp16 every float32 tensor becomes float16, as onnxconverter-common's convert_float_to_float16 does without
+      keep_io_types: initializers (all of them, so they are written anew), inputs, outputs and value infos, Constant
+      and ConstantOfShape values, and Cast nodes to float; values beyond the float16 range (the float32 minimum of
+      attention masks) are clipped to +-65504.
+  q4f16 fp16's conversion, then q4's MatMulNBits on the float16 weights, with float16 scales (transformers.js's
+      model_q4f16.onnx: float16 activations, inputs and outputs, 4-bit weights).
+For q4 and q8, weights that are not quantized (embeddings, norms) stay where they were: the new graphs reference the export's own
 external data file at the same offsets, so nothing fp32 is copied. The new tensors go into DIR/NAME, written once
 when several graphs share a weight (the split and merged decoders of an encoder-decoder export). A graph with no
 float MatMul by a weight (already quantized, or not float) exits 2 with one line. Output: one JSON line.
@@ -46,7 +52,7 @@ def weight_array(tensor, base_dir):
     t.CopyFrom(tensor)
     if t.data_location == TensorProto.EXTERNAL:
         load_external_data_for_tensor(t, base_dir)
-    return numpy_helper.to_array(t)
+    return numpy_helper.to_array(t, base_dir)
 
 
 def quantize_q4(w, block, zero_points):
@@ -109,7 +115,8 @@ class Quantizer:
                 return None
             name, transposed = node.input[0], True
         t = self.initializers.get(name) or next((x for x in graph.initializer if x.name == name), None)
-        if t is None or t.data_type != TensorProto.FLOAT or len(t.dims) != 2:
+        wanted = TensorProto.FLOAT16 if self.args.dtype == "q4f16" else TensorProto.FLOAT
+        if t is None or t.data_type != wanted or len(t.dims) != 2:
             return None
         return t, transposed
 
@@ -120,7 +127,7 @@ class Quantizer:
         # Nodes that fed only the replaced MatMuls (the Transpose of tied embeddings) go too: ONNX Runtime would fold
         # such a Transpose of a constant into a second float copy of the matrix at session start.
         prune(self.main)
-        if not any(o.domain == "com.microsoft" for o in self.model.opset_import) and self.args.dtype == "q4":
+        if not any(o.domain == "com.microsoft" for o in self.model.opset_import) and self.args.dtype in ("q4", "q4f16"):
             self.model.opset_import.append(helper.make_opsetid("com.microsoft", 1))
         return self.count
 
@@ -150,8 +157,10 @@ class Quantizer:
             w = weight_array(tensor, self.base_dir).astype(np.float32)
             w = w.T if transposed else w
             stem = f"{tensor.name}{'_t' if transposed else ''}_{a.dtype}".replace("/", "_").replace(":", "_")
-            if a.dtype == "q4":
+            if a.dtype in ("q4", "q4f16"):
                 packed, scales, zps = quantize_q4(w, a.block_size, a.zero_points)
+                if a.dtype == "q4f16":
+                    scales = scales.astype(np.float16)  # MatMulNBits' scales are of A's type
                 names = [stem + "_B", stem + "_scales"] + ([stem + "_zero_points"] if zps is not None else [])
                 arrays = [packed, scales] + ([zps] if zps is not None else [])
             else:
@@ -161,7 +170,7 @@ class Quantizer:
             self.main.initializer.extend(numpy_helper.from_array(x, n) for x, n in zip(arrays, names))
             self.made[key] = (names, w.shape)
         names, (k, n) = self.made[key]
-        if a.dtype == "q4":
+        if a.dtype in ("q4", "q4f16"):
             return [helper.make_node("MatMulNBits", [node.input[0]] + names, list(node.output), name=base + "_q4",
                                      domain="com.microsoft", K=k, N=n, bits=4, block_size=a.block_size,
                                      accuracy_level=a.accuracy_level)]
@@ -180,6 +189,60 @@ class Quantizer:
             helper.make_node("Mul", [y + "_float", y + "_scales"], [y], name=base + "_Mul"),
         ]
         return out
+
+
+FP16_MAX = 65504.0
+
+
+def fp16_array(a):
+    """float32 values as float16, clipped to the float16 range (no infinities from finite constants)."""
+    return np.clip(a, -FP16_MAX, FP16_MAX).astype(np.float16)
+
+
+def fp16_tensor(t, base_dir):
+    """A float32 TensorProto's float16 copy (inline; externalize_inline moves the large ones), same name."""
+    return numpy_helper.from_array(fp16_array(weight_array(t, base_dir)), t.name)
+
+
+def to_fp16(model, base_dir):
+    """Converts the model to float16 in place (see the module text); returns the float32 initializers converted."""
+    count = 0
+
+    def value_infos(g):
+        for vi in list(g.input) + list(g.output) + list(g.value_info):
+            tt = vi.type.tensor_type
+            if tt.elem_type == TensorProto.FLOAT:
+                tt.elem_type = TensorProto.FLOAT16
+
+    def graph(g):
+        nonlocal count
+        value_infos(g)
+        inits = []
+        for t in g.initializer:
+            if t.data_type == TensorProto.FLOAT:
+                inits.append(fp16_tensor(t, base_dir))
+                count += 1
+            else:
+                inits.append(t)
+        del g.initializer[:]
+        g.initializer.extend(inits)
+        for node in g.node:
+            for a in node.attribute:
+                if a.HasField("t") and a.t.data_type == TensorProto.FLOAT and node.op_type in ("Constant", "ConstantOfShape"):
+                    a.t.CopyFrom(fp16_tensor(a.t, base_dir))
+                if node.op_type == "Constant" and a.name == "value_float":
+                    a.CopyFrom(helper.make_attribute("value", numpy_helper.from_array(fp16_array(np.array(a.f, np.float32)))))
+                if node.op_type == "Constant" and a.name == "value_floats":
+                    a.CopyFrom(helper.make_attribute("value", numpy_helper.from_array(fp16_array(np.array(a.floats, np.float32)))))
+                if node.op_type == "Cast" and a.name == "to" and a.i == TensorProto.FLOAT:
+                    a.i = TensorProto.FLOAT16
+                for sub in ([a.g] if a.HasField("g") else []) + list(a.graphs):
+                    graph(sub)
+
+    graph(model.graph)
+    if count == 0:
+        raise Refused("no float32 initializer to convert (is the graph already float16 or quantized?)")
+    return count
 
 
 def prune_unused(g, main):
@@ -203,7 +266,7 @@ def prune_unused(g, main):
 
 def main(argv):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--dtype", required=True, choices=["q4", "q8"])
+    p.add_argument("--dtype", required=True, choices=["q4", "q8", "fp16", "q4f16"])
     p.add_argument("--out", required=True)
     p.add_argument("--weights-file", required=True)
     p.add_argument("--block-size", type=int, default=32)
@@ -227,13 +290,18 @@ def main(argv):
         already = sorted({n.op_type for n in m.graph.node if n.op_type in QUANTIZED_OPS})
         if already:
             return fail(f"{source} is already quantized ({', '.join(already)} nodes): quantize reads fp32 graphs")
+        if a.dtype in ("fp16", "q4f16") and any(i.type.tensor_type.elem_type == TensorProto.FLOAT16 for i in m.graph.input):
+            return fail(f"{source} is already float16: quantize reads fp32 graphs")
         try:
-            count = Quantizer(m, a.out, a).run()
+            if a.dtype in ("fp16", "q4f16"):
+                count = to_fp16(m, a.out)
+            if a.dtype != "fp16":
+                count = Quantizer(m, a.out, a).run()
         except Refused as e:
             return fail(f"{source}: {e}")
         m.producer_name = "kvbench-quantize"
         models[new] = m
-        summary.append({"graph": source, "written": new, "matmuls": count})
+        summary.append({"graph": source, "written": new, ("tensors" if a.dtype == "fp16" else "matmuls"): count})
     written = externalize_inline(list(models.values()), a.out, a.weights_file)
     for name, m in models.items():
         path = os.path.join(a.out, name)

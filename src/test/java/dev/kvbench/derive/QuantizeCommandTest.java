@@ -17,7 +17,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * {@code kvbench quantize} writes ONNX Runtime's formats (MatMulNBits; DynamicQuantizeLinear + MatMulInteger) for every
+ * {@code kvbench quantize} writes ONNX Runtime's formats (MatMulNBits; DynamicQuantizeLinear + MatMulInteger; float16) for every
  * graph of both model kinds, checked against fp32, and {@code derive --dtype} then writes their static variants; bad
  * input (an existing file, an already-quantized graph, a dtype it does not write, a setting out of range) is one line.
  */
@@ -96,13 +96,57 @@ class QuantizeCommandTest {
     }
 
     @Test
+    void fp16GraphsOfBothModelKindsThenTheirStaticVariants(@TempDir Path tmp) throws Exception {
+        TestModels.pythonOnnx();
+        for (Path bundled : List.of(TestModels.LLAMA, TestModels.MARIAN)) {
+            Path folder = fp32Export(tmp, bundled, bundled.getFileName().toString());
+            Path out = tmp.resolve(bundled.getFileName() + "-fp16");
+            CliTestSupport.Run r = CliTestSupport.run("quantize", "--model", folder.toString(), "--dtype", "fp16", "--out",
+                    out.toString(), "--steps", "8");
+            assertEquals(0, r.code(), r.out() + r.err());
+            assertTrue(r.out().contains("float tensors as float16 tensors, inputs and outputs"), r.out());
+            // Every weight is float16 now: the new file holds half of the export's bytes.
+            assertEquals(Files.size(folder.resolve("weights.onnx_data")) / 2.0,
+                    Files.size(out.resolve("weights_fp16.onnx_data")), Files.size(folder.resolve("weights.onnx_data")) * 0.02);
+            CliTestSupport.Run d = CliTestSupport.run("derive", "--model", out.toString(), "--dtype", "fp16",
+                    "--no-quantized-cache");
+            assertEquals(0, d.code(), d.out() + d.err());
+            String staticName = bundled.equals(TestModels.LLAMA) ? "model_static_fp16.onnx" : "decoder_model_static_fp16.onnx";
+            assertTrue(Files.isRegularFile(out.resolve(staticName)), d.out());
+            assertTrue(d.out().lines().filter(l -> l.startsWith(staticName) || l.startsWith("model_gqa_fp16.onnx"))
+                    .allMatch(l -> l.contains("agrees")), d.out());
+        }
+    }
+
+    @Test
+    void aQ4f16GraphRunsEveryStrategyWithinFloat16Rounding(@TempDir Path tmp) throws Exception {
+        TestModels.pythonOnnx();
+        Path folder = fp32Export(tmp, TestModels.LLAMA, "llama");
+        CliTestSupport.Run q = CliTestSupport.run("quantize", "--model", folder.toString(), "--dtype", "q4f16", "--steps", "8");
+        assertEquals(0, q.code(), q.out() + q.err());
+        assertTrue(q.out().contains("29 MatMuls as float16 tensors, inputs and outputs, then MatMulNBits 4-bit"), q.out());
+        assertTrue(ops(folder.resolve("model_q4f16.onnx")).contains("MatMulNBits"));
+        CliTestSupport.Run d = CliTestSupport.run("derive", "--model", folder.toString(), "--dtype", "q4f16",
+                "--no-quantized-cache");
+        assertEquals(0, d.code(), d.out() + d.err());
+        CliTestSupport.Run check = CliTestSupport.run("check", "--model", folder.toString(), "--dtype", "q4f16",
+                "--steps", "8");
+        assertEquals(0, check.code(), check.out());
+        // kv, kv-alloc, kv-copy, hybrid, static, static-gqa (the quantized caches were left out: not available)
+        assertEquals(6, check.out().lines().filter(l -> l.contains(" agrees ")).count(), check.out());
+    }
+
+    @Test
     void badInputIsOneLine(@TempDir Path tmp) throws Exception {
         TestModels.pythonOnnx();
         String llama = TestModels.LLAMA.toString();
         CliTestSupport.assertBadInput("model_q4.onnx exists: quantize never overwrites", "quantize", "--model", llama,
                 "--dtype", "q4");
-        CliTestSupport.assertBadInput("fp16 needs float16 inputs and outputs, which the engine does not run", "quantize",
-                "--model", llama, "--dtype", "fp16");
+        CliTestSupport.assertBadInput("quantize writes q4, q8, fp16, q4f16 graphs; int8 is not written by kvbench", "quantize",
+                "--model", llama, "--dtype", "int8");
+        CliTestSupport.assertBadInput("model_fp16.onnx exists: quantize never overwrites", "quantize", "--model", llama,
+                "--dtype", "fp16");
+        CliTestSupport.assertBadInput("fp16 has none", "quantize", "--model", llama, "--dtype", "fp16", "--zero-points");
         CliTestSupport.assertBadInput("--block-size must be a power of 2 in 16..4096, got 20", "quantize", "--model", llama,
                 "--dtype", "q4", "--block-size", "20");
         CliTestSupport.assertBadInput("--accuracy-level must be 0 (fp32 compute) or 4 (int8 compute), got 2", "quantize",
@@ -119,6 +163,16 @@ class QuantizeCommandTest {
                 "quantize", "--model", folder.toString(), "--dtype", "q8");
         try (var left = Files.list(folder)) {
             assertEquals(6, left.count(), "nothing written, no work folder left");
+        }
+        // A folder whose model.onnx is the fp16 graph: not float32, nothing to quantize.
+        Path half = Files.createDirectories(tmp.resolve("fp16-as-fp32"));
+        for (String f : List.of("config.json", "generation_config.json", "tokenizer.json", "weights_fp16.onnx_data")) {
+            Files.createLink(half.resolve(f), TestModels.LLAMA.resolve(f));
+        }
+        Files.createLink(half.resolve("model.onnx"), TestModels.LLAMA.resolve("model_fp16.onnx"));
+        for (String dtype : List.of("q4", "q8")) {
+            CliTestSupport.assertBadInput("model.onnx: no float MatMul by a weight to quantize (is the graph already "
+                    + "quantized, or not float32?)", "quantize", "--model", half.toString(), "--dtype", dtype);
         }
     }
 }

@@ -127,7 +127,8 @@ class ExportedLayoutTest {
         try (Stream<Path> files = Files.walk(TestModels.ROOT.resolve("models"))) {
             total = files.filter(Files::isRegularFile).mapToLong(f -> f.toFile().length()).sum();
         }
-        assertTrue(total < 40L * 1024 * 1024, "committed models take " + total + " bytes");
+        // fp32, q8, q4 and fp16 graphs of both models with their variants: 47.7 MB measured.
+        assertTrue(total < 56L * 1024 * 1024, "committed models take " + total + " bytes");
     }
 
     @Test
