@@ -34,70 +34,64 @@ class DtypeTest {
         return JSON.readTree(r.out());
     }
 
+    /**
+     * Every strategy of {@code check}'s JSON but the quantized caches ({@code lossy}) and those the model lacks
+     * (static-gqa on tiny-marian) agrees, and passes {@code figures}: 6 on tiny-llama, 5 on tiny-marian.
+     */
+    private static void everyFloatCacheAgrees(Path model, JsonNode root, java.util.function.Consumer<JsonNode> figures) {
+        int agreeing = 0;
+        for (JsonNode s : root.get("strategies")) {
+            if (s.get("verdict").asText().equals("not_available")) {
+                assertEquals(TestModels.MARIAN, model, s.toString()); // static-gqa: decoder-only
+                continue;
+            }
+            if (s.get("strategy").asText().startsWith("static-gqa-int")) {
+                assertEquals("lossy", s.get("verdict").asText(), s.toString()); // a quantized cache's own rounding
+                continue;
+            }
+            assertEquals("agrees", s.get("verdict").asText(), model + " " + s);
+            figures.accept(s);
+            agreeing++;
+        }
+        assertEquals(model.equals(TestModels.LLAMA) ? 6 : 5, agreeing, model.toString());
+    }
+
     @Test
     void everyStrategyAgreesExactlyOnTheWeightOnlyQ4Graphs() throws Exception {
         for (Path model : List.of(TestModels.LLAMA, TestModels.MARIAN)) {
             JsonNode root = check(model, "q4", 0);
             assertEquals("q4", root.get("dtype").asText());
-            int agreeing = 0;
-            for (JsonNode s : root.get("strategies")) {
-                if (s.get("verdict").asText().equals("not_available")) {
-                    assertEquals(TestModels.MARIAN, model, s.toString()); // static-gqa: decoder-only
-                    continue;
-                }
-                if (s.get("strategy").asText().startsWith("static-gqa-int")) {
-                    assertEquals("lossy", s.get("verdict").asText(), s.toString()); // a quantized cache's own rounding
-                    continue;
-                }
-                assertEquals("agrees", s.get("verdict").asText(), model + " " + s);
+            everyFloatCacheAgrees(model, root, s -> {
                 assertEquals(1.0, s.get("token_agreement").asDouble(), s.toString());
                 assertTrue(s.get("max_abs_diff").asDouble() < 1e-4, s.toString());
-                agreeing++;
-            }
-            assertEquals(model.equals(TestModels.LLAMA) ? 6 : 5, agreeing, model.toString());
+            });
         }
     }
 
-    /** The fp32 graph's generation with {@code strategy}, as JSON. */
-    private static String fp32Generation(String strategy) {
-        CliTestSupport.Run r = CliTestSupport.run("generate", "--model", TestModels.LLAMA.toString(), "--strategy",
-                strategy, "--prompt-ids", "1,17,42,99", "--max-new-tokens", "12", "--ignore-eos", "--format", "json");
+    /** tiny-llama's greedy generation from a fixed prompt on {@code dtype}'s graph with {@code strategy}, as JSON. */
+    private static JsonNode generation(String dtype, String strategy) throws Exception {
+        CliTestSupport.Run r = CliTestSupport.run("generate", "--model", TestModels.LLAMA.toString(), "--dtype", dtype,
+                "--strategy", strategy, "--prompt-ids", "1,17,42,99", "--max-new-tokens", "12", "--ignore-eos",
+                "--format", "json");
         assertEquals(0, r.code(), r.out() + r.err());
-        return r.out();
+        return JSON.readTree(r.out());
     }
 
     @Test
     void everyStrategyAgreesWithinFloat16RoundingOnTheFp16Graphs() throws Exception {
         for (Path model : List.of(TestModels.LLAMA, TestModels.MARIAN)) {
-            JsonNode root = check(model, "fp16", 0);
-            int agreeing = 0;
-            for (JsonNode s : root.get("strategies")) {
-                if (s.get("verdict").asText().equals("not_available")) {
-                    assertEquals(TestModels.MARIAN, model, s.toString());
-                    continue;
-                }
-                if (s.get("strategy").asText().startsWith("static-gqa-int")) {
-                    assertEquals("lossy", s.get("verdict").asText(), s.toString());
-                    continue;
-                }
-                assertEquals("agrees", s.get("verdict").asText(), model + " " + s);
-                // Measured at 16 steps: at most 1 float16 step (0.0078 at |logit| 8..16) from no-cache, and 2 near-ties
-                // of 192 flipped (static-gqa, 99.0%): the bound is 4 steps.
+            // Measured at 16 steps: at most 1 float16 step (0.0078 at |logit| 8..16) from no-cache, and 2 near-ties of
+            // 192 flipped (static-gqa, 99.0%): the bound is 4 steps.
+            everyFloatCacheAgrees(model, check(model, "fp16", 0), s -> {
                 assertTrue(s.get("max_abs_diff").asDouble() <= 4 * 0.0078125 + 1e-9, s.toString());
                 assertTrue(s.get("max_abs_diff").asDouble() > 0, "float16 rounds differently per strategy: " + s);
                 assertTrue(s.get("token_agreement").asDouble() >= 0.98, s.toString());
-                agreeing++;
-            }
-            assertEquals(model.equals(TestModels.LLAMA) ? 6 : 5, agreeing, model.toString());
+            });
         }
         // Greedy generation: the float16 graph gives fp32's tokens for every strategy, at half the KV bytes.
         for (String strategy : List.of("no-cache", "kv", "kv-copy", "hybrid", "static", "static-gqa")) {
-            CliTestSupport.Run r = CliTestSupport.run("generate", "--model", TestModels.LLAMA.toString(), "--dtype", "fp16",
-                    "--strategy", strategy, "--prompt-ids", "1,17,42,99", "--max-new-tokens", "12", "--ignore-eos",
-                    "--format", "json");
-            assertEquals(0, r.code(), r.out() + r.err());
-            JsonNode half = JSON.readTree(r.out());
-            JsonNode fp32 = JSON.readTree(fp32Generation(strategy));
+            JsonNode half = generation("fp16", strategy);
+            JsonNode fp32 = generation("fp32", strategy);
             assertEquals(fp32.get("tokens"), half.get("tokens"), strategy);
             assertEquals(fp32.get("kv_bytes_copied").asDouble() / 2, half.get("kv_bytes_copied").asDouble(), 1, strategy);
         }

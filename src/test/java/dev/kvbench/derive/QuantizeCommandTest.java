@@ -39,6 +39,16 @@ class QuantizeCommandTest {
         return folder;
     }
 
+    /** {@code kvbench quantize} of {@code folder} to {@code dtype} (8 check steps), which must succeed. */
+    private static CliTestSupport.Run quantize(Path folder, String dtype, String... more) {
+        List<String> args = new java.util.ArrayList<>(List.of("quantize", "--model", folder.toString(), "--dtype", dtype,
+                "--steps", "8"));
+        args.addAll(List.of(more));
+        CliTestSupport.Run r = CliTestSupport.run(args.toArray(String[]::new));
+        assertEquals(0, r.code(), r.out() + r.err());
+        return r;
+    }
+
     private static Set<String> ops(Path graph) {
         return GraphNodes.read(graph).stream().map(GraphNodes.Node::opType).collect(Collectors.toSet());
     }
@@ -47,15 +57,13 @@ class QuantizeCommandTest {
     void q4AndQ8GraphsOfADecoderOnlyExportThenTheirStaticVariants(@TempDir Path tmp) throws Exception {
         TestModels.pythonOnnx();
         Path folder = fp32Export(tmp, TestModels.LLAMA, "llama");
-        CliTestSupport.Run q4 = CliTestSupport.run("quantize", "--model", folder.toString(), "--dtype", "q4", "--steps", "8");
-        assertEquals(0, q4.code(), q4.out() + q4.err());
+        CliTestSupport.Run q4 = quantize(folder, "q4");
         assertTrue(q4.out().contains("29 MatMuls as MatMulNBits 4-bit, block 32, symmetric"), q4.out());
         assertTrue(q4.out().lines().anyMatch(l -> l.trim().startsWith("kv") && l.contains("greedy tokens kept")), q4.out());
         // Every MatMul by a weight: 4 layers x 7 projections and the (tied) logits matrix.
         assertEquals(29, GraphNodes.read(folder.resolve("model_q4.onnx")).stream()
                 .filter(n -> n.opType().equals("MatMulNBits")).count());
-        CliTestSupport.Run q8 = CliTestSupport.run("quantize", "--model", folder.toString(), "--dtype", "q8", "--steps", "8");
-        assertEquals(0, q8.code(), q8.out() + q8.err());
+        quantize(folder, "q8");
         assertTrue(ops(folder.resolve("model_quantized.onnx")).containsAll(Set.of("DynamicQuantizeLinear", "MatMulInteger")));
         // The float weights that stay float (embedding, norms) are read from the export's file, not copied.
         assertTrue(Files.size(folder.resolve("weights_q4.onnx_data")) < Files.size(folder.resolve("weights.onnx_data")) / 5);
@@ -81,9 +89,7 @@ class QuantizeCommandTest {
         TestModels.pythonOnnx();
         Path folder = fp32Export(tmp, TestModels.MARIAN, "marian");
         Path out = tmp.resolve("marian-q8");
-        CliTestSupport.Run r = CliTestSupport.run("quantize", "--model", folder.toString(), "--dtype", "q8", "--out",
-                out.toString(), "--steps", "8");
-        assertEquals(0, r.code(), r.out() + r.err());
+        quantize(folder, "q8", "--out", out.toString());
         for (String g : List.of("encoder_model", "decoder_model", "decoder_with_past_model", "decoder_model_merged")) {
             assertTrue(Files.isRegularFile(out.resolve(g + "_quantized.onnx")), g);
             assertFalse(Files.exists(folder.resolve(g + "_quantized.onnx")), "the source is left as it was");
@@ -101,9 +107,7 @@ class QuantizeCommandTest {
         for (Path bundled : List.of(TestModels.LLAMA, TestModels.MARIAN)) {
             Path folder = fp32Export(tmp, bundled, bundled.getFileName().toString());
             Path out = tmp.resolve(bundled.getFileName() + "-fp16");
-            CliTestSupport.Run r = CliTestSupport.run("quantize", "--model", folder.toString(), "--dtype", "fp16", "--out",
-                    out.toString(), "--steps", "8");
-            assertEquals(0, r.code(), r.out() + r.err());
+            CliTestSupport.Run r = quantize(folder, "fp16", "--out", out.toString());
             assertTrue(r.out().contains("float tensors as float16 tensors, inputs and outputs"), r.out());
             // Every weight is float16 now: the new file holds half of the export's bytes.
             assertEquals(Files.size(folder.resolve("weights.onnx_data")) / 2.0,
@@ -122,8 +126,7 @@ class QuantizeCommandTest {
     void aQ4f16GraphRunsEveryStrategyWithinFloat16Rounding(@TempDir Path tmp) throws Exception {
         TestModels.pythonOnnx();
         Path folder = fp32Export(tmp, TestModels.LLAMA, "llama");
-        CliTestSupport.Run q = CliTestSupport.run("quantize", "--model", folder.toString(), "--dtype", "q4f16", "--steps", "8");
-        assertEquals(0, q.code(), q.out() + q.err());
+        CliTestSupport.Run q = quantize(folder, "q4f16");
         assertTrue(q.out().contains("29 MatMuls as float16 tensors, inputs and outputs, then MatMulNBits 4-bit"), q.out());
         assertTrue(ops(folder.resolve("model_q4f16.onnx")).contains("MatMulNBits"));
         CliTestSupport.Run d = CliTestSupport.run("derive", "--model", folder.toString(), "--dtype", "q4f16",
