@@ -94,7 +94,7 @@ final class CheckCommand implements Callable<Integer> {
                 prompts.get(0).name().startsWith("golden") ? "golden.json" : "built-in", steps, tolerance,
                 dtype.float16Io() ? " or " + StrategyCheck.FLOAT16_STEPS + " float16 steps at the largest |logit|, "
                         + "whichever is larger" : ""));
-        s.append(String.format(Locale.ROOT, "%-14s %-14s %14s %12s  %s%n", "strategy", "verdict", "max |dlogit|",
+        s.append(String.format(Locale.ROOT, "%-15s %-14s %14s %12s  %s%n", "strategy", "verdict", "max |dlogit|",
                 "tokens kept", "first greedy difference / reason"));
         for (StrategyCheck.Outcome o : outcomes) {
             String first = o.firstDifference() < 0 ? "none" : String.format(Locale.ROOT, "%s, step %d: token %d instead of %d",
@@ -105,7 +105,7 @@ final class CheckCommand implements Callable<Integer> {
             };
             String verdict = o.verdict() == StrategyCheck.Verdict.DRIFTS ? "differs: dynamic activation quantization"
                     : o.verdict().name().toLowerCase(Locale.ROOT).replace('_', ' ');
-            s.append(String.format(Locale.ROOT, "%-14s %-14s %14s %12s  %s%n", o.strategy().id(),
+            s.append(String.format(Locale.ROOT, "%-15s %-14s %14s %12s  %s%n", o.strategy().id(),
                     o.verdict() == StrategyCheck.Verdict.DRIFTS ? "drifts" : verdict,
                     Double.isNaN(o.maxAbsDiff()) ? "-" : String.format(Locale.ROOT, "%.3g", o.maxAbsDiff()),
                     Double.isNaN(o.tokenAgreement()) ? "-" : String.format(Locale.ROOT, "%.1f%%", 100 * o.tokenAgreement()),
@@ -155,9 +155,9 @@ final class CheckCommand implements Callable<Integer> {
         } else {
             out.printf(Locale.ROOT, "check %s --dtype %s --against %s: %d prompt(s) x %d steps, each strategy on %s fed %s "
                     + "no-cache's greedy tokens%n", model, dtype, against, prompts.size(), steps, dtype, against);
-            out.printf(Locale.ROOT, "%-12s %14s %12s%n", "strategy", "max |dlogit|", "tokens kept");
+            out.printf(Locale.ROOT, "%-15s %14s %12s%n", "strategy", "max |dlogit|", "tokens kept");
             for (StrategyCheck.Outcome o : r.outcomes()) {
-                out.printf(Locale.ROOT, "%-12s %14s %12s%s%n", o.strategy().id(),
+                out.printf(Locale.ROOT, "%-15s %14s %12s%s%n", o.strategy().id(),
                         Double.isNaN(o.maxAbsDiff()) ? "-" : String.format(Locale.ROOT, "%.3g", o.maxAbsDiff()),
                         Double.isNaN(o.tokenAgreement()) ? "-" : String.format(Locale.ROOT, "%.1f%%", 100 * o.tokenAgreement()),
                         o.reason().isEmpty() ? "" : "  " + o.reason());

@@ -79,11 +79,15 @@ public record StrategyVerdicts(Strategy a, double threshold, List<Verdict> verdi
     public String text() {
         StringBuilder s = new StringBuilder(String.format(Locale.ROOT, "%nVerdict: each strategy against %s, interleaved "
                 + "paired rounds (ratio < 1: faster than %s; 95%% intervals)%n", a, a));
+        // The configuration column as wide as its longest entry (a dtype makes it long), 34 at least.
+        int width = java.util.stream.Stream.concat(verdicts.stream(), controls.stream())
+                .mapToInt(v -> v.configuration().length()).max().orElse(0);
+        String config = "  %-" + Math.max(34, width) + "s";
         for (Verdict v : verdicts) {
-            s.append(String.format(Locale.ROOT, "  %-34s %-12s %-32s %s%n", v.configuration(), v.b(), v.word(), ratio(v)));
+            s.append(String.format(Locale.ROOT, config + " %-12s %-32s %s%n", v.configuration(), v.b(), v.word(), ratio(v)));
         }
         for (Verdict c : controls) {
-            s.append(String.format(Locale.ROOT, "  %-34s A/A control (%s against itself): %s, interval ±%s%%%s%n",
+            s.append(String.format(Locale.ROOT, config + " A/A control (%s against itself): %s, interval ±%s%%%s%n",
                     c.configuration(), a, ratio(c), fmt(c.halfWidthPercent()),
                     c.halfWidthPercent() <= threshold ? "" : "  NOISY: wider than the ±" + fmt(threshold) + "% threshold"));
         }
