@@ -7,7 +7,6 @@ import dev.kvbench.model.IoNames;
 import dev.kvbench.model.KvLayout;
 import dev.kvbench.runtime.EmptyPast;
 import dev.kvbench.runtime.StepBinding;
-import dev.kvbench.runtime.Tensors;
 
 /**
  * The dynamic cache of strategies {@code kv} and {@code hybrid}: its {@code present.*} outputs are pinned to buffers
@@ -86,8 +85,7 @@ public final class PinnedKvCache extends CountingKvCache {
                 step.borrow(slot.pastKey(), columns() == 0 ? empty.forRows(rows.count()) : past[i].key());
                 step.borrow(slot.pastValue(), columns() == 0 ? empty.forRows(rows.count()) : past[i].value());
             }
-            present[i].set(Tensors.view(env, next.layers[i].keyBytes(), layout.element(), shape),
-                    Tensors.view(env, next.layers[i].valueBytes(), layout.element(), shape));
+            present[i].set(next.view(env, i, true, shape), next.view(env, i, false, shape));
             step.pin(slot.presentKey(), present[i].key());
             step.pin(slot.presentValue(), present[i].value());
         }
