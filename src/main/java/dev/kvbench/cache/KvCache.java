@@ -43,6 +43,17 @@ public interface KvCache extends AutoCloseable {
      */
     void update(StepBinding step, BatchRows rows, int newTokens) throws OrtException;
 
+    /**
+     * Takes the first {@code columns} columns of every row as cached without computing them, right after
+     * {@link #begin}: the entries are whatever the buffers hold (zeros when freshly allocated, else the last sequence's).
+     * For measuring decode steps at a long context without its prefill ({@code EngineOptions#assumedPrompt}).
+     *
+     * @throws UnsupportedOperationException where the cache has no buffers to take as filled (the default)
+     */
+    default void assume(BatchRows rows, int columns) throws OrtException {
+        throw new UnsupportedOperationException("its cache does not keep entries it can take as filled");
+    }
+
     /** Forgets everything, ready for a new sequence. Buffers allocated once stay allocated. */
     void reset();
 

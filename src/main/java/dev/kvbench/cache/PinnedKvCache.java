@@ -94,6 +94,18 @@ public final class PinnedKvCache extends CountingKvCache {
         }
     }
 
+    /** The past is a view of the first {@code columns} positions of the buffer set whose turn it is. */
+    @Override
+    public void assume(BatchRows rows, int columns) throws OrtException {
+        PreallocatedKv held = sets[turn];
+        held.checkRoom(columns, 1);
+        long[] shape = {rows.count(), layout.kvHeads(), columns, layout.headDim()};
+        for (int i = 0; i < layout.layers(); i++) {
+            past[i].set(held.view(env, i, true, shape), held.view(env, i, false, shape));
+        }
+        advance(columns, 0);
+    }
+
     /** The presents become the past: the old past views are closed, the buffer sets swap turns. */
     @Override
     public void update(StepBinding step, BatchRows rows, int newTokens) {

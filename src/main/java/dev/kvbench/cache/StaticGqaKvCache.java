@@ -85,6 +85,13 @@ public final class StaticGqaKvCache extends CountingKvCache {
         step.borrow(IoNames.TOTAL_SEQUENCE_LENGTH, totalTensor);
     }
 
+    /** The buffers' first {@code columns} positions of every row count as written; bind sets each row's length. */
+    @Override
+    public void assume(BatchRows rows, int columns) {
+        kv.checkRoom(columns, 1);
+        advance(columns, 0);
+    }
+
     @Override
     public void update(StepBinding step, BatchRows rows, int newTokens) {
         advance(newTokens, (long) rows.count() * newTokens * layout.bytesPerPosition());

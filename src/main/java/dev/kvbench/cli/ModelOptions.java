@@ -78,7 +78,7 @@ final class ModelOptions {
             throw new KvbenchException("--hybrid-threshold does nothing with --strategy " + strategy + " (it is for hybrid)");
         }
         return new EngineOptions(threads, ortCall.single(), hybridThreshold == null ? DEFAULT_HYBRID_THRESHOLD : hybridThreshold,
-                cacheCapacity == null ? 0 : cacheCapacity, decoder, dtype);
+                cacheCapacity == null ? 0 : cacheCapacity, decoder, dtype, false);
     }
 
     /** A prompt and where it came from: {@code FILE line N}, or null for a single --prompt / --prompt-ids. */

@@ -16,9 +16,16 @@ import dev.kvbench.runtime.OrtRuntime;
  *                        max new tokens of each generation
  * @param decoderFiles    encoder-decoder models: merged or split decoder files
  * @param dtype           which of the folder's graphs: fp32 (the export), q8, q4, ... (file-name suffixes)
+ * @param assumedPrompt   each prompt stands for a context already in the cache: every prompt column but the last is
+ *                        taken as cached without being computed (the cache's entries are whatever its buffers hold,
+ *                        zeros when fresh), and the first step feeds the last prompt token. For measuring decode steps
+ *                        at a long context without paying its prefill (16 rows x 2048 positions of a 0.5 B model take
+ *                        minutes to prefill on two cores): the time per step is a real step's, since attention reads
+ *                        every valid position whatever it holds, but the tokens are not the model's. Decoder-only
+ *                        models, prompts of one length, strategies whose cache can take it ({@code KvCache#assume})
  */
 public record EngineOptions(int threads, OrtRuntime.RunCall runCall, int hybridThreshold, int cacheCapacity,
-                            Layout.DecoderFiles decoderFiles, Dtype dtype) {
+                            Layout.DecoderFiles decoderFiles, Dtype dtype, boolean assumedPrompt) {
     public static final int MAX_THREADS = 256;
 
     public EngineOptions {
@@ -36,33 +43,37 @@ public record EngineOptions(int threads, OrtRuntime.RunCall runCall, int hybridT
         }
     }
 
-    /** One thread, the preferred call, threshold 10, capacity per generation, automatic decoder files, fp32. */
+    /** One thread, the preferred call, threshold 10, capacity per generation, automatic decoder files, fp32, prompts computed. */
     public static EngineOptions defaults() {
-        return new EngineOptions(1, OrtRuntime.RunCall.preferred(), 10, 0, Layout.DecoderFiles.AUTO, Dtype.FP32);
+        return new EngineOptions(1, OrtRuntime.RunCall.preferred(), 10, 0, Layout.DecoderFiles.AUTO, Dtype.FP32, false);
     }
 
     public EngineOptions withThreads(int n) {
-        return new EngineOptions(n, runCall, hybridThreshold, cacheCapacity, decoderFiles, dtype);
+        return new EngineOptions(n, runCall, hybridThreshold, cacheCapacity, decoderFiles, dtype, assumedPrompt);
     }
 
     public EngineOptions withRunCall(OrtRuntime.RunCall call) {
-        return new EngineOptions(threads, call, hybridThreshold, cacheCapacity, decoderFiles, dtype);
+        return new EngineOptions(threads, call, hybridThreshold, cacheCapacity, decoderFiles, dtype, assumedPrompt);
     }
 
     public EngineOptions withHybridThreshold(int t) {
-        return new EngineOptions(threads, runCall, t, cacheCapacity, decoderFiles, dtype);
+        return new EngineOptions(threads, runCall, t, cacheCapacity, decoderFiles, dtype, assumedPrompt);
     }
 
     public EngineOptions withCacheCapacity(int c) {
-        return new EngineOptions(threads, runCall, hybridThreshold, c, decoderFiles, dtype);
+        return new EngineOptions(threads, runCall, hybridThreshold, c, decoderFiles, dtype, assumedPrompt);
     }
 
     public EngineOptions withDecoderFiles(Layout.DecoderFiles files) {
-        return new EngineOptions(threads, runCall, hybridThreshold, cacheCapacity, files, dtype);
+        return new EngineOptions(threads, runCall, hybridThreshold, cacheCapacity, files, dtype, assumedPrompt);
     }
 
     public EngineOptions withDtype(Dtype d) {
-        return new EngineOptions(threads, runCall, hybridThreshold, cacheCapacity, decoderFiles, d);
+        return new EngineOptions(threads, runCall, hybridThreshold, cacheCapacity, decoderFiles, d, assumedPrompt);
+    }
+
+    public EngineOptions withAssumedPrompt(boolean assumed) {
+        return new EngineOptions(threads, runCall, hybridThreshold, cacheCapacity, decoderFiles, dtype, assumed);
     }
 
     /** The layout of {@code folder}'s graphs of this dtype. */

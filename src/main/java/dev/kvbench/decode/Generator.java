@@ -41,6 +41,7 @@ public final class Generator implements AutoCloseable {
     private final OnnxTensor[] branchFlags;
     private final KvCache cache;
     private final long padId;
+    private final boolean assumedPrompt;
     private int rows;
     private long[] chosen = new long[0];
     private boolean[] stopped = new boolean[0];
@@ -54,6 +55,10 @@ public final class Generator implements AutoCloseable {
         this.model = model;
         this.strategy = strategy;
         this.cacheCapacity = options.cacheCapacity();
+        this.assumedPrompt = options.assumedPrompt();
+        if (assumedPrompt && model.encoderDecoder()) {
+            throw new KvbenchException("an assumed prompt is for decoder-only models (an encoder-decoder decoder's prompt is its start token)");
+        }
         if (cacheCapacity > model.maxPositions()) {
             throw new KvbenchException("--cache-capacity " + cacheCapacity + " is beyond the model's " + model.maxPositions()
                     + " positions");
@@ -218,12 +223,27 @@ public final class Generator implements AutoCloseable {
             cache.begin(n, cacheCapacity > 0 ? cacheCapacity : positions);
             inputs.begin(sources, padId);
             history.begin(decoderInputs, positions, padId);
+            if (assumedPrompt) {
+                assumePrompt();
+            }
         } catch (OrtException e) {
             throw new KvbenchException("cannot start " + strategy + ": " + KvbenchException.firstLine(e.getMessage()), e);
         }
         if (history.anyHoles() && maxNewTokens > 1 && !takesValidity(model.decoder())) {
             throw new KvbenchException("inputs of different lengths in one batch need a decoder that takes "
                     + IoNames.ATTENTION_MASK + "; this one does not (use a batch size of 1)");
+        }
+    }
+
+    /** Every prompt column but the last counts as cached ({@link EngineOptions#assumedPrompt}). */
+    private void assumePrompt() throws OrtException {
+        if (history.width() < 2 || history.anyHoles()) {
+            throw new KvbenchException("an assumed prompt needs prompts of one length, at least 2 tokens");
+        }
+        try {
+            cache.assume(history, history.width() - 1);
+        } catch (UnsupportedOperationException e) {
+            throw new KvbenchException(strategy + " cannot start from an assumed prompt: " + e.getMessage() + " (kv and the static-gqa strategies can)");
         }
     }
 

@@ -94,6 +94,9 @@ public final class AbMeasurement {
 
     /** Measures commits {@code base} and {@code head} (full shas) of {@code repo}; temporary worktrees are removed after. */
     public Sides measure(Path repo, String base, String head, PrintWriter console) throws IOException {
+        if (method == Method.GENERATIONS && generationConfigs().stream().anyMatch(c -> c.context() > 0)) {
+            throw new KvbenchException("-p context= is for --strategies (an older commit's engine cannot assume a prompt)");
+        }
         Path tmp = Files.createTempDirectory("kvbench-ab-");
         Map<String, Path> trees = new LinkedHashMap<>();
         trees.put("base", tmp.resolve("base"));
@@ -171,16 +174,16 @@ public final class AbMeasurement {
         List<GenerationRounds.Config> configs = new ArrayList<>();
         for (GenerationRounds.Config c : generationConfigs()) {
             if (!c.baseStrategy().equals(dev.kvbench.decode.Strategy.reference().id()) || params.stream().anyMatch(p -> p.startsWith("strategy="))) {
-                throw new KvbenchException("with --strategies, -p takes model=, newTokens=, batchSize= and dtype= only (the strategies "
+                throw new KvbenchException("with --strategies, -p takes model=, newTokens=, batchSize=, dtype= and context= only (the strategies "
                         + "are the pair)");
             }
             for (dev.kvbench.decode.Strategy head : heads) {
                 if (head.quadratic() && c.newTokens() > QUADRATIC_MAX_TOKENS) {
                     continue; // minutes per round: the JMH passes measure it
                 }
-                configs.add(new GenerationRounds.Config(c.model(), base.id(), head.id(), c.newTokens(), c.rows(), c.dtype()));
+                configs.add(c.with(base.id(), head.id()));
             }
-            configs.add(new GenerationRounds.Config(c.model(), base.id(), base.id(), c.newTokens(), c.rows(), c.dtype()));
+            configs.add(c.with(base.id(), base.id()));
         }
         for (GenerationRounds.Config c : configs) {
             Path folder = BenchmarkContract.resolveModel(repo, c.model());
@@ -247,8 +250,8 @@ public final class AbMeasurement {
             values.put(p.substring(0, eq), List.of(p.substring(eq + 1).split(",")));
         }
         for (String name : values.keySet()) {
-            if (!List.of("model", "strategy", "newTokens", "batchSize", "dtype").contains(name)) {
-                throw new KvbenchException("the generations method takes -p model=, strategy=, newTokens=, batchSize= and dtype=, not "
+            if (!List.of("model", "strategy", "newTokens", "batchSize", "dtype", "context").contains(name)) {
+                throw new KvbenchException("the generations method takes -p model=, strategy=, newTokens=, batchSize=, dtype= and context=, not "
                         + name + " (use --method jmh for other benchmark parameters)");
             }
         }
@@ -260,8 +263,15 @@ public final class AbMeasurement {
                     int n = parameter("newTokens", tokens, Integer.MAX_VALUE);
                     for (String b : values.getOrDefault("batchSize", List.of("1"))) {
                         for (String d : values.getOrDefault("dtype", List.of("fp32"))) {
-                            configs.add(new GenerationRounds.Config(model, strategy, strategy, n, parameter("batchSize", b, 256),
-                                    dev.kvbench.model.Dtype.parse(d).id()));
+                            for (String x : values.getOrDefault("context", List.of("0"))) {
+                                int context = x.strip().equals("0") ? 0 : parameter("context", x, Integer.MAX_VALUE);
+                                if (context > 0 && context < n + 2) {
+                                    throw new KvbenchException("-p context=" + context + " must be at least newTokens + 2 ("
+                                            + (n + 2) + "): the assumed prompt is context - newTokens tokens, at least 2");
+                                }
+                                configs.add(new GenerationRounds.Config(model, strategy, strategy, n, parameter("batchSize", b, 256),
+                                        dev.kvbench.model.Dtype.parse(d).id(), context));
+                            }
                         }
                     }
                 }
@@ -291,8 +301,7 @@ public final class AbMeasurement {
 
     /** The benchmarks' fixed prompt for a model folder, as the worker protocol's comma-separated ids. */
     private static String promptIds(Path folder) {
-        long[] ids = BenchmarkContract.prompt(folder, BenchmarkContract.PROMPT_TOKENS);
-        return java.util.Arrays.stream(ids).mapToObj(Long::toString).collect(java.util.stream.Collectors.joining(","));
+        return GenerationRounds.promptIds(folder, BenchmarkContract.PROMPT_TOKENS);
     }
 
     /**

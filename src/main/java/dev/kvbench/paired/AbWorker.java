@@ -18,24 +18,34 @@ import java.util.Map;
  * class out of its own jar and puts it first on the other commit's class path, so it must use only the JDK and the
  * engine API every kvbench commit has: {@code new Engine(Path, Strategy)}, {@code Strategy.parse(String)},
  * {@code Sampler.greedy()}, {@code engine.generator().generate(long[], int, boolean, NextToken, IntConsumer)}.
- * <p>Protocol, one line each way: {@code MODEL_FOLDER STRATEGY NEW_TOKENS OPS PROMPT_IDS} (ids comma-separated) is
+ * <p>Protocol, one line each way: {@code MODEL_FOLDER STRATEGY NEW_TOKENS OPS PROMPT_IDS [ROWS [DTYPE [assumed]]]}
+ * (ids comma-separated; {@code assumed}: the prompt is taken as cached, and a batch's rows share it) is
  * answered by {@code ok NANOS,NANOS,...} (one wall time per generation) or {@code error MESSAGE}; where the engine's
  * result has {@code stepNanos()}, the answer goes on with {@code  steps S,S,...;S,S,...}: each generation's decode-step
  * times (the prompt step, time to first token, left out). Engines stay open between requests, so the JIT and ONNX
  * Runtime warm up as in a benchmark. The first line it writes is {@code ready}.
  */
 public final class AbWorker {
+    /** The optional eighth field: the prompt is assumed cached ({@code EngineOptions#withAssumedPrompt}, newer engines only). */
+    static final String ASSUMED = "assumed";
+
     private AbWorker() {
     }
 
-    /** An engine on the dtype's graphs: {@code new Engine(folder, strategy, EngineOptions.defaults().withDtype(...))}. */
-    private static Object withDtype(Class<?> engineClass, Class<?> strategyClass, Path folder, Object strategy, String dtype)
-            throws ReflectiveOperationException {
+    /**
+     * An engine on the dtype's graphs: {@code new Engine(folder, strategy, EngineOptions.defaults().withDtype(...))},
+     * {@code .withAssumedPrompt(true)} where asked.
+     */
+    private static Object withDtype(Class<?> engineClass, Class<?> strategyClass, Path folder, Object strategy, String dtype,
+                                    boolean assumed) throws ReflectiveOperationException {
         Class<?> optionsClass = Class.forName("dev.kvbench.decode.EngineOptions");
         Class<?> dtypeClass = Class.forName("dev.kvbench.model.Dtype");
         Object options = optionsClass.getMethod("defaults").invoke(null);
         options = optionsClass.getMethod("withDtype", dtypeClass).invoke(options,
                 dtypeClass.getMethod("parse", String.class).invoke(null, dtype));
+        if (assumed) {
+            options = optionsClass.getMethod("withAssumedPrompt", boolean.class).invoke(options, true);
+        }
         return engineClass.getConstructor(Path.class, strategyClass, optionsClass).newInstance(folder, strategy, options);
     }
 
@@ -72,11 +82,12 @@ public final class AbWorker {
                 String[] p = line.trim().split(" ");
                 // An optional seventh field: the dtype of the folder's graphs (newer engines only).
                 String dtype = p.length > 6 ? p[6] : null;
-                String key = p[0] + " " + p[1] + " " + dtype;
+                boolean assumed = p.length > 7 && p[7].equals(ASSUMED);
+                String key = p[0] + " " + p[1] + " " + dtype + " " + assumed;
                 Object engine = engines.get(key);
                 if (engine == null) {
                     engine = dtype == null ? newEngine.newInstance(Path.of(p[0]), parse.invoke(null, p[1]))
-                            : withDtype(engineClass, strategyClass, Path.of(p[0]), parse.invoke(null, p[1]), dtype);
+                            : withDtype(engineClass, strategyClass, Path.of(p[0]), parse.invoke(null, p[1]), dtype, assumed);
                     engines.put(key, engine);
                 }
                 int newTokens = Integer.parseInt(p[2]);
@@ -92,7 +103,7 @@ public final class AbWorker {
                 int rows = p.length > 5 ? Integer.parseInt(p[5]) : 1;
                 java.util.List<long[]> batch = new java.util.ArrayList<>();
                 for (int r = 0; r < rows; r++) {
-                    batch.add(java.util.Arrays.copyOf(prompt, Math.max(1, prompt.length - r % 4)));
+                    batch.add(assumed ? prompt : java.util.Arrays.copyOf(prompt, Math.max(1, prompt.length - r % 4)));
                 }
                 Method batched = rows > 1 ? gen.getClass().getMethod("generate", java.util.List.class, int.class, boolean.class,
                         nextTokenClass, Class.forName("dev.kvbench.decode.Generator$RowTokens")) : null;

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kvbench.KvbenchException;
+import dev.kvbench.results.BenchmarkContract;
 import dev.kvbench.results.RoundMerge;
 import dev.kvbench.results.Statistics;
 
@@ -30,17 +31,24 @@ import java.util.concurrent.TimeUnit;
  */
 final class GenerationRounds {
     /**
-     * One configuration: the model folder name, the strategy each side runs, and new tokens. Comparing commits, both
+     * One configuration: the model folder name, the strategy each side runs, new tokens, rows, dtype, and the context
+     * (0: the benchmarks' 8-token prompt, computed; else a prompt of {@code context - newTokens} tokens assumed cached,
+     * {@code EngineOptions#assumedPrompt}, so the generation's steps run at that context). Comparing commits, both
      * sides run the same strategy; comparing strategies of one build, each side its own ({@link #label} names the
      * pair, so both sides' entries have the same key).
      */
-    record Config(String model, String baseStrategy, String headStrategy, int newTokens, int rows, String dtype) {
+    record Config(String model, String baseStrategy, String headStrategy, int newTokens, int rows, String dtype, int context) {
         Config(String model, String strategy, int newTokens) {
             this(model, strategy, strategy, newTokens, 1);
         }
 
         Config(String model, String baseStrategy, String headStrategy, int newTokens, int rows) {
-            this(model, baseStrategy, headStrategy, newTokens, rows, "fp32");
+            this(model, baseStrategy, headStrategy, newTokens, rows, "fp32", 0);
+        }
+
+        /** The same configuration with other strategies. */
+        Config with(String base, String head) {
+            return new Config(model, base, head, newTokens, rows, dtype, context);
         }
 
         boolean sameStrategy() {
@@ -91,12 +99,14 @@ final class GenerationRounds {
         record Answer(double[] ms, double[] stepMs) {
         }
 
-        Answer generate(Path model, String strategy, int newTokens, int ops, String promptIds, int rows, String dtype)
-                throws IOException {
-            // Rows and dtype are optional fields (workers of older commits know neither): sent when not the default.
+        Answer generate(Path model, String strategy, int newTokens, int ops, String promptIds, int rows, String dtype,
+                        boolean assumed) throws IOException {
+            // Rows, dtype and the assumed prompt are optional fields (workers of older commits know none of them): sent
+            // when not the default.
             boolean fp32 = dtype.equals("fp32");
             requests.write(model + " " + strategy + " " + newTokens + " " + ops + " " + promptIds
-                    + (rows > 1 || !fp32 ? " " + rows : "") + (fp32 ? "" : " " + dtype) + "\n");
+                    + (rows > 1 || !fp32 || assumed ? " " + rows : "") + (fp32 && !assumed ? "" : " " + dtype)
+                    + (assumed ? " " + AbWorker.ASSUMED : "") + "\n");
             requests.flush();
             String answer = answers.readLine();
             if (answer == null || !answer.startsWith("ok ")) {
@@ -150,15 +160,17 @@ final class GenerationRounds {
                 Config config = configs.get(c);
                 List<List<Double>> times = List.of(new ArrayList<>(), new ArrayList<>());
                 List<List<Double>> steps = List.of(new ArrayList<>(), new ArrayList<>());
+                boolean assumed = config.context() > 0;
+                String ids = assumed ? promptIds(models.get(1).get(c), config.context() - config.newTokens()) : promptIds;
                 for (int s = 0; s < 2; s++) {
-                    sides[s].generate(models.get(s).get(c), config.strategy(s), config.newTokens(), warmupOps, promptIds,
-                            config.rows(), config.dtype());
+                    sides[s].generate(models.get(s).get(c), config.strategy(s), config.newTokens(), warmupOps, ids,
+                            config.rows(), config.dtype(), assumed);
                 }
                 for (int i = 0; i < pairs; i++) {
                     int first = (i + round) % 2;
                     for (int s : new int[] {first, 1 - first}) {
                         Worker.Answer a = sides[s].generate(models.get(s).get(c), config.strategy(s), config.newTokens(), 1,
-                                promptIds, config.rows(), config.dtype());
+                                ids, config.rows(), config.dtype(), assumed);
                         times.get(s).add(a.ms()[0]);
                         for (double v : a.stepMs()) {
                             steps.get(s).add(v);
@@ -173,7 +185,8 @@ final class GenerationRounds {
                 }
                 console.printf(Locale.ROOT, "[round %d/%d] %s newTokens=%s: lower quartile ms/op%s%n", round + 1, rounds,
                         strategies ? config.headStrategy() + " vs " + config.baseStrategy() : config.baseStrategy(),
-                        config.newTokens() + (config.rows() > 1 ? " batchSize=" + config.rows() : ""), strategies ? line.toString().replace(" base ", " " + config.baseStrategy() + " ")
+                        config.newTokens() + (config.rows() > 1 ? " batchSize=" + config.rows() : "")
+                                + (assumed ? " context=" + config.context() : ""), strategies ? line.toString().replace(" base ", " " + config.baseStrategy() + " ")
                                 .replace(" head ", " " + config.headStrategy() + " ") : line);
                 console.flush();
             }
@@ -205,6 +218,9 @@ final class GenerationRounds {
         if (!c.dtype().equals("fp32")) {
             p.put("dtype", c.dtype());
         }
+        if (c.context() > 0) {
+            p.put("context", String.valueOf(c.context()));
+        }
         ObjectNode pm = e.putObject("primaryMetric");
         RoundMerge.putScore(pm, ms);
         pm.put("scoreUnit", "ms/op");
@@ -223,6 +239,12 @@ final class GenerationRounds {
             }
         }
         return e;
+    }
+
+    /** The benchmarks' fixed prompt of {@code length} tokens for a model folder, as the worker protocol's comma-separated ids. */
+    static String promptIds(Path folder, int length) {
+        long[] ids = BenchmarkContract.prompt(folder, length);
+        return java.util.Arrays.stream(ids).mapToObj(Long::toString).collect(java.util.stream.Collectors.joining(","));
     }
 
     /** Copies the worker class out of this jar into {@code dir}, for the other commits' class paths. */

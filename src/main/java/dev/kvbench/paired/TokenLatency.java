@@ -74,7 +74,7 @@ public record TokenLatency(List<Row> rows) {
         return Statistics.quantile(v.stream().mapToDouble(Double::doubleValue).toArray(), q);
     }
 
-    /** {@code newTokens=64} or {@code newTokens=64, batchSize=16} (dtype where not fp32): the parameters but model and pair. */
+    /** {@code newTokens=64} or {@code newTokens=64, batchSize=16} (dtype where not fp32, context where assumed): the parameters but model and pair. */
     private static String configuration(JmhResult e) {
         StringBuilder s = new StringBuilder("newTokens=" + e.param("newTokens"));
         if (e.param("batchSize") != null) {
@@ -82,6 +82,9 @@ public record TokenLatency(List<Row> rows) {
         }
         if (e.param("dtype") != null) {
             s.append(", dtype=").append(e.param("dtype"));
+        }
+        if (e.param("context") != null) {
+            s.append(", context=").append(e.param("context"));
         }
         return s.toString();
     }

@@ -29,6 +29,11 @@ public final class BenchmarkContract {
     public static final String ROOT_PROPERTY = "kvbench.root";
     /** System property: a file to which failing configurations append one line each. */
     public static final String FAILURE_FILE_PROPERTY = "kvbench.failureFile";
+    /**
+     * System property ({@code true}): {@code StepBenchmark} and {@code PeakMemory} take their prompts as already cached
+     * ({@code EngineOptions#assumedPrompt}) instead of prefilling them, for long contexts of large models.
+     */
+    public static final String ASSUMED_PROMPT_PROPERTY = "kvbench.assumedPrompt";
     /** Decode steps in one operation of the step benchmark. */
     public static final int STEP_BENCHMARK_STEPS = 8;
     /** Tokens of the fixed prompt used by the generation and step-memory benchmarks. */
@@ -92,6 +97,11 @@ public final class BenchmarkContract {
             out.add(prompt(model, Math.max(1, length - r % 4)));
         }
         return out;
+    }
+
+    /** Whether this JVM was told to assume its prompts cached ({@link #ASSUMED_PROMPT_PROPERTY}). */
+    public static boolean assumedPrompt() {
+        return Boolean.getBoolean(ASSUMED_PROMPT_PROPERTY);
     }
 
     /** The fixed prompt for an open model: its BOS, first EOS, logits vocabulary and kind. */

@@ -58,12 +58,35 @@ class StrategyAbTest {
         }
     }
 
+    /**
+     * {@code -p context=}: the generations start from a prompt of context - newTokens tokens taken as cached, so a
+     * batch at a long context costs its steps only. The entries carry the context; every decode step is counted.
+     */
+    @Test
+    void aLongContextPairStartsFromAnAssumedPrompt(@TempDir Path tmp) throws Exception {
+        CliTestSupport.Run r = CliTestSupport.run("ab", "--strategies", "kv,static-gqa", "-p", "context=1024", "-p",
+                "newTokens=8", "-p", "batchSize=4", "--rounds", "2", "--pairs", "5", "--warmup-ops", "1", "--format", "json",
+                "--root", TestModels.ROOT.toString(), "--out", tmp.toString());
+        assertTrue(r.code() == 0 || r.code() == 1, r.err());
+        JsonNode v = new ObjectMapper().readTree(r.out());
+        JsonNode latency = v.path("token_latency");
+        JsonNode gqa = latency.get(0).path("strategy").asText().equals("static-gqa") ? latency.get(0) : latency.get(1);
+        assertEquals("static-gqa", gqa.path("strategy").asText(), latency.toString());
+        assertTrue(gqa.path("configuration").asText().contains("context=1024"), latency.toString());
+        assertEquals(2 * 5 * 7, gqa.path("steps").asInt(), latency.toString());
+        assertTrue(r.err().contains("context=1024"), "the progress names the context: " + r.err());
+    }
+
     @Test
     void badInput() {
+        CliTestSupport.assertBadInput("-p context=5 must be at least newTokens + 2 (10)", "ab", "--strategies", "kv,static-gqa",
+                "-p", "context=5", "-p", "newTokens=8", "--root", TestModels.ROOT.toString());
+        CliTestSupport.assertBadInput("-p context= is for --strategies", "ab", "HEAD", "HEAD", "-p", "context=128",
+                "--root", TestModels.ROOT.toString());
         CliTestSupport.assertBadInput("--strategies takes two different strategies", "ab", "--strategies", "kv");
         CliTestSupport.assertBadInput("--strategies takes two different strategies", "ab", "--strategies", "kv,kv");
         CliTestSupport.assertBadInput("give no BASE_REF or HEAD_REF", "ab", "HEAD", "--strategies", "kv,static");
-        CliTestSupport.assertBadInput("-p takes model=, newTokens=, batchSize= and dtype= only", "ab", "--strategies", "kv,static", "-p",
+        CliTestSupport.assertBadInput("-p takes model=, newTokens=, batchSize=, dtype= and context= only", "ab", "--strategies", "kv,static", "-p",
                 "strategy=kv", "--root", TestModels.ROOT.toString());
         CliTestSupport.assertBadInput("unknown strategy 'fast'", "ab", "--strategies", "kv,fast");
         CliTestSupport.assertBadInput("give BASE_REF (and HEAD_REF) to compare commits, or --strategies A,B", "ab");

@@ -47,7 +47,7 @@ public abstract class EngineState {
         try {
             EngineOptions options = EngineOptions.defaults().withThreads(threads)
                     .withRunCall(OrtRuntime.RunCall.parse(ortCall)).withHybridThreshold(hybridThreshold)
-                    .withDtype(dev.kvbench.model.Dtype.parse(dtype));
+                    .withDtype(dev.kvbench.model.Dtype.parse(dtype)).withAssumedPrompt(BenchmarkContract.assumedPrompt());
             engine = new Engine(modelFolder(), Strategy.parse(strategy), options);
             prompt = prompt(engine, promptTokens);
         } catch (RuntimeException e) {
@@ -55,7 +55,8 @@ public abstract class EngineState {
             throw e;
         }
         System.out.println("# kvbench: dtype " + dtype + ", ONNX Runtime intra-op threads = " + threads + ", inter-op = 1, sequential, "
-                + ortCall + " call for steps with only pinned outputs");
+                + ortCall + " call for steps with only pinned outputs"
+                + (BenchmarkContract.assumedPrompt() ? "; prompts assumed cached, not prefilled (" + BenchmarkContract.ASSUMED_PROMPT_PROPERTY + ")" : ""));
     }
 
     protected Path modelFolder() {
@@ -85,10 +86,11 @@ public abstract class EngineState {
 
     private java.util.List<long[]> batch;
 
-    /** The batch's prompts, made once per trial. */
+    /** The batch's prompts, made once per trial; all of one length where prompts are assumed cached. */
     protected java.util.List<long[]> batch(int rows) {
         if (batch == null || batch.size() != rows) {
-            batch = BenchmarkContract.batchPrompts(engine.model(), rows, prompt.length);
+            batch = BenchmarkContract.assumedPrompt() ? java.util.Collections.nCopies(rows, prompt)
+                    : BenchmarkContract.batchPrompts(engine.model(), rows, prompt.length);
         }
         return batch;
     }

@@ -19,8 +19,14 @@ import java.util.List;
  * {@code java -cp target/benchmarks.jar dev.kvbench.bench.PeakMemory MODEL STRATEGY [TOKENS [ROWS]]}.
  * Prints one line, {@link BenchmarkContract#PEAK_MEMORY_LINE} and a JSON object: strategy, rows, VmHWM before and after the generation (KiB),
  * tokens per row, KV bytes copied, and the KV bytes the cache held at the end of the generation, per row.
+ * With {@code -Dkvbench.assumedPrompt=true} the prompt is {@code 2048 - TOKENS} tokens of one length per row, taken as
+ * cached instead of prefilled ({@link BenchmarkContract#ASSUMED_PROMPT_PROPERTY}): the cache holds the same 2048
+ * positions at the end, without the hours a 0.5 B model's 2040 steps of 16 rows take on two cores.
  */
 public final class PeakMemory {
+
+    /** Prompt + new tokens where the prompt is assumed cached. */
+    static final int ASSUMED_POSITIONS = 2048;
 
     private PeakMemory() {
     }
@@ -32,8 +38,12 @@ public final class PeakMemory {
         int rows = args.length > 3 ? Integer.parseInt(args[3]) : 1;
         dev.kvbench.model.Dtype dtype = args.length > 4 ? dev.kvbench.model.Dtype.parse(args[4]) : dev.kvbench.model.Dtype.FP32;
         Path folder = BenchmarkContract.resolveModel(BenchmarkContract.root(), model);
-        try (Engine engine = new Engine(folder, Strategy.parse(strategy), EngineOptions.defaults().withDtype(dtype))) {
-            List<long[]> prompts = BenchmarkContract.batchPrompts(engine.model(), rows, BenchmarkContract.PROMPT_TOKENS);
+        boolean assumed = BenchmarkContract.assumedPrompt();
+        try (Engine engine = new Engine(folder, Strategy.parse(strategy),
+                EngineOptions.defaults().withDtype(dtype).withAssumedPrompt(assumed))) {
+            List<long[]> prompts = assumed
+                    ? java.util.Collections.nCopies(rows, BenchmarkContract.prompt(engine.model(), ASSUMED_POSITIONS - newTokens))
+                    : BenchmarkContract.batchPrompts(engine.model(), rows, BenchmarkContract.PROMPT_TOKENS);
             engine.generator().generate(prompts, 8, true, Sampler.greedy(), null); // load and warm up
             long before = status("VmHWM");
             long[] held = {0};
@@ -41,7 +51,7 @@ public final class PeakMemory {
                     (row, token) -> held[0] = Math.max(held[0], engine.generator().cacheBytesHeld()));
             long after = status("VmHWM");
             com.fasterxml.jackson.databind.node.ObjectNode line = new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode()
-                    .put("strategy", strategy).put("rows", rows).put("vmhwm_before_kib", before).put("vmhwm_after_kib", after)
+                    .put("strategy", strategy).put("rows", rows).put("assumed_prompt", assumed).put("vmhwm_before_kib", before).put("vmhwm_after_kib", after)
                     .put("tokens", r.tokens()[0].length).put("kv_bytes_copied", r.kvBytesCopied())
                     .put("kv_bytes_held_per_row", held[0] / rows).put("ms", r.row(0).totalStepNanos() / 1e6);
             System.out.println(BenchmarkContract.PEAK_MEMORY_LINE + line);

@@ -27,6 +27,10 @@ import java.util.concurrent.TimeUnit;
  * are 24 steps: the time outside {@code OrtSession.run} read 5% instead of 2%), so the trial setup first runs
  * {@link #WARMUP_GENERATIONS} short generations, cheap even for no-cache. Heap bytes per step come from
  * {@link StepHeapCounter} around each step, not from {@code -prof gc}, which here also counts the prefill.
+ * <p>With {@code -Dkvbench.assumedPrompt=true} ({@link BenchmarkContract#ASSUMED_PROMPT_PROPERTY}) the prompt is taken
+ * as cached instead of prefilled (the cache's buffers as they are), and the rows of a batch have one prompt length:
+ * for contexts whose prefill would take minutes (Qwen2.5-0.5B shapes at 16 rows x 2048 positions), since a step's work
+ * does not depend on what the cache holds.
  */
 @BenchmarkMode(Mode.SingleShotTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
