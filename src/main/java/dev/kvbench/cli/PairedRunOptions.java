@@ -12,8 +12,10 @@ final class PairedRunOptions {
     static final int MAX_ROUNDS = 100;
 
     @Option(names = "-p", paramLabel = "NAME=V1,V2",
-            description = "What is measured, repeatable: model=, strategy=, newTokens= (several values: one configuration "
-                    + "each) (default: -p strategy=kv -p newTokens=64 -p model=tiny-llama).")
+            description = "What is measured, repeatable: model=, strategy=, newTokens=, batchSize=, dtype= (several values: "
+                    + "one configuration each); with --strategies also context= (the generation starts at that context: a "
+                    + "prompt of context - newTokens tokens taken as cached, not computed) (default: -p strategy=kv "
+                    + "-p newTokens=64 -p model=tiny-llama).")
     List<String> params = new ArrayList<>(List.of("strategy=kv", "newTokens=64", "model=tiny-llama"));
 
     @Option(names = "--rounds", defaultValue = "8", description = "Interleaved rounds, 2.." + MAX_ROUNDS + "; each is one "

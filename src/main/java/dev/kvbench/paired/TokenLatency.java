@@ -112,10 +112,15 @@ public record TokenLatency(List<Row> rows) {
         StringBuilder t = new StringBuilder(String.format(Locale.ROOT, "%nTime per output token: the decode steps of the "
                 + "paired generations above (prompt step left out: that is time to first token); quantiles pooled over "
                 + "rounds, ± the 95%% interval of the per-round quantile%n"));
-        t.append(String.format(Locale.ROOT, "  %-28s %-14s %7s %8s %18s %18s %9s%n", "configuration", "strategy", "rounds",
+        // Columns as wide as their longest entry (a dtype and a context make the configuration long; static-gqa-int8).
+        int cw = Math.max(28, rows.stream().mapToInt(r -> r.configuration().length()).max().orElse(0));
+        int sw = Math.max(14, rows.stream().mapToInt(r -> r.strategy().length()).max().orElse(0));
+        String head = "  %-" + cw + "s %-" + sw + "s %7s %8s %18s %18s %9s%n";
+        String line = "  %-" + cw + "s %-" + sw + "s %7d %8d %18s %18s %9.3f%n";
+        t.append(String.format(Locale.ROOT, head, "configuration", "strategy", "rounds",
                 "steps", "p50 ms", "p95 ms", "mean ms"));
         for (Row r : rows) {
-            t.append(String.format(Locale.ROOT, "  %-28s %-14s %7d %8d %18s %18s %9.3f%n", r.configuration(), r.strategy(),
+            t.append(String.format(Locale.ROOT, line, r.configuration(), r.strategy(),
                     r.rounds(), r.steps(), withInterval(r.p50(), r.p50HalfWidth()), withInterval(r.p95(), r.p95HalfWidth()),
                     r.mean()));
         }

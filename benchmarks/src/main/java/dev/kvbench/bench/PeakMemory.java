@@ -17,7 +17,8 @@ import java.util.List;
  * (8-token prompt + 2040 new tokens = 2048 positions), of one row or of a batch. Run it in a fresh JVM per strategy,
  * since the peak is process-wide:
  * {@code java -cp target/benchmarks.jar dev.kvbench.bench.PeakMemory MODEL STRATEGY [TOKENS [ROWS]]}.
- * Prints one line, {@link BenchmarkContract#PEAK_MEMORY_LINE} and a JSON object: strategy, rows, VmHWM before and after the generation (KiB),
+ * Prints one line, {@link BenchmarkContract#PEAK_MEMORY_LINE} and a JSON object: strategy, rows, VmHWM before and after the
+ * generation and VmRSS at its end (KiB: the peak can be the model's loading, the resident set at the end is what stays),
  * tokens per row, KV bytes copied, and the KV bytes the cache held at the end of the generation, per row.
  * With {@code -Dkvbench.assumedPrompt=true} the prompt is {@code 2048 - TOKENS} tokens of one length per row, taken as
  * cached instead of prefilled ({@link BenchmarkContract#ASSUMED_PROMPT_PROPERTY}): the cache holds the same 2048
@@ -50,8 +51,9 @@ public final class PeakMemory {
             BatchResult r = engine.generator().generate(prompts, newTokens, true, Sampler.greedy(),
                     (row, token) -> held[0] = Math.max(held[0], engine.generator().cacheBytesHeld()));
             long after = status("VmHWM");
+            long resident = status("VmRSS");
             com.fasterxml.jackson.databind.node.ObjectNode line = new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode()
-                    .put("strategy", strategy).put("rows", rows).put("assumed_prompt", assumed).put("vmhwm_before_kib", before).put("vmhwm_after_kib", after)
+                    .put("strategy", strategy).put("rows", rows).put("assumed_prompt", assumed).put("vmhwm_before_kib", before).put("vmhwm_after_kib", after).put("vmrss_after_kib", resident)
                     .put("tokens", r.tokens()[0].length).put("kv_bytes_copied", r.kvBytesCopied())
                     .put("kv_bytes_held_per_row", held[0] / rows).put("ms", r.row(0).totalStepNanos() / 1e6);
             System.out.println(BenchmarkContract.PEAK_MEMORY_LINE + line);
