@@ -104,11 +104,7 @@ public record KvLayout(int layers, int kvHeads, int headDim, List<Slot> slots, a
 
     /** Bytes of one cache element: 4 for float32, 2 for float16, 1 for int8 and for uint8 (two packed 4-bit values). */
     public int elementBytes() {
-        return switch (element) {
-            case FLOAT -> Float.BYTES;
-            case FLOAT16 -> Short.BYTES;
-            default -> 1;
-        };
+        return element.size;
     }
 
     /** Bytes held per cached position, keys and values of every layer, at the cache's element size. */

@@ -99,6 +99,14 @@ public final class BenchmarkContract {
         return out;
     }
 
+    /**
+     * The rows' prompts for a benchmark of this JVM: {@link #batchPrompts} (up to four lengths), or {@code rows} copies
+     * of the {@code length}-token prompt where prompts are assumed cached ({@link #assumedPrompt()}: holes cannot be).
+     */
+    public static java.util.List<long[]> rowPrompts(dev.kvbench.model.Model model, int rows, int length) {
+        return assumedPrompt() ? java.util.Collections.nCopies(rows, prompt(model, length)) : batchPrompts(model, rows, length);
+    }
+
     /** Whether this JVM was told to assume its prompts cached ({@link #ASSUMED_PROMPT_PROPERTY}). */
     public static boolean assumedPrompt() {
         return Boolean.getBoolean(ASSUMED_PROMPT_PROPERTY);

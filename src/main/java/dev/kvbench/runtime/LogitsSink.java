@@ -48,13 +48,13 @@ public final class LogitsSink implements AutoCloseable {
     }
 
     private void allocate(long values) {
-        bytes = Tensors.directBytes(values * (half ? Short.BYTES : Float.BYTES));
+        bytes = Tensors.directBytes(values * element.size);
         floats = half ? null : bytes.asFloatBuffer();
         halves = half ? bytes.asShortBuffer() : null;
     }
 
     private long capacity() {
-        return bytes.capacity() / (half ? Short.BYTES : Float.BYTES);
+        return bytes.capacity() / element.size;
     }
 
     /** The output tensor to pin for a step that feeds {@code columns} tokens to each of {@code rows} rows. */

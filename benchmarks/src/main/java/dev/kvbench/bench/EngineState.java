@@ -89,8 +89,7 @@ public abstract class EngineState {
     /** The batch's prompts, made once per trial; all of one length where prompts are assumed cached. */
     protected java.util.List<long[]> batch(int rows) {
         if (batch == null || batch.size() != rows) {
-            batch = BenchmarkContract.assumedPrompt() ? java.util.Collections.nCopies(rows, prompt)
-                    : BenchmarkContract.batchPrompts(engine.model(), rows, prompt.length);
+            batch = BenchmarkContract.rowPrompts(engine.model(), rows, prompt.length);
         }
         return batch;
     }

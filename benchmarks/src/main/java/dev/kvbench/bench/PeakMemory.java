@@ -42,9 +42,8 @@ public final class PeakMemory {
         boolean assumed = BenchmarkContract.assumedPrompt();
         try (Engine engine = new Engine(folder, Strategy.parse(strategy),
                 EngineOptions.defaults().withDtype(dtype).withAssumedPrompt(assumed))) {
-            List<long[]> prompts = assumed
-                    ? java.util.Collections.nCopies(rows, BenchmarkContract.prompt(engine.model(), ASSUMED_POSITIONS - newTokens))
-                    : BenchmarkContract.batchPrompts(engine.model(), rows, BenchmarkContract.PROMPT_TOKENS);
+            List<long[]> prompts = BenchmarkContract.rowPrompts(engine.model(), rows,
+                    assumed ? ASSUMED_POSITIONS - newTokens : BenchmarkContract.PROMPT_TOKENS);
             engine.generator().generate(prompts, 8, true, Sampler.greedy(), null); // load and warm up
             long before = status("VmHWM");
             long[] held = {0};
