@@ -56,8 +56,14 @@ final class BenchCommand implements Callable<Integer> {
                     + "fp32,q8,q4: the matrix once per dtype, one result file each, then a table by dtype; default: fp32).")
     List<Dtype> dtypes;
 
-    @Option(names = "--quick", description = "A smoke run of about a minute: one length each, 1 fork x 2 iterations (too few samples to compare).")
+    @Option(names = "--quick", description = "A smoke run of 2 to 3 minutes: one length each, 1 fork x 2 iterations (too few samples to compare).")
     boolean quick;
+
+    @Option(names = "--full", description = "The full matrix (every strategy at every length, batch, re-ranking, the hybrid "
+            + "sweep, peak memory at 1 and 16 rows, 2 forks per configuration; about 70 minutes on 2 cores) instead of "
+            + "the default run (the verdict and recommendation first, then time to first token, the roofline's steps and "
+            + "peak memory of the reference and the recommended strategies; about ten minutes).")
+    boolean full;
 
     @Option(names = "--threads", defaultValue = "1", description = "ONNX Runtime intra-op threads (default: ${DEFAULT-VALUE}).")
     int threads;
@@ -125,6 +131,10 @@ final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         Path repo = root.toAbsolutePath().normalize();
+        if (full && quick) {
+            throw new KvbenchException("--full and --quick contradict each other: --full is the whole matrix (about 70 "
+                    + "minutes), --quick the smoke run; the default run is neither");
+        }
         List<Dtype> chosenDtypes = dtypes == null ? List.of(Dtype.FP32) : List.copyOf(new LinkedHashSet<>(dtypes));
         if (preset == null) {
             Path folder = BenchmarkContract.resolveModel(repo, model);
@@ -145,10 +155,10 @@ final class BenchCommand implements Callable<Integer> {
             }
             return worst;
         }
-        if (quick || out != null || strategies != null || dtypes != null
+        if (quick || full || out != null || strategies != null || dtypes != null
                 || spec.commandLine().getParseResult().hasMatchedOption("--model")) {
             throw new KvbenchException("--preset " + preset + " chooses its models, strategies and lengths: drop --quick, "
-                    + "--model, --strategies, --dtypes and --out");
+                    + "--full, --model, --strategies, --dtypes and --out");
         }
         int worst = 0;
         for (String like : preset.models) {
@@ -184,7 +194,8 @@ final class BenchCommand implements Callable<Integer> {
         if (noCacheMaxTokens < 1) {
             throw new KvbenchException("--no-cache-max-tokens must be at least 1, got " + noCacheMaxTokens);
         }
-        MatrixPlan.Kind kind = preset != null ? MatrixPlan.Kind.REAL_SHAPES : quick ? MatrixPlan.Kind.QUICK : MatrixPlan.Kind.DEFAULT;
+        MatrixPlan.Kind kind = preset != null ? MatrixPlan.Kind.REAL_SHAPES : quick ? MatrixPlan.Kind.QUICK
+                : full ? MatrixPlan.Kind.FULL : MatrixPlan.Kind.DEFAULT;
         parseShard();
         int forkCount = forks != null ? forks : kind.defaultForks();
         if (forkCount < 1 || forkCount > 20) {
@@ -235,13 +246,14 @@ final class BenchCommand implements Callable<Integer> {
                 console.println("preflight: " + s + " fails: " + problem);
             }
         }
-        MatrixPlan.Plan plan = MatrixPlan.plan(kind, runnable, noCacheMaxTokens,
-                dev.kvbench.model.ModelConfig.read(folder).maxPositions(), layout.encoderDecoder());
+        int maxPositions = dev.kvbench.model.ModelConfig.read(folder).maxPositions();
+        MatrixPlan.Plan plan = MatrixPlan.plan(kind, runnable, noCacheMaxTokens, maxPositions, layout.encoderDecoder());
         Strategy reference = runnable.contains(Strategy.reference()) ? Strategy.reference() : runnable.isEmpty() ? Strategy.reference() : runnable.get(0);
         plan = MatrixPlan.shard(plan, reference, shardK, shardN);
         List<Strategy> shardStrategies = runnable.stream().filter(s -> MatrixPlan.inShard(s.id(), reference, shardK, shardN)).toList();
-        List<String> skipped = new ArrayList<>(plan.skipped());
-        List<MatrixPlan.PeakRun> peaks = MatrixPlan.peakRuns(kind, shardStrategies, noCacheMaxTokens, skipped);
+        List<String> skipped = new ArrayList<>(kind.answerFirst() ? List.of() : plan.skipped());
+        List<MatrixPlan.PeakRun> peaks = kind.answerFirst() ? List.of()
+                : MatrixPlan.peakRuns(kind, shardStrategies, noCacheMaxTokens, skipped);
         ObjectNode meta = RunMeta.describe(repo, List.of(folder), threads, kind.id);
         console.println("probing this machine's limits for the roofline (memory read bandwidth, MatMul rate) ...");
         console.flush();
@@ -267,9 +279,18 @@ final class BenchCommand implements Callable<Integer> {
             PrintStream jmhStream = verbose ? new PrintStream(new Tee(log, console), true, StandardCharsets.UTF_8) : log;
             JmhPartRunner runner = new JmhPartRunner(folder, dtype, repo, threads, calls, forkCount, kind, jmhStream);
             written.add(files.results());
-            int code = new BenchRun(files, folder, dtype, meta, header, limits, notAvailable, skipped, failed, console)
-                    .execute(plan.parts(), runner, calls, MatrixPlan.verdictPlan(kind, shardStrategies, strategies != null),
-                            peaks, repo);
+            BenchRun run = new BenchRun(files, folder, dtype, meta, header, limits, notAvailable, skipped, failed, console);
+            MatrixPlan.VerdictPlan verdictPlan = MatrixPlan.verdictPlan(kind, shardStrategies, strategies != null);
+            int code = kind.answerFirst()
+                    ? run.executeAnswerFirst(verdictPlan, measured -> {
+                        // The default run's parts for the reference and the picks, in this shard.
+                        MatrixPlan.Plan p = MatrixPlan.shard(MatrixPlan.plan(kind, measured, noCacheMaxTokens, maxPositions,
+                                layout.encoderDecoder()), reference, shardK, shardN);
+                        List<String> ruled = new ArrayList<>(p.skipped());
+                        List<MatrixPlan.PeakRun> runs = MatrixPlan.peakRuns(kind, measured, noCacheMaxTokens, ruled);
+                        return new BenchRun.FollowUp(p.parts(), runs, ruled, p.leftOut());
+                    }, shardStrategies, runner, calls, repo)
+                    : run.execute(plan.parts(), runner, calls, verdictPlan, peaks, repo);
             return code == 0 ? 0 : Cli.CHECK_FAILED;
         }
     }

@@ -66,6 +66,9 @@ public final class BenchRun {
     private volatile boolean done;
     private int finishedParts;
     private int totalParts;
+    private List<OrtRuntime.RunCall> calls = List.of();
+    /** What a default run left out, with the option that runs it (the summary's last section but one). */
+    private final List<String> leftOut = new ArrayList<>();
 
     /**
      * @param header       the summary's first lines (matrix, model, forks, threads, machine)
@@ -103,55 +106,66 @@ public final class BenchRun {
     }
 
     /**
-     * The whole run: JMH parts, the verdict rounds (and the per-token latency from their generations' steps), peak
-     * memory, the recommendation, the summary.
+     * The whole run, JMH parts first: JMH parts, the verdict rounds (and the per-token latency from their generations'
+     * steps), peak memory, the recommendation, the summary.
      */
     public int execute(List<MatrixPart> parts, JmhPartRunner runner, List<OrtRuntime.RunCall> calls,
                        MatrixPlan.VerdictPlan verdictPlan, List<MatrixPlan.PeakRun> peaks, Path repo) {
-        Thread hook = new Thread(this::interrupted, "kvbench-interrupt");
-        Runtime.getRuntime().addShutdownHook(hook);
-        try {
-            totalParts = parts.size();
-            double[] estimates = parts.stream().mapToDouble(runner::estimateSeconds).toArray();
-            Progress progress = new Progress(estimates);
-            console.printf(Locale.ROOT, "%d parts, about %s (estimated from their iteration counts; refined as they finish)%n",
-                    parts.size(), Progress.duration(progress.secondsLeft()));
-            Path partFile = work.resolve("part.json");
-            Path failureFile = work.resolve("failures.txt");
-            for (int i = 0; i < parts.size(); i++) {
-                MatrixPart p = parts.get(i);
-                String tag = String.format(Locale.ROOT, "[%d/%d]", i + 1, parts.size());
-                console.println(tag + " " + p.description() + " ...");
-                console.flush();
-                long t0 = System.nanoTime();
-                Files.deleteIfExists(partFile);
-                Collection<RunResult> results = runner.run(p, partFile, failureFile);
-                List<String> missing = missing(p, results, calls, BenchmarkContract.readFailures(failureFile));
-                List<JmhResult> finished = List.of();
-                synchronized (state) {
-                    if (Files.isRegularFile(partFile) && Files.size(partFile) > 2) {
-                        JsonNode part = JSON.readTree(partFile.toFile());
-                        part.forEach(all::add);
-                        finished = JmhResults.parse(part, p.label());
-                    }
-                    failed.addAll(missing);
-                    Files.deleteIfExists(failureFile);
-                    finishedParts = i + 1;
-                    if (!all.isEmpty()) {
-                        AtomicFiles.write(files.results(), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(all));
-                        AtomicFiles.write(files.meta(), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(meta));
-                    }
-                }
-                double seconds = (System.nanoTime() - t0) / 1e9;
-                progress.finished(seconds);
-                console.println(tag + " " + outcome(p, finished, missing) + " in " + Progress.duration(seconds)
-                        + (i + 1 < parts.size() ? "; about " + Progress.duration(progress.secondsLeft()) + " left" : ""));
-                console.flush();
-            }
+        return run(() -> {
+            runParts(parts, runner);
             if (verdictPlan != null) {
                 verdictRounds(verdictPlan, repo);
             }
             peakMemory(peaks, repo);
+        }, calls);
+    }
+
+    /** What a default run measures after its verdict, for the strategies the verdict picked: see {@link #executeAnswerFirst}. */
+    public record FollowUp(List<MatrixPart> parts, List<MatrixPlan.PeakRun> peaks, List<String> skipped, List<String> leftOut) {
+    }
+
+    /**
+     * The default run, the answer first: the verdict rounds, then, for the reference and the strategies the
+     * recommendation picks ({@link MatrixPlan#followUp}), the parts and peak-memory runs {@code followUp} plans for
+     * them, then the recommendation and the summary, which lists what the run left out.
+     */
+    public int executeAnswerFirst(MatrixPlan.VerdictPlan verdictPlan, java.util.function.Function<List<Strategy>, FollowUp> followUp,
+                                  List<Strategy> runnable, JmhPartRunner runner, List<OrtRuntime.RunCall> calls, Path repo) {
+        return run(() -> {
+            if (verdictPlan != null) {
+                verdictRounds(verdictPlan, repo);
+            }
+            List<String> picks = verdicts == null ? List.of() : Recommendation.of(verdicts, id -> null, id -> null).picks()
+                    .stream().map(Recommendation.Pick::strategy).toList();
+            List<Strategy> measured = MatrixPlan.followUp(verdictPlan == null ? Strategy.reference() : verdictPlan.reference(),
+                    picks, runnable);
+            FollowUp f = followUp.apply(measured);
+            synchronized (state) {
+                skipped.addAll(f.skipped());
+                leftOut.addAll(f.leftOut());
+            }
+            if (!picks.isEmpty()) {
+                console.println("[recommended] " + String.join(", ", new java.util.LinkedHashSet<>(picks)) + ": measuring time "
+                        + "to first token, steps for the roofline and peak memory of " + measured.stream().map(Strategy::id)
+                        .collect(Collectors.joining(", ")));
+            }
+            runParts(f.parts(), runner);
+            peakMemory(f.peaks(), repo);
+        }, calls);
+    }
+
+    /** A run's phases, which may throw on a failed write. */
+    private interface Phases {
+        void run() throws IOException;
+    }
+
+    /** Runs the phases under the interrupt hook, then the recommendation and the summary; cleans up on every path. */
+    private int run(Phases phases, List<OrtRuntime.RunCall> calls) {
+        this.calls = calls;
+        Thread hook = new Thread(this::interrupted, "kvbench-interrupt");
+        Runtime.getRuntime().addShutdownHook(hook);
+        try {
+            phases.run();
             if (verdicts != null) {
                 recommend();
             }
@@ -184,6 +198,50 @@ public final class BenchRun {
                 // shutting down: the hook runs
             }
             AtomicFiles.deleteTree(work);
+        }
+    }
+
+    /** The JMH parts with progress lines; each part's results merged into the result file as it finishes. */
+    private void runParts(List<MatrixPart> parts, JmhPartRunner runner) throws IOException {
+        if (parts.isEmpty()) {
+            return;
+        }
+        totalParts = parts.size();
+        double[] estimates = parts.stream().mapToDouble(runner::estimateSeconds).toArray();
+        Progress progress = new Progress(estimates);
+        console.printf(Locale.ROOT, "%d parts, about %s (estimated from their iteration counts; refined as they finish)%n",
+                parts.size(), Progress.duration(progress.secondsLeft()));
+        Path partFile = work.resolve("part.json");
+        Path failureFile = work.resolve("failures.txt");
+        for (int i = 0; i < parts.size(); i++) {
+            MatrixPart p = parts.get(i);
+            String tag = String.format(Locale.ROOT, "[%d/%d]", i + 1, parts.size());
+            console.println(tag + " " + p.description() + " ...");
+            console.flush();
+            long t0 = System.nanoTime();
+            Files.deleteIfExists(partFile);
+            Collection<RunResult> results = runner.run(p, partFile, failureFile);
+            List<String> missing = missing(p, results, calls, BenchmarkContract.readFailures(failureFile));
+            List<JmhResult> finished = List.of();
+            synchronized (state) {
+                if (Files.isRegularFile(partFile) && Files.size(partFile) > 2) {
+                    JsonNode part = JSON.readTree(partFile.toFile());
+                    part.forEach(all::add);
+                    finished = JmhResults.parse(part, p.label());
+                }
+                failed.addAll(missing);
+                Files.deleteIfExists(failureFile);
+                finishedParts = i + 1;
+                if (!all.isEmpty()) {
+                    AtomicFiles.write(files.results(), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(all));
+                    AtomicFiles.write(files.meta(), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(meta));
+                }
+            }
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            progress.finished(seconds);
+            console.println(tag + " " + outcome(p, finished, missing) + " in " + Progress.duration(seconds)
+                    + (i + 1 < parts.size() ? "; about " + Progress.duration(progress.secondsLeft()) + " left" : ""));
+            console.flush();
         }
     }
 
@@ -377,6 +435,8 @@ public final class BenchRun {
         s.append(section("Skipped by rule", skipped));
         s.append(section("Failed", failed));
         s.append(memory);
+        s.append(section("Left out of this default run (`kvbench bench --full` runs them, about 70 minutes; `--quick` is the "
+                + "2-3 minute smoke run)", leftOut));
         return s.toString();
     }
 

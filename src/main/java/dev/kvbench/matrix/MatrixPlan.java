@@ -14,9 +14,13 @@ import java.util.Map;
  * the model's positions). Pure: the same inputs give the same parts in the same order.
  */
 public final class MatrixPlan {
-    /** Which matrix: the default one, the smoke run, or the per-step latency at real shapes. */
+    /**
+     * Which matrix: the default run (the verdict first, then time to first token, the roofline's steps and peak memory
+     * of the reference and the recommended strategies: about ten minutes), the full matrix, the smoke run, or the
+     * per-step latency at real shapes.
+     */
     public enum Kind {
-        DEFAULT("default"), QUICK("quick"), REAL_SHAPES("real-shapes");
+        DEFAULT("default"), FULL("full"), QUICK("quick"), REAL_SHAPES("real-shapes");
 
         public final String id;
 
@@ -27,7 +31,8 @@ public final class MatrixPlan {
         /** JMH iteration overrides: {warmup iterations, measurement iterations}, or null for the benchmarks' own. */
         public int[] iterations() {
             return switch (this) {
-                case DEFAULT -> null;
+                case FULL -> null;
+                case DEFAULT -> new int[] {2, 5};
                 case QUICK -> new int[] {1, 2};
                 case REAL_SHAPES -> new int[] {1, 3};
             };
@@ -35,7 +40,12 @@ public final class MatrixPlan {
 
         /** Forks per configuration unless --forks says otherwise. */
         public int defaultForks() {
-            return this == DEFAULT ? 2 : 1;
+            return this == FULL ? 2 : 1;
+        }
+
+        /** Whether the verdict rounds run first and decide which strategies are measured further ({@link #followUp}). */
+        public boolean answerFirst() {
+            return this == DEFAULT;
         }
     }
 
@@ -46,6 +56,11 @@ public final class MatrixPlan {
     static final List<Integer> CONTEXTS = List.of(16, 64, 256, 1024, 2048);
     static final List<Integer> QUICK_CONTEXTS = List.of(64);
     public static final List<Integer> REAL_SHAPES_CONTEXTS = List.of(64, 512, 2048);
+    /** Rounds and paired generations per configuration and round of the default run's verdict. */
+    static final int DEFAULT_VERDICT_ROUNDS = 6;
+    static final int DEFAULT_VERDICT_PAIRS = 10;
+    /** Step contexts of the default run: the roofline at a short and a long context. */
+    static final List<Integer> DEFAULT_CONTEXTS = List.of(256, 2048);
     /** Prompt lengths of the time-to-first-token benchmark. */
     static final List<Integer> PROMPT_LENGTHS = List.of(64, 512, 2048);
     static final List<Integer> QUICK_PROMPT_LENGTHS = List.of(64);
@@ -58,8 +73,14 @@ public final class MatrixPlan {
     /** Candidates of the re-ranking benchmark. */
     static final int SCORE_TEXTS = 16;
 
-    /** The parts in running order, and the configurations left out by rule (one line each, for the summary). */
-    public record Plan(List<MatrixPart> parts, List<String> skipped) {
+    /**
+     * The parts in running order, the configurations left out by rule, and (default run) what the full matrix would
+     * add (one line each, for the summary).
+     */
+    public record Plan(List<MatrixPart> parts, List<String> skipped, List<String> leftOut) {
+        public Plan(List<MatrixPart> parts, List<String> skipped) {
+            this(parts, skipped, List.of());
+        }
     }
 
     private MatrixPlan() {
@@ -82,7 +103,12 @@ public final class MatrixPlan {
      */
     public static Plan plan(Kind kind, List<Strategy> runnable, int noCacheMaxTokens, int maxPositions, boolean encoderDecoder) {
         List<String> skipped = new ArrayList<>();
-        List<Integer> allContexts = kind == Kind.REAL_SHAPES ? REAL_SHAPES_CONTEXTS : kind == Kind.QUICK ? QUICK_CONTEXTS : CONTEXTS;
+        List<Integer> allContexts = switch (kind) {
+            case REAL_SHAPES -> REAL_SHAPES_CONTEXTS;
+            case QUICK -> QUICK_CONTEXTS;
+            case DEFAULT -> DEFAULT_CONTEXTS;
+            case FULL -> CONTEXTS;
+        };
         List<Integer> contexts = allContexts.stream().filter(c -> maxPositions <= 0 || c <= maxPositions).toList();
         allContexts.stream().filter(c -> !contexts.contains(c)).forEach(c -> skipped.add(String.format(Locale.ROOT,
                 "StepBenchmark at context %d: beyond the model's %d positions%s", c, maxPositions,
@@ -100,6 +126,15 @@ public final class MatrixPlan {
                 }
             }
             return new Plan(List.copyOf(parts), List.copyOf(skipped));
+        }
+        if (kind == Kind.DEFAULT) {
+            for (Strategy s : runnable) {
+                if (!contexts.isEmpty()) {
+                    parts.add(new MatrixPart(BenchmarkContract.STEP, "strategy", s.id(), "context", contexts));
+                }
+            }
+            addPrefill(parts, skipped, runnable, PROMPT_LENGTHS, maxPositions);
+            return new Plan(List.copyOf(parts), List.copyOf(skipped), leftOut(runnable));
         }
         boolean quick = kind == Kind.QUICK;
         List<Integer> genLengths = quick ? QUICK_GENERATION_LENGTHS : GENERATION_LENGTHS;
@@ -119,24 +154,7 @@ public final class MatrixPlan {
                 parts.add(new MatrixPart(BenchmarkContract.STEP, "strategy", s.id(), "context", contexts));
             }
         }
-        // Time to first token: one prompt step of 64, 512 and 2048 tokens; the longest prompt that leaves the first new
-        // token a position where 2048 does not (2047 on a 2048-position model), shorter ones beyond the positions skipped.
-        List<Integer> promptLengths = new ArrayList<>();
-        for (int n : quick ? QUICK_PROMPT_LENGTHS : PROMPT_LENGTHS) {
-            int fits = maxPositions <= 0 ? n : Math.min(n, maxPositions - 1);
-            if (fits == n || (fits > 0 && n == PROMPT_LENGTHS.get(PROMPT_LENGTHS.size() - 1) && !promptLengths.contains(fits)
-                    && promptLengths.stream().allMatch(m -> m < fits))) {
-                promptLengths.add(fits);
-            } else {
-                skipped.add(String.format(Locale.ROOT, "PrefillBenchmark at %d prompt tokens: beyond the model's %d positions",
-                        n, maxPositions));
-            }
-        }
-        if (!promptLengths.isEmpty()) {
-            for (Strategy s : runnable) {
-                parts.add(new MatrixPart(BenchmarkContract.PREFILL, "strategy", s.id(), "promptTokens", promptLengths, Map.of()));
-            }
-        }
+        addPrefill(parts, skipped, runnable, quick ? QUICK_PROMPT_LENGTHS : PROMPT_LENGTHS, maxPositions);
         // Batches: aggregate tokens per second against batch 1, padding, and whether the static caches keep up.
         for (Strategy s : runnable) {
             if (!batched(kind).contains(s)) {
@@ -187,6 +205,52 @@ public final class MatrixPlan {
     }
 
     /**
+     * Time to first token: one prompt step of 64, 512 and 2048 tokens; the longest prompt that leaves the first new
+     * token a position where 2048 does not (2047 on a 2048-position model), shorter ones beyond the positions skipped.
+     */
+    private static void addPrefill(List<MatrixPart> parts, List<String> skipped, List<Strategy> runnable, List<Integer> lengths,
+                                   int maxPositions) {
+        List<Integer> promptLengths = new ArrayList<>();
+        for (int n : lengths) {
+            int fits = maxPositions <= 0 ? n : Math.min(n, maxPositions - 1);
+            if (fits == n || (fits > 0 && n == PROMPT_LENGTHS.get(PROMPT_LENGTHS.size() - 1) && !promptLengths.contains(fits)
+                    && promptLengths.stream().allMatch(m -> m < fits))) {
+                promptLengths.add(fits);
+            } else {
+                skipped.add(String.format(Locale.ROOT, "PrefillBenchmark at %d prompt tokens: beyond the model's %d positions",
+                        n, maxPositions));
+            }
+        }
+        if (!promptLengths.isEmpty()) {
+            for (Strategy s : runnable) {
+                parts.add(new MatrixPart(BenchmarkContract.PREFILL, "strategy", s.id(), "promptTokens", promptLengths, Map.of()));
+            }
+        }
+    }
+
+    /** What the full matrix measures beyond a default run of {@code measured}, one line each; {@code bench --full} runs it. */
+    static List<String> leftOut(List<Strategy> measured) {
+        List<String> out = new ArrayList<>();
+        out.add("GenerationBenchmark (ms per token and heap per token at " + join(GENERATION_LENGTHS) + " new tokens)");
+        out.add("StepBenchmark at contexts " + join(CONTEXTS.stream().filter(c -> !DEFAULT_CONTEXTS.contains(c)).toList())
+                + ", and at " + PEAK_BATCH + " rows");
+        out.add("batches of " + join(BATCH_SIZES) + " rows (GenerationBenchmark, " + BATCH_TOKENS + " new tokens)");
+        out.add("re-ranking (ScoreBenchmark, " + SCORE_TEXTS + " candidates, one pass and incremental)");
+        out.add("the hybrid threshold sweep (HybridThresholdBenchmark)");
+        out.add("peak memory at " + PEAK_BATCH + " rows");
+        List<String> others = java.util.Arrays.stream(Strategy.values()).filter(s -> !measured.contains(s)).map(Strategy::id).toList();
+        if (!others.isEmpty()) {
+            out.add("time to first token, steps and peak memory of " + String.join(", ", others)
+                    + " (measured here: the reference and the recommendation)");
+        }
+        return List.copyOf(out);
+    }
+
+    private static String join(List<Integer> values) {
+        return values.stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(", "));
+    }
+
+    /**
      * The peak-memory runs after the JMH parts: each runnable strategy alone (quadratic ones only within
      * --no-cache-max-tokens, never at real shapes), then the batched strategies at {@link #PEAK_BATCH} rows (not at
      * real shapes); none in a quick run. Left-out runs go to {@code skipped}.
@@ -208,7 +272,7 @@ public final class MatrixPlan {
             }
             runs.add(new PeakRun(s, 1, tokens));
         }
-        if (kind == Kind.DEFAULT) {
+        if (kind == Kind.FULL) {
             runnable.stream().filter(batched(kind)::contains).forEach(s -> runs.add(new PeakRun(s, PEAK_BATCH, tokens)));
         }
         return List.copyOf(runs);
@@ -246,10 +310,14 @@ public final class MatrixPlan {
         if (candidates.isEmpty()) {
             return null;
         }
-        // Default: 64 and 256 new tokens of one row, and 16 rows at 64 (a batch's verdict can differ from one row's).
-        return kind == Kind.QUICK ? new VerdictPlan(reference, candidates, List.of(new Group(List.of(64), 1)), 3, 10, 5)
-                : new VerdictPlan(reference, candidates, List.of(new Group(List.of(64, 256), 1), new Group(List.of(64), PEAK_BATCH)),
-                6, 20, 10);
+        // 64 and 256 new tokens of one row, and 16 rows at 64 (a batch's verdict can differ from one row's, and the
+        // length changes static's); the default run with fewer paired generations a round than the full matrix.
+        List<Group> groups = List.of(new Group(List.of(64, 256), 1), new Group(List.of(64), PEAK_BATCH));
+        return switch (kind) {
+            case QUICK -> new VerdictPlan(reference, candidates, List.of(new Group(List.of(64), 1)), 3, 10, 5);
+            case DEFAULT -> new VerdictPlan(reference, candidates, groups, DEFAULT_VERDICT_ROUNDS, DEFAULT_VERDICT_PAIRS, 5);
+            default -> new VerdictPlan(reference, candidates, groups, 6, 20, 10);
+        };
     }
 
     /**
@@ -272,7 +340,20 @@ public final class MatrixPlan {
 
     /** The plan restricted to shard {@code k} of {@code n}: see {@link #inShard}. */
     public static Plan shard(Plan plan, Strategy reference, int k, int n) {
-        return new Plan(plan.parts().stream().filter(p -> inShard(p.value(), reference, k, n)).toList(), plan.skipped());
+        return new Plan(plan.parts().stream().filter(p -> inShard(p.value(), reference, k, n)).toList(), plan.skipped(),
+                plan.leftOut());
+    }
+
+    /**
+     * The default run's strategies after its verdict: the reference and each configuration's pick (the
+     * recommendation's strategies), in declaration order; the runnable ones when there was no verdict.
+     */
+    public static List<Strategy> followUp(Strategy reference, List<String> picks, List<Strategy> runnable) {
+        if (picks.isEmpty()) {
+            return runnable;
+        }
+        return java.util.Arrays.stream(Strategy.values()).filter(s -> s == reference || picks.contains(s.id()))
+                .filter(runnable::contains).toList();
     }
 
     /** New tokens of the peak-memory generation: 8-token prompt + 2040 = 2048 positions; 248 at real shapes. */

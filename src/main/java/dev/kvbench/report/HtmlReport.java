@@ -33,8 +33,8 @@ public final class HtmlReport {
         StringBuilder verdicts = new StringBuilder();
         for (ResultFile f : files) {
             if (f.meta().has("strategy_verdicts")) {
-                verdicts.append("<h3>").append(escape(f.path().getFileName().toString())).append("</h3><pre>")
-                        .append(escape(verdictText(f.meta()))).append("</pre>\n");
+                verdicts.append("<h3>").append(escape(f.path().getFileName().toString())).append("</h3>\n")
+                        .append(verdictTable(f.meta()));
             }
         }
         if (verdicts.length() > 0) {
@@ -63,38 +63,80 @@ public final class HtmlReport {
         return html.toString();
     }
 
-    /** The verdict and recommendation a run's metadata holds, as the summary words them. */
-    static String verdictText(JsonNode meta) {
-        StringBuilder s = new StringBuilder();
+    /**
+     * The verdict a run's metadata holds as a table (configuration, strategy, word, ratio, 95% interval, p, rounds; the
+     * A/A controls as rows of the reference against itself), then the recommendation per configuration as a sentence.
+     */
+    static String verdictTable(JsonNode meta) {
         JsonNode v = meta.path("strategy_verdicts");
         String ref = v.path("reference").asText();
-        s.append("each strategy against ").append(ref).append(", interleaved paired rounds (ratio < 1: faster; 95% intervals)")
-                .append(v.path("noisy").asBoolean(false) ? " -- NOISY run: the A/A control is wider than the threshold" : "")
-                .append('\n');
-        for (JsonNode x : v.path("verdicts")) {
-            s.append(String.format(java.util.Locale.ROOT, "  %-34s %-12s %-32s %.3f [%.3f, %.3f]%n", x.path("configuration").asText(),
-                    x.path("candidate").asText(), x.path("verdict").asText(), x.path("ratio").asDouble(),
-                    x.path("ratio_ci95_low").asDouble(), x.path("ratio_ci95_high").asDouble()));
+        StringBuilder s = new StringBuilder("<p class=\"note\">Each strategy against ").append(escape(ref))
+                .append(", interleaved paired rounds: time as a multiple of ").append(escape(ref))
+                .append("'s (below 1 is faster), 95% intervals over the rounds")
+                .append(v.path("noisy").asBoolean(false) ? ". <b>NOISY run</b>: the A/A control is wider than the ±"
+                        + fmt(v.path("threshold_percent").asDouble(5), 1) + "% threshold, so a smaller difference may read "
+                        + "indistinguishable" : "")
+                .append(".</p>\n<table class=\"verdict\"><thead><tr><th>configuration</th><th>strategy</th><th>verdict</th>"
+                        + "<th>ratio</th><th>95% interval</th><th>p</th><th>rounds</th></tr></thead><tbody>\n");
+        for (String part : List.of("verdicts", "controls")) {
+            for (JsonNode x : v.path(part)) {
+                boolean control = part.equals("controls");
+                s.append("<tr").append(control ? " class=\"control\"" : "").append("><td>")
+                        .append(escape(x.path("configuration").asText())).append("</td><td>")
+                        .append(escape(control ? ref + " (A/A control)" : x.path("candidate").asText())).append("</td><td>")
+                        .append(escape(x.path("verdict").asText())).append("</td><td class=\"num\">")
+                        .append(fmt(x.path("ratio").asDouble(Double.NaN), 3)).append("</td><td class=\"num\">")
+                        .append(x.has("ratio_ci95_low") ? "[" + fmt(x.path("ratio_ci95_low").asDouble(), 3) + ", "
+                                + fmt(x.path("ratio_ci95_high").asDouble(), 3) + "]" : "n/a").append("</td><td class=\"num\">")
+                        .append(x.has("p_value") ? String.format(java.util.Locale.ROOT, "%.3g", x.path("p_value").asDouble()) : "n/a")
+                        .append("</td><td class=\"num\">").append(x.path("rounds").asInt()).append("</td></tr>\n");
+            }
         }
-        for (JsonNode x : v.path("controls")) {
-            s.append(String.format(java.util.Locale.ROOT, "  %-34s A/A control %.3f [%.3f, %.3f]%n", x.path("configuration").asText(),
-                    x.path("ratio").asDouble(), x.path("ratio_ci95_low").asDouble(), x.path("ratio_ci95_high").asDouble()));
-        }
+        s.append("</tbody></table>\n");
         for (JsonNode p : meta.path("recommendation")) {
-            s.append("recommendation, ").append(p.path("configuration").asText()).append(": ").append(p.path("strategy").asText());
-            if (!p.path("strategy").asText().equals(ref)) {
-                s.append(String.format(java.util.Locale.ROOT, ", %.3f x %s's time [%.3f, %.3f]", p.path("ratio").asDouble(), ref,
-                        p.path("ratio_ci95_low").asDouble(), p.path("ratio_ci95_high").asDouble()));
-            }
-            if (p.hasNonNull("memory")) {
-                s.append("; ").append(p.path("memory").asText());
-            }
-            if (p.hasNonNull("accuracy")) {
-                s.append("; tokens ").append(p.path("accuracy").asText());
-            }
-            s.append('\n');
+            s.append("<p class=\"recommendation\">").append(escape(recommendationSentence(p, ref))).append("</p>\n");
         }
         return s.toString();
+    }
+
+    /** One configuration's recommendation in words, as the summary says it. */
+    static String recommendationSentence(JsonNode p, String ref) {
+        StringBuilder s = new StringBuilder("For ").append(p.path("configuration").asText()).append(", ship ")
+                .append(p.path("strategy").asText());
+        if (p.path("strategy").asText().equals(ref)) {
+            s.append(": no strategy was significantly faster than ").append(ref);
+            if (p.path("tied").size() > 0) {
+                s.append(" (indistinguishable: ").append(join(p.path("tied"))).append(')');
+            }
+        } else {
+            s.append(String.format(java.util.Locale.ROOT, ": it takes %.3f x %s's time [%.3f, %.3f]", p.path("ratio").asDouble(),
+                    ref, p.path("ratio_ci95_low").asDouble(), p.path("ratio_ci95_high").asDouble()));
+            if (p.path("tied").size() > 0) {
+                s.append(", tied with ").append(join(p.path("tied")));
+            }
+            if (p.hasNonNull("runner_up") && p.has("runner_up_cost_percent")) {
+                s.append(String.format(java.util.Locale.ROOT, "; the runner-up, %s, takes %.0f%% longer",
+                        p.path("runner_up").asText(), p.path("runner_up_cost_percent").asDouble()));
+            }
+        }
+        s.append('.');
+        if (p.hasNonNull("memory")) {
+            s.append(" Memory: ").append(p.path("memory").asText()).append('.');
+        }
+        if (p.hasNonNull("accuracy")) {
+            s.append(" Tokens: ").append(p.path("accuracy").asText()).append('.');
+        }
+        return s.toString();
+    }
+
+    private static String join(JsonNode array) {
+        List<String> out = new java.util.ArrayList<>();
+        array.forEach(x -> out.add(x.asText()));
+        return String.join(", ", out);
+    }
+
+    private static String fmt(double v, int decimals) {
+        return Double.isFinite(v) ? String.format(java.util.Locale.ROOT, "%." + decimals + "f", v) : "n/a";
     }
 
     /** The charts as the page script reads them: axes with their ranges, series with colour, dash and marker. */
@@ -118,6 +160,10 @@ public final class HtmlReport {
                 double[] r = OneTwoFiveLogAxis.range(e[2], e[3]);
                 o.put("yMin", r[0]);
                 o.put("yMax", r[1]);
+            } else if (Double.isFinite(e[3])) {
+                // A linear axis takes in every interval's end, not only the points (Chart.js scales to the points).
+                o.put("yMin", Math.min(0, e[2]));
+                o.put("yMax", e[3]);
             }
             if (c.xLog()) {
                 double[] r = OneTwoFiveLogAxis.range(e[0], e[1]);
@@ -165,13 +211,18 @@ public final class HtmlReport {
             JsonNode threads = meta.path("threads");
             String th = threads.isMissingNode() ? "" : "intra-op " + threads.path("onnxruntime_intra_op").asText("?") + ", inter-op "
                     + threads.path("onnxruntime_inter_op").asText("?") + ", " + threads.path("execution_mode").asText("");
+            // The checksums (dozens of files per model folder) folded: the first screen is for the verdict.
             StringBuilder models = new StringBuilder();
             for (Map.Entry<String, JsonNode> model : iterable(meta.path("models").fields())) {
-                models.append("<b>").append(escape(model.getKey())).append("</b>");
+                int count = model.getValue().size();
+                models.append("<details><summary><b>").append(escape(model.getKey())).append("</b> (").append(count)
+                        .append(count == 1 ? " file" : " files").append(")</summary>");
                 for (Map.Entry<String, JsonNode> file : iterable(model.getValue().fields())) {
                     String sum = file.getValue().asText();
-                    models.append("<br>").append(escape(file.getKey())).append(' ').append(escape(sum.substring(0, Math.min(12, sum.length()))));
+                    models.append(escape(file.getKey())).append(' ').append(escape(sum.substring(0, Math.min(12, sum.length()))))
+                            .append("<br>");
                 }
+                models.append("</details>");
             }
             t.append("<tr><td>").append(escape(f.path().getFileName().toString())).append("</td><td>")
                     .append(cell(f.commit().isEmpty() ? null : f.commit())).append("</td><td>")

@@ -78,6 +78,9 @@
     } else {
       a.type = 'linear';
       a.beginAtZero = true;
+      // Every interval's end on the axis, not only the points (Chart.js fits the axis to the points).
+      if (typeof min === 'number') { a.suggestedMin = min; }
+      if (typeof max === 'number') { a.suggestedMax = max; }
     }
     return a;
   }
@@ -131,7 +134,9 @@
     state.charts[c.id] = {
       series: datasets.map(function (d) { return d.label; }),
       points: datasets.reduce(function (n, d) { return n + d.data.length; }, 0),
-      errorBars: chart.$errorBars || 0
+      errorBars: chart.$errorBars || 0,
+      yMin: chart.scales.y.min,
+      yMax: chart.scales.y.max
     };
     if (location.hash === '#selfcheck') { selfCheck(c, chart); }
   }

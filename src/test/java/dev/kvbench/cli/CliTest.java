@@ -161,6 +161,10 @@ class CliTest {
         assertBadInput("--preset real-shapes chooses its models, strategies and lengths", "bench", "--preset", "real-shapes", "--quick");
         assertBadInput("--preset real-shapes chooses its models", "bench", "--preset", "real-shapes", "--model", LLAMA);
         assertBadInput("Invalid value for option '--preset'", "bench", "--preset", "huge");
+        assertBadInput("--full and --quick contradict each other", "bench", "--full", "--quick");
+        assertBadInput("--preset real-shapes chooses its models, strategies and lengths: drop --quick, --full", "bench",
+                "--preset", "real-shapes", "--full");
+        assertBadInput("--full and --quick contradict each other", "bench", "--quick", "--full", "--strategies", "kv");
         assertBadInput("static-gqa is not available: no static-gqa variant exists for encoder-decoder models", "bench", "--quick",
                 "--model", TestModels.MARIAN.toString(), "--strategies", "static-gqa");
     }

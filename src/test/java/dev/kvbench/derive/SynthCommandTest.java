@@ -22,12 +22,27 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * {@code synth} at a trimmed depth (2 layers, full width and vocabulary) for each built-in architecture: the folder
- * loads with the real head counts, and every strategy it supports gives no-cache's greedy tokens for 32 steps
- * ({@code check}); bad configurations are one line, exit 2, nothing written. About two minutes, the three run
- * side by side: the vocabularies (65 k to 152 k rows) make even two layers hundreds of megabytes (1.6 GB for Llama).
+ * {@code synth} at a trimmed depth (2 layers) for each built-in architecture: the folder loads with the real head
+ * counts, and every strategy it supports gives no-cache's greedy tokens for 32 steps ({@code check}); bad
+ * configurations are one line, exit 2, nothing written. opus-mt-en-zh runs as {@code --like} at full width and
+ * vocabulary; Qwen2.5-0.5B and Llama-3.2-1B run from a config.json of their built-in attention shapes (hidden size,
+ * heads, KV heads, head size, rotary and norm settings, biases) with a vocabulary of 4,096 rows and an MLP 1,024 wide:
+ * the graph rewrite and the strategies depend on the attention's shapes, not on the vocabulary's length or the MLP's
+ * width, whose full sizes (128 k to 152 k rows, 4,864 and 8,192 wide) made these two cases 1.6 GB and minutes each.
  */
 class SynthCommandTest {
+    /** The built-in shapes of kvsynth.py (BUILT_IN) with 4,096 vocabulary rows (token ids within them) and a narrower MLP. */
+    static final java.util.Map<String, String> SMALL_VOCABULARY = java.util.Map.of(
+            "qwen2.5-0.5b", "{\"model_type\": \"qwen2\", \"architectures\": [\"Qwen2ForCausalLM\"], \"vocab_size\": 4096, "
+                    + "\"hidden_size\": 896, \"intermediate_size\": 1024, \"num_hidden_layers\": 24, \"num_attention_heads\": 14, "
+                    + "\"num_key_value_heads\": 2, \"max_position_embeddings\": 32768, \"rope_theta\": 1000000.0, "
+                    + "\"rms_norm_eps\": 1e-6, \"tie_word_embeddings\": true, \"hidden_act\": \"silu\", \"bos_token_id\": 4094, "
+                    + "\"eos_token_id\": 4095, \"attention_bias\": true}",
+            "llama-3.2-1b", "{\"model_type\": \"llama\", \"architectures\": [\"LlamaForCausalLM\"], \"vocab_size\": 4096, "
+                    + "\"hidden_size\": 2048, \"intermediate_size\": 1024, \"num_hidden_layers\": 16, \"num_attention_heads\": 32, "
+                    + "\"num_key_value_heads\": 8, \"head_dim\": 64, \"max_position_embeddings\": 131072, \"rope_theta\": 500000.0, "
+                    + "\"rms_norm_eps\": 1e-5, \"tie_word_embeddings\": true, \"hidden_act\": \"silu\", \"bos_token_id\": 4094, "
+                    + "\"eos_token_id\": 4095, \"attention_bias\": false}");
 
     @ParameterizedTest
     @Execution(ExecutionMode.CONCURRENT) // the three are independent; ONNX Runtime runs each on one thread
@@ -36,7 +51,10 @@ class SynthCommandTest {
                                                      @TempDir Path tmp) throws Exception {
         TestModels.pythonOnnx();
         Path out = tmp.resolve(like);
-        CliTestSupport.Run r = CliTestSupport.run("synth", "--like", like, "--layers", "2", "--out", out.toString());
+        String[] source = SMALL_VOCABULARY.containsKey(like)
+                ? new String[] {"--config", Files.writeString(tmp.resolve(like + ".json"), SMALL_VOCABULARY.get(like)).toString()}
+                : new String[] {"--like", like};
+        CliTestSupport.Run r = CliTestSupport.run("synth", source[0], source[1], "--layers", "2", "--out", out.toString());
         assertEquals(0, r.code(), r.out() + r.err());
         assertTrue(r.out().contains("depth trimmed to 2 layer(s)") && r.out().contains("no tokenizer"), r.out());
         assertFalse(Files.exists(out.resolve("tokenizer.json")));

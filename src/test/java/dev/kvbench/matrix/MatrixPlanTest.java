@@ -20,8 +20,45 @@ class MatrixPlanTest {
     }
 
     @Test
-    void theDefaultMatrixOnAModelWith2048Positions() {
-        MatrixPlan.Plan p = MatrixPlan.plan(MatrixPlan.Kind.DEFAULT, ALL, 256, 2048, false);
+    void theDefaultRunMeasuresTheReferenceAndThePicksAfterItsVerdictAndListsWhatItLeavesOut() {
+        assertTrue(MatrixPlan.Kind.DEFAULT.answerFirst());
+        assertTrue(java.util.Arrays.stream(MatrixPlan.Kind.values()).filter(MatrixPlan.Kind::answerFirst).count() == 1);
+        assertEquals(1, MatrixPlan.Kind.DEFAULT.defaultForks());
+        assertEquals(2, MatrixPlan.Kind.FULL.defaultForks());
+        // The verdict: the caches against kv at the lengths and batch of the full matrix's verdict.
+        MatrixPlan.VerdictPlan v = MatrixPlan.verdictPlan(MatrixPlan.Kind.DEFAULT, ALL, false);
+        assertEquals(List.of(Strategy.STATIC, Strategy.STATIC_GQA, Strategy.STATIC_GQA_INT8), v.candidates());
+        assertEquals(List.of(new MatrixPlan.Group(List.of(64, 256), 1), new MatrixPlan.Group(List.of(64), 16)), v.groups());
+        // Then the reference and the picks (each once, in declaration order), or every runnable one without a verdict.
+        assertEquals(List.of(Strategy.KV, Strategy.STATIC_GQA, Strategy.STATIC_GQA_INT8),
+                MatrixPlan.followUp(Strategy.KV, List.of("static-gqa-int8", "static-gqa", "static-gqa-int8"), ALL));
+        assertEquals(List.of(Strategy.KV), MatrixPlan.followUp(Strategy.KV, List.of("kv", "kv"), ALL));
+        assertEquals(List.of(Strategy.KV, Strategy.STATIC), MatrixPlan.followUp(Strategy.KV, List.of(), List.of(Strategy.KV, Strategy.STATIC)));
+        MatrixPlan.Plan p = MatrixPlan.plan(MatrixPlan.Kind.DEFAULT, List.of(Strategy.KV, Strategy.STATIC_GQA), 256, 2048, false);
+        assertEquals(List.of(new MatrixPart(BenchmarkContract.STEP, "strategy", "kv", "context", List.of(256, 2048)),
+                new MatrixPart(BenchmarkContract.STEP, "strategy", "static-gqa", "context", List.of(256, 2048)),
+                new MatrixPart(BenchmarkContract.PREFILL, "strategy", "kv", "promptTokens", List.of(64, 512, 2047), Map.of()),
+                new MatrixPart(BenchmarkContract.PREFILL, "strategy", "static-gqa", "promptTokens", List.of(64, 512, 2047), Map.of())),
+                p.parts());
+        assertEquals(List.of(), p.skipped());
+        assertEquals(7, p.leftOut().size(), p.leftOut().toString());
+        assertEquals("GenerationBenchmark (ms per token and heap per token at 64, 256, 1024 new tokens)", p.leftOut().get(0));
+        assertEquals("StepBenchmark at contexts 16, 64, 1024, and at 16 rows", p.leftOut().get(1));
+        assertEquals("time to first token, steps and peak memory of no-cache, kv-alloc, kv-copy, hybrid, static, "
+                + "static-gqa-int8, static-gqa-int4 (measured here: the reference and the recommendation)", p.leftOut().get(6));
+        assertEquals(List.of(new MatrixPlan.PeakRun(Strategy.KV, 1, 2040), new MatrixPlan.PeakRun(Strategy.STATIC_GQA, 1, 2040)),
+                MatrixPlan.peakRuns(MatrixPlan.Kind.DEFAULT, List.of(Strategy.KV, Strategy.STATIC_GQA), 256, new ArrayList<>()));
+        // A 512-position model: the long context and prompt shrink or go, by the same rules as the full matrix.
+        MatrixPlan.Plan small = MatrixPlan.plan(MatrixPlan.Kind.DEFAULT, List.of(Strategy.KV), 256, 512, true);
+        assertEquals(List.of(new MatrixPart(BenchmarkContract.STEP, "strategy", "kv", "context", List.of(256)),
+                new MatrixPart(BenchmarkContract.PREFILL, "strategy", "kv", "promptTokens", List.of(64, 511), Map.of())), small.parts());
+        assertEquals(List.of("StepBenchmark at context 2048: beyond the model's 512 positions (the prompt is the source)",
+                "PrefillBenchmark at 512 prompt tokens: beyond the model's 512 positions"), small.skipped());
+    }
+
+    @Test
+    void theFullMatrixOnAModelWith2048Positions() {
+        MatrixPlan.Plan p = MatrixPlan.plan(MatrixPlan.Kind.FULL, ALL, 256, 2048, false);
         List<String> d = descriptions(p);
         assertEquals("GenerationBenchmark no-cache newTokens=64,256", d.get(0));
         assertEquals("GenerationBenchmark kv newTokens=64,256,1024", d.get(1));
@@ -51,7 +88,7 @@ class MatrixPlanTest {
 
     @Test
     void contextsBeyondThePositionsAndTheQuadraticRuleAreSkipped() {
-        MatrixPlan.Plan p = MatrixPlan.plan(MatrixPlan.Kind.DEFAULT, List.of(Strategy.NO_CACHE, Strategy.KV), 64, 512, true);
+        MatrixPlan.Plan p = MatrixPlan.plan(MatrixPlan.Kind.FULL, List.of(Strategy.NO_CACHE, Strategy.KV), 64, 512, true);
         List<String> d = descriptions(p);
         assertTrue(d.contains("StepBenchmark kv context=16,64,256"), d.toString());
         assertTrue(d.contains("GenerationBenchmark no-cache newTokens=64"), d.toString());
@@ -96,7 +133,7 @@ class MatrixPlanTest {
     @Test
     void peakMemoryRunsEveryStrategyAloneThenTheCachesInABatch() {
         List<String> skipped = new ArrayList<>();
-        List<MatrixPlan.PeakRun> peaks = MatrixPlan.peakRuns(MatrixPlan.Kind.DEFAULT, ALL, 256, skipped);
+        List<MatrixPlan.PeakRun> peaks = MatrixPlan.peakRuns(MatrixPlan.Kind.FULL, ALL, 256, skipped);
         assertEquals(List.of("no-cache peak memory: 2040 tokens is longer than --no-cache-max-tokens"), skipped);
         assertEquals(ALL.size() - 1 + Strategy.withRole(Strategy.Role.CACHE).size(), peaks.size());
         assertEquals(new MatrixPlan.PeakRun(Strategy.STATIC_GQA_INT8, MatrixPlan.PEAK_BATCH, 2040), peaks.get(peaks.size() - 1));
@@ -104,7 +141,7 @@ class MatrixPlanTest {
 
     @Test
     void theVerdictRoundsPutTheCachesAgainstKvAndNameAblationsOnlyWhenAsked() {
-        MatrixPlan.VerdictPlan p = MatrixPlan.verdictPlan(MatrixPlan.Kind.DEFAULT, ALL, false);
+        MatrixPlan.VerdictPlan p = MatrixPlan.verdictPlan(MatrixPlan.Kind.FULL, ALL, false);
         assertEquals(Strategy.KV, p.reference());
         assertEquals(List.of(Strategy.STATIC, Strategy.STATIC_GQA, Strategy.STATIC_GQA_INT8), p.candidates());
         assertEquals(List.of(new MatrixPlan.Group(List.of(64, 256), 1), new MatrixPlan.Group(List.of(64), 16)), p.groups());
@@ -122,7 +159,7 @@ class MatrixPlanTest {
 
     @Test
     void shardsSplitTheMatrixAndEachKeepsTheReference() {
-        MatrixPlan.Plan whole = MatrixPlan.plan(MatrixPlan.Kind.DEFAULT, ALL, 256, 2048, false);
+        MatrixPlan.Plan whole = MatrixPlan.plan(MatrixPlan.Kind.FULL, ALL, 256, 2048, false);
         List<String> reference = descriptions(whole).stream().filter(d -> d.split(" ")[1].equals("kv")).toList();
         java.util.Map<String, Integer> seen = new java.util.HashMap<>();
         for (int k = 1; k <= 3; k++) {

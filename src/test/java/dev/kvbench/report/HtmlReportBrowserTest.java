@@ -50,6 +50,13 @@ class HtmlReportBrowserTest {
         String chromium = browser();
         Path a = ReportFixtures.copy(tmp, "a");
         Path b = ReportFixtures.copy(tmp, "b");
+        // b's A/A control planted wide (as a noisy quick run's [0.984, 1.459]): the forest plot's axis must take it in.
+        Path bMeta = tmp.resolve("b.meta.json");
+        com.fasterxml.jackson.databind.node.ObjectNode meta = (com.fasterxml.jackson.databind.node.ObjectNode) new ObjectMapper()
+                .readTree(bMeta.toFile());
+        ((com.fasterxml.jackson.databind.node.ObjectNode) meta.path("strategy_verdicts").path("controls").get(0))
+                .put("ratio_ci95_low", 0.984).put("ratio_ci95_high", 1.459);
+        new ObjectMapper().writeValue(bMeta.toFile(), meta);
         Path out = tmp.resolve("report");
         CliTestSupport.Run r = CliTestSupport.run("report", a.toString(), b.toString(), "--out", out.toString());
         assertEquals(0, r.code(), r.err());
@@ -88,7 +95,34 @@ class HtmlReportBrowserTest {
         JsonNode verdict = state.get("charts").get("verdict");
         assertEquals(3, verdict.get("series").size(), verdict.toString());
         assertTrue(verdict.get("errorBars").asInt() >= 4, verdict.toString());
-        assertTrue(html.contains("Verdict and recommendation") && html.contains("static-gqa   faster"), "the verdict words");
+        // Its y axis takes in every interval: the planted 1.459 and static-gqa's low end 0.614 (Chart.js alone stops at
+        // the points' largest ratio).
+        assertTrue(verdict.get("yMax").asDouble() >= 1.459 && verdict.get("yMin").asDouble() <= 0.614, verdict.toString());
+        // The verdict and recommendation as a table and a sentence, not preformatted text.
+        String section = html.substring(html.indexOf("<section id=\"verdict\">"), html.indexOf("<section id=\"runs\">"));
+        assertFalse(section.contains("<pre"), section);
+        Matcher row = Pattern.compile("<tr><td>model=tiny-llama, newTokens=64</td><td>static-gqa</td><td>faster</td>"
+                + "<td class=\"num\">([0-9.]+)</td><td class=\"num\">\\[([0-9.]+), ([0-9.]+)\\]</td><td class=\"num\">"
+                + "([0-9.e-]+)</td><td class=\"num\">(\\d+)</td></tr>").matcher(section);
+        assertTrue(row.find(), section);
+        assertEquals(List.of("0.681", "0.614", "0.756", "0.00394", "3"),
+                List.of(row.group(1), row.group(2), row.group(3), row.group(4), row.group(5)));
+        assertTrue(section.contains("<td>kv (A/A control)</td><td>indistinguishable within ±5.0%</td><td class=\"num\">1.023"
+                + "</td><td class=\"num\">[0.984, 1.459]</td>"), section);
+        assertTrue(section.contains("<p class=\"recommendation\">For model=tiny-llama, newTokens=64, ship static-gqa: it "
+                + "takes 0.681 x kv's time [0.614, 0.756]; the runner-up, kv, takes 47% longer. Tokens: agree with no-cache"),
+                section);
+        // The models' checksums are folded behind a closed details element per model folder.
+        String runs = html.substring(html.indexOf("<section id=\"runs\">"), html.indexOf("<section id=\"charts\">"));
+        Matcher models = Pattern.compile("<td class=\"models\">(.*?)</td>", Pattern.DOTALL).matcher(runs);
+        int cells = 0;
+        while (models.find()) {
+            cells++;
+            String cell = models.group(1);
+            assertTrue(cell.startsWith("<details><summary><b>") && cell.endsWith("</details>") && !cell.contains("open"), cell);
+            assertTrue(cell.replaceAll("(?s)<details>.*?</details>", "").isEmpty(), cell);
+        }
+        assertEquals(2, cells, runs);
         // Hover: the first point's value with its interval; a legend click hides the series (and its error bars),
         // a second click shows it again.
         for (String id : Charts.IDS) {
