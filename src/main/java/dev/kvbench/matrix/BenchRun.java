@@ -224,8 +224,9 @@ public final class BenchRun {
             List<String> missing = missing(p, results, calls, BenchmarkContract.readFailures(failureFile));
             List<JmhResult> finished = List.of();
             synchronized (state) {
-                if (Files.isRegularFile(partFile) && Files.size(partFile) > 2) {
-                    JsonNode part = JSON.readTree(partFile.toFile());
+                // A part whose every fork crashed leaves an empty array: listed under Failed below, not an error.
+                JsonNode part = Files.isRegularFile(partFile) && Files.size(partFile) > 2 ? JSON.readTree(partFile.toFile()) : null;
+                if (part != null && part.size() > 0) {
                     part.forEach(all::add);
                     finished = JmhResults.parse(part, p.label());
                 }
