@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The CI regression gate (docs/comparing-commits.md, "CI regression gate"), two parts; it fails if either does:
 # 1. Figures that do not depend on the machine's speed, from a GenerationBenchmark run of this checkout (no-cache, kv,
-#    static-gqa at 256 new tokens, 2 forks x 5 iterations, -prof gc) against results/baseline/ci-gate.json:
+#    static-gqa at 256 new tokens, 1 fork x 5 iterations, -prof gc) against results/baseline/ci-gate.json:
 #    heap bytes per operation, the in-run kv/no-cache speedup floor, and every baseline configuration present.
 # 2. Time: an interleaved same-machine A/B of the recorded baseline commit results/baseline/REF against HEAD
 #    (scripts/ab-gate.sh: kv and static-gqa at 64 and 256 new tokens, paired generations, 8 rounds).
@@ -15,10 +15,10 @@ out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 status=0
 
-echo "ci-gate: allocation and in-run speedup (GenerationBenchmark, 2 forks x 5 iterations, -prof gc)"
+echo "ci-gate: allocation and in-run speedup (GenerationBenchmark, 1 fork x 5 iterations, -prof gc)"
 java -Dkvbench.root="$PWD" -jar "$jar" 'dev.kvbench.bench.GenerationBenchmark' \
   -p model=tiny-llama -p strategy=no-cache,kv,static-gqa -p newTokens=256 -p batchSize=1 -p threads=1 -p ortCall=direct \
-  -f 2 -wi 3 -w 1s -i 5 -r 1s -prof gc -rf json -rff "$out/ci-gate.json" > "$out/jmh.log" 2>&1 \
+  -f 1 -wi 3 -w 1s -i 5 -r 1s -prof gc -rf json -rff "$out/ci-gate.json" > "$out/jmh.log" 2>&1 \
   || { tail -40 "$out/jmh.log"; exit 1; }
 if [ "${1:-}" = "--refresh" ]; then
   mkdir -p results/baseline

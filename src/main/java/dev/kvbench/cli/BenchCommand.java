@@ -38,15 +38,20 @@ import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 
 /**
- * The main job: the benchmark matrix (generation, per-step and hybrid-threshold benchmarks, with the GC profiler) on a
- * model folder, written as JMH JSON plus a {@code .meta.json} sidecar and a readable summary. Everything that can be
- * checked is checked before benchmarking (options, model folder, each strategy's engine, the results folder); a
+ * The main job on a model folder: by default the verdict rounds first, then time to first token, the roofline's steps
+ * and peak memory of the reference and the recommended strategies ({@link MatrixPlan.Kind#DEFAULT}); {@code --full}
+ * the whole benchmark matrix (generation, per-step, prefill, batches, scoring and hybrid-threshold benchmarks, with the
+ * GC profiler); {@code --quick} a smoke run. Results are written as JMH JSON plus a {@code .meta.json} sidecar and a
+ * readable summary. Everything that can be checked is checked before benchmarking (options, model folder, each strategy's engine, the results folder); a
  * configuration that fails later is listed under "Failed" and makes the exit code 1; the result file is rewritten
  * after each benchmark, so what finished survives a failure or an interrupt; nothing is overwritten.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Run the benchmark matrix; write results/<date>-<sha>-<model>-<time>.json with its .meta.json, "
-                + ".summary.txt and .log (JMH's output), printing one line per part with the time left, then the summary.")
+        description = "Run the strategies against kv in interleaved paired rounds for a verdict and a recommendation, then "
+                + "time to first token, the roofline's steps and peak memory of the recommended strategies (about ten "
+                + "minutes; --full: the whole matrix; --quick: a smoke run); write results/<date>-<sha>-<model>-<time>.json "
+                + "with its .meta.json, .summary.txt and .log (JMH's output), printing progress with the time left, then "
+                + "the summary, which lists what the run left out.")
 final class BenchCommand implements Callable<Integer> {
     @Option(names = "--model", defaultValue = "tiny-llama", description = "Bundled model name or a model folder (default: ${DEFAULT-VALUE}).")
     String model;

@@ -396,7 +396,8 @@ public final class BenchRun {
             return;
         }
         ArrayNode record = meta.putArray("peak_memory");
-        StringBuilder table = new StringBuilder(PeakMemoryRun.header(peaks.get(0).tokens()));
+        StringBuilder table = new StringBuilder(PeakMemoryRun.header(peaks.get(0).tokens(),
+                peaks.stream().anyMatch(r -> r.rows() > 1)));
         for (int k = 0; k < peaks.size(); k++) {
             MatrixPlan.PeakRun r = peaks.get(k);
             String what = r.strategy() + (r.rows() > 1 ? ", " + r.rows() + " rows" : "");

@@ -31,8 +31,7 @@ public final class MatrixPlan {
         /** JMH iteration overrides: {warmup iterations, measurement iterations}, or null for the benchmarks' own. */
         public int[] iterations() {
             return switch (this) {
-                case FULL -> null;
-                case DEFAULT -> new int[] {2, 5};
+                case FULL, DEFAULT -> null;
                 case QUICK -> new int[] {1, 2};
                 case REAL_SHAPES -> new int[] {1, 3};
             };
@@ -58,7 +57,7 @@ public final class MatrixPlan {
     public static final List<Integer> REAL_SHAPES_CONTEXTS = List.of(64, 512, 2048);
     /** Rounds and paired generations per configuration and round of the default run's verdict. */
     static final int DEFAULT_VERDICT_ROUNDS = 6;
-    static final int DEFAULT_VERDICT_PAIRS = 10;
+    static final int DEFAULT_VERDICT_PAIRS = 16;
     /** Step contexts of the default run: the roofline at a short and a long context. */
     static final List<Integer> DEFAULT_CONTEXTS = List.of(256, 2048);
     /** Prompt lengths of the time-to-first-token benchmark. */

@@ -42,10 +42,10 @@ public final class PeakMemoryRun {
     }
 
     /** The table's header: what was run, and the columns. */
-    public static String header(int tokens) {
-        return "\nPeak resident set (VmHWM) over an 8-token prompt + " + tokens + " new tokens, fresh JVM each; then "
-                + MatrixPlan.PEAK_BATCH + " rows (prompts of 5 to 8 tokens) + " + tokens + " new tokens; KV bytes the cache "
-                + "held per row at the end\n" + String.format(Locale.ROOT, "%-14s %5s %10s %10s %16s %10s%n", "strategy",
+    public static String header(int tokens, boolean batches) {
+        return "\nPeak resident set (VmHWM) over an 8-token prompt + " + tokens + " new tokens, fresh JVM each"
+                + (batches ? "; then " + MatrixPlan.PEAK_BATCH + " rows (prompts of 5 to 8 tokens) + " + tokens + " new tokens" : "")
+                + "; KV bytes the cache held per row at the end\n" + String.format(Locale.ROOT, "%-14s %5s %10s %10s %16s %10s%n", "strategy",
                 "rows", "MiB before", "MiB peak", "KV MiB per row", "gen ms");
     }
 
