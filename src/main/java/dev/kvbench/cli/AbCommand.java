@@ -119,9 +119,10 @@ final class AbCommand implements Callable<Integer> {
         AbMeasurement.Sides sides = measurement.measure(repo, base, head, progress);
         String stem = "ab-" + base.substring(0, 8) + "-" + head.substring(0, 8) + "-"
                 + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
-        Path[] written = writeSides(results, stem, sides);
+        Path[] written = writeSides(results, stem, sides, "-ab.png");
         Path baseFile = written[0];
         Path headFile = written[1];
+        stem = written[2].getFileName().toString();
         // The checksums were taken while the worktrees existed (they are gone now).
         RunMeta.modelWarnings(sides.meta().get("base").get("models"), sides.meta().get("head").get("models"), "base", "head")
                 .forEach(w -> spec.commandLine().getErr().println("kvbench: warning: " + w));
@@ -131,7 +132,12 @@ final class AbCommand implements Callable<Integer> {
                 ? PairedComparison.compare(baseRounds, sides.bySide().get("head"), "gc.alloc.rate.norm", run.threshold, run.alpha)
                 : null;
         Path chart = results.resolve(stem + "-ab.png");
-        AtomicFiles.write(chart, PngCharts.png(Charts.ab(time, base.substring(0, 8), head.substring(0, 8))));
+        try {
+            AtomicFiles.writeNew(chart, PngCharts.png(Charts.ab(time, base.substring(0, 8), head.substring(0, 8))));
+        } catch (java.nio.file.FileAlreadyExistsException e) {
+            throw new KvbenchException(chart + " appeared while this run wrote its results beside it: nothing was "
+                    + "overwritten; the figures are in " + baseFile + " and " + headFile);
+        }
         double wall = (System.nanoTime() - started) / 1e9;
         switch (format) {
             case JSON -> answer.println(json(base, head, time, alloc, wall));
@@ -194,15 +200,41 @@ final class AbCommand implements Callable<Integer> {
         return verdicts.slower() ? Cli.CHECK_FAILED : 0;
     }
 
-    /** Both sides' rounds merged into {@code stem-base.json} and {@code stem-head.json}, each with its .meta.json. */
-    private static Path[] writeSides(Path results, String stem, AbMeasurement.Sides sides) {
-        Path[] files = {results.resolve(stem + "-base.json"), results.resolve(stem + "-head.json")};
+    /**
+     * Both sides' rounds merged into {@code stem-base.json} and {@code stem-head.json}, each with its .meta.json, and
+     * the returned stem for any further file. Nothing is overwritten: when a file of the stem exists (a run in the same
+     * second, or a file already there), the stem gets a suffix, -2, -3, ..., until every name is new; each file is
+     * created only if its name is new, so two runs at once cannot replace each other's files either.
+     */
+    static Path[] writeSides(Path results, String stem, AbMeasurement.Sides sides, String... otherSuffixes) {
         String[] names = {"base", "head"};
-        for (int i = 0; i < 2; i++) {
-            AtomicFiles.write(files[i], RoundMerge.merge(sides.raw().get(names[i])).toPrettyString());
-            AtomicFiles.write(RunMeta.sidecar(files[i], ".meta.json"), sides.meta().get(names[i]).toPrettyString());
+        for (int n = 1; n <= 1000; n++) {
+            String s = n == 1 ? stem : stem + "-" + n;
+            Path[] files = {results.resolve(s + "-base.json"), results.resolve(s + "-head.json")};
+            boolean free = java.util.Arrays.stream(otherSuffixes).noneMatch(x -> Files.exists(results.resolve(s + x)));
+            for (Path f : files) {
+                free &= !Files.exists(f) && !Files.exists(RunMeta.sidecar(f, ".meta.json"));
+            }
+            if (!free) {
+                continue;
+            }
+            try {
+                // The first file claims the stem; a run that claimed it meanwhile makes this one take the next.
+                AtomicFiles.writeNew(files[0], RoundMerge.merge(sides.raw().get(names[0])).toPrettyString());
+            } catch (java.nio.file.FileAlreadyExistsException e) {
+                continue;
+            }
+            try {
+                AtomicFiles.writeNew(RunMeta.sidecar(files[0], ".meta.json"), sides.meta().get(names[0]).toPrettyString());
+                AtomicFiles.writeNew(files[1], RoundMerge.merge(sides.raw().get(names[1])).toPrettyString());
+                AtomicFiles.writeNew(RunMeta.sidecar(files[1], ".meta.json"), sides.meta().get(names[1]).toPrettyString());
+            } catch (java.nio.file.FileAlreadyExistsException e) {
+                throw new KvbenchException(e.getFile() + " appeared while this run wrote its results beside it: nothing "
+                        + "was overwritten; " + files[0] + " holds this run's base side");
+            }
+            return new Path[] {files[0], files[1], results.resolve(s)};
         }
-        return files;
+        throw new KvbenchException("no free name for " + stem + " in " + results + " after 1000 tries");
     }
 
     AbMeasurement measurement() {

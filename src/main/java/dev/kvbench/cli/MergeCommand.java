@@ -100,12 +100,21 @@ final class MergeCommand implements Callable<Integer> {
         }
         meta.remove("shard");
         meta.set("merged_shards", shardMeta);
-        AtomicFiles.write(files.results(), m.writerWithDefaultPrettyPrinter().writeValueAsBytes(merged));
-        AtomicFiles.write(files.meta(), m.writerWithDefaultPrettyPrinter().writeValueAsBytes(meta));
         List<JmhResult> results = JmhResults.parse(merged, files.results().toString());
         String summary = "kvbench merged run: " + shards.size() + " shards, " + results.size() + " configurations\n"
                 + Summary.render(results);
-        AtomicFiles.write(files.summary(), summary);
+        // Each file only under a new name: a second merge to the same --out at the same moment fails instead of
+        // replacing this one's files (the names were checked free before the work; this holds them to it).
+        java.nio.file.Path current = files.results();
+        try {
+            AtomicFiles.writeNew(current, m.writerWithDefaultPrettyPrinter().writeValueAsBytes(merged));
+            current = files.meta();
+            AtomicFiles.writeNew(current, m.writerWithDefaultPrettyPrinter().writeValueAsBytes(meta));
+            current = files.summary();
+            AtomicFiles.writeNew(current, summary);
+        } catch (java.nio.file.FileAlreadyExistsException e) {
+            throw new KvbenchException(current + " exists: results are never overwritten (another merge to the same --out?)");
+        }
         PrintWriter o = spec.commandLine().getOut();
         o.printf("merged %d configurations from %d shards (%d kept once: run by every shard) into %s%nmeta:    %s%n"
                 + "summary: %s%n", results.size(), shards.size(), duplicates, files.results(), files.meta(), files.summary());

@@ -292,13 +292,24 @@ public final class Generator implements AutoCloseable {
                 chosen[r] = padId;
                 padding += fed;
             } else {
-                chosen[r] = next.choose(logits.select(r, history.lastRealColumn(r) - from), r, index);
+                LogitsSink row = logits.select(r, history.lastRealColumn(r) - from);
+                if (!row.selectedUsable()) {
+                    throw notFinite(index, r);
+                }
+                chosen[r] = next.choose(row, r, index);
                 padding += history.holes(r, from, width);
             }
         }
         history.append(chosen);
         lastStepNanos = System.nanoTime() - t0;
         return (int) chosen[0];
+    }
+
+    /** The error for a step whose logits hold a NaN or an infinity: never tokens chosen from them. */
+    private KvbenchException notFinite(int index, int row) {
+        return new KvbenchException("the model's logits are not finite at step " + index + (rows > 1 ? ", row " + row : "")
+                + " (" + strategy + "): NaN or infinity from the graph, as from a weights file holding NaNs or a float16 "
+                + "graph that overflowed");
     }
 
     /** Ends the sequence: the cache forgets it (its buffers stay for the next one). */

@@ -146,6 +146,12 @@ public final class Perplexity {
         for (int t = 0; t < logits.vocab(); t++) {
             sum += Math.exp(logits.at(row, column, t) - max);
         }
-        return logits.at(row, column, token) - max - Math.log(sum);
+        double logProb = logits.at(row, column, token) - max - Math.log(sum);
+        if (!Double.isFinite(max) || Double.isNaN(logProb)) {
+            // The one-pass scorer reads every column of a row, not only the one the decoding loop checks.
+            throw new KvbenchException("the model's logits are not finite at position " + column + (row > 0 ? " of row " + row : "")
+                    + ": NaN or infinity from the graph, as from a weights file holding NaNs or a float16 graph that overflowed");
+        }
+        return logProb;
     }
 }

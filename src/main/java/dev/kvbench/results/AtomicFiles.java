@@ -37,6 +37,51 @@ public final class AtomicFiles {
     }
 
     /**
+     * Writes a new file completely or not at all, and never over an existing one, even one another process creates
+     * meanwhile: the content goes into a temporary file beside it, which is then hard-linked to {@code target} (the link
+     * fails if the name exists: {@link java.nio.file.FileAlreadyExistsException}) and removed. Where the file system has
+     * no hard links, an exclusive create of the name claims it first, then the content is moved over the claim.
+     */
+    public static void writeNew(Path target, byte[] content) throws java.nio.file.FileAlreadyExistsException {
+        Path tmp = null;
+        try {
+            Path dir = target.toAbsolutePath().getParent();
+            Files.createDirectories(dir);
+            tmp = Files.createTempFile(dir, "." + target.getFileName(), ".tmp");
+            Files.write(tmp, content);
+            if (tmp.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+                Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+            }
+            try {
+                Files.createLink(target, tmp);
+            } catch (UnsupportedOperationException | java.nio.file.FileSystemException e) {
+                if (e instanceof java.nio.file.FileAlreadyExistsException exists) {
+                    throw exists;
+                }
+                Files.createFile(target); // throws FileAlreadyExistsException when another process holds the name
+                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            }
+        } catch (java.nio.file.FileAlreadyExistsException e) {
+            throw e;
+        } catch (IOException e) {
+            throw new KvbenchException("cannot write " + target + ": " + e.getMessage(), e);
+        } finally {
+            if (tmp != null) {
+                try {
+                    Files.deleteIfExists(tmp);
+                } catch (IOException e) {
+                    // best effort: a hidden .tmp beside the result
+                }
+            }
+        }
+    }
+
+    /** {@link #writeNew(Path, byte[])} for text, UTF-8. */
+    public static void writeNew(Path target, String content) throws java.nio.file.FileAlreadyExistsException {
+        writeNew(target, content.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    /**
      * A hidden work folder in {@code parent} that becomes (or fills) a user's folder when complete: created like
      * {@link Files#createTempDirectory} but readable by others (rwxr-xr-x), as a folder made by mkdir would be.
      */

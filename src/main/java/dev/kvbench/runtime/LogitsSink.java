@@ -79,6 +79,23 @@ public final class LogitsSink implements AutoCloseable {
         return this;
     }
 
+    /**
+     * Whether a token can be chosen at the selected position: no logit NaN or +infinity, and not every one -infinity
+     * (one token's -infinity, a masked token, is allowed). A graph whose weights hold NaNs, or a float16 graph that
+     * overflowed, fails this at its first step. One pass over the row, no allocation.
+     */
+    public boolean selectedUsable() {
+        boolean any = false;
+        for (int t = 0; t < vocab; t++) {
+            float x = value(selected + t);
+            if (Float.isNaN(x) || x == Float.POSITIVE_INFINITY) {
+                return false;
+            }
+            any |= x != Float.NEGATIVE_INFINITY;
+        }
+        return any;
+    }
+
     /** Logit of {@code token} at the selected position. */
     public float get(int token) {
         return value(selected + token);

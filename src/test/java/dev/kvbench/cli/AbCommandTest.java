@@ -1,8 +1,25 @@
 package dev.kvbench.cli;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.kvbench.paired.AbMeasurement;
+import dev.kvbench.results.AtomicFiles;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
-/** The parts of {@code ab} that need no build: refs and option ranges are checked before anything is built. */
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The parts of {@code ab} that need no build: refs and option ranges are checked before anything is built, and its
+ * result files never replace a file (a run in the same second, or a file already there, gets the next free name).
+ */
 class AbCommandTest {
     @Test
     void unknownRefIsBadInput() {
@@ -17,5 +34,38 @@ class AbCommandTest {
         CliTestSupport.assertBadInput("--threshold must be a percentage", "ab", "HEAD", "--threshold", "-1");
         CliTestSupport.assertBadInput("-p takes NAME=VALUE", "ab", "HEAD", "-p", "strategy");
         CliTestSupport.assertBadInput("Invalid value for option '--method'", "ab", "HEAD", "--method", "guess");
+    }
+
+    @Test
+    void resultsOfTheSameSecondGetNewNamesAndNothingIsOverwritten(@TempDir Path tmp) throws Exception {
+        ObjectMapper m = new ObjectMapper();
+        AbMeasurement.Sides sides = new AbMeasurement.Sides("b", "h", Map.of(),
+                Map.of("base", List.of(m.readTree("[]")), "head", List.of(m.readTree("[]"))),
+                Map.of("base", m.createObjectNode().put("side", "base"), "head", m.createObjectNode().put("side", "head")));
+        Files.writeString(tmp.resolve("ab-x-base.json"), "an earlier run's file");
+        Path[] first = AbCommand.writeSides(tmp, "ab-x", sides, "-ab.png");
+        assertEquals(tmp.resolve("ab-x-2-base.json"), first[0]);
+        assertEquals(tmp.resolve("ab-x-2-head.json"), first[1]);
+        assertEquals(tmp.resolve("ab-x-2"), first[2], "the stem for the chart");
+        assertEquals("an earlier run's file", Files.readString(tmp.resolve("ab-x-base.json")));
+        assertEquals("{\n  \"side\" : \"head\"\n}", Files.readString(tmp.resolve("ab-x-2-head.meta.json")));
+        // A second run in the same second, then one whose chart name is taken.
+        assertEquals(tmp.resolve("ab-x-3-base.json"), AbCommand.writeSides(tmp, "ab-x", sides, "-ab.png")[0]);
+        Files.writeString(tmp.resolve("ab-x-4-ab.png"), "a chart");
+        assertEquals(tmp.resolve("ab-x-5-base.json"), AbCommand.writeSides(tmp, "ab-x", sides, "-ab.png")[0]);
+        try (var left = Files.list(tmp)) {
+            assertTrue(left.noneMatch(p -> p.getFileName().toString().endsWith(".tmp")), "no temporary file left");
+        }
+    }
+
+    @Test
+    void aNewFileIsNeverWrittenOverAnExistingOne(@TempDir Path tmp) throws Exception {
+        Path f = tmp.resolve("merged.json");
+        AtomicFiles.writeNew(f, "first");
+        assertThrows(FileAlreadyExistsException.class, () -> AtomicFiles.writeNew(f, "second"));
+        assertEquals("first", Files.readString(f));
+        try (var left = Files.list(tmp)) {
+            assertEquals(List.of(f), left.toList(), "the refused write leaves nothing behind");
+        }
     }
 }

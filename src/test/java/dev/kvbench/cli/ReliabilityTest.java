@@ -36,6 +36,32 @@ class ReliabilityTest {
         return IntStream.range(0, n).mapToObj(i -> "word").collect(Collectors.joining(" "));
     }
 
+    /**
+     * A weights file of NaNs (tiny-llama's graphs over a weights.onnx_data of 0xFF bytes): generate, sampling, score and
+     * check say the logits are not finite, exit 2, and print no token (it was tokens [0,0,0] at exit 0).
+     */
+    @Test
+    void nonFiniteLogitsAreAnErrorNeverTokens(@TempDir Path tmp) throws Exception {
+        Path nan = Files.createDirectories(tmp.resolve("nan-weights"));
+        try (var files = Files.list(TestModels.LLAMA)) {
+            for (Path f : files.toList()) {
+                if (!f.getFileName().toString().equals("weights.onnx_data")) {
+                    Files.createSymbolicLink(nan.resolve(f.getFileName()), f);
+                }
+            }
+        }
+        byte[] weights = new byte[(int) Files.size(TestModels.LLAMA.resolve("weights.onnx_data"))];
+        java.util.Arrays.fill(weights, (byte) 0xFF); // every float32 a NaN
+        Files.write(nan.resolve("weights.onnx_data"), weights);
+        String model = nan.toString();
+        assertBadInput("the model's logits are not finite at step 0 (kv)", "generate", "--model", model, "--prompt-ids",
+                "1,100,101", "--max-new-tokens", "3");
+        assertBadInput("the model's logits are not finite at step 0 (static-gqa)", "generate", "--model", model,
+                "--prompt-ids", "1,100,101", "--max-new-tokens", "3", "--strategy", "static-gqa", "--temperature", "0.9");
+        assertBadInput("the model's logits are not finite", "score", "--model", model, "--prompt", "a short text to score");
+        assertBadInput("the model's logits are not finite at step 0 (no-cache)", "check", "--model", model, "--steps", "4");
+    }
+
     @Test
     void aLongTextIsScoredWholeNotCutTo512Tokens() {
         CliTestSupport.Run r = run("score", "--model", LLAMA, "--prompt", words(600), "--format", "json");
