@@ -58,6 +58,17 @@ final class MergeCommand implements Callable<Integer> {
         Set<String> keys = new HashSet<>();
         Set<Path> seen = new HashSet<>();
         int duplicates = 0;
+        // The split first, from the metadata alone: a shard twice, missing or interrupted is refused before any merging.
+        Split split = new Split();
+        for (Path shard : shards) {
+            Path metaFile = RunMeta.sidecar(shard, ".meta.json");
+            if (!Files.isRegularFile(metaFile)) {
+                throw new KvbenchException(shard + " has no .meta.json: merge checks that every shard measured the same "
+                        + "commit and model files");
+            }
+            split.add(shard, JsonFiles.read(metaFile, "run metadata file"));
+        }
+        split.checkComplete();
         for (Path shard : shards) {
             if (!seen.add(shard.toAbsolutePath().normalize())) {
                 throw new KvbenchException(shard + " is given twice: each shard counts once");
@@ -124,5 +135,67 @@ final class MergeCommand implements Callable<Integer> {
 
     private static String shortSha(String sha) {
         return sha.length() > 8 ? sha.substring(0, 8) : sha.isEmpty() ? "(unknown)" : sha;
+    }
+
+    /**
+     * The shards given must be one whole split: every file a shard ({@code "shard": "K/N"} in its metadata) of the same
+     * N, each K from 1 to N exactly once, none interrupted. Anything else would drop rows (a shard given twice or
+     * missing, a whole run given as a shard) or hide an interrupted shard's missing parts.
+     */
+    static final class Split {
+        private final java.util.Map<Integer, Path> byIndex = new java.util.TreeMap<>();
+        private int of;
+        private Path first;
+        private String twice;
+
+        void add(Path file, JsonNode meta) {
+            String label = meta.path("shard").asText("");
+            java.util.regex.Matcher k = java.util.regex.Pattern.compile("(\\d+)/(\\d+)").matcher(label);
+            if (!k.matches()) {
+                throw new KvbenchException(file + " is not a shard (its .meta.json names no shard K/N: a whole run): merge "
+                        + "joins the shards of one `bench --shard K/N` run");
+            }
+            int index = Integer.parseInt(k.group(1));
+            int n = Integer.parseInt(k.group(2));
+            if (first == null) {
+                first = file;
+                of = n;
+            } else if (n != of) {
+                throw new KvbenchException(first + " is a shard of " + of + " but " + file + " is shard " + label
+                        + ": shards of different splits");
+            }
+            if (meta.has("interrupted")) {
+                throw new KvbenchException(file + " (shard " + label + ") was interrupted after " + meta.path("interrupted")
+                        .path("finished_parts").asText("?") + " of " + meta.path("interrupted").path("planned_parts").asText("?")
+                        + " parts: run that shard again; merge joins whole shards");
+            }
+            Path other = byIndex.putIfAbsent(index, file);
+            if (other != null && twice == null) {
+                twice = "shard " + label + " is given twice (" + other + " and " + file + ")";
+            }
+        }
+
+        void checkComplete() {
+            String missing = missing();
+            if (twice != null) {
+                throw new KvbenchException(twice + missing);
+            }
+            if (!missing.isEmpty()) {
+                throw new KvbenchException(missing.substring(2) + ": merge needs every shard of the run (given: "
+                        + byIndex.keySet().stream().map(i -> i + "/" + of).collect(java.util.stream.Collectors.joining(", "))
+                        + ")");
+            }
+        }
+
+        private String missing() {
+            List<String> absent = new java.util.ArrayList<>();
+            for (int i = 1; i <= of; i++) {
+                if (!byIndex.containsKey(i)) {
+                    absent.add(i + "/" + of);
+                }
+            }
+            return absent.isEmpty() ? "" : "; " + (absent.size() == 1 ? "shard " + absent.get(0) + " is missing"
+                    : "shards " + String.join(", ", absent) + " are missing");
+        }
     }
 }

@@ -21,8 +21,12 @@ class MergeCommandTest {
     static final ObjectMapper M = new ObjectMapper();
     static final Path RESULT = TestModels.ROOT.resolve("src/test/resources/results/bench-ff3ddf2.json");
 
-    /** The configurations of {@code strategies} (and kv), with the real run's metadata, optionally altered. */
+    /** The configurations of {@code strategies} (and kv), with the real run's metadata as shard {@code label}, optionally altered. */
     static Path shard(Path dir, String name, Set<String> strategies, String sha, String modelFile) throws Exception {
+        return shard(dir, name, name.equals("s1") ? "1/2" : "2/2", strategies, sha, modelFile);
+    }
+
+    static Path shard(Path dir, String name, String label, Set<String> strategies, String sha, String modelFile) throws Exception {
         ArrayNode all = (ArrayNode) M.readTree(RESULT.toFile());
         ArrayNode part = M.createArrayNode();
         for (JsonNode e : all) {
@@ -39,6 +43,9 @@ class MergeCommandTest {
         }
         if (modelFile != null) {
             ((ObjectNode) meta.path("models").path("tiny-llama")).put(modelFile, "0".repeat(64));
+        }
+        if (label != null) {
+            meta.put("shard", label);
         }
         M.writeValue(dir.resolve(name + ".meta.json").toFile(), meta);
         return file;
@@ -86,5 +93,37 @@ class MergeCommandTest {
         assertFalse(Files.exists(tmp.resolve("x.json")) || Files.exists(tmp.resolve("y.json")));
         CliTestSupport.assertBadInput("--shard K/N needs 1 <= K <= N <= 64", "bench", "--quick", "--shard", "3/2");
         CliTestSupport.assertBadInput("--shard takes K/N", "bench", "--quick", "--shard", "two");
+    }
+
+    /** Only one whole split is merged: each of these dropped rows or hid missing parts at exit 0 before. */
+    @Test
+    void onlyAWholeSplitOfShardsIsMerged(@TempDir Path tmp) throws Exception {
+        Path one = shard(tmp, "a1", "1/3", Set.of("static"), null, null);
+        Path two = shard(tmp, "a2", "2/3", Set.of("static-gqa"), null, null);
+        Path three = shard(tmp, "a3", "3/3", Set.of("no-cache"), null, null);
+        Path oneAgain = shard(tmp, "a1-copy", "1/3", Set.of("static"), null, null);
+        String out = tmp.resolve("m.json").toString();
+        CliTestSupport.assertBadInput("shard 1/3 is given twice (" + one + " and " + oneAgain + "); shard 3/3 is missing",
+                "merge", one.toString(), oneAgain.toString(), two.toString(), "--out", out);
+        CliTestSupport.assertBadInput("shard 3/3 is missing: merge needs every shard of the run (given: 1/3, 2/3)",
+                "merge", one.toString(), two.toString(), "--out", out);
+        Path whole = shard(tmp, "w1", null, Set.of("static"), null, null);
+        Path wholeToo = shard(tmp, "w2", null, Set.of("static-gqa"), null, null);
+        CliTestSupport.assertBadInput(whole + " is not a shard (its .meta.json names no shard K/N: a whole run)",
+                "merge", whole.toString(), wholeToo.toString(), "--out", out);
+        Path link = tmp.resolve("a1-link.json");
+        Files.createLink(link, one);
+        Files.createLink(tmp.resolve("a1-link.meta.json"), tmp.resolve("a1.meta.json"));
+        CliTestSupport.assertBadInput("shard 1/3 is given twice (" + one + " and " + link + ")", "merge", one.toString(),
+                link.toString(), two.toString(), three.toString(), "--out", out);
+        Path otherSplit = shard(tmp, "b2", "2/2", Set.of("static-gqa"), null, null);
+        CliTestSupport.assertBadInput("is a shard of 3 but " + otherSplit + " is shard 2/2: shards of different splits",
+                "merge", one.toString(), otherSplit.toString(), "--out", out);
+        ObjectNode meta = (ObjectNode) M.readTree(tmp.resolve("a3.meta.json").toFile());
+        meta.putObject("interrupted").put("finished_parts", 4).put("planned_parts", 9);
+        M.writeValue(tmp.resolve("a3.meta.json").toFile(), meta);
+        CliTestSupport.assertBadInput(three + " (shard 3/3) was interrupted after 4 of 9 parts: run that shard again",
+                "merge", one.toString(), two.toString(), three.toString(), "--out", out);
+        assertFalse(Files.exists(tmp.resolve("m.json")) || Files.exists(tmp.resolve("m.meta.json")), "nothing written");
     }
 }
