@@ -30,7 +30,7 @@ public record ModelConfig(String modelType, boolean encoderDecoder, int vocabSiz
         String type = config.path("model_type").asText("unknown");
         boolean encDec = config.path("is_encoder_decoder").asBoolean(false);
         int vocab = config.path("vocab_size").asInt(-1);
-        int maxPositions = firstInt(config, -1, "max_position_embeddings", "n_positions", "max_target_positions");
+        int maxPositions = positions(folder, config);
         int bos = firstInt(generation, firstInt(config, -1, "bos_token_id"), "bos_token_id");
         Set<Integer> eos = ids(generation.has("eos_token_id") ? generation.get("eos_token_id") : config.get("eos_token_id"));
         int pad = firstInt(generation, firstInt(config, -1, "pad_token_id"), "pad_token_id");
@@ -41,8 +41,38 @@ public record ModelConfig(String modelType, boolean encoderDecoder, int vocabSiz
         if (eos.isEmpty()) {
             throw new KvbenchException(folder.resolve("config.json") + " names no eos_token_id");
         }
+        for (int id : eos) {
+            if (id < 0 || vocab > 0 && id >= vocab) {
+                throw new KvbenchException(folder.resolve(generation.has("eos_token_id") ? "generation_config.json" : "config.json")
+                        + ": eos_token_id " + id + " is outside the vocabulary (vocab_size " + vocab + ")");
+            }
+        }
         int kvHeads = firstInt(config, -1, "num_key_value_heads");
         return new ModelConfig(type, encDec, vocab, maxPositions, bos, eos, pad, start, kvHeads);
+    }
+
+    /** Positions no configuration of a real model comes near; a larger value is a broken file, not a limit. */
+    static final long MAX_POSITIONS = 1 << 24;
+
+    /**
+     * The first of the position keys the config has: a whole number from 1 to {@link #MAX_POSITIONS}, or -1 where none is
+     * named (no limit known). 0, a negative number, text or an absurd size is refused: read as "no limit" it would let a
+     * prompt run past the positions the graph was made for.
+     */
+    private static int positions(Path folder, JsonNode config) {
+        for (String key : new String[] {"max_position_embeddings", "n_positions", "max_target_positions"}) {
+            JsonNode v = config.get(key);
+            if (v == null || v.isNull()) {
+                continue;
+            }
+            if (!v.isIntegralNumber() && !(v.isNumber() && v.asDouble() == Math.rint(v.asDouble()))
+                    || v.asDouble() < 1 || v.asDouble() > MAX_POSITIONS) {
+                throw new KvbenchException(folder.resolve("config.json") + ": " + key + " must be a whole number of positions "
+                        + "from 1 to " + MAX_POSITIONS + ", got " + v);
+            }
+            return v.asInt();
+        }
+        return -1;
     }
 
     public boolean isEos(int token) {

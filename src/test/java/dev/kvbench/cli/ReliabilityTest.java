@@ -37,6 +37,38 @@ class ReliabilityTest {
     }
 
     /**
+     * config.json's limits checked at model open, one line each: a position count of 0 no longer removes the limit, and
+     * -5, text or 1e12 positions, or an eos_token_id beyond the vocabulary, are refused (all were accepted at exit 0).
+     */
+    @Test
+    void configValuesAreChecked(@TempDir Path tmp) throws Exception {
+        String config = Files.readString(TestModels.LLAMA.resolve("config.json"));
+        java.util.Map<String, String> cases = new java.util.LinkedHashMap<>();
+        cases.put("\"max_position_embeddings\": 0", "max_position_embeddings must be a whole number of positions from 1 to 16777216, got 0");
+        cases.put("\"max_position_embeddings\": -5", "max_position_embeddings must be a whole number of positions from 1 to 16777216, got -5");
+        cases.put("\"max_position_embeddings\": \"abc\"", "max_position_embeddings must be a whole number of positions from 1 to 16777216, got \"abc\"");
+        cases.put("\"max_position_embeddings\": 1e12", "max_position_embeddings must be a whole number of positions from 1 to 16777216, got 1.0E12");
+        cases.put("\"eos_token_id\": 99999", "eos_token_id 99999 is outside the vocabulary (vocab_size ");
+        int n = 0;
+        for (var c : cases.entrySet()) {
+            Path folder = Files.createDirectories(tmp.resolve("config-" + n++));
+            try (var files = Files.list(TestModels.LLAMA)) {
+                for (Path f : files.toList()) {
+                    if (!f.getFileName().toString().endsWith("config.json")) {
+                        Files.createSymbolicLink(folder.resolve(f.getFileName()), f);
+                    }
+                }
+            }
+            String key = c.getKey().substring(0, c.getKey().indexOf(':'));
+            String changed = config.replaceFirst(java.util.regex.Pattern.quote(key) + ":\\s*[^,}]+", java.util.regex.Matcher
+                    .quoteReplacement(c.getKey()));
+            assertNotEquals(config, changed, key + " is not in tiny-llama's config.json");
+            Files.writeString(folder.resolve("config.json"), changed);
+            assertBadInput(c.getValue(), "generate", "--model", folder.toString(), "--prompt-ids", "1,100", "--max-new-tokens", "2");
+        }
+    }
+
+    /**
      * A weights file of NaNs (tiny-llama's graphs over a weights.onnx_data of 0xFF bytes): generate, sampling, score and
      * check say the logits are not finite, exit 2, and print no token (it was tokens [0,0,0] at exit 0).
      */
