@@ -233,8 +233,8 @@ final class BenchCommand implements Callable<Integer> {
         Cli.checkWritable(files.results().getParent());
         JmhPartRunner.checkNoOtherJmhRun();
 
-        console.printf("kvbench bench: %s matrix on %s%s, %d fork(s) per configuration, ONNX Runtime intra-op threads %d, %s call%n",
-                kind.id, folder, dtype == Dtype.FP32 ? "" : " (" + dtype + ")", forkCount, threads, calls.stream().map(OrtRuntime.RunCall::label).collect(Collectors.joining(" and ")));
+        console.printf("kvbench bench: %s on %s%s, %d fork(s) per configuration, ONNX Runtime intra-op threads %d, %s call%n",
+                kind == MatrixPlan.Kind.DEFAULT ? "default run (the verdict first; --full runs the whole matrix)" : kind.id + " matrix", folder, dtype == Dtype.FP32 ? "" : " (" + dtype + ")", forkCount, threads, calls.stream().map(OrtRuntime.RunCall::label).collect(Collectors.joining(" and ")));
         if (quick) {
             console.println("--quick is a smoke run: one iteration set per configuration, too few samples to compare runs "
                     + "(compare will say it cannot decide).");
