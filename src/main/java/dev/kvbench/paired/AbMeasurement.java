@@ -98,6 +98,7 @@ public final class AbMeasurement {
             throw new KvbenchException("-p context= is for --strategies (an older commit's engine cannot assume a prompt)");
         }
         Path tmp = Files.createTempDirectory("kvbench-ab-");
+        Thread cleanup = AtomicFiles.deleteOnInterrupt(tmp); // the worktrees are inside it; `git worktree prune` forgets them
         Map<String, Path> trees = new LinkedHashMap<>();
         trees.put("base", tmp.resolve("base"));
         trees.put("head", tmp.resolve("head"));
@@ -156,6 +157,7 @@ public final class AbMeasurement {
                 }
             }
             Processes.run(repo, 300, List.of("git", "worktree", "prune"));
+            AtomicFiles.dropHook(cleanup);
             AtomicFiles.deleteTree(tmp);
         }
     }
@@ -196,6 +198,7 @@ public final class AbMeasurement {
             }
         }
         Path tmp = Files.createTempDirectory("kvbench-ab-");
+        Thread cleanup = AtomicFiles.deleteOnInterrupt(tmp);
         try {
             List<Path> folders = configModels(repo, configs);
             List<List<Path>> models = List.of(folders, folders);
@@ -224,6 +227,7 @@ public final class AbMeasurement {
             meta.put("head", m.deepCopy());
             return new Sides(base.id(), heads.get(0).id(), bySide, raw, meta);
         } finally {
+            AtomicFiles.dropHook(cleanup);
             AtomicFiles.deleteTree(tmp);
         }
     }

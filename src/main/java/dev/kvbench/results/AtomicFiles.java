@@ -115,6 +115,25 @@ public final class AtomicFiles {
     }
 
     /** Deletes a folder and everything in it, best effort (a temporary or hidden work folder of a run). */
+    /**
+     * Deletes {@code dir} should the process be interrupted (Ctrl-C, SIGTERM) before {@link #dropHook} is called with
+     * the returned hook; the caller deletes it itself on every other path (a finally block).
+     */
+    public static Thread deleteOnInterrupt(Path dir) {
+        Thread hook = new Thread(() -> deleteTree(dir), "kvbench-cleanup");
+        Runtime.getRuntime().addShutdownHook(hook);
+        return hook;
+    }
+
+    /** Undoes {@link #deleteOnInterrupt}; during shutdown the hook runs anyway. */
+    public static void dropHook(Thread hook) {
+        try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException e) {
+            // shutting down: the hook runs
+        }
+    }
+
     public static void deleteTree(Path dir) {
         if (!Files.exists(dir)) {
             return;

@@ -157,6 +157,40 @@ class ProcessLevelIT {
         assertTrue(new ObjectMapper().readTree(out.toFile()).size() >= 2);
     }
 
+    /**
+     * Ctrl-C during `ab --strategies` (the paired rounds the default bench starts with) leaves no kvbench-ab-* folder in
+     * the temporary folder (it was left there before) and writes no result.
+     */
+    @Test
+    void ctrlCOfPairedRoundsLeavesNoTemporaryFolder(@TempDir Path tmp) throws Exception {
+        Path javaTmp = Files.createDirectories(tmp.resolve("java-tmp"));
+        Path out = Files.createDirectories(tmp.resolve("out"));
+        ProcessBuilder pb = new ProcessBuilder("java", "-Djava.io.tmpdir=" + javaTmp, "-Dkvbench.root=" + TestModels.ROOT,
+                "-cp", JAR.toString(), "dev.kvbench.cli.Main", "ab", "--strategies", "kv,static-gqa", "-p", "newTokens=64",
+                "--rounds", "6", "--out", out.toString());
+        pb.redirectOutput(tmp.resolve("console").toFile()).redirectError(tmp.resolve("stderr").toFile());
+        Process p = pb.start();
+        long deadline = System.currentTimeMillis() + 120_000;
+        while (!Files.readString(tmp.resolve("stderr")).contains("[round 1/6] done") && System.currentTimeMillis() < deadline) {
+            Thread.sleep(200);
+        }
+        String before;
+        try (Stream<Path> during = Files.list(javaTmp)) {
+            before = during.map(f -> f.getFileName().toString()).filter(n -> n.startsWith("kvbench-ab-")).findFirst().orElse("");
+        }
+        assertFalse(before.isEmpty(), "the rounds' folder exists while they run: " + Files.readString(tmp.resolve("stderr")));
+        boolean intIgnored = signalIgnored(2);
+        new ProcessBuilder("kill", intIgnored ? "-TERM" : "-INT", String.valueOf(p.pid())).start().waitFor();
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(intIgnored ? 143 : 130, p.exitValue(), Files.readString(tmp.resolve("stderr")));
+        try (Stream<Path> left = Files.list(javaTmp)) {
+            assertEquals(List.of(), left.map(f -> f.getFileName().toString()).filter(n -> n.startsWith("kvbench-ab-")).toList());
+        }
+        try (Stream<Path> left = Files.list(out)) {
+            assertEquals(List.of(), left.toList(), "no result of an interrupted run");
+        }
+    }
+
     /** Whether this process ignores signal {@code number} (the SigIgn mask of /proc/self/status): children inherit it. */
     static boolean signalIgnored(int number) throws IOException {
         return Files.readAllLines(Path.of("/proc/self/status")).stream().filter(l -> l.startsWith("SigIgn:"))
