@@ -56,31 +56,26 @@ final class MergeCommand implements Callable<Integer> {
         ObjectNode meta = null;
         ArrayNode shardMeta = m.createArrayNode();
         Set<String> keys = new HashSet<>();
-        Set<Path> seen = new HashSet<>();
         int duplicates = 0;
         // The split first, from the metadata alone: a shard twice, missing or interrupted is refused before any merging.
+        // (A file given twice is the same shard twice.)
         Split split = new Split();
+        List<JsonNode> metas = new java.util.ArrayList<>();
         for (Path shard : shards) {
             Path metaFile = RunMeta.sidecar(shard, ".meta.json");
             if (!Files.isRegularFile(metaFile)) {
                 throw new KvbenchException(shard + " has no .meta.json: merge checks that every shard measured the same "
                         + "commit and model files");
             }
-            split.add(shard, JsonFiles.read(metaFile, "run metadata file"));
+            metas.add(JsonFiles.read(metaFile, "run metadata file"));
+            split.add(shard, metas.get(metas.size() - 1));
         }
         split.checkComplete();
-        for (Path shard : shards) {
-            if (!seen.add(shard.toAbsolutePath().normalize())) {
-                throw new KvbenchException(shard + " is given twice: each shard counts once");
-            }
+        for (int f = 0; f < shards.size(); f++) {
+            Path shard = shards.get(f);
             List<JmhResult> parsed = JmhResults.read(shard); // strict: what is merged is valid
             JsonNode raw = JsonFiles.read(shard, "result file");
-            Path metaFile = RunMeta.sidecar(shard, ".meta.json");
-            if (!Files.isRegularFile(metaFile)) {
-                throw new KvbenchException(shard + " has no .meta.json: merge checks that every shard measured the same "
-                        + "commit and model files");
-            }
-            ObjectNode sm = (ObjectNode) JsonFiles.read(metaFile, "run metadata file");
+            ObjectNode sm = (ObjectNode) metas.get(f);
             if (meta == null) {
                 meta = sm.deepCopy();
             } else {

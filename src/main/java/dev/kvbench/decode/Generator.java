@@ -305,11 +305,14 @@ public final class Generator implements AutoCloseable {
         return (int) chosen[0];
     }
 
+    /** Where non-finite logits come from, for the error that names them (also the one-pass scorer's, {@link Perplexity}). */
+    static final String NOT_FINITE_CAUSE = "NaN or infinity from the graph, as from a weights file holding NaNs or a float16 "
+            + "graph that overflowed";
+
     /** The error for a step whose logits hold a NaN or an infinity: never tokens chosen from them. */
     private KvbenchException notFinite(int index, int row) {
         return new KvbenchException("the model's logits are not finite at step " + index + (rows > 1 ? ", row " + row : "")
-                + " (" + strategy + "): NaN or infinity from the graph, as from a weights file holding NaNs or a float16 "
-                + "graph that overflowed");
+                + " (" + strategy + "): " + NOT_FINITE_CAUSE);
     }
 
     /** Ends the sequence: the cache forgets it (its buffers stay for the next one). */

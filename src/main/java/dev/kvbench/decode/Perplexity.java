@@ -150,7 +150,7 @@ public final class Perplexity {
         if (!Double.isFinite(max) || Double.isNaN(logProb)) {
             // The one-pass scorer reads every column of a row, not only the one the decoding loop checks.
             throw new KvbenchException("the model's logits are not finite at position " + column + (row > 0 ? " of row " + row : "")
-                    + ": NaN or infinity from the graph, as from a weights file holding NaNs or a float16 graph that overflowed");
+                    + ": " + Generator.NOT_FINITE_CAUSE);
         }
         return logProb;
     }
