@@ -12,7 +12,37 @@ import java.util.concurrent.TimeUnit;
  * Output goes to a temporary file (no pipe to drain, so a chatty child cannot block), which is read and deleted.
  */
 public final class Processes {
+    /** The programs running now: an interrupt (Ctrl-C, SIGTERM) stops them before the run's folders are removed. */
+    private static final java.util.Set<Process> RUNNING = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    static {
+        try {
+            Runtime.getRuntime().addShutdownHook(new Thread(Processes::stopAll, "kvbench-stop-children"));
+        } catch (IllegalStateException e) {
+            // first used by another shutdown hook: the process is ending, and that hook stops the children itself
+        }
+    }
+
     private Processes() {
+    }
+
+    /**
+     * Stops every program {@link #run} started that is still running, with its descendants, and waits (up to 5 s each)
+     * for them to end: what a shutdown does first, so that no child writes into a folder being removed.
+     */
+    public static void stopAll() {
+        for (Process p : RUNNING) {
+            p.descendants().forEach(ProcessHandle::destroyForcibly);
+            p.destroyForcibly();
+        }
+        for (Process p : RUNNING) {
+            try {
+                p.waitFor(5, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
     }
 
     /** How a program ended: its exit code (-1 when it could not start or ran out of time) and its combined output. */
@@ -33,14 +63,20 @@ public final class Processes {
         File log = null;
         try {
             log = File.createTempFile("kvbench-process", ".log");
+            log.deleteOnExit(); // an interrupt ends the JVM before the finally below
             Process p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true)
                     .redirectOutput(log).start();
-            if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
-                p.descendants().forEach(ProcessHandle::destroyForcibly);
-                p.destroyForcibly();
-                return new Outcome(-1, Files.readString(log.toPath()) + "\n(timed out after " + timeoutSeconds + " s)");
+            RUNNING.add(p);
+            try {
+                if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+                    p.descendants().forEach(ProcessHandle::destroyForcibly);
+                    p.destroyForcibly();
+                    return new Outcome(-1, Files.readString(log.toPath()) + "\n(timed out after " + timeoutSeconds + " s)");
+                }
+                return new Outcome(p.exitValue(), Files.readString(log.toPath()));
+            } finally {
+                RUNNING.remove(p);
             }
-            return new Outcome(p.exitValue(), Files.readString(log.toPath()));
         } catch (IOException e) {
             return new Outcome(-1, "cannot run " + command.get(0) + ": " + e.getMessage());
         } catch (InterruptedException e) {

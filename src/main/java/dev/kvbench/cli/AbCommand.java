@@ -114,7 +114,7 @@ final class AbCommand implements Callable<Integer> {
         PrintWriter progress = spec.commandLine().getErr();
         PrintWriter answer = spec.commandLine().getOut();
         Path results = outDir != null ? outDir.toAbsolutePath() : repo.resolve("results");
-        Cli.checkWritable(results);
+        Cli.checkCanWrite(results);
         AbMeasurement measurement = measurement();
         AbMeasurement.Sides sides = measurement.measure(repo, base, head, progress);
         String stem = "ab-" + base.substring(0, 8) + "-" + head.substring(0, 8) + "-"
@@ -173,7 +173,7 @@ final class AbCommand implements Callable<Integer> {
         PrintWriter console = format == TableFormat.JSON ? spec.commandLine().getErr() : spec.commandLine().getOut();
         PrintWriter progress = spec.commandLine().getErr();
         Path results = outDir != null ? outDir.toAbsolutePath() : repo.resolve("results");
-        Cli.checkWritable(results);
+        Cli.checkCanWrite(results);
         AbMeasurement measurement = measurement();
         AbMeasurement.Sides sides = measurement.measureStrategies(repo, a, List.of(b), progress);
         String stem = "ab-" + a.id() + "-vs-" + b.id() + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));

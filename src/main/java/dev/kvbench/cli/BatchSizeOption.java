@@ -21,6 +21,18 @@ final class BatchSizeOption {
         }
     }
 
+    /**
+     * {@link #check()}, and refuses {@code --batch-size} given for a single input ({@code --prompt}, {@code --prompt-ids},
+     * {@code --source}): it batches an input file's lines, and one prompt is one row whatever the value.
+     */
+    void check(boolean fromFile, picocli.CommandLine.Model.CommandSpec spec) {
+        check();
+        if (!fromFile && spec.commandLine().getParseResult().hasMatchedOption("--batch-size")) {
+            throw new KvbenchException("--batch-size does nothing with a single prompt: it batches the lines of an input "
+                    + "file");
+        }
+    }
+
     /** {@code items} in consecutive batches of --batch-size, in order (views of the list). */
     <T> List<List<T>> split(List<T> items) {
         check();

@@ -148,7 +148,9 @@ final class BenchCommand implements Callable<Integer> {
                         + "results/ (drop --out)");
             }
             for (Dtype d : chosenDtypes) {
-                Layout.detect(folder, d); // a dtype the folder lacks: one line, before the first run starts
+                // A dtype the folder lacks, or one no strategy can open (its weights file missing or truncated): one
+                // line, before the first run starts; where some open, those that do not are the run's Failed section.
+                requireOneOpens(folder, d, Layout.detect(folder, d));
             }
             int worst = 0;
             List<Path> written = new ArrayList<>();
@@ -336,6 +338,26 @@ final class BenchCommand implements Callable<Integer> {
 
     private static String today() {
         return java.time.LocalDate.now().toString();
+    }
+
+    /**
+     * Fails with the first strategy's reason when none of those this run would measure can open {@code dtype}'s graphs
+     * of {@code folder}: then nothing could be measured, and that is bad input, found before any work.
+     */
+    private void requireOneOpens(Path folder, Dtype dtype, Layout layout) {
+        List<Strategy> candidates = strategies != null ? List.copyOf(new LinkedHashSet<>(strategies))
+                : Strategy.availableIn(layout, List.of(Strategy.values()));
+        String first = null;
+        for (Strategy s : candidates) {
+            try (Engine engine = new Engine(folder, s, EngineOptions.defaults().withDtype(dtype))) {
+                return;
+            } catch (KvbenchException e) {
+                first = first != null ? first : KvbenchException.firstLine(e.getMessage());
+            }
+        }
+        if (first != null) {
+            throw new KvbenchException(first);
+        }
     }
 
     /** Opens the strategy's engine and generates two tokens, with each call kind; null when that works, else the reason. */

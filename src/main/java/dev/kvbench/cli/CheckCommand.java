@@ -65,6 +65,10 @@ final class CheckCommand implements Callable<Integer> {
         options.layout(model); // a dtype the folder lacks: one line naming those it has, before any work
         List<StrategyCheck.Prompt> prompts = StrategyCheck.prompts(model);
         if (against != null) {
+            if (spec.commandLine().getParseResult().hasMatchedOption("--tolerance")) {
+                throw new KvbenchException("--tolerance bounds the strategies' agreement with no-cache; --against measures "
+                        + "a dtype's cost in accuracy, which no tolerance decides");
+            }
             if (against == dtype) {
                 throw new KvbenchException("--against " + against + " is --dtype itself: name another dtype of the folder");
             }
@@ -142,11 +146,13 @@ final class CheckCommand implements Callable<Integer> {
             Cli.putFinite(root, "relative_perplexity_delta", r.relativePerplexityDelta());
             ArrayNode list = root.putArray("strategies");
             for (StrategyCheck.Outcome o : r.outcomes()) {
-                ObjectNode x = list.addObject().put("strategy", o.strategy().id()).put("verdict",
-                        o.verdict().name().toLowerCase(Locale.ROOT));
+                // A measurement, not a check: no tolerance decides, so there is no verdict, only whether it ran.
+                ObjectNode x = list.addObject().put("strategy", o.strategy().id()).put("status",
+                        o.verdict() == StrategyCheck.Verdict.CANNOT_RUN || o.verdict() == StrategyCheck.Verdict.NOT_AVAILABLE
+                                ? o.verdict().name().toLowerCase(Locale.ROOT) : "measured");
                 Cli.putFinite(x, "max_abs_diff", o.maxAbsDiff());
                 Cli.putFinite(x, "token_agreement", o.tokenAgreement());
-            Cli.putFinite(x, "perplexity_change", o.perplexityChange());
+                Cli.putFinite(x, "perplexity_change", o.perplexityChange());
                 if (!o.reason().isEmpty()) {
                     x.put("reason", o.reason());
                 }
@@ -162,8 +168,8 @@ final class CheckCommand implements Callable<Integer> {
                         Double.isNaN(o.tokenAgreement()) ? "-" : String.format(Locale.ROOT, "%.1f%%", 100 * o.tokenAgreement()),
                         o.reason().isEmpty() ? "" : "  " + o.reason());
             }
-            out.printf(Locale.ROOT, "perplexity of the %d prompt(s) and %s's %d-token continuations: %s %.4f, %s %.4f "
-                    + "(%+.2f%%)%n", prompts.size(), against, steps, dtype, r.perplexity(), against, r.againstPerplexity(),
+            out.printf(Locale.ROOT, "perplexity of %s's %d-token continuations of the %d prompt(s): %s %.4f, %s %.4f "
+                    + "(%+.2f%%)%n", against, steps, prompts.size(), dtype, r.perplexity(), against, r.againstPerplexity(),
                     100 * r.relativePerplexityDelta());
         }
         out.flush();

@@ -83,6 +83,30 @@ final class Cli {
         }
     }
 
+    /**
+     * Checks, before long work starts, that folder {@code dir} can be written or made, without making it (a run that
+     * fails or is interrupted leaves no empty folder behind): an existing folder is probed as {@link #checkWritable}
+     * does; otherwise its nearest existing ancestor must be a folder this process may write in.
+     */
+    static void checkCanWrite(Path dir) {
+        Path abs = dir.toAbsolutePath().normalize();
+        if (Files.exists(abs)) {
+            checkWritable(abs);
+            return;
+        }
+        Path ancestor = abs.getParent();
+        while (ancestor != null && !Files.exists(ancestor)) {
+            ancestor = ancestor.getParent();
+        }
+        if (ancestor == null || !Files.isDirectory(ancestor)) {
+            throw new KvbenchException("cannot create folder " + dir + ": " + (ancestor == null ? "no place above it exists"
+                    : ancestor + " is not a folder"));
+        }
+        if (!Files.isWritable(ancestor)) {
+            throw new KvbenchException("cannot create folder " + dir + ": " + ancestor + " is not writable");
+        }
+    }
+
     /** JSON has no NaN: an undefined figure is null. */
     static void putFinite(ObjectNode o, String field, double v) {
         dev.kvbench.results.JsonFiles.putFinite(o, field, v);

@@ -81,6 +81,11 @@ final class DeriveCommand implements Callable<Integer> {
             throw new dev.kvbench.KvbenchException("--calibration-file and --cache-scales set the quantized caches, which "
                     + "--no-quantized-cache leaves out");
         }
+        if (dev.kvbench.model.ModelConfig.read(model).encoderDecoder() && (calibrationFile != null
+                || spec.commandLine().getParseResult().hasMatchedOption("--cache-scales"))) {
+            throw new dev.kvbench.KvbenchException("--calibration-file and --cache-scales set the quantized caches, which "
+                    + "an encoder-decoder model has none of (they are GroupQueryAttention graphs, decoder-only)");
+        }
         VariantDeriver.QuantizedCaches quantized = noQuantizedCache ? VariantDeriver.QuantizedCaches.NONE
                 : new VariantDeriver.QuantizedCaches(true, granularity, calibrationFile == null ? null : calibrationPrompts(),
                 calibrationFile == null ? null : calibrationFile.toString());
@@ -128,7 +133,13 @@ final class DeriveCommand implements Callable<Integer> {
     private java.util.List<StrategyCheck.Prompt> calibrationPrompts() {
         InputFile f = InputFile.read(calibrationFile, "--calibration-file");
         dev.kvbench.model.ModelConfig config = dev.kvbench.model.ModelConfig.read(model);
-        boolean anyText = f.lines().stream().anyMatch(l -> !IDS.matcher(l).matches());
+        int firstText = java.util.stream.IntStream.range(0, f.lines().size())
+                .filter(i -> !IDS.matcher(f.lines().get(i)).matches()).findFirst().orElse(-1);
+        boolean anyText = firstText >= 0;
+        if (anyText && !java.nio.file.Files.isRegularFile(model.resolve("tokenizer.json"))) {
+            throw new dev.kvbench.KvbenchException(f.where(firstText) + " is text, and " + model + " has no tokenizer.json: "
+                    + "write the calibration prompts as comma-separated token ids");
+        }
         try (dev.kvbench.tokenizer.TextTokenizer tokenizer = anyText
                 ? dev.kvbench.tokenizer.TextTokenizer.load(model, config.vocabSize()) : null) {
             java.util.List<long[]> ids = f.parse(line -> {
@@ -155,7 +166,8 @@ final class DeriveCommand implements Callable<Integer> {
         }
     }
 
-    private static final java.util.regex.Pattern IDS = java.util.regex.Pattern.compile("[\\d\\s,]+");
+    /** A line of token ids: digits, commas, blanks and signs only (a sign makes a bad id, refused as one, never text). */
+    private static final java.util.regex.Pattern IDS = java.util.regex.Pattern.compile("[\\d\\s,+-]*\\d[\\d\\s,+-]*");
 
     /** How the variants got their weights, as one line: shared, hard-linked, copied, new. */
     static String weights(VariantDeriver.Derived d, boolean newFolder) {

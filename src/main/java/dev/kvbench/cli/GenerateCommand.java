@@ -58,7 +58,7 @@ final class GenerateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        batchSize.check();
+        batchSize.check(options.get().promptIdsFile != null || options.get().promptsFile != null, spec);
         if (temperature == 0 && (topK != null || topP != null)) {
             throw new KvbenchException((topK != null ? "--top-k" : "--top-p") + " does nothing when decoding greedily: "
                     + "give --temperature above 0 to sample");

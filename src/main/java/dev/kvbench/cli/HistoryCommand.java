@@ -62,7 +62,7 @@ final class HistoryCommand implements Callable<Integer> {
         Cli.checkThresholds(threshold, alpha);
         if (out != null) {
             AtomicFiles.checkNewOrEmptyFolder(out);
-            Cli.checkWritable(out); // before the files are read and compared
+            Cli.checkCanWrite(out); // before the files are read and compared
         }
         List<ResultFile> read = ResultFile.readAll(files());
         if (normalize != null) {
@@ -76,16 +76,15 @@ final class HistoryCommand implements Callable<Integer> {
             console.print(text(history));
         }
         if (out != null) {
-            Cli.createFolder(out);
             List<Chart> charts = history.charts();
+            java.util.Map<String, byte[]> written = new java.util.LinkedHashMap<>();
             for (Chart c : charts) {
-                Path png = out.resolve(c.id() + ".png");
-                AtomicFiles.write(png, PngCharts.png(c));
-                (format == OutputFormat.JSON ? spec.commandLine().getErr() : console).println("wrote " + png);
+                written.put(c.id() + ".png", PngCharts.png(c));
             }
-            Path page = out.resolve("history.html");
-            AtomicFiles.write(page, HtmlReport.render(history.files(), charts));
-            (format == OutputFormat.JSON ? spec.commandLine().getErr() : console).println("wrote " + page);
+            written.put("history.html", HtmlReport.render(history.files(), charts).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            AtomicFiles.writeFolder(out, written);
+            written.keySet().forEach(name -> (format == OutputFormat.JSON ? spec.commandLine().getErr() : console)
+                    .println("wrote " + out.resolve(name)));
         }
         console.flush();
         spec.commandLine().getErr().flush();

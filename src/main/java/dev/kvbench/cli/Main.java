@@ -58,6 +58,9 @@ public final class Main {
             debug = true;
         }
         boolean showTrace = debug;
+        if (debug) {
+            dev.kvbench.runtime.OrtRuntime.logWarnings(true);
+        }
         CommandLine cli = new CommandLine(new Main());
         cli.setOut(out);
         cli.setErr(err);
@@ -81,7 +84,7 @@ public final class Main {
             if (showTrace) {
                 e.printStackTrace(e.getCommandLine().getErr());
             }
-            e.getCommandLine().getErr().println("kvbench: error: " + ParameterErrors.oneLine(e) + " (see --help)");
+            e.getCommandLine().getErr().println("kvbench: error: " + ParameterErrors.oneLine(e, a) + " (see --help)");
             return Cli.BAD_INPUT;
         });
         int code = cli.execute(rest);

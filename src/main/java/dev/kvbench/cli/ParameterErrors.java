@@ -14,8 +14,25 @@ final class ParameterErrors {
     }
 
     static String oneLine(CommandLine.ParameterException e) {
+        return oneLine(e, new String[0]);
+    }
+
+    /**
+     * {@code e} in one line; {@code args} (the command line) name an option given twice where picocli's message would
+     * be the dump of the whole option group it belongs to ("expected only one match but got ...").
+     */
+    static String oneLine(CommandLine.ParameterException e, String[] args) {
         if (e.getCause() instanceof KvbenchException k) {
             return KvbenchException.firstLine(k.getMessage());
+        }
+        if (String.valueOf(e.getMessage()).contains("expected only one match but got")) {
+            java.util.Set<String> seen = new java.util.HashSet<>();
+            for (String a : args) {
+                String name = a.startsWith("--") ? a.split("=", 2)[0] : null;
+                if (name != null && !seen.add(name)) {
+                    return "option '" + name + "' is given twice: give it once";
+                }
+            }
         }
         if (e instanceof CommandLine.MissingParameterException missing) {
             List<String> names = missing.getMissing().stream()

@@ -11,6 +11,7 @@ import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
@@ -33,7 +34,7 @@ final class QuantizeCommand implements Callable<Integer> {
     Dtype dtype;
 
     @Option(names = "--block-size", defaultValue = "32", description = "q4: weights per scale along K, a power of 2 in "
-            + "16..4096 (default: ${DEFAULT-VALUE}).")
+            + "16..256, the largest ONNX Runtime 1.29 loads (default: ${DEFAULT-VALUE}).")
     int blockSize;
 
     @Option(names = "--accuracy-level", defaultValue = "0", description = "q4: MatMulNBits accuracy_level, 0 (fp32 "
@@ -62,6 +63,14 @@ final class QuantizeCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Cli.checkStepsAndTolerance(model, steps, 0);
+        if (dtype != Dtype.Q4 && dtype != Dtype.Q4F16) {
+            for (String q4Only : List.of("--block-size", "--accuracy-level", "--zero-points")) {
+                if (spec.commandLine().getParseResult().hasMatchedOption(q4Only)) {
+                    throw new dev.kvbench.KvbenchException(q4Only + " is a q4 and q4f16 setting; it does nothing with --dtype "
+                            + dtype);
+                }
+            }
+        }
         GraphQuantizer.Settings settings = new GraphQuantizer.Settings(dtype, blockSize, accuracyLevel, zeroPoints);
         PrintWriter err = spec.commandLine().getErr();
         GraphQuantizer.Quantized q = GraphQuantizer.quantize(model, out != null ? out : model, settings, steps, python,
@@ -80,7 +89,7 @@ final class QuantizeCommand implements Callable<Integer> {
             o.printf(Locale.ROOT, "  %-10s greedy tokens kept %5.1f%%, max |dlogit| %.3g%n", c.strategy().id(),
                     100 * c.tokenAgreement(), c.maxAbsDiff());
         }
-        o.printf(Locale.ROOT, "  perplexity of the prompts and fp32's continuations: %s %.4f, fp32 %.4f (%+.2f%%)%n", dtype,
+        o.printf(Locale.ROOT, "  perplexity of fp32's continuations of the prompts: %s %.4f, fp32 %.4f (%+.2f%%)%n", dtype,
                 q.accuracy().perplexity(), q.accuracy().againstPerplexity(), 100 * q.accuracy().relativePerplexityDelta());
         o.printf("next: kvbench derive --model %s --dtype %s; kvbench check --model %s --dtype %s%n", q.folder(), dtype,
                 q.folder(), dtype);

@@ -49,29 +49,32 @@ final class ReportCommand implements Callable<Integer> {
         List<Chart> charts = only.isEmpty() ? Charts.available(inputs) : only.stream().map(id -> Charts.require(id, inputs)).toList();
         Path dir = outputFolder(ResultFile.stem(files.get(0)));
         var console = spec.commandLine().getOut();
+        java.util.Map<String, byte[]> written = new java.util.LinkedHashMap<>();
         for (Chart c : charts) {
-            Path file = dir.resolve(c.id() + ".png");
-            AtomicFiles.write(file, PngCharts.png(c));
-            console.println("wrote " + file);
+            written.put(c.id() + ".png", PngCharts.png(c));
         }
-        Path page = dir.resolve("report.html");
-        AtomicFiles.write(page, HtmlReport.render(inputs, charts));
-        console.println("wrote " + page);
+        written.put("report.html", HtmlReport.render(inputs, charts).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        AtomicFiles.writeFolder(dir, written);
+        written.keySet().forEach(name -> console.println("wrote " + dir.resolve(name)));
         console.flush();
         return 0;
     }
 
-    /** {@code --out} when new or empty; else a new folder beside the first file, never one that exists. */
-    private Path outputFolder(String firstLabel) throws IOException {
+    /**
+     * {@code --out} when new or empty; else a new folder beside the first file, never one that exists. Nothing is
+     * created yet: the folder is written whole at the end.
+     */
+    private Path outputFolder(String firstLabel) {
         if (out != null) {
             AtomicFiles.checkNewOrEmptyFolder(out);
-            return Cli.createFolder(out);
+            Cli.checkCanWrite(out); // before the charts are drawn
+            return out;
         }
         Path parent = files.get(0).toAbsolutePath().getParent();
         Path dir = parent.resolve("report-" + firstLabel);
         for (int n = 2; Files.exists(dir); n++) {
             dir = parent.resolve("report-" + firstLabel + "-" + n);
         }
-        return Cli.createFolder(dir);
+        return dir;
     }
 }

@@ -76,6 +76,10 @@ final class SynthCommand implements Callable<Integer> {
         if (seed < 0) {
             throw new KvbenchException("--seed must be >= 0, got " + seed);
         }
+        if (spec.commandLine().getParseResult().hasMatchedOption("--accuracy-level")
+                && (dtypes == null || !dtypes.contains(Dtype.Q4))) {
+            throw new KvbenchException("--accuracy-level sets the q4 graphs' MatMulNBits; it does nothing without q4 in --dtypes");
+        }
         List<GraphQuantizer.Settings> quantized = new java.util.ArrayList<>();
         for (Dtype d : dtypes == null ? List.<Dtype>of() : new java.util.LinkedHashSet<>(dtypes)) {
             quantized.add(new GraphQuantizer.Settings(d, 32, d == Dtype.Q4 ? accuracyLevel : 0, false));
@@ -91,7 +95,7 @@ final class SynthCommand implements Callable<Integer> {
         o.println("  no tokenizer: the folder is driven by token ids (bench, check, score and generate --prompt-ids)");
         o.flush();
         PrintWriter err = spec.commandLine().getErr();
-        ModelSynthesizer.Result r = synth.write(out, CHECK_STEPS, 1e-3, line -> {
+        ModelSynthesizer.Result r = synth.write(out, CHECK_STEPS, 1e-3, quantized, line -> {
             err.println("synth: " + line);
             err.flush();
         });
@@ -101,30 +105,24 @@ final class SynthCommand implements Callable<Integer> {
             o.flush();
             return Cli.CHECK_FAILED;
         }
-        o.printf(Locale.ROOT, "wrote %s (%s of weights in model.onnx_data; variants: %s) in %.0f s%n", out,
-                gb(r.weightBytes()), String.join(", ", r.derived().written()), r.seconds());
-        for (GraphQuantizer.Settings q : quantized) {
-            GraphQuantizer.Quantized g = GraphQuantizer.quantize(out, out, q, CHECK_STEPS, python, line -> {
-                err.println("synth: quantize: " + line);
-                err.flush();
-            });
-            o.printf(Locale.ROOT, "%s: wrote %s (%s; %s of new tensors); against fp32: %s%n", q.dtype(),
-                    String.join(", ", g.written()), q.describe(), gb(g.newBytes()), g.accuracy().outcomes().stream()
+        for (ModelSynthesizer.DtypeGraphs d : r.dtypes()) {
+            GraphQuantizer.Quantized g = d.graphs();
+            o.printf(Locale.ROOT, "%s: %s (%s; %s of new tensors); against fp32: %s%n", d.derived().layout().dtype(),
+                    String.join(", ", g.written()), quantized.get(r.dtypes().indexOf(d)).describe(), gb(g.newBytes()),
+                    g.accuracy().outcomes().stream()
                             .map(c -> String.format(Locale.ROOT, "%s %.1f%% of greedy tokens kept, max |dlogit| %.3g",
                                     c.strategy(), 100 * c.tokenAgreement(), c.maxAbsDiff()))
                             .collect(java.util.stream.Collectors.joining("; ")));
-            dev.kvbench.derive.VariantDeriver.Derived d = dev.kvbench.derive.VariantDeriver.derive(out, out, q.dtype(),
-                    CHECK_STEPS, 1e-3, python, line -> {
-                        err.println("synth: derive: " + line);
-                        err.flush();
-                    });
-            o.print(d.checkLines("the " + q.dtype() + " graph's " + d.reference(), CHECK_STEPS));
-            if (d.written().isEmpty()) {
-                o.println("nothing written for " + q.dtype() + ": a derived variant disagrees with its graph");
+            o.print(d.derived().checkLines("the " + d.derived().layout().dtype() + " graph's " + d.derived().reference(),
+                    CHECK_STEPS));
+            if (d.derived().written().isEmpty()) {
+                o.println("nothing written: a derived " + d.derived().layout().dtype() + " variant disagrees with its graph");
                 o.flush();
                 return Cli.CHECK_FAILED;
             }
         }
+        o.printf(Locale.ROOT, "wrote %s (%s of weights in model.onnx_data; variants: %s) in %.0f s%n", out,
+                gb(r.weightBytes()), String.join(", ", r.derived().written()), r.seconds());
         String dt = quantized.isEmpty() ? "" : " --dtypes fp32," + quantized.stream().map(q -> q.dtype().id())
                 .collect(java.util.stream.Collectors.joining(","));
         o.printf("next: kvbench check --model %s; kvbench bench --model %s%s%n", out, out, dt);

@@ -44,7 +44,12 @@ public final class DtypeAccuracy {
         return new Result(outcomes, mine, theirs, prompts.size(), steps * prompts.size());
     }
 
-    /** Perplexity over every text's scored tokens together (decoder-only: prompt then continuation; else target given source). */
+    /**
+     * Perplexity of the continuations given their prompts, every text's continuation tokens together: the same tokens
+     * each strategy's {@code perplexityChange} is over, so the two figures agree in sign. Decoder-only: the
+     * log-likelihood of prompt then continuation in one pass less that of the prompt alone (scoring is causal, so the
+     * prompt's tokens score alike in both); encoder-decoder: the target given the source.
+     */
     private static double perplexity(Path folder, EngineOptions options, List<StrategyCheck.Prompt> prompts,
                                      List<long[]> continuations) {
         try (Engine e = new Engine(folder, Strategy.NO_CACHE, options)) {
@@ -61,14 +66,23 @@ public final class DtypeAccuracy {
                     texts.add(t);
                 }
                 scores = Perplexity.fullPass(e.generator(), texts);
+                List<long[]> alone = prompts.stream().map(StrategyCheck.Prompt::ids).filter(p -> p.length > 1).toList();
+                double[] whole = sum(scores);
+                double[] prompt = alone.isEmpty() ? new double[2] : sum(Perplexity.fullPass(e.generator(), alone));
+                return Math.exp(-(whole[0] - prompt[0]) / (whole[1] - prompt[1]));
             }
-            double ll = 0;
-            int n = 0;
-            for (Perplexity.Score s : scores) {
-                ll += s.logLikelihood();
-                n += s.tokens();
-            }
-            return Math.exp(-ll / n);
+            double[] total = sum(scores);
+            return Math.exp(-total[0] / total[1]);
         }
+    }
+
+    /** Log-likelihood and token count of {@code scores} together. */
+    private static double[] sum(List<Perplexity.Score> scores) {
+        double[] total = new double[2];
+        for (Perplexity.Score s : scores) {
+            total[0] += s.logLikelihood();
+            total[1] += s.tokens();
+        }
+        return total;
     }
 }

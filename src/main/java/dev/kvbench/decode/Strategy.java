@@ -149,6 +149,14 @@ public enum Strategy {
         return variant.cacheBits() < 32;
     }
 
+    /**
+     * Whether the strategy can start from an assumed prompt ({@code EngineOptions#assumedPrompt}: its cache takes
+     * buffers it already holds as filled): kv and the static-gqa caches; the others compute every position they hold.
+     */
+    public boolean startsFromAssumedPrompt() {
+        return this == KV || variant == Model.Variant.STATIC_GQA || quantizedCache();
+    }
+
     /** Whether a generation's work grows with the square of its length (the bench matrix caps such runs by a rule). */
     public boolean quadratic() {
         return quadratic;
@@ -170,16 +178,12 @@ public enum Strategy {
     /**
      * Whether this strategy can run on an opened model, checked once, before anything is allocated for it: the
      * model must have been opened with this strategy's graph variant, and a cached strategy needs past inputs. (Whether
-     * the variant's file is in the folder is {@link #availableIn}, which {@code Model.open} and {@code bench} ask.)
+     * the variant's file is in the folder is {@link #availableIn}, which {@code Model.open} and {@code bench} ask;
+     * whether its cache holds what the variant's name says, {@code Model.open} checks.)
      */
     void requireRunnableOn(Model model) {
         if (variant != model.variant()) {
             throw new IllegalArgumentException("model opened for " + model.variant() + ", strategy " + id + " needs " + variant);
-        }
-        if (model.hasKv() && !model.kv().floatCache() && !quantizedCache()) {
-            throw new KvbenchException(model.folder() + ": the decoder's past inputs are " + model.kv().element() + "; "
-                    + id + " keeps a float32 cache (quantized caches run as " + STATIC_GQA_INT8.id + " and "
-                    + STATIC_GQA_INT4.id + ")");
         }
         if (this != NO_CACHE && !model.hasKv()) {
             throw new KvbenchException(model.folder() + ": the decoder has no past_key_values inputs, so only the no-cache "

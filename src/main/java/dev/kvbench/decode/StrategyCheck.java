@@ -70,6 +70,15 @@ public final class StrategyCheck {
     public static final double DRIFT_BOUND = 0.9;
 
     /**
+     * On a dynamically quantized graph, how far the perplexity a cached (incremental) pass gives may be from the full
+     * pass's to be called drifting rather than disagreeing ({@code score}; {@code check}'s counterpart is
+     * {@link #DRIFT_BOUND} on greedy tokens): the activations of one position are quantized with other scales than
+     * the whole sequence's. Measured on the bundled q8 tiny-llama: 0.03% to 2.6% over 40 lines of text (kv, static,
+     * static-gqa; hybrid up to 1.6%); a cache that breaks (wrong positions, a stale entry) moves it by tens of percent.
+     */
+    public static final double DRIFT_PERPLEXITY = 0.05;
+
+    /**
      * On a dynamically quantized graph, how close a strategy that feeds kv's positions must stay to kv: within this
      * share of kv's own largest logit difference from no-cache (and every greedy token equal). The quantization
      * rounds kernel-level differences into larger ones, more with depth: measured, static and static-gqa stay within
@@ -196,6 +205,9 @@ public final class StrategyCheck {
                 .findFirst().orElseGet(() -> run(folder, prompts, steps, tolerance, options, Strategy.NO_CACHE,
                         List.of(Strategy.reference())).get(0).maxAbsDiff());
         double bound = roundingTolerance(tolerance, drift);
+        // MatMulNBits at accuracy level 4 alone: the rounding is per position, so the logits cannot tell a variant's
+        // kernel from a fault (derive tells them apart at level 0); the greedy tokens' bound decides here.
+        boolean perPositionRounding = dev.kvbench.model.GraphNodes.onlyInt8MatMulNBits(options.layout(folder).decoderGraphs());
         List<Outcome> vsKv = likeKv.isEmpty() ? List.of()
                 : run(folder, prompts, steps, bound, options, Strategy.reference(), likeKv);
         List<Outcome> out = new ArrayList<>();
@@ -207,7 +219,7 @@ public final class StrategyCheck {
             Outcome k = vsKv.stream().filter(x -> x.strategy() == o.strategy()).findFirst().orElse(null);
             String agreement = String.format(java.util.Locale.ROOT, "%.1f%% of no-cache's greedy tokens kept",
                     100 * o.tokenAgreement());
-            if (k != null && !withinRounding(k, bound)) {
+            if (k != null && !withinRounding(k, bound) && !perPositionRounding) {
                 out.add(o.as(Verdict.DIFFERS, "also differs from " + Strategy.reference() + ", which feeds the same "
                         + "positions (max |dlogit| " + String.format(java.util.Locale.ROOT, "%.3g", k.maxAbsDiff())
                         + "): not explained by the graph's dynamic quantization (" + quantizer + ")"));
@@ -215,9 +227,12 @@ public final class StrategyCheck {
                 out.add(o.as(Verdict.DIFFERS, "dynamic activation quantization (" + quantizer + "), but beyond the drift "
                         + "bound: " + agreement + ", at least " + Math.round(100 * DRIFT_BOUND) + "% expected"));
             } else {
-                out.add(o.as(Verdict.DRIFTS, "dynamic activation quantization (" + quantizer + "); " + agreement
-                        + (k != null ? "; agrees with " + Strategy.reference() + " (max |dlogit| "
-                        + String.format(java.util.Locale.ROOT, "%.3g", k.maxAbsDiff()) + ")" : "")));
+                String kvNote = k == null ? "" : withinRounding(k, bound) ? "; agrees with " + Strategy.reference()
+                        + " (max |dlogit| " + String.format(java.util.Locale.ROOT, "%.3g", k.maxAbsDiff()) + ")"
+                        : "; " + String.format(java.util.Locale.ROOT, "%.3g", k.maxAbsDiff()) + " from "
+                        + Strategy.reference() + ": the int8 rounding of its other attention kernel's float-level "
+                        + "differences (derive checks the rewrite at accuracy level 0, where there is no such rounding)";
+                out.add(o.as(Verdict.DRIFTS, "dynamic activation quantization (" + quantizer + "); " + agreement + kvNote));
             }
         }
         return out;

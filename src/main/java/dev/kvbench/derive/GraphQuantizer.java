@@ -28,6 +28,11 @@ public final class GraphQuantizer {
     /** Dtypes {@code quantize} writes. */
     public static final List<Dtype> WRITES = List.of(Dtype.Q4, Dtype.Q8, Dtype.FP16, Dtype.Q4F16);
     private static final String SCRIPT = "kvquantize.py";
+    /**
+     * The largest q4 block ONNX Runtime 1.29's CPU MatMulNBits loads: its contrib-op docs allow powers of 2 up to
+     * 4096, but a larger block fails at session creation.
+     */
+    public static final int MAX_BLOCK_SIZE = 256;
 
     /** How to quantize: q4's block size and accuracy level, symmetric or with zero points. */
     public record Settings(Dtype dtype, int blockSize, int accuracyLevel, boolean zeroPoints) {
@@ -36,8 +41,10 @@ public final class GraphQuantizer {
                 throw new KvbenchException("quantize writes " + String.join(", ", WRITES.stream().map(Dtype::id).toList())
                         + " graphs; " + dtype + " is not written by kvbench (use ONNX Runtime's own tools)");
             }
-            if (blockSize < 16 || Integer.bitCount(blockSize) != 1 || blockSize > 4096) {
-                throw new KvbenchException("--block-size must be a power of 2 in 16..4096, got " + blockSize);
+            if (blockSize < 16 || Integer.bitCount(blockSize) != 1 || blockSize > MAX_BLOCK_SIZE) {
+                throw new KvbenchException("--block-size must be a power of 2 in 16.." + MAX_BLOCK_SIZE + " (the largest "
+                        + "MatMulNBits block ONNX Runtime " + dev.kvbench.runtime.OrtRuntime.version() + " loads), got "
+                        + blockSize);
             }
             if (accuracyLevel != 0 && accuracyLevel != 4) {
                 throw new KvbenchException("--accuracy-level must be 0 (fp32 compute) or 4 (int8 compute), got " + accuracyLevel);
@@ -88,6 +95,8 @@ public final class GraphQuantizer {
         // refused like the graphs themselves, and a new folder does not get them.
         List<String> guarded = new ArrayList<>(outputs);
         guarded.addAll(VariantDeriver.outputs(dtype));
+        // The export must open before anything is written: a truncated weights file is the user's, named as such.
+        new dev.kvbench.decode.Engine(source, Strategy.NO_CACHE, EngineOptions.defaults()).close();
         String interpreter = OnnxPython.find(python);
         try (WorkFolder folder = WorkFolder.open(source, out, layout, guarded, "quantize")) {
             try {

@@ -31,8 +31,19 @@ public final class ModelSynthesizer {
         }
     }
 
-    /** What {@link #write} made: the weights written, the variants' check, and how long it took. */
-    public record Result(long weightBytes, VariantDeriver.Derived derived, double seconds) {
+    /**
+     * What {@link #write} made: the weights written, the variants' check, each further dtype's graphs and variants, and
+     * how long it took. {@link #complete()} false: a check failed and nothing was written.
+     */
+    public record Result(long weightBytes, VariantDeriver.Derived derived, List<DtypeGraphs> dtypes, double seconds) {
+        /** Whether every variant agreed, so the folder was written. */
+        public boolean complete() {
+            return !derived.written().isEmpty() && dtypes.stream().noneMatch(d -> d.derived().written().isEmpty());
+        }
+    }
+
+    /** One further dtype of a synthesized folder: its graphs (and their accuracy against fp32), and its variants. */
+    public record DtypeGraphs(GraphQuantizer.Quantized graphs, VariantDeriver.Derived derived) {
     }
 
     private final String like;
@@ -75,11 +86,17 @@ public final class ModelSynthesizer {
 
     /** Writes the folder {@code out} (new or empty) with its static variants, checked over {@code steps} steps. */
     public Result write(Path out, int steps, double tolerance) {
-        return write(out, steps, tolerance, line -> { });
+        return write(out, steps, tolerance, List.of(), line -> { });
     }
 
-    /** {@link #write(Path, int, double)}, saying what it does as it goes (one line per stage). */
-    public Result write(Path out, int steps, double tolerance, java.util.function.Consumer<String> progress) {
+    /**
+     * {@link #write(Path, int, double)} with the graphs of {@code dtypes} ({@link GraphQuantizer}) and their variants
+     * too, saying what it does as it goes (one line per stage, {@code quantize:} and {@code derive:} for the dtypes'
+     * stages). All of it happens in the work folder: {@code out} gets the whole model or nothing (a failed check, a
+     * failure, an interrupt).
+     */
+    public Result write(Path out, int steps, double tolerance, List<GraphQuantizer.Settings> dtypes,
+                        java.util.function.Consumer<String> progress) {
         out = out.toAbsolutePath().normalize();
         AtomicFiles.checkNewOrEmptyFolder(out);
         JsonNode plan = plan();
@@ -98,6 +115,7 @@ public final class ModelSynthesizer {
         } catch (IOException e) {
             throw new KvbenchException("cannot write in " + parent + ": " + e.getMessage());
         }
+        Thread onInterrupt = AtomicFiles.deleteOnInterrupt(work);
         try {
             progress.accept(String.format(java.util.Locale.ROOT, "writing the graphs and %.2f GB of random weights ...",
                     plan.path("disk_bytes").asLong() / 1e9));
@@ -105,17 +123,30 @@ public final class ModelSynthesizer {
             progress.accept(String.format(java.util.Locale.ROOT, "written in %.0f s; deriving the static variants:",
                     (System.nanoTime() - t0) / 1e9));
             VariantDeriver.Derived derived = VariantDeriver.derive(work, work, dev.kvbench.model.Dtype.FP32, steps, tolerance, python, progress);
-            if (!derived.written().isEmpty()) {
+            List<DtypeGraphs> made = new ArrayList<>();
+            for (GraphQuantizer.Settings q : derived.written().isEmpty() ? List.<GraphQuantizer.Settings>of() : dtypes) {
+                GraphQuantizer.Quantized g = GraphQuantizer.quantize(work, work, q, steps, python,
+                        line -> progress.accept("quantize: " + line));
+                VariantDeriver.Derived d = VariantDeriver.derive(work, work, q.dtype(), steps, tolerance, python,
+                        line -> progress.accept("derive: " + line));
+                made.add(new DtypeGraphs(g, d));
+                if (d.written().isEmpty()) {
+                    break;
+                }
+            }
+            Result result = new Result(written.path("weights_bytes").asLong(), derived, made, (System.nanoTime() - t0) / 1e9);
+            if (result.complete()) {
                 if (Files.exists(out)) {
                     Files.delete(out); // empty (checked above): the work folder takes its place in one move
                 }
                 Files.move(work, out, StandardCopyOption.ATOMIC_MOVE);
-                derived = derived.movedTo(out);
+                result = new Result(result.weightBytes(), derived.movedTo(out), made, result.seconds());
             }
-            return new Result(written.path("weights_bytes").asLong(), derived, (System.nanoTime() - t0) / 1e9);
+            return result;
         } catch (IOException e) {
             throw new KvbenchException("cannot move the synthesized model to " + out + ": " + e.getMessage());
         } finally {
+            AtomicFiles.dropHook(onInterrupt);
             AtomicFiles.deleteTree(work);
         }
     }

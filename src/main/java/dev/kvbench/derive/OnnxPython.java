@@ -42,13 +42,15 @@ public final class OnnxPython {
     }
 
     /** The scripts of this package; each is copied beside the others, so one can import another's functions. */
-    private static final List<String> SCRIPTS = List.of("kvderive.py", "kvsynth.py", "kvquantize.py", "kvcachequant.py");
+    private static final List<String> SCRIPTS = List.of("kvderive.py", "kvsynth.py", "kvquantize.py", "kvcachequant.py",
+            "kvaccuracylevel.py");
 
     /** Runs {@code script} (a resource of this package, e.g. kvderive.py) in {@code dir}; returns its JSON line. */
     public static JsonNode run(String python, String script, Path dir, List<String> args) {
         try {
             Path scripts = Files.createTempDirectory("kvbench-python-");
             Path file = scripts.resolve(script);
+            Thread onInterrupt = dev.kvbench.results.AtomicFiles.deleteOnInterrupt(scripts);
             try {
                 for (String name : SCRIPTS) {
                     try (InputStream in = OnnxPython.class.getResourceAsStream(name)) {
@@ -71,6 +73,7 @@ public final class OnnxPython {
                 }
                 return new ObjectMapper().readTree(last);
             } finally {
+                dev.kvbench.results.AtomicFiles.dropHook(onInterrupt);
                 dev.kvbench.results.AtomicFiles.deleteTree(scripts);
             }
         } catch (IOException e) {

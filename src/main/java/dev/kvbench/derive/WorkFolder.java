@@ -28,6 +28,7 @@ final class WorkFolder implements AutoCloseable {
     private final boolean beside;
     private final long linkedBytes;
     private final long copiedBytes;
+    private final Thread onInterrupt;
 
     private WorkFolder(Path source, Path out, Path path, Path graphs, boolean beside, long linkedBytes, long copiedBytes) {
         this.source = source;
@@ -37,6 +38,7 @@ final class WorkFolder implements AutoCloseable {
         this.beside = beside;
         this.linkedBytes = linkedBytes;
         this.copiedBytes = copiedBytes;
+        this.onInterrupt = AtomicFiles.deleteOnInterrupt(path); // Ctrl-C or SIGTERM: no hidden folder left in the user's
     }
 
     /**
@@ -126,11 +128,12 @@ final class WorkFolder implements AutoCloseable {
 
     @Override
     public void close() {
+        AtomicFiles.dropHook(onInterrupt);
         AtomicFiles.deleteTree(path);
     }
 
     /** Hard-links every file of {@code from} into {@code to} (copies where a link is impossible), but {@code outputs}. */
-    private static long[] link(Path from, Path to, List<String> outputs) throws IOException {
+    static long[] link(Path from, Path to, List<String> outputs) throws IOException {
         long linked = 0;
         long copied = 0;
         try (Stream<Path> files = Files.list(from)) {

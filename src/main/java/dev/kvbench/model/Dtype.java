@@ -58,6 +58,44 @@ public enum Dtype {
         return fp32Name.substring(0, fp32Name.length() - ".onnx".length()) + suffix + ".onnx";
     }
 
+    /** Ops whose presence says a graph's weights are 8-bit (quantize_dynamic and its fused forms). */
+    private static final List<String> EIGHT_BIT_OPS = List.of("MatMulInteger", "DynamicQuantizeLinear",
+            "DynamicQuantizeMatMul", "MatMulIntegerToFloat", "QLinearMatMul", "QGemm");
+
+    /**
+     * The dtype a graph is, as far as its nodes and logits tell: MatMulNBits nodes make it q4 (q4f16 with float16
+     * logits), MatMulBnb4 bnb4, quantize_dynamic's integer MatMuls q8, none of them fp32 (fp16 with float16 logits).
+     * q8, int8 and uint8 are one family here: their graphs differ only in the weights' signedness.
+     */
+    static Dtype seenIn(GraphNodes.Graph graph, boolean float16Logits) {
+        if (graph.has("MatMulNBits")) {
+            return float16Logits ? Q4F16 : Q4;
+        }
+        if (graph.has("MatMulBnb4")) {
+            return BNB4;
+        }
+        if (EIGHT_BIT_OPS.stream().anyMatch(graph::has)) {
+            return Q8;
+        }
+        return float16Logits ? FP16 : FP32;
+    }
+
+    private Dtype family() {
+        return this == INT8 || this == UINT8 ? Q8 : this;
+    }
+
+    /**
+     * Refuses a graph file that is not what its name (this dtype's suffix) says: an fp32 graph saved as
+     * {@code model_q4f16.onnx} would otherwise run, and be reported, as q4f16.
+     */
+    void requireSeenIn(GraphNodes.Graph graph, boolean float16Logits, String file) {
+        Dtype seen = seenIn(graph, float16Logits);
+        if (seen.family() != family()) {
+            throw new KvbenchException(file + " is named as " + id() + " (" + description + "), but its graph is "
+                    + (seen == Q8 ? "8-bit" : seen.id()) + " (" + seen.description + "): the file is misnamed");
+        }
+    }
+
     public static Dtype parse(String id) {
         for (Dtype d : values()) {
             if (d.id().equals(id.trim().toLowerCase(Locale.ROOT))) {

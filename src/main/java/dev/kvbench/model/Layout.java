@@ -70,11 +70,37 @@ public record Layout(boolean encoderDecoder, boolean hasSingle, boolean hasSplit
             throw new KvbenchException("unknown layout in " + folder + ": none of " + SINGLE + ", " + MERGED + ", or "
                     + DECODER + " + " + DECODER_WITH_PAST + " (in the folder or its " + ONNX_SUBFOLDER + "/ subfolder)");
         }
+        if (!encoder && (split || merged) && encoderExpected(folder, graphs)) {
+            throw new KvbenchException("missing " + dtype.file(ENCODER) + " in " + graphs + ": the " + dtype + " graphs of "
+                    + "an encoder-decoder model need their encoder beside " + dtype.file(split ? DECODER : MERGED));
+        }
         if (encoder && !split && !merged) {
             throw new KvbenchException("unknown layout in " + graphs + ": " + dtype.file(ENCODER) + " without a decoder ("
                     + dtype.file(MERGED) + " or " + dtype.file(DECODER) + " + " + dtype.file(DECODER_WITH_PAST) + ")");
         }
         return new Layout(encoder, single && !encoder, split, merged, graphs, dtype);
+    }
+
+    /**
+     * Whether the folder is an encoder-decoder model's: config.json says {@code is_encoder_decoder}, or an encoder graph
+     * of some dtype is there (a split or merged decoder alone would otherwise be taken for a decoder-only model).
+     */
+    private static boolean encoderExpected(Path folder, Path graphs) {
+        for (Dtype d : Dtype.values()) {
+            if (present(graphs, d.file(ENCODER))) {
+                return true;
+            }
+        }
+        Path config = folder.resolve("config.json");
+        if (!Files.isRegularFile(config)) {
+            return false;
+        }
+        try {
+            return new com.fasterxml.jackson.databind.ObjectMapper().readTree(config.toFile()).path("is_encoder_decoder")
+                    .asBoolean(false);
+        } catch (java.io.IOException e) {
+            return false; // ModelConfig.read names a broken config.json
+        }
     }
 
     /** The folder holding {@code dtype}'s decoder graphs: {@code folder} itself, else its onnx/ subfolder; null if neither. */

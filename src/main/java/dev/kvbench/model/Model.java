@@ -28,6 +28,7 @@ public final class Model implements AutoCloseable {
     private final List<KvLayout.Slot> cross;
     private final int vocab;
     private final ai.onnxruntime.OnnxJavaType logitsElement;
+    private final int graphPositions;
 
     /**
      * Which decoder graph a strategy runs: the exported layout, or a static-cache variant beside it
@@ -54,6 +55,34 @@ public final class Model implements AutoCloseable {
             this.encoderDecoderFile = encoderDecoderFile;
             this.outputPrefix = outputPrefix;
             this.cacheBits = cacheBits;
+        }
+
+        /**
+         * Refuses a graph whose past inputs do not hold what this variant's file name says: a float cache for the
+         * export and the float variants, int8 for the 8-bit cache, uint8 (two 4-bit values a byte) for the 4-bit one.
+         */
+        void requireCache(ai.onnxruntime.OnnxJavaType element, String file) {
+            ai.onnxruntime.OnnxJavaType expected = switch (cacheBits) {
+                case 8 -> ai.onnxruntime.OnnxJavaType.INT8;
+                case 4 -> ai.onnxruntime.OnnxJavaType.UINT8;
+                default -> null;
+            };
+            boolean isFloat = element == ai.onnxruntime.OnnxJavaType.FLOAT || element == ai.onnxruntime.OnnxJavaType.FLOAT16;
+            if (expected == null ? !isFloat : element != expected) {
+                throw new KvbenchException(file + " is named for " + cacheWords(cacheBits) + ", but its past inputs hold "
+                        + cacheWords(isFloat ? 32 : element == ai.onnxruntime.OnnxJavaType.INT8 ? 8
+                        : element == ai.onnxruntime.OnnxJavaType.UINT8 ? 4 : -1) + " (" + element + "): the file is "
+                        + "misnamed or from another derive");
+            }
+        }
+
+        private static String cacheWords(int bits) {
+            return switch (bits) {
+                case 32 -> "a float cache";
+                case 8 -> "an 8-bit cache";
+                case 4 -> "a 4-bit cache";
+                default -> "another cache";
+            };
         }
 
         /** Bits per cached key or value: 32 (float32), or 8 and 4 for GroupQueryAttention's quantized caches. */
@@ -105,7 +134,7 @@ public final class Model implements AutoCloseable {
 
     private Model(Path folder, ModelConfig config, Layout layout, Variant variant, OrtSession encoder,
                   DecoderSessions decoder, KvLayout kv, List<KvLayout.Slot> cross, int vocab,
-                  ai.onnxruntime.OnnxJavaType logitsElement) {
+                  ai.onnxruntime.OnnxJavaType logitsElement, int graphPositions) {
         this.folder = folder;
         this.config = config;
         this.layout = layout;
@@ -116,6 +145,7 @@ public final class Model implements AutoCloseable {
         this.cross = cross;
         this.vocab = vocab;
         this.logitsElement = logitsElement;
+        this.graphPositions = graphPositions;
     }
 
     public static Model open(Path folder, OrtRuntime runtime, Variant variant, Layout.DecoderFiles files) {
@@ -175,6 +205,12 @@ public final class Model implements AutoCloseable {
                 requireInputs(decoder.session(false), file, IoNames.ENCODER_HIDDEN_STATES);
             }
             KvLayout kv = hasPast(main) ? KvLayout.read(main, file, variant.outputPrefix) : null;
+            ai.onnxruntime.OnnxJavaType logits = logitsElement(main, file);
+            GraphNodes.Graph graph = GraphNodes.readGraph(layout.graphs().resolve(file));
+            dtype.requireSeenIn(graph, logits == ai.onnxruntime.OnnxJavaType.FLOAT16, file);
+            if (kv != null) {
+                variant.requireCache(kv.element(), file);
+            }
             if (kv != null && config.kvHeads() > 0 && config.kvHeads() != kv.kvHeads()) {
                 throw new KvbenchException(folder.resolve("config.json") + " says num_key_value_heads " + config.kvHeads()
                         + ", but " + file + "'s past inputs have " + kv.kvHeads() + " KV heads: config and graph are of "
@@ -182,7 +218,8 @@ public final class Model implements AutoCloseable {
             }
             List<KvLayout.Slot> cross = layout.encoderDecoder() && kv != null ? crossSlots(kv.layers()) : List.of();
             int vocab = logitsVocab(main, file, config);
-            return new Model(folder, config, layout, variant, encoder, decoder, kv, cross, vocab, logitsElement(main, file));
+            return new Model(folder, config, layout, variant, encoder, decoder, kv, cross, vocab, logits,
+                    graph.rotaryPositions());
         } catch (OrtException e) {
             dev.kvbench.runtime.Closeables.closeAll(opened, e);
             throw new KvbenchException("cannot read " + folder + ": " + KvbenchException.firstLine(e.getMessage()), e);
@@ -305,9 +342,14 @@ public final class Model implements AutoCloseable {
         return vocab;
     }
 
-    /** Longest sequence the model's positions allow, or {@code Integer.MAX_VALUE} when config.json does not say. */
+    /**
+     * Longest sequence the model's positions allow: the smaller of config.json's limit and the rows of the decoder
+     * graph's rotary tables where it has them (a GroupQueryAttention variant's {@code cos_cache}: a position beyond
+     * them fails inside ONNX Runtime); {@code Integer.MAX_VALUE} when neither says.
+     */
     public int maxPositions() {
-        return config.maxPositions() > 0 ? config.maxPositions() : Integer.MAX_VALUE;
+        int configured = config.maxPositions() > 0 ? config.maxPositions() : Integer.MAX_VALUE;
+        return graphPositions > 0 ? Math.min(configured, graphPositions) : configured;
     }
 
     @Override

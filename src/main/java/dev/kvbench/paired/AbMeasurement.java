@@ -190,10 +190,25 @@ public final class AbMeasurement {
         for (GenerationRounds.Config c : configs) {
             Path folder = BenchmarkContract.resolveModel(repo, c.model());
             dev.kvbench.model.Layout layout = dev.kvbench.model.Layout.detect(folder, dev.kvbench.model.Dtype.parse(c.dtype()));
+            if (c.context() > 0) {
+                if (layout.encoderDecoder()) {
+                    throw new KvbenchException("-p context= is for decoder-only models; " + c.model() + " is an "
+                            + "encoder-decoder model, whose decoder starts from its start token");
+                }
+                int positions = dev.kvbench.model.ModelConfig.read(folder).maxPositions();
+                if (positions > 0 && c.context() > positions) {
+                    throw new KvbenchException("-p context=" + c.context() + " is beyond " + c.model() + "'s " + positions
+                            + " positions");
+                }
+            }
             for (dev.kvbench.decode.Strategy s : List.of(dev.kvbench.decode.Strategy.parse(c.baseStrategy()),
                     dev.kvbench.decode.Strategy.parse(c.headStrategy()))) {
                 if (!s.availableIn(layout)) {
                     throw new KvbenchException(s + " is not available: " + s.variant().unavailableReason(folder, layout));
+                }
+                if (c.context() > 0 && !s.startsFromAssumedPrompt()) {
+                    throw new KvbenchException("-p context= assumes the prompt cached, which only kv and the static-gqa "
+                            + "strategies can; " + s + " computes every position it holds (drop context= or the strategy)");
                 }
             }
         }
@@ -251,7 +266,15 @@ public final class AbMeasurement {
         Map<String, List<String>> values = new LinkedHashMap<>();
         for (String p : params) {
             int eq = p.indexOf('=');
-            values.put(p.substring(0, eq), List.of(p.substring(eq + 1).split(",")));
+            List<String> listed = List.of(p.substring(eq + 1).split(","));
+            java.util.Set<String> seen = new java.util.HashSet<>();
+            for (String v : listed) {
+                if (!seen.add(v.strip())) {
+                    throw new KvbenchException("-p " + p.substring(0, eq) + " lists " + v.strip()
+                            + " twice: each value is one configuration");
+                }
+            }
+            values.put(p.substring(0, eq), listed);
         }
         for (String name : values.keySet()) {
             if (!List.of("model", "strategy", "newTokens", "batchSize", "dtype", "context").contains(name)) {

@@ -54,6 +54,9 @@ public final class PngCharts {
     }
 
     public static byte[] png(Chart chart) {
+        // ImageIO buffers an encoding in a file in java.io.tmpdir by default: on a full disk that failed before any
+        // output was written. The PNG is made in memory instead.
+        javax.imageio.ImageIO.setUseCache(false);
         try (ByteArrayOutputStream out = new ByteArrayOutputStream()) {
             ChartUtils.writeChartAsPNG(out, draw(chart), WIDTH, HEIGHT);
             return out.toByteArray();

@@ -114,13 +114,51 @@ public final class AtomicFiles {
         }
     }
 
-    /** Deletes a folder and everything in it, best effort (a temporary or hidden work folder of a run). */
+    /**
+     * Writes folder {@code dir} (new, or empty) holding {@code files} (name to content, in order), whole or not at all:
+     * they go into a hidden work folder beside it, which then takes its place in one move. On a failure (a full disk)
+     * or an interrupt the work folder is removed and {@code dir} is as it was, so a rerun is not blocked by a half one.
+     */
+    public static void writeFolder(Path dir, java.util.Map<String, byte[]> files) {
+        checkNewOrEmptyFolder(dir);
+        Path target = dir.toAbsolutePath().normalize();
+        Path work;
+        try {
+            Files.createDirectories(target.getParent());
+        } catch (IOException e) {
+            throw new KvbenchException("cannot create folder " + target.getParent() + ": " + e.getMessage(), e);
+        }
+        try {
+            work = workFolder(target.getParent(), "." + target.getFileName() + "-");
+        } catch (IOException e) {
+            throw new KvbenchException("cannot write " + dir + ": " + e.getMessage(), e);
+        }
+        Thread hook = deleteOnInterrupt(work);
+        try {
+            for (var f : files.entrySet()) {
+                Files.write(work.resolve(f.getKey()), f.getValue());
+            }
+            if (Files.exists(target)) {
+                Files.delete(target); // empty (checked above): the work folder takes its place
+            }
+            Files.move(work, target, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new KvbenchException("cannot write " + dir + ": " + e.getMessage() + " (nothing written)", e);
+        } finally {
+            dropHook(hook);
+            deleteTree(work);
+        }
+    }
+
     /**
      * Deletes {@code dir} should the process be interrupted (Ctrl-C, SIGTERM) before {@link #dropHook} is called with
      * the returned hook; the caller deletes it itself on every other path (a finally block).
      */
     public static Thread deleteOnInterrupt(Path dir) {
-        Thread hook = new Thread(() -> deleteTree(dir), "kvbench-cleanup");
+        Thread hook = new Thread(() -> {
+            dev.kvbench.Processes.stopAll(); // a child still writing into the folder would keep it from going
+            deleteTree(dir);
+        }, "kvbench-cleanup");
         Runtime.getRuntime().addShutdownHook(hook);
         return hook;
     }
@@ -134,6 +172,7 @@ public final class AtomicFiles {
         }
     }
 
+    /** Deletes a folder and everything in it, best effort (a temporary or hidden work folder of a run). */
     public static void deleteTree(Path dir) {
         if (!Files.exists(dir)) {
             return;

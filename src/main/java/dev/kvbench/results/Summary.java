@@ -297,7 +297,9 @@ public final class Summary {
             out.append(String.format(Locale.ROOT, "%-14s %20s %10s %20s %10s%n", "strategy", "one pass ms/op", "texts/s",
                     "incremental ms/op", "texts/s"));
             java.util.Set<String> strategies = new java.util.TreeSet<>();
-            e.getValue().forEach(r -> strategies.add(r.result().param("strategy") + callSuffix(r.result().param("ortCall"))));
+            // One line per strategy and dtype (kv [q4]): a dtype's rows are labelled kv full [q4], not kv full.
+            e.getValue().forEach(r -> strategies.add(r.result().param("strategy") + dtypeSuffix(r.result().param("dtype"))
+                    + callSuffix(r.result().param("ortCall"))));
             for (String st : strategies) {
                 Row full = e.getValue().stream().filter(r -> r.strategy().equals(label(st, "full"))).findFirst().orElse(null);
                 Row inc = e.getValue().stream().filter(r -> r.strategy().equals(label(st, "incremental"))).findFirst().orElse(null);
@@ -308,7 +310,7 @@ public final class Summary {
         return out.toString();
     }
 
-    /** A ScoreBenchmark row's label: strategy and pass, with the call suffix last. */
+    /** A ScoreBenchmark row's label: strategy and pass, then the dtype and call suffixes. */
     private static String label(String strategyWithSuffix, String pass) {
         int i = strategyWithSuffix.indexOf(" [");
         return i < 0 ? strategyWithSuffix + " " + pass : strategyWithSuffix.substring(0, i) + " " + pass + strategyWithSuffix.substring(i);

@@ -64,7 +64,7 @@ public final class MachineProbe {
      * [k x n] operand read per second ({@code bytes}), else multiply-adds per second.
      */
     static double matmul(int m, int k, int n, int runs, boolean bytes) {
-        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        OrtEnvironment env = OrtRuntime.environment();
         byte[] model;
         try (InputStream in = MachineProbe.class.getResourceAsStream("/dev/kvbench/runtime/matmul-probe.onnx")) {
             model = in.readAllBytes();

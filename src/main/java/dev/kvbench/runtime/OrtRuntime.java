@@ -13,7 +13,8 @@ import java.nio.file.Path;
  * how sessions are called.
  */
 public final class OrtRuntime {
-    private final OrtEnvironment env = OrtEnvironment.getEnvironment();
+    private static volatile boolean ownLogWarnings;
+    private final OrtEnvironment env = environment();
     private final int intraOpThreads;
     private final RunCall runCall;
 
@@ -76,7 +77,25 @@ public final class OrtRuntime {
     }
 
     public static String version() {
-        return OrtEnvironment.getEnvironment().getVersion();
+        return environment().getVersion();
+    }
+
+    /**
+     * Whether ONNX Runtime's own log reaches stderr at warning level (the CLI's {@code --debug}); otherwise only fatal
+     * lines do, and its errors reach the user once, as the exception's message. Call before the first session.
+     */
+    public static void logWarnings(boolean on) {
+        ownLogWarnings = on;
+    }
+
+    private static ai.onnxruntime.OrtLoggingLevel logLevel() {
+        return ownLogWarnings ? ai.onnxruntime.OrtLoggingLevel.ORT_LOGGING_LEVEL_WARNING
+                : ai.onnxruntime.OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL;
+    }
+
+    /** ONNX Runtime's one environment of the process, its log at the level {@link #logWarnings} chose. */
+    public static OrtEnvironment environment() {
+        return OrtEnvironment.getEnvironment(logLevel(), "kvbench");
     }
 
     /** A session on a model file; a missing or unreadable file is a one-line {@link KvbenchException}. */
@@ -89,9 +108,22 @@ public final class OrtRuntime {
             options.setInterOpNumThreads(1);
             options.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
             options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+            options.setSessionLogLevel(logLevel());
             return env.createSession(file.toString(), options);
         } catch (OrtException e) {
-            throw new KvbenchException("cannot load ONNX model " + file + ": " + KvbenchException.firstLine(e.getMessage()), e);
+            String message = KvbenchException.firstLine(e.getMessage());
+            int external = message.indexOf("External initializer:");
+            if (external >= 0 && message.contains("out of bounds")) {
+                throw new KvbenchException("cannot load ONNX model " + file + ": its external weights file is shorter than "
+                        + "the graph says (a truncated copy or download?): " + message.substring(external), e);
+            }
+            java.util.regex.Matcher missing = java.util.regex.Pattern.compile("External data path does not exist: \"([^\"]+)\"")
+                    .matcher(message);
+            if (missing.find()) {
+                throw new KvbenchException("cannot load ONNX model " + file + ": its weights file " + missing.group(1)
+                        + " is missing", e);
+            }
+            throw new KvbenchException("cannot load ONNX model " + file + ": " + message, e);
         }
     }
 

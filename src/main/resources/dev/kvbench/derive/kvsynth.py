@@ -61,6 +61,10 @@ UNSUPPORTED = {
 }
 
 
+# The most positions kvbench's engine accepts in a config.json (ModelConfig.MAX_POSITIONS).
+MAX_POSITIONS = 1 << 24
+
+
 class BadConfig(Exception):
     pass
 
@@ -97,10 +101,20 @@ def check_config(c):
                 "decoder_attention_heads", "encoder_ffn_dim", "decoder_ffn_dim", "max_position_embeddings"]
         if c.get("activation_function", "swish") not in ("swish", "silu"):
             raise BadConfig(f"config field activation_function={c.get('activation_function')!r} is not supported (swish)")
-    for k in need:
-        if not isinstance(c.get(k), int) or c[k] <= 0:
-            raise BadConfig(f"config field {k} must be a positive integer, got {json.dumps(c.get(k))}")
     if t in DECODER_ONLY:
+        need.append("max_position_embeddings")
+    for k in need:
+        if not isinstance(c.get(k), int) or isinstance(c.get(k), bool) or c[k] <= 0:
+            raise BadConfig(f"config field {k} must be a positive integer, got {json.dumps(c.get(k))}")
+    if c["max_position_embeddings"] > MAX_POSITIONS:
+        raise BadConfig(f"config field max_position_embeddings must be at most {MAX_POSITIONS}, got "
+                        f"{c['max_position_embeddings']}")
+    if t in DECODER_ONLY:
+        theta = (c.get("rope_parameters") or {}).get("rope_theta", c.get("rope_theta", 10000.0))
+        eps = c.get("rms_norm_eps", 1e-6)
+        for k, v in (("rope_theta", theta), ("rms_norm_eps", eps)):
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
+                raise BadConfig(f"config field {k} must be a finite number > 0, got {json.dumps(v)}")
         heads, kv = c["num_attention_heads"], c.get("num_key_value_heads") or c["num_attention_heads"]
         hd = c.get("head_dim") or c["hidden_size"] // heads
         if heads % kv:

@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -146,21 +147,40 @@ class DtypeTest {
 
     @Test
     void aBrokenVariantIsCaughtOnAWeightOnlyAndOnADynamicallyQuantizedGraph(@TempDir Path tmp) throws Exception {
-        // Another dtype's static variant planted as the quantized ones: it runs, with other weights than the graph beside
-        // it (fp32 weights as q4's; q4 weights as q8's, a difference beyond q8's own drift).
-        Path folder = llamaWith(tmp, java.util.Map.of("model_static_q4.onnx", "model_static.onnx",
-                "model_static_quantized.onnx", "model_static_q4.onnx"));
+        // Another dtype's static variant planted as q4's (fp32 weights): refused at open as misnamed. And q8's static
+        // variant with its uint8 weights in reverse order (same dtype, wrong weights): it runs, and differs from kv by
+        // more than q8's own drift.
+        Path folder = llamaWith(tmp, java.util.Map.of("model_static_q4.onnx", "model_static.onnx"));
+        Files.delete(folder.resolve("model_static_quantized.onnx"));
+        String python = TestModels.pythonOnnx();
+        Path script = tmp.resolve("reverse.py");
+        Files.writeString(script, String.join("\n",
+                "import onnx, sys, os",
+                "from onnx import numpy_helper",
+                "m = onnx.load(sys.argv[1])",
+                "for i, t in enumerate(m.graph.initializer):",
+                "    if t.data_type == onnx.TensorProto.UINT8 and len(t.dims) == 2:",
+                "        a = numpy_helper.to_array(t)",
+                "        m.graph.initializer[i].CopyFrom(numpy_helper.from_array(a.reshape(-1)[::-1].reshape(a.shape), t.name))",
+                "onnx.save(m, sys.argv[2], save_as_external_data=True, location='broken.onnx_data')", ""));
+        dev.kvbench.Processes.Outcome o = dev.kvbench.Processes.run(tmp, 120, List.of(python, script.toString(),
+                TestModels.LLAMA.resolve("model_static_quantized.onnx").toString(),
+                folder.resolve("model_static_quantized.onnx").toString()));
+        assertTrue(o.ok(), o.output());
         JsonNode q4 = check(folder, "q4", 1);
         JsonNode q8 = check(folder, "q8", 1);
         for (JsonNode root : List.of(q4, q8)) {
             for (JsonNode s : root.get("strategies")) {
                 if (s.get("strategy").asText().equals("static")) {
-                    assertEquals("differs", s.get("verdict").asText(), s.toString());
+                    assertEquals(root == q4 ? "cannot_run" : "differs", s.get("verdict").asText(), s.toString());
                 } else {
                     assertTrue(Set.of("agrees", "drifts", "lossy").contains(s.get("verdict").asText()), s.toString());
                 }
             }
         }
+        JsonNode staticQ4 = java.util.stream.StreamSupport.stream(q4.get("strategies").spliterator(), false)
+                .filter(s -> s.get("strategy").asText().equals("static")).findFirst().orElseThrow();
+        assertTrue(staticQ4.get("reason").asText().contains("model_static_q4.onnx is named as q4"), staticQ4.toString());
         JsonNode staticQ8 = java.util.stream.StreamSupport.stream(q8.get("strategies").spliterator(), false)
                 .filter(s -> s.get("strategy").asText().equals("static")).findFirst().orElseThrow();
         assertTrue(staticQ8.get("reason").asText().contains("also differs from kv"), staticQ8.toString());
@@ -231,6 +251,26 @@ class DtypeTest {
                 "generate", "--model", folder.toString(), "--dtype", "fp16", "--prompt-ids", "1,2");
     }
 
+    /**
+     * One verdict for one fact: on q8 (activations quantized at run time) check calls the cached strategies "drifts",
+     * exit 0, and score says the same of its two passes (it said DISAGREE, exit 1).
+     */
+    @Test
+    void scoreOnADynamicallyQuantizedGraphDriftsAsCheckSays() throws Exception {
+        for (String strategy : List.of("kv", "static-gqa")) {
+            CliTestSupport.Run r = CliTestSupport.run("score", "--model", TestModels.LLAMA.toString(), "--dtype", "q8",
+                    "--strategy", strategy, "--prompt", "The quick brown fox jumps over the lazy dog and keeps running",
+                    "--format", "json");
+            assertEquals(0, r.code(), r.out() + r.err());
+            JsonNode n = new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.out());
+            assertEquals("drifts", n.get("verdict").asText(), n.toString());
+            assertTrue(n.get("relative_difference").asDouble() > 1e-4, "the passes differ by the quantization: " + n);
+        }
+        CliTestSupport.Run fp32 = CliTestSupport.run("score", "--model", TestModels.LLAMA.toString(), "--prompt",
+                "The quick brown fox jumps over the lazy dog and keeps running", "--format", "json");
+        assertTrue(fp32.out().contains("\"verdict\":\"agrees\""), fp32.out());
+    }
+
     @Test
     void checkAgainstAnotherDtypeSaysWhatTheDtypeCosts() throws Exception {
         JsonNode r = check(TestModels.LLAMA, "q4", 0, "--against", "fp32");
@@ -242,6 +282,14 @@ class DtypeTest {
             assertTrue(s.get("max_abs_diff").asDouble() > 1e-3, "q4 weights change the logits: " + s);
         }
         assertTrue(Math.abs(r.get("relative_perplexity_delta").asDouble()) < 0.2, r.toString());
+        // A measurement, not a check: no verdict ("agrees" at max |dlogit| 0.47 was printed); and the folder's figure and
+        // no-cache's row are over the same continuation tokens, so they are one number (they had opposite signs).
+        for (JsonNode s : r.get("strategies")) {
+            assertFalse(s.has("verdict"), s.toString());
+            assertEquals("measured", s.get("status").asText(), s.toString());
+        }
+        assertEquals(r.get("relative_perplexity_delta").asDouble(), r.get("strategies").get(0).get("perplexity_change").asDouble(),
+                1e-4, r.toString());
         CliTestSupport.assertBadInput("--against q4 is --dtype itself", "check", "--model", TestModels.LLAMA.toString(),
                 "--dtype", "q4", "--against", "q4");
         CliTestSupport.assertBadInput("no q4f16 graphs", "check", "--model", TestModels.LLAMA.toString(), "--dtype", "q4",

@@ -164,10 +164,10 @@ class ProcessLevelIT {
     @Test
     void ctrlCOfPairedRoundsLeavesNoTemporaryFolder(@TempDir Path tmp) throws Exception {
         Path javaTmp = Files.createDirectories(tmp.resolve("java-tmp"));
-        Path out = Files.createDirectories(tmp.resolve("out"));
+        Path out = tmp.resolve("out"); // a new --out: an interrupted run leaves no empty folder either
         ProcessBuilder pb = new ProcessBuilder("java", "-Djava.io.tmpdir=" + javaTmp, "-Dkvbench.root=" + TestModels.ROOT,
-                "-cp", JAR.toString(), "dev.kvbench.cli.Main", "ab", "--strategies", "kv,static-gqa", "-p", "newTokens=64",
-                "--rounds", "6", "--out", out.toString());
+                "-cp", JAR.toString(), "dev.kvbench.cli.Main", "ab", "--strategies", "kv,static-gqa", "-p", "newTokens=16",
+                "--pairs", "5", "--rounds", "6", "--out", out.toString());
         pb.redirectOutput(tmp.resolve("console").toFile()).redirectError(tmp.resolve("stderr").toFile());
         Process p = pb.start();
         long deadline = System.currentTimeMillis() + 120_000;
@@ -186,8 +186,88 @@ class ProcessLevelIT {
         try (Stream<Path> left = Files.list(javaTmp)) {
             assertEquals(List.of(), left.map(f -> f.getFileName().toString()).filter(n -> n.startsWith("kvbench-ab-")).toList());
         }
-        try (Stream<Path> left = Files.list(out)) {
-            assertEquals(List.of(), left.toList(), "no result of an interrupted run");
+        assertFalse(Files.exists(out), "no result, and no empty --out folder, of an interrupted run");
+    }
+
+    /**
+     * report --out and history --out on a full disk (a 16 KiB file-size limit: the first chart does not fit) leave
+     * nothing: no folder with one PNG that blocked the rerun, no hidden work folder. The rerun then writes them.
+     */
+    @Test
+    void aReportOnAFullDiskLeavesNothingAndTheRerunWorks(@TempDir Path tmp) throws Exception {
+        // Two commits' files for history: the committed result, and a copy whose metadata names another commit.
+        Path results = Files.createDirectories(tmp.resolve("results"));
+        Path meta = ReliabilityTest.BENCH_RESULT.resolveSibling("bench-ff3ddf2.meta.json");
+        Path a = Files.copy(ReliabilityTest.BENCH_RESULT, results.resolve("a.json"));
+        Files.copy(meta, results.resolve("a.meta.json"));
+        Path b = Files.copy(ReliabilityTest.BENCH_RESULT, results.resolve("b.json"));
+        Files.writeString(results.resolve("b.meta.json"), Files.readString(meta).replace("ff3ddf2", "aa3ddf2"));
+        for (String command : List.of("report", "history")) {
+            Path out = tmp.resolve(command + "-out");
+            List<String> args = new ArrayList<>(List.of(command, a.toString()));
+            if (command.equals("history")) {
+                args.add(b.toString());
+            }
+            args.addAll(List.of("--out", out.toString()));
+            List<String> limited = new ArrayList<>(List.of("bash", "-c", "ulimit -f 16; exec \"$@\"", "kvbench", "java",
+                    "-XX:-UsePerfData", "-cp", JAR.toString(), "dev.kvbench.cli.Main"));
+            limited.addAll(args);
+            Ran full = run(new ProcessBuilder(limited), tmp);
+            assertEquals(2, full.code(), command + ": " + full.err());
+            assertTrue(full.err().contains("File too large (nothing written)"), full.err());
+            try (Stream<Path> left = Files.list(tmp)) {
+                assertEquals(List.of(), left.map(f -> f.getFileName().toString())
+                        .filter(n -> n.startsWith(command + "-out") || n.startsWith("." + command + "-out")).toList());
+            }
+            if (command.equals("report")) { // history writes its folder through the same AtomicFiles.writeFolder
+                Ran rerun = run(kvbench(args.toArray(String[]::new)), tmp);
+                assertEquals(0, rerun.code(), rerun.err());
+                assertTrue(Files.isRegularFile(out.resolve(command + ".html")), rerun.out());
+            }
+        }
+    }
+
+    /**
+     * Ctrl-C during derive (its checks) and during synth (its further dtype, after the fp32 model was made) leaves
+     * nothing: no .kvbench-derive-* work folder, no half model that check would pass, no --out, no temporary file.
+     */
+    @Test
+    void anInterruptedDeriveOrSynthLeavesNothing(@TempDir Path tmp) throws Exception {
+        TestModels.pythonOnnx();
+        Path config = Files.writeString(tmp.resolve("tiny.json"), "{\"model_type\": \"llama\", \"vocab_size\": 512, "
+                + "\"hidden_size\": 64, \"intermediate_size\": 128, \"num_hidden_layers\": 1, \"num_attention_heads\": 4, "
+                + "\"num_key_value_heads\": 2, \"max_position_embeddings\": 256, \"bos_token_id\": 1, \"eos_token_id\": 2}");
+        Map<String, List<String>> runs = new java.util.LinkedHashMap<>();
+        runs.put("derive: [2/", List.of("derive", "--model", LLAMA, "--out"));
+        runs.put("synth: quantize: ", List.of("synth", "--config", config.toString(), "--dtypes", "q4", "--out"));
+        for (var run : runs.entrySet()) {
+            Path work = Files.createDirectories(tmp.resolve(run.getValue().get(0)));
+            Path javaTmp = Files.createDirectories(work.resolve("java-tmp"));
+            List<String> cmd = new ArrayList<>(List.of("java", "-Djava.io.tmpdir=" + javaTmp, "-cp", JAR.toString(),
+                    "dev.kvbench.cli.Main"));
+            cmd.addAll(run.getValue());
+            cmd.add(work.resolve("out").toString());
+            Path stderr = work.resolve("stderr");
+            Process p = new ProcessBuilder(cmd).redirectOutput(work.resolve("console").toFile()).redirectError(stderr.toFile())
+                    .start();
+            long deadline = System.currentTimeMillis() + 120_000;
+            while (!Files.readString(stderr).contains(run.getKey()) && p.isAlive() && System.currentTimeMillis() < deadline) {
+                Thread.sleep(20);
+            }
+            assertTrue(p.isAlive(), "still at work when interrupted: " + Files.readString(stderr));
+            boolean intIgnored = signalIgnored(2);
+            new ProcessBuilder("kill", intIgnored ? "-TERM" : "-INT", String.valueOf(p.pid())).start().waitFor();
+            assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+            assertEquals(intIgnored ? 143 : 130, p.exitValue(), Files.readString(stderr));
+            try (Stream<Path> left = Files.list(work)) {
+                assertEquals(List.of("console", "java-tmp", "stderr"), left.map(f -> f.getFileName().toString()).sorted().toList(),
+                        run.getValue().get(0) + ": no work folder and no --out");
+            }
+            try (Stream<Path> left = Files.list(javaTmp)) {
+                // ONNX Runtime's own native-library folder (emptied once loaded) is its business; kvbench's files are gone.
+                assertEquals(List.of(), left.map(f -> f.getFileName().toString()).filter(n -> !n.startsWith("onnxruntime-java"))
+                        .toList());
+            }
         }
     }
 

@@ -94,6 +94,113 @@ class ReliabilityTest {
         assertBadInput("the model's logits are not finite at step 0 (no-cache)", "check", "--model", model, "--steps", "4");
     }
 
+    /** tiny-llama's folder as links in {@code folder}, but for {@code renames} (link name -> bundled file it points to). */
+    static Path linkedLlama(Path folder, java.util.Map<String, String> renames) throws Exception {
+        Files.createDirectories(folder);
+        try (var files = Files.list(TestModels.LLAMA)) {
+            for (Path f : files.toList()) {
+                String name = f.getFileName().toString();
+                if (!renames.containsKey(name)) {
+                    Files.createSymbolicLink(folder.resolve(name), f);
+                }
+            }
+        }
+        for (var r : renames.entrySet()) {
+            if (r.getValue() != null) {
+                Files.createSymbolicLink(folder.resolve(r.getKey()), TestModels.LLAMA.resolve(r.getValue()));
+            }
+        }
+        return folder;
+    }
+
+    /**
+     * A variant file is what its name says: the 4-bit cache graph saved as model_gqa_kv8.onnx ran as static-gqa-int8, a
+     * float model_gqa.onnx saved as model_gqa_kv4.onnx was called lossy, and an fp32 graph saved as model_q4f16.onnx ran
+     * as q4f16, all at exit 0. Each is one line at model open, exit 2.
+     */
+    @Test
+    void aGraphFileIsWhatItsNameSays(@TempDir Path tmp) throws Exception {
+        String kv4AsKv8 = linkedLlama(tmp.resolve("kv4-as-kv8"), java.util.Map.of("model_gqa_kv8.onnx", "model_gqa_kv4.onnx"))
+                .toString();
+        assertBadInput("model_gqa_kv8.onnx is named for an 8-bit cache, but its past inputs hold a 4-bit cache (UINT8)",
+                "generate", "--model", kv4AsKv8, "--prompt-ids", "1,100", "--max-new-tokens", "2", "--strategy", "static-gqa-int8");
+        String floatAsKv4 = linkedLlama(tmp.resolve("float-as-kv4"), java.util.Map.of("model_gqa_kv4.onnx", "model_gqa.onnx"))
+                .toString();
+        assertBadInput("model_gqa_kv4.onnx is named for a 4-bit cache, but its past inputs hold a float cache (FLOAT)",
+                "generate", "--model", floatAsKv4, "--prompt-ids", "1,100", "--max-new-tokens", "2", "--strategy", "static-gqa-int4");
+        String kv8AsFloat = linkedLlama(tmp.resolve("kv8-as-gqa"), java.util.Map.of("model_gqa.onnx", "model_gqa_kv8.onnx"))
+                .toString();
+        assertBadInput("model_gqa.onnx is named for a float cache, but its past inputs hold an 8-bit cache (INT8)",
+                "generate", "--model", kv8AsFloat, "--prompt-ids", "1,100", "--max-new-tokens", "2", "--strategy", "static-gqa");
+        String fp32AsQ4f16 = linkedLlama(tmp.resolve("fp32-as-q4f16"), java.util.Map.of("model_q4f16.onnx", "model.onnx"))
+                .toString();
+        assertBadInput("model_q4f16.onnx is named as q4f16 (4-bit weights (MatMulNBits), float16 inputs/outputs), but its "
+                + "graph is fp32 (float32 weights", "generate", "--model", fp32AsQ4f16, "--dtype", "q4f16", "--prompt-ids",
+                "1,100", "--max-new-tokens", "2");
+        String q8AsQ4 = linkedLlama(tmp.resolve("q8-as-q4"), java.util.Map.of("model_q4.onnx", "model_quantized.onnx"))
+                .toString();
+        assertBadInput("model_q4.onnx is named as q4 (4-bit weights in blocks (MatMulNBits), float32 inputs/outputs), but "
+                + "its graph is 8-bit", "score", "--model", q8AsQ4, "--dtype", "q4", "--prompt", "a short text");
+    }
+
+    /**
+     * A config.json limit beyond the graph's rotary tables (model_gqa.onnx's cos_cache holds 2048 positions): the smaller
+     * is the model's limit, so a 2,100-token prompt is refused at open instead of failing inside ONNX Runtime at step 0.
+     */
+    @Test
+    void thePositionsAreTheSmallerOfConfigAndGraph(@TempDir Path tmp) throws Exception {
+        Path folder = linkedLlama(tmp.resolve("long-config"), java.util.Collections.singletonMap("config.json", null));
+        Files.writeString(folder.resolve("config.json"), Files.readString(TestModels.LLAMA.resolve("config.json"))
+                .replaceFirst("\"max_position_embeddings\":\\s*2048", "\"max_position_embeddings\": 4096"));
+        assertBadInput("prompt of 2101 tokens + 2 new tokens = 2103 positions, beyond the model's 2048", "generate", "--model",
+                folder.toString(), "--prompt", words(2100), "--max-new-tokens", "2", "--strategy", "static-gqa");
+    }
+
+    /**
+     * bench on a dtype whose weights are missing (model_q4.onnx without its .onnx_data files) is one line, exit 2,
+     * before any work (it was exit 1 "no benchmark produced a result" after every strategy's preflight).
+     */
+    @Test
+    void benchOnADtypeWithoutItsWeightsIsBadInputBeforeWork(@TempDir Path tmp) throws Exception {
+        Path folder = Files.createDirectories(tmp.resolve("no-weights"));
+        for (String f : List.of("config.json", "generation_config.json", "tokenizer.json")) {
+            Files.createSymbolicLink(folder.resolve(f), TestModels.LLAMA.resolve(f));
+        }
+        Files.copy(TestModels.LLAMA.resolve("model_q4.onnx"), folder.resolve("model_q4.onnx"));
+        Path out = tmp.resolve("results/r.json");
+        assertBadInput("cannot load ONNX model " + folder.resolve("model_q4.onnx"), "bench", "--quick", "--model",
+                folder.toString(), "--dtypes", "q4", "--out", out.toString());
+        assertFalse(Files.exists(out.getParent()), "nothing written");
+    }
+
+    /** An option given twice is named, not answered with the dump of its whole option group. */
+    @Test
+    void anOptionGivenTwiceIsNamed() {
+        assertBadInput("option '--dtype' is given twice: give it once", "generate", "--model", LLAMA, "--dtype", "q4",
+                "--dtype", "q8", "--prompt-ids", "1");
+        assertBadInput("option '--model' is given twice: give it once", "score", "--model=" + LLAMA, "--model", LLAMA,
+                "--prompt", "a text");
+    }
+
+    /**
+     * A Marian folder without the dtype's encoder is named as such (it was taken for a decoder-only model: ONNX
+     * Runtime's multi-line log, then a message about --source).
+     */
+    @Test
+    void aMissingEncoderIsNamed(@TempDir Path tmp) throws Exception {
+        Path folder = Files.createDirectories(tmp.resolve("no-encoder"));
+        try (var files = Files.list(TestModels.MARIAN)) {
+            for (Path f : files.toList()) {
+                if (!f.getFileName().toString().equals("encoder_model_q4.onnx")) {
+                    Files.createSymbolicLink(folder.resolve(f.getFileName()), f);
+                }
+            }
+        }
+        assertBadInput("missing encoder_model_q4.onnx in " + folder + ": the q4 graphs of an encoder-decoder model need "
+                + "their encoder beside decoder_model_q4.onnx", "generate", "--model", folder.toString(), "--dtype", "q4",
+                "--prompt", "hello");
+    }
+
     @Test
     void aLongTextIsScoredWholeNotCutTo512Tokens() {
         CliTestSupport.Run r = run("score", "--model", LLAMA, "--prompt", words(600), "--format", "json");
@@ -258,6 +365,18 @@ class ReliabilityTest {
                 "1", "--strategy", "hybrid", "--hybrid-threshold", "4096");
         assertBadInput("--no-bos does nothing for an encoder-decoder model", "generate", "--model", MARIAN, "--prompt", "hello", "--no-bos");
         assertBadInput("--no-bos does nothing with token ids", "generate", "--model", LLAMA, "--prompt-ids", "1", "--no-bos");
+        assertBadInput("--batch-size does nothing with a single prompt: it batches the lines of an input file", "generate",
+                "--model", LLAMA, "--prompt-ids", "1,2", "--batch-size", "4");
+        assertBadInput("--batch-size does nothing with a single prompt", "score", "--model", LLAMA, "--prompt", "a text",
+                "--batch-size", "1");
+        assertBadInput("--tolerance bounds the strategies' agreement with no-cache; --against measures a dtype's cost",
+                "check", "--model", LLAMA, "--dtype", "q4", "--against", "fp32", "--tolerance", "0.5");
+        assertBadInput("--accuracy-level is a q4 and q4f16 setting; it does nothing with --dtype fp16", "quantize", "--model",
+                LLAMA, "--dtype", "fp16", "--accuracy-level", "0", "--out", "/nonexistent/never");
+        assertBadInput("--block-size is a q4 and q4f16 setting; it does nothing with --dtype q8", "quantize", "--model",
+                LLAMA, "--dtype", "q8", "--block-size", "32", "--out", "/nonexistent/never");
+        assertBadInput("--block-size must be a power of 2 in 16..256 (the largest MatMulNBits block ONNX Runtime", "quantize",
+                "--model", LLAMA, "--dtype", "q4", "--block-size", "512", "--out", "/nonexistent/never");
         assertEquals(0, run("generate", "--model", LLAMA, "--prompt-ids", "1", "--temperature", "0.8", "--top-k", "5",
                 "--max-new-tokens", "2").code());
     }

@@ -81,6 +81,19 @@ class StrategyAbTest {
     void badInput() {
         CliTestSupport.assertBadInput("-p context=5 must be at least newTokens + 2 (10)", "ab", "--strategies", "kv,static-gqa",
                 "-p", "context=5", "-p", "newTokens=8", "--root", TestModels.ROOT.toString());
+        // Refused before the first round (they failed inside the worker JVMs, or after a whole round).
+        String root = TestModels.ROOT.toString();
+        CliTestSupport.assertBadInput("-p context= assumes the prompt cached, which only kv and the static-gqa strategies "
+                + "can; kv-alloc computes every position it holds", "ab", "--strategies", "kv,kv-alloc", "-p", "context=128",
+                "--root", root);
+        CliTestSupport.assertBadInput("-p context= assumes the prompt cached, which only kv and the static-gqa strategies "
+                + "can; hybrid", "ab", "--strategies", "kv,hybrid", "-p", "context=128", "--root", root);
+        CliTestSupport.assertBadInput("-p context=5000 is beyond tiny-llama's 2048 positions", "ab", "--strategies",
+                "kv,static-gqa", "-p", "context=5000", "--root", root);
+        CliTestSupport.assertBadInput("-p context= is for decoder-only models; tiny-marian is an encoder-decoder model", "ab",
+                "--strategies", "kv,static", "-p", "context=128", "-p", "model=tiny-marian", "--root", root);
+        CliTestSupport.assertBadInput("-p newTokens lists 4 twice: each value is one configuration", "ab", "--strategies",
+                "kv,static-gqa", "-p", "newTokens=4,4", "--root", root);
         CliTestSupport.assertBadInput("-p context= is for --strategies", "ab", "HEAD", "HEAD", "-p", "context=128",
                 "--root", TestModels.ROOT.toString());
         CliTestSupport.assertBadInput("--strategies takes two different strategies", "ab", "--strategies", "kv");

@@ -157,9 +157,52 @@ class DeriveCommandTest {
         TestModels.pythonOnnx();
         Path folder = llamaExport(tmp, "llama", Set.of("weights.onnx_data"));
         List<String> before = listing(folder);
-        CliTestSupport.assertBadInput("derive: model.onnx fails onnx.checker: Data of TensorProto ( tensor name: "
-                + "inner.embed_tokens.weight) should be stored in", "derive", "--model", folder.toString());
+        CliTestSupport.assertBadInput("cannot load ONNX model " + folder.resolve("model.onnx") + ": its weights file "
+                + folder.resolve("weights.onnx_data") + " is missing", "derive", "--model", folder.toString());
         assertEquals(before, listing(folder));
+    }
+
+    /**
+     * derive's prompt errors come before the rewrite, naming the file and line: an out-of-vocabulary id, a signed id
+     * (it was calibrated as text), a line longer than the positions, --steps beyond them, text without a tokenizer
+     * (it suggested an option derive does not have), and the quantized caches' options on Marian, which has none.
+     */
+    @Test
+    void promptErrorsComeBeforeTheRewriteNamingTheLine(@TempDir Path tmp) throws Exception {
+        String llama = TestModels.LLAMA.toString();
+        Path out = tmp.resolve("out");
+        java.util.Map<String, String> cases = new java.util.LinkedHashMap<>();
+        cases.put("1,2,99999", "calibration.txt line 1: token id 99999 is outside the vocabulary [0, ");
+        cases.put("1, 2, -3", "calibration.txt line 1: token id -3 is outside the vocabulary [0, ");
+        cases.put(java.util.stream.IntStream.range(0, 2048).mapToObj(i -> "5").collect(java.util.stream.Collectors.joining(",")),
+                "calibration.txt line 1: 2048 prompt tokens + 1 new token = 2049 positions, beyond the model's 2048");
+        for (var c : cases.entrySet()) {
+            Path file = Files.writeString(tmp.resolve("calibration.txt"), c.getKey() + "\n");
+            CliTestSupport.assertBadInput(c.getValue(), "derive", "--model", llama, "--out", out.toString(),
+                    "--calibration-file", file.toString(), "--python", "/nonexistent/python3");
+            assertFalse(Files.exists(out), "nothing made before the check");
+        }
+        CliTestSupport.assertBadInput("golden 1: 2 prompt tokens + --steps 4096 = 4098 positions, beyond the model's 2048",
+                "derive", "--model", llama, "--out", out.toString(), "--steps", "4096");
+        Path noTokenizer = Files.createDirectories(tmp.resolve("no-tokenizer"));
+        try (var files = Files.list(TestModels.LLAMA)) {
+            for (Path f : files.toList()) {
+                if (!f.getFileName().toString().equals("tokenizer.json")) {
+                    Files.createSymbolicLink(noTokenizer.resolve(f.getFileName()), f);
+                }
+            }
+        }
+        Path text = Files.writeString(tmp.resolve("text.txt"), "1,2,3\nsome text\n");
+        CliTestSupport.assertBadInput("text.txt line 2 is text, and " + noTokenizer + " has no tokenizer.json: write the "
+                + "calibration prompts as comma-separated token ids", "derive", "--model", noTokenizer.toString(), "--out",
+                out.toString(), "--calibration-file", text.toString());
+        CliTestSupport.assertBadInput("--calibration-file and --cache-scales set the quantized caches, which an "
+                + "encoder-decoder model has none of", "derive", "--model", TestModels.MARIAN.toString(), "--out", out.toString(),
+                "--calibration-file", text.toString());
+        CliTestSupport.assertBadInput("--calibration-file and --cache-scales set the quantized caches, which an "
+                + "encoder-decoder model has none of", "derive", "--model", TestModels.MARIAN.toString(), "--out", out.toString(),
+                "--cache-scales", "per-tensor");
+        assertFalse(Files.exists(out));
     }
 
     @Test

@@ -16,6 +16,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -88,6 +89,29 @@ class SynthCommandTest {
         assertEquals(encoderDecoder ? 5 : 6, agreeing);
     }
 
+    /**
+     * {@code --dtypes}: the further dtype's graphs and variants are made in the work folder with the fp32 ones, so the
+     * folder appears whole (a half model, fp32 without the asked dtype, was left by an interrupt before).
+     */
+    @Test
+    void furtherDtypesArriveWithTheModel(@TempDir Path tmp) throws Exception {
+        TestModels.pythonOnnx();
+        Path config = Files.writeString(tmp.resolve("tiny.json"), "{\"model_type\": \"llama\", \"vocab_size\": 512, "
+                + "\"hidden_size\": 64, \"intermediate_size\": 128, \"num_hidden_layers\": 1, \"num_attention_heads\": 4, "
+                + "\"num_key_value_heads\": 2, \"max_position_embeddings\": 256, \"bos_token_id\": 1, \"eos_token_id\": 2}");
+        Path out = tmp.resolve("tiny");
+        CliTestSupport.Run r = CliTestSupport.run("synth", "--config", config.toString(), "--dtypes", "q4", "--out", out.toString());
+        assertEquals(0, r.code(), r.out() + r.err());
+        assertTrue(r.out().contains("q4: model_q4.onnx, weights_q4.onnx_data (MatMulNBits 4-bit"), r.out());
+        for (String f : List.of("model.onnx", "model_gqa.onnx", "model_q4.onnx", "model_gqa_q4.onnx", "model_static_q4.onnx")) {
+            assertTrue(Files.isRegularFile(out.resolve(f)), f + " in " + out);
+        }
+        try (var left = Files.list(tmp)) {
+            assertEquals(java.util.Set.of("tiny.json", "tiny"), left.map(p -> p.getFileName().toString())
+                    .collect(java.util.stream.Collectors.toSet()), "no work folder left");
+        }
+    }
+
     @Test
     void unsupportedConfigurationsAreOneLineAndWriteNothing(@TempDir Path tmp) throws Exception {
         TestModels.pythonOnnx();
@@ -107,9 +131,24 @@ class SynthCommandTest {
                 "--out", tmp.resolve("b").toString());
         Path heads = tmp.resolve("heads.json");
         Files.writeString(heads, "{\"model_type\": \"llama\", \"vocab_size\": 1000, \"hidden_size\": 64, \"intermediate_size\": 128,"
-                + " \"num_hidden_layers\": 2, \"num_attention_heads\": 4, \"num_key_value_heads\": 3}");
+                + " \"num_hidden_layers\": 2, \"num_attention_heads\": 4, \"num_key_value_heads\": 3, "
+                + "\"max_position_embeddings\": 64}");
         CliTestSupport.assertBadInput("num_attention_heads 4 is not a multiple of num_key_value_heads 3", "synth",
                 "--config", heads.toString(), "--out", tmp.resolve("c").toString());
+        // Values the model would be written with and then fail on (rotary angles of 0, a negative epsilon, no positions).
+        String base = "{\"model_type\": \"llama\", \"vocab_size\": 1000, \"hidden_size\": 64, \"intermediate_size\": 128, "
+                + "\"num_hidden_layers\": 2, \"num_attention_heads\": 4, ";
+        java.util.Map<String, String> values = new java.util.LinkedHashMap<>();
+        values.put("\"max_position_embeddings\": 64, \"rope_theta\": 0}", "config field rope_theta must be a finite number > 0, got 0");
+        values.put("\"max_position_embeddings\": 64, \"rms_norm_eps\": -1}", "config field rms_norm_eps must be a finite number > 0, got -1");
+        values.put("\"max_position_embeddings\": 0}", "config field max_position_embeddings must be a positive integer, got 0");
+        for (var v : values.entrySet()) {
+            Path file = Files.writeString(tmp.resolve("values.json"), base + v.getKey());
+            CliTestSupport.assertBadInput(v.getValue(), "synth", "--config", file.toString(), "--out", tmp.resolve("g").toString());
+        }
+        Files.delete(tmp.resolve("values.json"));
+        CliTestSupport.assertBadInput("--accuracy-level sets the q4 graphs' MatMulNBits; it does nothing without q4 in --dtypes",
+                "synth", "--like", "qwen2.5-0.5b", "--dtypes", "q8", "--accuracy-level", "4", "--out", tmp.resolve("h").toString());
         CliTestSupport.assertBadInput("--like gpt-5 is not a built-in configuration", "synth", "--like", "gpt-5", "--out",
                 tmp.resolve("d").toString());
         CliTestSupport.assertBadInput("--layers must be at least 1", "synth", "--like", "qwen2.5-0.5b", "--layers", "0",

@@ -59,4 +59,19 @@ class SummaryTest {
         org.junit.jupiter.api.Assertions.assertFalse(results.get(0).key().contains("batchSize"), results.get(0).key());
         org.junit.jupiter.api.Assertions.assertTrue(results.get(1).key().contains("batchSize=16"), results.get(1).key());
     }
+
+    /** A dtype's re-ranking rows are shown on their own line (kv [q4]) with their figures, not as "-" (they were). */
+    @Test
+    void reRankingShowsEveryDtypesFigures() throws Exception {
+        Path f = new JmhJson()
+                .add("ScoreBenchmark.score", Map.of("strategy", "kv", "pass", "full", "texts", "16"), 100, 0.01, 1, 0)
+                .add("ScoreBenchmark.score", Map.of("strategy", "kv", "pass", "incremental", "texts", "16"), 200, 0.01, 2, 0)
+                .add("ScoreBenchmark.score", Map.of("strategy", "kv", "pass", "full", "texts", "16", "dtype", "q4"), 80, 0.01, 3, 0)
+                .add("ScoreBenchmark.score", Map.of("strategy", "kv", "pass", "incremental", "texts", "16", "dtype", "q4"), 160, 0.01, 4, 0)
+                .write(dir.resolve("q.json"));
+        String text = Summary.scores(Summary.rows(JmhResults.read(f)));
+        String q4 = text.lines().filter(l -> l.startsWith("kv [q4] ")).findFirst().orElse("");
+        org.junit.jupiter.api.Assertions.assertTrue(q4.matches("kv \\[q4\\]\\s+79\\.\\d\\d ± \\S+\\s+201\\.\\d\\s+160\\.\\d\\d ± \\S+\\s+99\\.\\d"), text);
+        org.junit.jupiter.api.Assertions.assertFalse(text.contains(" - "), text);
+    }
 }
