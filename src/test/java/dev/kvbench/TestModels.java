@@ -30,6 +30,11 @@ public final class TestModels {
         return HF_QWEN2;
     }
 
+    /** A Llama config.json of 1 layer, hidden 64, 512 vocabulary rows: synth writes and checks it in seconds. */
+    public static final String TINY_LLAMA_CONFIG = "{\"model_type\": \"llama\", \"vocab_size\": 512, \"hidden_size\": 64, "
+            + "\"intermediate_size\": 128, \"num_hidden_layers\": 1, \"num_attention_heads\": 4, \"num_key_value_heads\": 2, "
+            + "\"max_position_embeddings\": 256, \"bos_token_id\": 1, \"eos_token_id\": 2}";
+
     /**
      * The Python that {@code kvbench derive} runs (with the onnx package), or the test is skipped with a visible reason;
      * with {@code KVBENCH_REQUIRE_PYTHON_ONNX=1} (CI, which installs python3-onnx) a missing one fails instead.

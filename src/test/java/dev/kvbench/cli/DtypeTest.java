@@ -128,6 +128,16 @@ class DtypeTest {
         assertTrue(text.out().contains("drifts = differs: dynamic activation quantization"), text.out());
     }
 
+    /** Runs the Python script {@code lines} (with onnx) on {@code args}; it must succeed. */
+    private static void python(Path tmp, String name, List<String> lines, String... args) throws Exception {
+        String python = TestModels.pythonOnnx();
+        Path script = Files.writeString(tmp.resolve(name), String.join("\n", lines) + "\n");
+        List<String> command = new java.util.ArrayList<>(List.of(python, script.toString()));
+        command.addAll(List.of(args));
+        dev.kvbench.Processes.Outcome o = dev.kvbench.Processes.run(tmp, 120, command);
+        assertTrue(o.ok(), o.output());
+    }
+
     /** A folder of hard links to tiny-llama's files, but {@code replaced} (target name -> source file of tiny-llama). */
     private static Path llamaWith(Path tmp, java.util.Map<String, String> replaced) throws Exception {
         Path folder = Files.createDirectories(tmp.resolve("llama"));
@@ -152,9 +162,7 @@ class DtypeTest {
         // more than q8's own drift.
         Path folder = llamaWith(tmp, java.util.Map.of("model_static_q4.onnx", "model_static.onnx"));
         Files.delete(folder.resolve("model_static_quantized.onnx"));
-        String python = TestModels.pythonOnnx();
-        Path script = tmp.resolve("reverse.py");
-        Files.writeString(script, String.join("\n",
+        python(tmp, "reverse.py", List.of(
                 "import onnx, sys, os",
                 "from onnx import numpy_helper",
                 "m = onnx.load(sys.argv[1])",
@@ -162,11 +170,9 @@ class DtypeTest {
                 "    if t.data_type == onnx.TensorProto.UINT8 and len(t.dims) == 2:",
                 "        a = numpy_helper.to_array(t)",
                 "        m.graph.initializer[i].CopyFrom(numpy_helper.from_array(a.reshape(-1)[::-1].reshape(a.shape), t.name))",
-                "onnx.save(m, sys.argv[2], save_as_external_data=True, location='broken.onnx_data')", ""));
-        dev.kvbench.Processes.Outcome o = dev.kvbench.Processes.run(tmp, 120, List.of(python, script.toString(),
+                "onnx.save(m, sys.argv[2], save_as_external_data=True, location='broken.onnx_data')"),
                 TestModels.LLAMA.resolve("model_static_quantized.onnx").toString(),
-                folder.resolve("model_static_quantized.onnx").toString()));
-        assertTrue(o.ok(), o.output());
+                folder.resolve("model_static_quantized.onnx").toString());
         JsonNode q4 = check(folder, "q4", 1);
         JsonNode q8 = check(folder, "q8", 1);
         for (JsonNode root : List.of(q4, q8)) {
@@ -230,9 +236,7 @@ class DtypeTest {
             Files.createLink(folder.resolve(f), TestModels.LLAMA.resolve(f));
         }
         // A graph whose logits are bfloat16: the export's graph with a Cast to bfloat16 at the end.
-        String python = TestModels.pythonOnnx();
-        Path script = tmp.resolve("fp16.py");
-        Files.writeString(script, String.join("\n",
+        python(tmp, "fp16.py", List.of(
                 "import onnx, sys",
                 "from onnx import helper, TensorProto",
                 "m = onnx.load(sys.argv[1], load_external_data=False)",
@@ -242,10 +246,8 @@ class DtypeTest {
                 "    n.output[:] = ['logits_fp32' if o == 'logits' else o for o in n.output]",
                 "g.node.append(helper.make_node('Cast', ['logits_fp32'], ['logits'], to=TensorProto.BFLOAT16))",
                 "out.type.tensor_type.elem_type = TensorProto.BFLOAT16",
-                "onnx.save(m, sys.argv[2])", ""));
-        dev.kvbench.Processes.Outcome o = dev.kvbench.Processes.run(tmp, 120, List.of(python, script.toString(),
-                TestModels.LLAMA.resolve("model.onnx").toString(), folder.resolve("model_fp16.onnx").toString()));
-        assertTrue(o.ok(), o.output());
+                "onnx.save(m, sys.argv[2])"),
+                TestModels.LLAMA.resolve("model.onnx").toString(), folder.resolve("model_fp16.onnx").toString());
         Files.createLink(folder.resolve("weights.onnx_data"), TestModels.LLAMA.resolve("weights.onnx_data"));
         CliTestSupport.assertBadInput("model_fp16.onnx: logits are BFLOAT16; the engine reads float32 and float16 logits",
                 "generate", "--model", folder.toString(), "--dtype", "fp16", "--prompt-ids", "1,2");

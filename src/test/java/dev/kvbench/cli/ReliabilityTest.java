@@ -74,14 +74,7 @@ class ReliabilityTest {
      */
     @Test
     void nonFiniteLogitsAreAnErrorNeverTokens(@TempDir Path tmp) throws Exception {
-        Path nan = Files.createDirectories(tmp.resolve("nan-weights"));
-        try (var files = Files.list(TestModels.LLAMA)) {
-            for (Path f : files.toList()) {
-                if (!f.getFileName().toString().equals("weights.onnx_data")) {
-                    Files.createSymbolicLink(nan.resolve(f.getFileName()), f);
-                }
-            }
-        }
+        Path nan = linkedLlama(tmp.resolve("nan-weights"), java.util.Collections.singletonMap("weights.onnx_data", null));
         byte[] weights = new byte[(int) Files.size(TestModels.LLAMA.resolve("weights.onnx_data"))];
         java.util.Arrays.fill(weights, (byte) 0xFF); // every float32 a NaN
         Files.write(nan.resolve("weights.onnx_data"), weights);
@@ -96,8 +89,16 @@ class ReliabilityTest {
 
     /** tiny-llama's folder as links in {@code folder}, but for {@code renames} (link name -> bundled file it points to). */
     static Path linkedLlama(Path folder, java.util.Map<String, String> renames) throws Exception {
+        return linked(TestModels.LLAMA, folder, renames);
+    }
+
+    /**
+     * A bundled model's folder as symbolic links in {@code folder}, but for {@code renames} (link name -> the bundled
+     * file it points to; null: no such file).
+     */
+    static Path linked(Path bundled, Path folder, java.util.Map<String, String> renames) throws Exception {
         Files.createDirectories(folder);
-        try (var files = Files.list(TestModels.LLAMA)) {
+        try (var files = Files.list(bundled)) {
             for (Path f : files.toList()) {
                 String name = f.getFileName().toString();
                 if (!renames.containsKey(name)) {
@@ -107,7 +108,7 @@ class ReliabilityTest {
         }
         for (var r : renames.entrySet()) {
             if (r.getValue() != null) {
-                Files.createSymbolicLink(folder.resolve(r.getKey()), TestModels.LLAMA.resolve(r.getValue()));
+                Files.createSymbolicLink(folder.resolve(r.getKey()), bundled.resolve(r.getValue()));
             }
         }
         return folder;
@@ -120,27 +121,27 @@ class ReliabilityTest {
      */
     @Test
     void aGraphFileIsWhatItsNameSays(@TempDir Path tmp) throws Exception {
-        String kv4AsKv8 = linkedLlama(tmp.resolve("kv4-as-kv8"), java.util.Map.of("model_gqa_kv8.onnx", "model_gqa_kv4.onnx"))
-                .toString();
-        assertBadInput("model_gqa_kv8.onnx is named for an 8-bit cache, but its past inputs hold a 4-bit cache (UINT8)",
-                "generate", "--model", kv4AsKv8, "--prompt-ids", "1,100", "--max-new-tokens", "2", "--strategy", "static-gqa-int8");
-        String floatAsKv4 = linkedLlama(tmp.resolve("float-as-kv4"), java.util.Map.of("model_gqa_kv4.onnx", "model_gqa.onnx"))
-                .toString();
-        assertBadInput("model_gqa_kv4.onnx is named for a 4-bit cache, but its past inputs hold a float cache (FLOAT)",
-                "generate", "--model", floatAsKv4, "--prompt-ids", "1,100", "--max-new-tokens", "2", "--strategy", "static-gqa-int4");
-        String kv8AsFloat = linkedLlama(tmp.resolve("kv8-as-gqa"), java.util.Map.of("model_gqa.onnx", "model_gqa_kv8.onnx"))
-                .toString();
-        assertBadInput("model_gqa.onnx is named for a float cache, but its past inputs hold an 8-bit cache (INT8)",
-                "generate", "--model", kv8AsFloat, "--prompt-ids", "1,100", "--max-new-tokens", "2", "--strategy", "static-gqa");
-        String fp32AsQ4f16 = linkedLlama(tmp.resolve("fp32-as-q4f16"), java.util.Map.of("model_q4f16.onnx", "model.onnx"))
-                .toString();
-        assertBadInput("model_q4f16.onnx is named as q4f16 (4-bit weights (MatMulNBits), float16 inputs/outputs), but its "
-                + "graph is fp32 (float32 weights", "generate", "--model", fp32AsQ4f16, "--dtype", "q4f16", "--prompt-ids",
-                "1,100", "--max-new-tokens", "2");
-        String q8AsQ4 = linkedLlama(tmp.resolve("q8-as-q4"), java.util.Map.of("model_q4.onnx", "model_quantized.onnx"))
-                .toString();
-        assertBadInput("model_q4.onnx is named as q4 (4-bit weights in blocks (MatMulNBits), float32 inputs/outputs), but "
-                + "its graph is 8-bit", "score", "--model", q8AsQ4, "--dtype", "q4", "--prompt", "a short text");
+        record Misnamed(String name, String file, String expected, String... args) {
+        }
+        String[] generate = {"generate", "--prompt-ids", "1,100", "--max-new-tokens", "2"};
+        List<Misnamed> cases = List.of(
+                new Misnamed("model_gqa_kv8.onnx", "model_gqa_kv4.onnx", "model_gqa_kv8.onnx is named for an 8-bit cache, "
+                        + "but its past inputs hold a 4-bit cache (UINT8)", "--strategy", "static-gqa-int8"),
+                new Misnamed("model_gqa_kv4.onnx", "model_gqa.onnx", "model_gqa_kv4.onnx is named for a 4-bit cache, but "
+                        + "its past inputs hold a float cache (FLOAT)", "--strategy", "static-gqa-int4"),
+                new Misnamed("model_gqa.onnx", "model_gqa_kv8.onnx", "model_gqa.onnx is named for a float cache, but its "
+                        + "past inputs hold an 8-bit cache (INT8)", "--strategy", "static-gqa"),
+                new Misnamed("model_q4f16.onnx", "model.onnx", "model_q4f16.onnx is named as q4f16 (4-bit weights "
+                        + "(MatMulNBits), float16 inputs/outputs), but its graph is fp32 (float32 weights", "--dtype", "q4f16"),
+                new Misnamed("model_q4.onnx", "model_quantized.onnx", "model_q4.onnx is named as q4 (4-bit weights in "
+                        + "blocks (MatMulNBits), float32 inputs/outputs), but its graph is 8-bit", "--dtype", "q4"));
+        for (Misnamed c : cases) {
+            Path folder = linkedLlama(tmp.resolve(c.name() + "-from-" + c.file()), java.util.Map.of(c.name(), c.file()));
+            List<String> args = new java.util.ArrayList<>(List.of(generate));
+            args.addAll(List.of("--model", folder.toString()));
+            args.addAll(List.of(c.args()));
+            assertBadInput(c.expected(), args.toArray(String[]::new));
+        }
     }
 
     /**
@@ -188,14 +189,8 @@ class ReliabilityTest {
      */
     @Test
     void aMissingEncoderIsNamed(@TempDir Path tmp) throws Exception {
-        Path folder = Files.createDirectories(tmp.resolve("no-encoder"));
-        try (var files = Files.list(TestModels.MARIAN)) {
-            for (Path f : files.toList()) {
-                if (!f.getFileName().toString().equals("encoder_model_q4.onnx")) {
-                    Files.createSymbolicLink(folder.resolve(f.getFileName()), f);
-                }
-            }
-        }
+        Path folder = linked(TestModels.MARIAN, tmp.resolve("no-encoder"),
+                java.util.Collections.singletonMap("encoder_model_q4.onnx", null));
         assertBadInput("missing encoder_model_q4.onnx in " + folder + ": the q4 graphs of an encoder-decoder model need "
                 + "their encoder beside decoder_model_q4.onnx", "generate", "--model", folder.toString(), "--dtype", "q4",
                 "--prompt", "hello");

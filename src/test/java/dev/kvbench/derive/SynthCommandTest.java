@@ -96,9 +96,7 @@ class SynthCommandTest {
     @Test
     void furtherDtypesArriveWithTheModel(@TempDir Path tmp) throws Exception {
         TestModels.pythonOnnx();
-        Path config = Files.writeString(tmp.resolve("tiny.json"), "{\"model_type\": \"llama\", \"vocab_size\": 512, "
-                + "\"hidden_size\": 64, \"intermediate_size\": 128, \"num_hidden_layers\": 1, \"num_attention_heads\": 4, "
-                + "\"num_key_value_heads\": 2, \"max_position_embeddings\": 256, \"bos_token_id\": 1, \"eos_token_id\": 2}");
+        Path config = Files.writeString(tmp.resolve("tiny.json"), TestModels.TINY_LLAMA_CONFIG);
         Path out = tmp.resolve("tiny");
         CliTestSupport.Run r = CliTestSupport.run("synth", "--config", config.toString(), "--dtypes", "q4", "--out", out.toString());
         assertEquals(0, r.code(), r.out() + r.err());
