@@ -345,8 +345,9 @@ final class BenchCommand implements Callable<Integer> {
      * of {@code folder}: then nothing could be measured, and that is bad input, found before any work.
      */
     private void requireOneOpens(Path folder, Dtype dtype, Layout layout) {
-        List<Strategy> candidates = strategies != null ? List.copyOf(new LinkedHashSet<>(strategies))
-                : Strategy.availableIn(layout, List.of(Strategy.values()));
+        // Strategies whose variant file is missing are runOn's to refuse or list, with their own words.
+        List<Strategy> candidates = Strategy.availableIn(layout, strategies != null ? List.copyOf(new LinkedHashSet<>(strategies))
+                : List.of(Strategy.values()));
         String first = null;
         for (Strategy s : candidates) {
             try (Engine engine = new Engine(folder, s, EngineOptions.defaults().withDtype(dtype))) {

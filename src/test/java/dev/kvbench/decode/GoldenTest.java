@@ -30,11 +30,20 @@ class GoldenTest {
     }
 
     static void assertReproduces(Path folder, Strategy strategy, Layout.DecoderFiles files, boolean noCacheInFull) {
+        assertReproduces(folder, strategy, files, noCacheInFull ? null : java.util.Set.of(0));
+    }
+
+    /**
+     * The goldens of {@code folder}; no-cache runs the cases in {@code noCacheInFull} (indexes; null: every case) and
+     * those of at most {@link #NO_CACHE_PREFIX} tokens in full, the others' first {@link #NO_CACHE_PREFIX} tokens.
+     */
+    static void assertReproduces(Path folder, Strategy strategy, Layout.DecoderFiles files, java.util.Set<Integer> noCacheInFull) {
         List<TestModels.Golden> cases = TestModels.golden(folder);
         try (Engine engine = new Engine(folder, strategy, EngineOptions.defaults().withDecoderFiles(files))) {
             for (int i = 0; i < cases.size(); i++) {
                 TestModels.Golden g = cases.get(i);
-                boolean full = strategy != Strategy.NO_CACHE || noCacheInFull || i == 0 || g.maxNewTokens() <= NO_CACHE_PREFIX;
+                boolean full = strategy != Strategy.NO_CACHE || noCacheInFull == null || noCacheInFull.contains(i)
+                        || g.maxNewTokens() <= NO_CACHE_PREFIX;
                 int n = full ? g.maxNewTokens() : NO_CACHE_PREFIX;
                 int[] expected = full ? g.generated() : Arrays.copyOf(g.generated(), Math.min(n, g.generated().length));
                 int[] actual = generate(engine, g.promptIds(), n, g.ignoreEos());

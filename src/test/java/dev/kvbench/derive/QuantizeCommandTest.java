@@ -39,11 +39,13 @@ class QuantizeCommandTest {
         return folder;
     }
 
-    /** {@code kvbench quantize} of {@code folder} to {@code dtype} (8 check steps), which must succeed. */
+    /** {@code kvbench quantize} of {@code folder} to {@code dtype} (8 check steps unless {@code more} says), which must succeed. */
     private static CliTestSupport.Run quantize(Path folder, String dtype, String... more) {
-        List<String> args = new java.util.ArrayList<>(List.of("quantize", "--model", folder.toString(), "--dtype", dtype,
-                "--steps", "8"));
+        List<String> args = new java.util.ArrayList<>(List.of("quantize", "--model", folder.toString(), "--dtype", dtype));
         args.addAll(List.of(more));
+        if (!args.contains("--steps")) {
+            args.addAll(List.of("--steps", "8"));
+        }
         CliTestSupport.Run r = CliTestSupport.run(args.toArray(String[]::new));
         assertEquals(0, r.code(), r.out() + r.err());
         return r;
@@ -114,7 +116,7 @@ class QuantizeCommandTest {
             Path folder = fp32Export(tmp, bundled, bundled.getFileName().toString());
             for (String level : bundled == TestModels.LLAMA ? List.of("4") : List.of("4", "0")) {
                 Path out = tmp.resolve(bundled.getFileName() + "-q4-level" + level);
-                quantize(folder, "q4", "--accuracy-level", level, "--out", out.toString());
+                quantize(folder, "q4", "--accuracy-level", level, "--out", out.toString(), "--steps", "2");
                 CliTestSupport.Run d = CliTestSupport.run("derive", "--model", out.toString(), "--dtype", "q4",
                         "--no-quantized-cache", "--steps", "4");
                 assertEquals(0, d.code(), d.out() + d.err());
