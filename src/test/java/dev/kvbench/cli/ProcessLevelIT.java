@@ -269,6 +269,26 @@ class ProcessLevelIT {
         }
     }
 
+    /**
+     * A truncated weights file is one line on stderr, exit 2 (ONNX Runtime's own error log printed its lines first), and
+     * quantize refuses it before its rewrite (it was exit 3, "internal error ... ValueError").
+     */
+    @Test
+    void aTruncatedWeightsFileIsOneLine(@TempDir Path tmp) throws Exception {
+        Path folder = ReliabilityTest.linkedLlama(tmp.resolve("truncated"),
+                java.util.Collections.singletonMap("weights.onnx_data", null));
+        byte[] weights = Files.readAllBytes(TestModels.LLAMA.resolve("weights.onnx_data"));
+        Files.write(folder.resolve("weights.onnx_data"), java.util.Arrays.copyOf(weights, 100_000));
+        for (List<String> args : List.of(List.of("generate", "--model", folder.toString(), "--prompt-ids", "1,2"),
+                List.of("quantize", "--model", folder.toString(), "--dtype", "q8", "--out", tmp.resolve("q8").toString()))) {
+            Ran r = run(kvbench(args.toArray(String[]::new)), tmp);
+            assertEquals(2, r.code(), args + ": " + r.err());
+            assertEquals(1, r.err().strip().lines().count(), r.err());
+            assertTrue(r.err().contains("its external weights file is shorter than the graph says"), r.err());
+        }
+        assertFalse(Files.exists(tmp.resolve("q8")));
+    }
+
     /** Whether this process ignores signal {@code number} (the SigIgn mask of /proc/self/status): children inherit it. */
     static boolean signalIgnored(int number) throws IOException {
         return Files.readAllLines(Path.of("/proc/self/status")).stream().filter(l -> l.startsWith("SigIgn:"))
