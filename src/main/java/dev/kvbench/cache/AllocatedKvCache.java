@@ -6,7 +6,7 @@ import ai.onnxruntime.OrtEnvironment;
 import dev.kvbench.model.IoNames;
 import dev.kvbench.runtime.StepOutputs;
 import dev.kvbench.model.KvLayout;
-import dev.kvbench.runtime.EmptyPast;
+import dev.kvbench.cache.EmptyPast;
 import dev.kvbench.runtime.Closeables;
 import dev.kvbench.runtime.StepBinding;
 

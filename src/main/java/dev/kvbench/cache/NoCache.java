@@ -3,7 +3,7 @@ package dev.kvbench.cache;
 import ai.onnxruntime.OrtEnvironment;
 import dev.kvbench.model.IoNames;
 import dev.kvbench.model.KvLayout;
-import dev.kvbench.runtime.EmptyPast;
+import dev.kvbench.cache.EmptyPast;
 import dev.kvbench.runtime.StepBinding;
 import ai.onnxruntime.OrtException;
 

@@ -5,7 +5,7 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import dev.kvbench.model.IoNames;
 import dev.kvbench.model.KvLayout;
-import dev.kvbench.runtime.EmptyPast;
+import dev.kvbench.cache.EmptyPast;
 import dev.kvbench.runtime.StepBinding;
 
 /**

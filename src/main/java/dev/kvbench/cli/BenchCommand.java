@@ -12,7 +12,6 @@ import dev.kvbench.matrix.RunFiles;
 import dev.kvbench.model.Dtype;
 import dev.kvbench.model.Layout;
 import dev.kvbench.results.BenchmarkContract;
-import dev.kvbench.results.Roofline;
 import dev.kvbench.results.RunMeta;
 import dev.kvbench.runtime.MachineProbe;
 import dev.kvbench.runtime.OrtRuntime;
@@ -310,7 +309,7 @@ final class BenchCommand implements Callable<Integer> {
         if (!written.isEmpty()) {
             Path file = written.get(0).resolveSibling(written.get(0).getFileName().toString().replaceAll("\\.json$", "")
                     + ".by-dtype.txt");
-            dev.kvbench.results.AtomicFiles.write(file, "kvbench bench --dtypes " + chosen.stream().map(Dtype::id)
+            dev.kvbench.support.AtomicFiles.write(file, "kvbench bench --dtypes " + chosen.stream().map(Dtype::id)
                     .collect(Collectors.joining(",")) + " on " + folder.getFileName() + "\n" + table);
             console.println("by dtype: " + file);
         }

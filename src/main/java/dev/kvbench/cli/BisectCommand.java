@@ -2,7 +2,7 @@ package dev.kvbench.cli;
 
 import dev.kvbench.paired.AbMeasurement;
 import dev.kvbench.KvbenchException;
-import dev.kvbench.Processes;
+import dev.kvbench.support.Processes;
 import dev.kvbench.results.BenchmarkContract;
 import dev.kvbench.results.PairedComparison;
 import picocli.CommandLine.Command;

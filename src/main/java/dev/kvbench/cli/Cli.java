@@ -109,6 +109,6 @@ final class Cli {
 
     /** JSON has no NaN: an undefined figure is null. */
     static void putFinite(ObjectNode o, String field, double v) {
-        dev.kvbench.results.JsonFiles.putFinite(o, field, v);
+        dev.kvbench.support.JsonFiles.putFinite(o, field, v);
     }
 }

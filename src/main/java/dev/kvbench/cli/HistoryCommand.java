@@ -10,7 +10,7 @@ import dev.kvbench.report.History;
 import dev.kvbench.report.HtmlReport;
 import dev.kvbench.report.PngCharts;
 import dev.kvbench.report.ResultFile;
-import dev.kvbench.results.AtomicFiles;
+import dev.kvbench.support.AtomicFiles;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;

@@ -1,6 +1,6 @@
 package dev.kvbench.cli;
 
-import dev.kvbench.decode.StrategyCheck;
+import dev.kvbench.verify.StrategyCheck;
 import dev.kvbench.derive.GraphQuantizer;
 import dev.kvbench.derive.VariantDeriver;
 import dev.kvbench.model.Dtype;

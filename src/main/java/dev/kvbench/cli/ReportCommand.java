@@ -1,12 +1,11 @@
 package dev.kvbench.cli;
 
-import dev.kvbench.KvbenchException;
 import dev.kvbench.report.Chart;
 import dev.kvbench.report.Charts;
 import dev.kvbench.report.HtmlReport;
 import dev.kvbench.report.PngCharts;
 import dev.kvbench.report.ResultFile;
-import dev.kvbench.results.AtomicFiles;
+import dev.kvbench.support.AtomicFiles;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;

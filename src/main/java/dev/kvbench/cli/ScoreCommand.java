@@ -96,8 +96,8 @@ final class ScoreCommand implements Callable<Integer> {
         String quantizer = dev.kvbench.model.GraphNodes.dynamicActivationQuantization(
                 o.engineOptions().layout(o.model).decoderGraphs());
         boolean drifts = quantizer != null && !o.strategy.quantizedCache();
-        double tolerance = o.strategy.quantizedCache() ? dev.kvbench.decode.StrategyCheck.QUANTIZED_CACHE_PERPLEXITY
-                : drifts ? dev.kvbench.decode.StrategyCheck.DRIFT_PERPLEXITY
+        double tolerance = o.strategy.quantizedCache() ? dev.kvbench.verify.StrategyCheck.QUANTIZED_CACHE_PERPLEXITY
+                : drifts ? dev.kvbench.verify.StrategyCheck.DRIFT_PERPLEXITY
                 : o.dtype.float16Io() ? FLOAT16_TOLERANCE : TOLERANCE;
         String within = o.strategy.quantizedCache() ? "lossy, within the quantized cache's bound"
                 : drifts ? "drifts: dynamic activation quantization, within its bound" : "agree";

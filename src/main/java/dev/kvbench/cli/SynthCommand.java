@@ -84,7 +84,7 @@ final class SynthCommand implements Callable<Integer> {
         for (Dtype d : dtypes == null ? List.<Dtype>of() : new java.util.LinkedHashSet<>(dtypes)) {
             quantized.add(new GraphQuantizer.Settings(d, 32, d == Dtype.Q4 ? accuracyLevel : 0, false));
         }
-        dev.kvbench.results.AtomicFiles.checkNewOrEmptyFolder(out);
+        dev.kvbench.support.AtomicFiles.checkNewOrEmptyFolder(out);
         PrintWriter o = spec.commandLine().getOut();
         ModelSynthesizer synth = new ModelSynthesizer(source.like, source.config, layers, seed, python);
         JsonNode plan = synth.plan();

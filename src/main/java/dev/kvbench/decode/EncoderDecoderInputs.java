@@ -7,7 +7,7 @@ import ai.onnxruntime.OrtSession;
 import dev.kvbench.model.IoNames;
 import dev.kvbench.model.KvLayout;
 import dev.kvbench.model.Model;
-import dev.kvbench.runtime.EmptyPast;
+import dev.kvbench.cache.EmptyPast;
 import dev.kvbench.runtime.StepBinding;
 import dev.kvbench.runtime.Tensors;
 

@@ -2,10 +2,10 @@ package dev.kvbench.derive;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.kvbench.KvbenchException;
-import dev.kvbench.decode.DtypeAccuracy;
+import dev.kvbench.verify.DtypeAccuracy;
 import dev.kvbench.decode.EngineOptions;
 import dev.kvbench.decode.Strategy;
-import dev.kvbench.decode.StrategyCheck;
+import dev.kvbench.verify.StrategyCheck;
 import dev.kvbench.model.Dtype;
 import dev.kvbench.model.Layout;
 

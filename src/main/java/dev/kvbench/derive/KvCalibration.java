@@ -10,7 +10,7 @@ import dev.kvbench.decode.EngineOptions;
 import dev.kvbench.decode.GenerationResult;
 import dev.kvbench.decode.Sampler;
 import dev.kvbench.decode.Strategy;
-import dev.kvbench.decode.StrategyCheck;
+import dev.kvbench.verify.StrategyCheck;
 import dev.kvbench.model.KvLayout;
 
 import java.nio.file.Path;

@@ -2,7 +2,7 @@ package dev.kvbench.derive;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.kvbench.KvbenchException;
-import dev.kvbench.results.AtomicFiles;
+import dev.kvbench.support.AtomicFiles;
 
 import java.io.IOException;
 import java.nio.file.Files;

@@ -5,7 +5,7 @@ import dev.kvbench.KvbenchException;
 import dev.kvbench.decode.Engine;
 import dev.kvbench.decode.EngineOptions;
 import dev.kvbench.decode.Strategy;
-import dev.kvbench.decode.StrategyCheck;
+import dev.kvbench.verify.StrategyCheck;
 import dev.kvbench.model.Dtype;
 import dev.kvbench.model.Layout;
 import dev.kvbench.model.Model;
@@ -283,7 +283,7 @@ public final class VariantDeriver {
             return StrategyCheck.run(twin, prompts, steps, tolerance, EngineOptions.defaults().withDtype(dtype),
                     Strategy.NO_CACHE, variants);
         } finally {
-            dev.kvbench.results.AtomicFiles.deleteTree(twin);
+            dev.kvbench.support.AtomicFiles.deleteTree(twin);
         }
     }
 
@@ -392,7 +392,7 @@ public final class VariantDeriver {
         for (Model.Variant v : Model.Variant.quantizedCaches()) {
             Path graph = workGraphs.resolve(dtype.file(v.file(false)));
             Path record = workGraphs.resolve(calibrationFile(graph.getFileName().toString()));
-            dev.kvbench.results.AtomicFiles.write(record, KvCalibration.json(ranges, quantized.granularity(), v.cacheBits())
+            dev.kvbench.support.AtomicFiles.write(record, KvCalibration.json(ranges, quantized.granularity(), v.cacheBits())
                     .toPrettyString());
             try {
                 OnnxPython.run(interpreter, QUANTIZED_CACHE_SCRIPT, work, List.of("--gqa",

@@ -2,6 +2,7 @@ package dev.kvbench.matrix;
 
 import dev.kvbench.decode.Strategy;
 import dev.kvbench.paired.AbMeasurement;
+import dev.kvbench.paired.Progress;
 import dev.kvbench.paired.Recommendation;
 import dev.kvbench.paired.StrategyVerdicts;
 import dev.kvbench.paired.TokenLatency;
@@ -11,7 +12,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kvbench.KvbenchException;
-import dev.kvbench.results.AtomicFiles;
+import dev.kvbench.support.AtomicFiles;
 import dev.kvbench.results.BenchmarkContract;
 import dev.kvbench.results.JmhResult;
 import dev.kvbench.results.JmhResults;
@@ -365,8 +366,8 @@ public final class BenchRun {
             return "the baseline itself";
         }
         try {
-            List<dev.kvbench.decode.StrategyCheck.Outcome> o = dev.kvbench.decode.StrategyCheck.run(folder,
-                    dev.kvbench.decode.StrategyCheck.prompts(folder), 8, 1e-3,
+            List<dev.kvbench.verify.StrategyCheck.Outcome> o = dev.kvbench.verify.StrategyCheck.run(folder,
+                    dev.kvbench.verify.StrategyCheck.prompts(folder), 8, 1e-3,
                     dev.kvbench.decode.EngineOptions.defaults().withDtype(dtype), List.of(s));
             if (o.isEmpty()) {
                 return "not checked";
@@ -382,7 +383,7 @@ public final class BenchRun {
                 return String.format(Locale.ROOT, "keep %.1f%% of no-cache's greedy tokens, perplexity %+.2f%% (%d-bit "
                         + "cache within its bounds; check, %d steps, max |dlogit| %.2g)", 100 * o.get(0).tokenAgreement(),
                         100 * o.get(0).perplexityChange(), s.variant().cacheBits(),
-                        dev.kvbench.decode.StrategyCheck.QUANTIZED_CHECK_STEPS, o.get(0).maxAbsDiff());
+                        dev.kvbench.verify.StrategyCheck.QUANTIZED_CHECK_STEPS, o.get(0).maxAbsDiff());
             }
             return String.format(Locale.ROOT, "%s no-cache (check, 8 steps, max |dlogit| %.2g)", verdict,
                     o.get(0).maxAbsDiff());

@@ -1,6 +1,7 @@
 package dev.kvbench.matrix;
 
 import dev.kvbench.KvbenchException;
+import dev.kvbench.paired.Progress;
 import dev.kvbench.results.BenchmarkContract;
 import dev.kvbench.runtime.OrtRuntime;
 import org.openjdk.jmh.annotations.BenchmarkMode;

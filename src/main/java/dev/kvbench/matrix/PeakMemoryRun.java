@@ -2,7 +2,7 @@ package dev.kvbench.matrix;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.kvbench.Processes;
+import dev.kvbench.support.Processes;
 import dev.kvbench.results.BenchmarkContract;
 
 import java.io.IOException;

@@ -86,7 +86,7 @@ public record ModelConfig(String modelType, boolean encoderDecoder, int vocabSiz
             }
             return JSON.createObjectNode();
         }
-        JsonNode node = dev.kvbench.results.JsonFiles.read(file, file.getFileName().toString());
+        JsonNode node = dev.kvbench.support.JsonFiles.read(file, file.getFileName().toString());
         if (!node.isObject()) {
             throw new KvbenchException(file + " is not a JSON object");
         }

@@ -1,12 +1,12 @@
 package dev.kvbench.paired;
 
-import dev.kvbench.results.AtomicFiles;
+import dev.kvbench.support.AtomicFiles;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kvbench.KvbenchException;
-import dev.kvbench.Processes;
+import dev.kvbench.support.Processes;
 import dev.kvbench.results.BenchmarkContract;
 import dev.kvbench.results.JmhResult;
 import dev.kvbench.results.JmhResults;
@@ -476,14 +476,14 @@ public final class AbMeasurement {
 
     /** {@code [round 3/8] done in 15 s; about 1 m 15 s left}: rounds take about the same time, so the mean so far. */
     private static final class RoundProgress {
-        private final dev.kvbench.matrix.Progress progress;
+        private final dev.kvbench.paired.Progress progress;
         private final PrintWriter console;
         private long start = System.nanoTime();
 
         RoundProgress(int rounds, PrintWriter console) {
             double[] equal = new double[rounds];
             java.util.Arrays.fill(equal, 1);
-            this.progress = new dev.kvbench.matrix.Progress(equal);
+            this.progress = new dev.kvbench.paired.Progress(equal);
             this.console = console;
         }
 
@@ -492,8 +492,8 @@ public final class AbMeasurement {
             start = System.nanoTime();
             progress.finished(seconds);
             console.printf(Locale.ROOT, "[round %d/%d] done in %s%s%n", round + 1, progress.total(),
-                    dev.kvbench.matrix.Progress.duration(seconds), round + 1 < progress.total()
-                            ? "; about " + dev.kvbench.matrix.Progress.duration(progress.secondsLeft()) + " left" : "");
+                    dev.kvbench.paired.Progress.duration(seconds), round + 1 < progress.total()
+                            ? "; about " + dev.kvbench.paired.Progress.duration(progress.secondsLeft()) + " left" : "");
             console.flush();
         }
     }

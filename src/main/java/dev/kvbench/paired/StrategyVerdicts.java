@@ -124,10 +124,10 @@ public record StrategyVerdicts(Strategy a, double threshold, List<Verdict> verdi
         o.put("candidate", v.b());
         o.put("configuration", v.configuration());
         o.put("verdict", v.word());
-        dev.kvbench.results.JsonFiles.putFinite(o, "ratio", v.ratio());
-        dev.kvbench.results.JsonFiles.putFinite(o, "ratio_ci95_low", v.low());
-        dev.kvbench.results.JsonFiles.putFinite(o, "ratio_ci95_high", v.high());
-        dev.kvbench.results.JsonFiles.putFinite(o, "p_value", v.p());
+        dev.kvbench.support.JsonFiles.putFinite(o, "ratio", v.ratio());
+        dev.kvbench.support.JsonFiles.putFinite(o, "ratio_ci95_low", v.low());
+        dev.kvbench.support.JsonFiles.putFinite(o, "ratio_ci95_high", v.high());
+        dev.kvbench.support.JsonFiles.putFinite(o, "p_value", v.p());
         o.put("rounds", v.rounds());
         return o;
     }

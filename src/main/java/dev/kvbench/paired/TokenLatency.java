@@ -3,7 +3,7 @@ package dev.kvbench.paired;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import dev.kvbench.results.JmhResult;
-import dev.kvbench.results.JsonFiles;
+import dev.kvbench.support.JsonFiles;
 import dev.kvbench.results.Statistics;
 
 import java.util.ArrayList;

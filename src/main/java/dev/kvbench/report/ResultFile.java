@@ -6,7 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kvbench.KvbenchException;
 import dev.kvbench.results.JmhResult;
 import dev.kvbench.results.JmhResults;
-import dev.kvbench.results.JsonFiles;
+import dev.kvbench.support.JsonFiles;
 import dev.kvbench.results.RunMeta;
 import dev.kvbench.results.Summary;
 

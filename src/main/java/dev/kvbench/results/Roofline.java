@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kvbench.KvbenchException;
 import dev.kvbench.runtime.MachineProbe;
+import dev.kvbench.support.JsonFiles;
 
 import java.io.IOException;
 import java.nio.file.Path;

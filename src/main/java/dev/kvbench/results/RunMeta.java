@@ -3,8 +3,8 @@ package dev.kvbench.results;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.kvbench.KvbenchException;
-import dev.kvbench.Processes;
+import dev.kvbench.support.JsonFiles;
+import dev.kvbench.support.Processes;
 import dev.kvbench.runtime.OrtRuntime;
 
 import java.io.IOException;

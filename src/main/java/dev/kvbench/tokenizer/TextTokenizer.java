@@ -48,7 +48,7 @@ public final class TextTokenizer implements AutoCloseable {
 
     private static int vocabSize(Path file) {
         {
-            JsonNode root = dev.kvbench.results.JsonFiles.read(file, "tokenizer.json");
+            JsonNode root = dev.kvbench.support.JsonFiles.read(file, "tokenizer.json");
             int max = -1;
             var vocab = root.path("model").path("vocab");
             if (vocab.isObject()) {

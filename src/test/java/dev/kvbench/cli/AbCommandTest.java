@@ -2,7 +2,7 @@ package dev.kvbench.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kvbench.paired.AbMeasurement;
-import dev.kvbench.results.AtomicFiles;
+import dev.kvbench.support.AtomicFiles;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -2,7 +2,7 @@ package dev.kvbench.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.kvbench.Processes;
+import dev.kvbench.support.Processes;
 import dev.kvbench.TestModels;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -1,7 +1,7 @@
 package dev.kvbench.cli;
 
 import dev.kvbench.paired.AbMeasurement;
-import dev.kvbench.Processes;
+import dev.kvbench.support.Processes;
 import dev.kvbench.TestModels;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

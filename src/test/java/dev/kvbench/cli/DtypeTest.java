@@ -134,7 +134,7 @@ class DtypeTest {
         Path script = Files.writeString(tmp.resolve(name), String.join("\n", lines) + "\n");
         List<String> command = new java.util.ArrayList<>(List.of(python, script.toString()));
         command.addAll(List.of(args));
-        dev.kvbench.Processes.Outcome o = dev.kvbench.Processes.run(tmp, 120, command);
+        dev.kvbench.support.Processes.Outcome o = dev.kvbench.support.Processes.run(tmp, 120, command);
         assertTrue(o.ok(), o.output());
     }
 

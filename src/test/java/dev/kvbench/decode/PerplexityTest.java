@@ -1,6 +1,7 @@
 package dev.kvbench.decode;
 
 import dev.kvbench.TestModels;
+import dev.kvbench.verify.StrategyCheck;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;

@@ -57,7 +57,7 @@ class DeriveCommandTest {
             assertTrue(weights.contains("export files copied (") && weights.contains("hard links are impossible"), weights);
             assertTrue(Files.isRegularFile(out.resolve("weights.onnx_data")));
         } finally {
-            dev.kvbench.results.AtomicFiles.deleteTree(out);
+            dev.kvbench.support.AtomicFiles.deleteTree(out);
         }
     }
 

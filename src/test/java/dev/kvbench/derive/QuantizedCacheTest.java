@@ -9,7 +9,7 @@ import dev.kvbench.cli.CliTestSupport;
 import dev.kvbench.decode.Engine;
 import dev.kvbench.decode.EngineOptions;
 import dev.kvbench.decode.Strategy;
-import dev.kvbench.decode.StrategyCheck;
+import dev.kvbench.verify.StrategyCheck;
 import dev.kvbench.model.Dtype;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -1,6 +1,7 @@
 package dev.kvbench.matrix;
 
 import dev.kvbench.decode.Strategy;
+import dev.kvbench.paired.Progress;
 import dev.kvbench.results.BenchmarkContract;
 import org.junit.jupiter.api.Test;
 

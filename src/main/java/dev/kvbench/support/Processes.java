@@ -1,5 +1,6 @@
-package dev.kvbench;
+package dev.kvbench.support;
 
+import dev.kvbench.KvbenchException;
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;

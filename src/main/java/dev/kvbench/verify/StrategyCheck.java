@@ -1,8 +1,11 @@
-package dev.kvbench.decode;
+package dev.kvbench.verify;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kvbench.KvbenchException;
+import dev.kvbench.decode.Engine;
+import dev.kvbench.decode.EngineOptions;
+import dev.kvbench.decode.Strategy;
 import dev.kvbench.model.Model;
 import dev.kvbench.results.BenchmarkContract;
 
@@ -140,7 +143,7 @@ public final class StrategyCheck {
         List<Prompt> prompts = new ArrayList<>();
         if (Files.isRegularFile(golden)) {
             {
-                JsonNode cases = dev.kvbench.results.JsonFiles.read(golden, "golden file").path("cases");
+                JsonNode cases = dev.kvbench.support.JsonFiles.read(golden, "golden file").path("cases");
                 for (JsonNode c : cases) {
                     JsonNode ids = c.path("prompt_ids");
                     if (ids.isArray() && ids.size() > 0) {

@@ -1,4 +1,4 @@
-package dev.kvbench.results;
+package dev.kvbench.support;
 
 import dev.kvbench.KvbenchException;
 
@@ -156,7 +156,7 @@ public final class AtomicFiles {
      */
     public static Thread deleteOnInterrupt(Path dir) {
         Thread hook = new Thread(() -> {
-            dev.kvbench.Processes.stopAll(); // a child still writing into the folder would keep it from going
+            dev.kvbench.support.Processes.stopAll(); // a child still writing into the folder would keep it from going
             deleteTree(dir);
         }, "kvbench-cleanup");
         Runtime.getRuntime().addShutdownHook(hook);

@@ -1,5 +1,9 @@
-package dev.kvbench.decode;
+package dev.kvbench.verify;
 
+import dev.kvbench.decode.Engine;
+import dev.kvbench.decode.EngineOptions;
+import dev.kvbench.decode.Perplexity;
+import dev.kvbench.decode.Strategy;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;

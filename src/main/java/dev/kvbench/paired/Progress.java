@@ -1,4 +1,4 @@
-package dev.kvbench.matrix;
+package dev.kvbench.paired;
 
 import java.util.Locale;
 

@@ -1,8 +1,9 @@
-package dev.kvbench.runtime;
+package dev.kvbench.cache;
 
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
+import dev.kvbench.runtime.Tensors;
 
 /**
  * A zero-length past, [rows, kvHeads, 0, headDim] of the cache's element type, for the current number of rows: what the first step of a cached

@@ -1,4 +1,4 @@
-package dev.kvbench.results;
+package dev.kvbench.support;
 
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
