@@ -375,10 +375,14 @@ final class BenchCommand implements Callable<Integer> {
         return null;
     }
 
-    /** JMH's output to the log and, with --verbose, to the console too. */
-    private static final class Tee extends OutputStream {
+    /**
+     * JMH's output to the log and, with --verbose, to the console too. The console gets whole lines (and, on a flush,
+     * whatever ends on a character boundary), so a UTF-8 character split across two writes is decoded whole.
+     */
+    static final class Tee extends OutputStream {
         private final OutputStream log;
         private final PrintWriter console;
+        private final java.io.ByteArrayOutputStream pending = new java.io.ByteArrayOutputStream();
 
         Tee(OutputStream log, PrintWriter console) {
             this.log = log;
@@ -393,13 +397,44 @@ final class BenchCommand implements Callable<Integer> {
         @Override
         public void write(byte[] b, int off, int len) throws IOException {
             log.write(b, off, len);
-            console.write(new String(b, off, len, StandardCharsets.UTF_8));
+            int from = off;
+            for (int i = off; i < off + len; i++) {
+                if (b[i] == '\n') {
+                    pending.write(b, from, i + 1 - from);
+                    from = i + 1;
+                    emit(pending.size());
+                }
+            }
+            pending.write(b, from, off + len - from);
         }
 
         @Override
         public void flush() throws IOException {
             log.flush();
+            emit(completeLength(pending.toByteArray()));
             console.flush();
+        }
+
+        /** Decodes the first {@code n} pending bytes to the console and keeps the rest. */
+        private void emit(int n) {
+            byte[] all = pending.toByteArray();
+            console.write(new String(all, 0, n, StandardCharsets.UTF_8));
+            pending.reset();
+            pending.write(all, n, all.length - n);
+        }
+
+        /** The length of {@code bytes} without a UTF-8 sequence cut off at its end. */
+        static int completeLength(byte[] bytes) {
+            int n = bytes.length;
+            for (int back = 1; back <= Math.min(3, n); back++) {
+                int lead = bytes[n - back] & 0xFF;
+                if ((lead & 0xC0) == 0x80) {
+                    continue; // a continuation byte: look further back for its lead
+                }
+                int needed = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+                return needed > back ? n - back : n;
+            }
+            return n;
         }
     }
 }

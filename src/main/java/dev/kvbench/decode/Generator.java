@@ -7,6 +7,7 @@ import dev.kvbench.cache.KvCache;
 import dev.kvbench.model.DecoderSessions;
 import dev.kvbench.model.IoNames;
 import dev.kvbench.model.Model;
+import dev.kvbench.runtime.Closeables;
 import dev.kvbench.runtime.LogitsSink;
 import dev.kvbench.runtime.OrtRuntime;
 import dev.kvbench.runtime.StepBinding;
@@ -400,13 +401,10 @@ public final class Generator implements AutoCloseable {
 
     @Override
     public void close() {
-        step.end();
-        cache.close();
-        inputs.close();
-        history.close();
-        logits.close();
-        for (var t : branchFlags) {
-            t.close();
-        }
+        AutoCloseable end = step::end;
+        AutoCloseable rows = history::close;
+        List<AutoCloseable> parts = new java.util.ArrayList<>(List.<AutoCloseable>of(end, cache, inputs, rows, logits));
+        parts.addAll(Arrays.asList(branchFlags));
+        Closeables.closeEach(parts);
     }
 }

@@ -25,6 +25,7 @@ final class TokenHistory implements BatchRows {
     private int width;
     /** Gathered blocks of several rows: one buffer for ids, one for positions (both are bound in the same step). */
     private final LongBuffer[] staging = {Tensors.directLongs(0), Tensors.directLongs(0)};
+    private LongBuffer ones = Tensors.directLongs(0);
     private LongBuffer masks = Tensors.directLongs(0);
     private LastColumn lastIds = new LastColumn();
     private LastColumn lastPositions = new LastColumn();
@@ -160,7 +161,14 @@ final class TokenHistory implements BatchRows {
     @Override
     public OnnxTensor mask(OrtEnvironment env, int columns) throws OrtException {
         if (!anyHoles()) {
-            return Tensors.ones(env, rows, columns);
+            int n = Math.multiplyExact(rows, columns);
+            if (ones.capacity() < n) { // this history's own buffer of ones, grown as its sequences grow
+                ones = Tensors.directLongs(Math.max(n, 2L * ones.capacity()));
+                for (int i = 0; i < ones.capacity(); i++) {
+                    ones.put(i, 1L);
+                }
+            }
+            return Tensors.longs(env, ones, 0, n, rows, columns);
         }
         if (masks.capacity() < (long) rows * columns) {
             masks = Tensors.directLongs(Math.max((long) rows * columns, 2L * masks.capacity()));

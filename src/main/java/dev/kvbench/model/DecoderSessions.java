@@ -46,10 +46,7 @@ public final class DecoderSessions implements AutoCloseable {
     }
 
     @Override
-    public void close() throws OrtException {
-        if (noPast != withPast) {
-            noPast.close();
-        }
-        withPast.close();
+    public void close() {
+        dev.kvbench.runtime.Closeables.closeEach(noPast != withPast ? java.util.List.of(noPast, withPast) : java.util.List.of(withPast));
     }
 }

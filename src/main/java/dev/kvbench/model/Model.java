@@ -354,13 +354,6 @@ public final class Model implements AutoCloseable {
 
     @Override
     public void close() {
-        try {
-            decoder.close();
-            if (encoder != null) {
-                encoder.close();
-            }
-        } catch (OrtException e) {
-            throw new KvbenchException("closing sessions: " + e.getMessage(), e);
-        }
+        dev.kvbench.runtime.Closeables.closeEach(java.util.Arrays.asList(decoder, encoder));
     }
 }

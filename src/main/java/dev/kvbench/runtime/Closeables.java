@@ -20,6 +20,31 @@ public final class Closeables {
         }
     }
 
+    /**
+     * Closes every one of {@code parts} in the order given (nulls skipped), even when one fails: the first failure is
+     * thrown after all were tried, later ones suppressed in it, so one failing part never leaks the rest.
+     */
+    public static void closeEach(List<? extends AutoCloseable> parts) {
+        RuntimeException first = null;
+        for (AutoCloseable part : parts) {
+            if (part == null) {
+                continue;
+            }
+            try {
+                part.close();
+            } catch (Exception e) {
+                if (first == null) {
+                    first = e instanceof RuntimeException r ? r : new IllegalStateException("closing " + part + " failed", e);
+                } else {
+                    first.addSuppressed(e);
+                }
+            }
+        }
+        if (first != null) {
+            throw first;
+        }
+    }
+
     /** Closes {@code t} if there is one; returns null, for {@code field = Closeables.close(field)}. */
     public static <T extends AutoCloseable> T close(T t) {
         if (t != null) {

@@ -87,25 +87,6 @@ public final class Tensors {
                 shape, element);
     }
 
-    private static LongBuffer ones = directLongs(0);
-
-    /** An attention mask of ones, [rows, columns], over a shared read-only buffer. */
-    public static OnnxTensor ones(OrtEnvironment env, int rows, int columns) throws OrtException {
-        int n = Math.multiplyExact(rows, columns);
-        return longs(env, ones(n), 0, n, rows, columns);
-    }
-
-    private static synchronized LongBuffer ones(int length) {
-        if (ones.capacity() < length) {
-            LongBuffer grown = directLongs(Math.max(length, 2L * ones.capacity()));
-            for (int i = 0; i < grown.capacity(); i++) {
-                grown.put(i, 1L);
-            }
-            ones = grown;
-        }
-        return ones;
-    }
-
     public static long elements(long[] shape) {
         long n = 1;
         for (long d : shape) {

@@ -168,4 +168,20 @@ class CliTest {
         assertBadInput("static-gqa is not available: no static-gqa variant exists for encoder-decoder models", "bench", "--quick",
                 "--model", TestModels.MARIAN.toString(), "--strategies", "static-gqa");
     }
+
+    /** bench --verbose's console copy of JMH's output decodes a UTF-8 character split across writes (and flushes) whole. */
+    @Test
+    void theVerboseConsoleCopyKeepsSplitCharactersWhole() throws Exception {
+        java.io.StringWriter console = new java.io.StringWriter();
+        java.io.ByteArrayOutputStream log = new java.io.ByteArrayOutputStream();
+        byte[] text = "µs/op ± 0.5 — done\n".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        try (BenchCommand.Tee tee = new BenchCommand.Tee(log, new java.io.PrintWriter(console))) {
+            for (byte b : text) {
+                tee.write(new byte[] {b}, 0, 1);
+                tee.flush(); // JMH flushes often: a flush inside a character keeps its first bytes back
+            }
+        }
+        assertEquals("µs/op ± 0.5 — done\n", console.toString());
+        assertEquals("µs/op ± 0.5 — done\n", log.toString(java.nio.charset.StandardCharsets.UTF_8));
+    }
 }

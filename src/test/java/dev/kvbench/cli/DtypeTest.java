@@ -278,10 +278,21 @@ class DtypeTest {
         JsonNode r = check(TestModels.LLAMA, "q4", 0, "--against", "fp32");
         assertEquals("fp32", r.get("against").asText());
         assertEquals(9, r.get("strategies").size()); // no-cache on q4 too
+        // q4's cost against fp32, measured: 94.3% of fp32's greedy tokens kept over 12 prompts x 16 steps, max |dlogit|
+        // 0.563. Its weights are weight-only quantized, so every float cache costs exactly what no-cache does; the
+        // quantized caches add their own rounding.
+        JsonNode noCache = r.get("strategies").get(0);
+        assertEquals("no-cache", noCache.get("strategy").asText());
+        double kept = noCache.get("token_agreement").asDouble();
+        assertTrue(kept >= 0.85 && kept < 1, noCache.toString());
+        assertTrue(noCache.get("max_abs_diff").asDouble() > 0.1, "q4 weights change the logits: " + noCache);
         for (JsonNode s : r.get("strategies")) {
-            double kept = s.get("token_agreement").asDouble();
-            assertTrue(kept > 0.5 && kept <= 1, s.toString());
-            assertTrue(s.get("max_abs_diff").asDouble() > 1e-3, "q4 weights change the logits: " + s);
+            if (s.get("strategy").asText().startsWith("static-gqa-int")) {
+                assertTrue(s.get("token_agreement").asDouble() >= kept - 0.05, s.toString());
+            } else {
+                assertEquals(kept, s.get("token_agreement").asDouble(), 1e-12, s.toString());
+                assertEquals(noCache.get("max_abs_diff").asDouble(), s.get("max_abs_diff").asDouble(), 1e-4, s.toString());
+            }
         }
         assertTrue(Math.abs(r.get("relative_perplexity_delta").asDouble()) < 0.2, r.toString());
         // A measurement, not a check: no verdict ("agrees" at max |dlogit| 0.47 was printed); and the folder's figure and
