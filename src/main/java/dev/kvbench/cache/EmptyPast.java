@@ -3,6 +3,7 @@ package dev.kvbench.cache;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
+import dev.kvbench.model.KvLayout;
 import dev.kvbench.runtime.Tensors;
 
 /**
@@ -19,7 +20,7 @@ public final class EmptyPast implements AutoCloseable {
     private int rows;
 
     /** Empty pasts of the cache's shape and element type (float32, float16, int8, ...). */
-    public EmptyPast(OrtEnvironment env, dev.kvbench.model.KvLayout layout) {
+    public EmptyPast(OrtEnvironment env, KvLayout layout) {
         this.env = env;
         this.kvHeads = layout.kvHeads();
         this.headDim = layout.headDim();

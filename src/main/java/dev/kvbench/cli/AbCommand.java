@@ -1,5 +1,6 @@
 package dev.kvbench.cli;
 
+import dev.kvbench.decode.Strategy;
 import dev.kvbench.paired.StrategyVerdicts;
 import dev.kvbench.paired.PairedTable;
 import dev.kvbench.paired.AbMeasurement;
@@ -8,6 +9,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kvbench.KvbenchException;
+import dev.kvbench.paired.TokenLatency;
 import dev.kvbench.report.Charts;
 import dev.kvbench.report.PngCharts;
 import dev.kvbench.support.AtomicFiles;
@@ -56,7 +58,7 @@ final class AbCommand implements Callable<Integer> {
 
     @Option(names = "--strategies", paramLabel = "A,B", split = ",", converter = StrategyOption.Converter.class,
             description = "Compare two strategies of this build instead of two commits: A the reference, B the candidate.")
-    List<dev.kvbench.decode.Strategy> strategies;
+    List<Strategy> strategies;
 
     @Parameters(index = "1", arity = "0..1", paramLabel = "HEAD_REF", defaultValue = "HEAD",
             description = "The candidate commit (default: ${DEFAULT-VALUE}).")
@@ -161,11 +163,11 @@ final class AbCommand implements Callable<Integer> {
         }
         if (strategies.size() != 2 || strategies.get(0) == strategies.get(1)) {
             throw new KvbenchException("--strategies takes two different strategies, A,B (A the reference), got "
-                    + strategies.stream().map(dev.kvbench.decode.Strategy::id).toList());
+                    + strategies.stream().map(Strategy::id).toList());
         }
         long started = System.nanoTime();
-        dev.kvbench.decode.Strategy a = strategies.get(0);
-        dev.kvbench.decode.Strategy b = strategies.get(1);
+        Strategy a = strategies.get(0);
+        Strategy b = strategies.get(1);
         Path repo = run.repo();
         PrintWriter console = format == TableFormat.JSON ? spec.commandLine().getErr() : spec.commandLine().getOut();
         PrintWriter progress = spec.commandLine().getErr();
@@ -179,7 +181,7 @@ final class AbCommand implements Callable<Integer> {
         Path headFile = written[1];
         PairedComparison.Result time = measurement.time(sides, run.threshold, run.alpha);
         StrategyVerdicts verdicts = StrategyVerdicts.of(time, a);
-        dev.kvbench.paired.TokenLatency latency = dev.kvbench.paired.TokenLatency.of(sides);
+        TokenLatency latency = TokenLatency.of(sides);
         double wall = (System.nanoTime() - started) / 1e9;
         if (format == TableFormat.JSON) {
             var json = verdicts.json(wall).put("candidate", b.id());

@@ -4,17 +4,22 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kvbench.KvbenchException;
 import dev.kvbench.decode.Engine;
 import dev.kvbench.decode.EngineOptions;
+import dev.kvbench.decode.Sampler;
 import dev.kvbench.decode.Strategy;
+import dev.kvbench.derive.ModelSynthesizer;
 import dev.kvbench.matrix.BenchRun;
 import dev.kvbench.matrix.JmhPartRunner;
 import dev.kvbench.matrix.MatrixPlan;
 import dev.kvbench.matrix.RunFiles;
 import dev.kvbench.model.Dtype;
 import dev.kvbench.model.Layout;
+import dev.kvbench.model.ModelConfig;
 import dev.kvbench.results.BenchmarkContract;
+import dev.kvbench.results.DtypeTable;
 import dev.kvbench.results.RunMeta;
 import dev.kvbench.runtime.MachineProbe;
 import dev.kvbench.runtime.OrtRuntime;
+import dev.kvbench.support.AtomicFiles;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -168,7 +173,7 @@ final class BenchCommand implements Callable<Integer> {
         }
         int worst = 0;
         for (String like : preset.models) {
-            if (!dev.kvbench.derive.ModelSynthesizer.BUILT_IN.contains(like)) {
+            if (!ModelSynthesizer.BUILT_IN.contains(like)) {
                 worst = Math.max(worst, runOn(BenchmarkContract.resolveModel(repo, like), Dtype.FP32, repo, null,
                         new ArrayList<>()));
                 continue;
@@ -177,7 +182,7 @@ final class BenchCommand implements Callable<Integer> {
             if (!Files.isRegularFile(folder.resolve("config.json"))) {
                 spec.commandLine().getOut().println("preset " + preset + ": synthesizing " + like + " into " + folder);
                 spec.commandLine().getOut().flush();
-                dev.kvbench.derive.ModelSynthesizer.Result r = new dev.kvbench.derive.ModelSynthesizer(like, null, null, 0, null)
+                ModelSynthesizer.Result r = new ModelSynthesizer(like, null, null, 0, null)
                         .write(folder, 8, 1e-3);
                 if (r.derived().written().isEmpty()) {
                     throw new KvbenchException("the variants derived for " + like + " disagree with it (see kvbench synth)");
@@ -252,7 +257,7 @@ final class BenchCommand implements Callable<Integer> {
                 console.println("preflight: " + s + " fails: " + problem);
             }
         }
-        int maxPositions = dev.kvbench.model.ModelConfig.read(folder).maxPositions();
+        int maxPositions = ModelConfig.read(folder).maxPositions();
         MatrixPlan.Plan plan = MatrixPlan.plan(kind, runnable, noCacheMaxTokens, maxPositions, layout.encoderDecoder());
         Strategy reference = runnable.contains(Strategy.reference()) ? Strategy.reference() : runnable.isEmpty() ? Strategy.reference() : runnable.get(0);
         plan = MatrixPlan.shard(plan, reference, shardK, shardN);
@@ -303,13 +308,13 @@ final class BenchCommand implements Callable<Integer> {
 
     /** {@code --dtypes} with several: the table by dtype, printed and written beside the first run's result file. */
     private void dtypeTable(Path folder, List<Dtype> chosen, List<Path> written, Path repo) {
-        String table = dev.kvbench.results.DtypeTable.render(chosen.stream().map(Dtype::id).toList(), written);
+        String table = DtypeTable.render(chosen.stream().map(Dtype::id).toList(), written);
         PrintWriter console = spec.commandLine().getOut();
         console.println(table);
         if (!written.isEmpty()) {
             Path file = written.get(0).resolveSibling(written.get(0).getFileName().toString().replaceAll("\\.json$", "")
                     + ".by-dtype.txt");
-            dev.kvbench.support.AtomicFiles.write(file, "kvbench bench --dtypes " + chosen.stream().map(Dtype::id)
+            AtomicFiles.write(file, "kvbench bench --dtypes " + chosen.stream().map(Dtype::id)
                     .collect(Collectors.joining(",")) + " on " + folder.getFileName() + "\n" + table);
             console.println("by dtype: " + file);
         }
@@ -365,7 +370,7 @@ final class BenchCommand implements Callable<Integer> {
         for (OrtRuntime.RunCall call : calls) {
             try (Engine engine = new Engine(folder, strategy, options.withRunCall(call))) {
                 long[] prompt = BenchmarkContract.prompt(engine.model(), BenchmarkContract.PROMPT_TOKENS);
-                engine.generator().generate(prompt, 2, true, dev.kvbench.decode.Sampler.greedy(), null);
+                engine.generator().generate(prompt, 2, true, Sampler.greedy(), null);
             } catch (KvbenchException e) {
                 return KvbenchException.firstLine(e.getMessage());
             } catch (RuntimeException e) {

@@ -2,6 +2,7 @@ package dev.kvbench.cli;
 
 import dev.kvbench.paired.AbMeasurement;
 import dev.kvbench.KvbenchException;
+import dev.kvbench.paired.PairedTable;
 import dev.kvbench.support.Processes;
 import dev.kvbench.results.BenchmarkContract;
 import dev.kvbench.results.PairedComparison;
@@ -88,7 +89,7 @@ final class BisectCommand implements Callable<Integer> {
         out.printf("step %d: %s vs %s %s%n", step, good.substring(0, 8), candidate.substring(0, 8), subject(repo, candidate));
         out.flush();
         PairedComparison.Result r = measurement.time(measurement.measure(repo, good, candidate, out), run.threshold, run.alpha);
-        out.print(dev.kvbench.paired.PairedTable.render(r, false));
+        out.print(PairedTable.render(r, false));
         boolean regressed = !r.regressions().isEmpty();
         out.printf("step %d: %s %s%n", step, candidate.substring(0, 8), regressed ? "REGRESSES" : "does not regress");
         out.flush();

@@ -2,6 +2,7 @@ package dev.kvbench.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kvbench.KvbenchException;
+import dev.kvbench.support.JsonFiles;
 
 import java.io.IOException;
 import java.nio.file.AccessDeniedException;
@@ -109,6 +110,6 @@ final class Cli {
 
     /** JSON has no NaN: an undefined figure is null. */
     static void putFinite(ObjectNode o, String field, double v) {
-        dev.kvbench.support.JsonFiles.putFinite(o, field, v);
+        JsonFiles.putFinite(o, field, v);
     }
 }

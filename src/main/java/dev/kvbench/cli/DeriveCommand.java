@@ -1,5 +1,9 @@
 package dev.kvbench.cli;
 
+import dev.kvbench.decode.Strategy;
+import dev.kvbench.derive.KvCalibration;
+import dev.kvbench.model.ModelConfig;
+import dev.kvbench.tokenizer.TextTokenizer;
 import dev.kvbench.verify.StrategyCheck;
 import dev.kvbench.derive.VariantDeriver;
 import dev.kvbench.model.Dtype;
@@ -76,12 +80,12 @@ final class DeriveCommand implements Callable<Integer> {
         if (noQuantizedCache && quantizedCacheOnly) {
             throw new dev.kvbench.KvbenchException("--no-quantized-cache and --quantized-cache-only contradict each other");
         }
-        dev.kvbench.derive.KvCalibration.Granularity granularity = dev.kvbench.derive.KvCalibration.Granularity.parse(cacheScales);
+        KvCalibration.Granularity granularity = KvCalibration.Granularity.parse(cacheScales);
         if (noQuantizedCache && (calibrationFile != null || spec.commandLine().getParseResult().hasMatchedOption("--cache-scales"))) {
             throw new dev.kvbench.KvbenchException("--calibration-file and --cache-scales set the quantized caches, which "
                     + "--no-quantized-cache leaves out");
         }
-        if (dev.kvbench.model.ModelConfig.read(model).encoderDecoder() && (calibrationFile != null
+        if (ModelConfig.read(model).encoderDecoder() && (calibrationFile != null
                 || spec.commandLine().getParseResult().hasMatchedOption("--cache-scales"))) {
             throw new dev.kvbench.KvbenchException("--calibration-file and --cache-scales set the quantized caches, which "
                     + "an encoder-decoder model has none of (they are GroupQueryAttention graphs, decoder-only)");
@@ -99,11 +103,11 @@ final class DeriveCommand implements Callable<Integer> {
                 ? VariantDeriver.deriveQuantizedCaches(model, target, dtype, steps, tolerance, python, quantized, progress)
                 : VariantDeriver.derive(model, target, dtype, steps, tolerance, python, quantized, progress);
         PrintWriter o = spec.commandLine().getOut();
-        o.print(d.checkLines(d.reference() == dev.kvbench.decode.Strategy.NO_CACHE ? "the export"
+        o.print(d.checkLines(d.reference() == Strategy.NO_CACHE ? "the export"
                 : "the export's " + d.reference() + " (dynamic activation quantization: compared with what feeds the "
                 + "same positions)", steps));
         if (d.written().isEmpty()) {
-            boolean int8Failed = d.checks().stream().anyMatch(c -> c.strategy() == dev.kvbench.decode.Strategy.STATIC_GQA_INT8
+            boolean int8Failed = d.checks().stream().anyMatch(c -> c.strategy() == Strategy.STATIC_GQA_INT8
                     && !VariantDeriver.withinBounds(c));
             o.println(int8Failed ? "nothing written: the int8 cache is beyond its accuracy bounds (above); try another "
                     + "--calibration-file or --cache-scales, or leave the quantized caches out with --no-quantized-cache"
@@ -132,7 +136,7 @@ final class DeriveCommand implements Callable<Integer> {
      */
     private java.util.List<StrategyCheck.Prompt> calibrationPrompts() {
         InputFile f = InputFile.read(calibrationFile, "--calibration-file");
-        dev.kvbench.model.ModelConfig config = dev.kvbench.model.ModelConfig.read(model);
+        ModelConfig config = ModelConfig.read(model);
         int firstText = java.util.stream.IntStream.range(0, f.lines().size())
                 .filter(i -> !IDS.matcher(f.lines().get(i)).matches()).findFirst().orElse(-1);
         boolean anyText = firstText >= 0;
@@ -140,8 +144,8 @@ final class DeriveCommand implements Callable<Integer> {
             throw new dev.kvbench.KvbenchException(f.where(firstText) + " is text, and " + model + " has no tokenizer.json: "
                     + "write the calibration prompts as comma-separated token ids");
         }
-        try (dev.kvbench.tokenizer.TextTokenizer tokenizer = anyText
-                ? dev.kvbench.tokenizer.TextTokenizer.load(model, config.vocabSize()) : null) {
+        try (TextTokenizer tokenizer = anyText
+                ? TextTokenizer.load(model, config.vocabSize()) : null) {
             java.util.List<long[]> ids = f.parse(line -> {
                 if (IDS.matcher(line).matches()) {
                     return ModelOptions.parseIds(line);

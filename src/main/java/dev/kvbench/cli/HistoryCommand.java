@@ -10,6 +10,7 @@ import dev.kvbench.report.History;
 import dev.kvbench.report.HtmlReport;
 import dev.kvbench.report.PngCharts;
 import dev.kvbench.report.ResultFile;
+import dev.kvbench.results.RunMeta;
 import dev.kvbench.support.AtomicFiles;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -97,7 +98,7 @@ final class HistoryCommand implements Callable<Integer> {
             if (Files.isDirectory(p)) {
                 try (Stream<Path> list = Files.list(p)) {
                     list.filter(f -> f.getFileName().toString().endsWith(".json") && !f.getFileName().toString().endsWith(".meta.json"))
-                            .filter(f -> Files.isRegularFile(dev.kvbench.results.RunMeta.sidecar(f, ".meta.json")))
+                            .filter(f -> Files.isRegularFile(RunMeta.sidecar(f, ".meta.json")))
                             .sorted().forEach(files::add);
                 }
             } else if (Files.isRegularFile(p)) {

@@ -1,6 +1,7 @@
 package dev.kvbench.cli;
 
 import dev.kvbench.KvbenchException;
+import dev.kvbench.runtime.OrtRuntime;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -59,7 +60,7 @@ public final class Main {
         }
         boolean showTrace = debug;
         if (debug) {
-            dev.kvbench.runtime.OrtRuntime.logWarnings(true);
+            OrtRuntime.logWarnings(true);
         }
         CommandLine cli = new CommandLine(new Main());
         cli.setOut(out);

@@ -7,8 +7,10 @@ import dev.kvbench.decode.Engine;
 import dev.kvbench.decode.Generator;
 import dev.kvbench.decode.Perplexity;
 import dev.kvbench.decode.Strategy;
+import dev.kvbench.model.GraphNodes;
 import dev.kvbench.model.Model;
 import dev.kvbench.tokenizer.TextTokenizer;
+import dev.kvbench.verify.StrategyCheck;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -93,11 +95,11 @@ final class ScoreCommand implements Callable<Integer> {
         // An int8 cache rounds every key and value: its incremental pass is held to the quantized-cache bound instead.
         // A graph that quantizes its activations at run time gives a position fed alone other values than fed with the
         // whole text: the passes drift apart by that alone, held to the drift bound (check's verdict for the same fact).
-        String quantizer = dev.kvbench.model.GraphNodes.dynamicActivationQuantization(
+        String quantizer = GraphNodes.dynamicActivationQuantization(
                 o.engineOptions().layout(o.model).decoderGraphs());
         boolean drifts = quantizer != null && !o.strategy.quantizedCache();
-        double tolerance = o.strategy.quantizedCache() ? dev.kvbench.verify.StrategyCheck.QUANTIZED_CACHE_PERPLEXITY
-                : drifts ? dev.kvbench.verify.StrategyCheck.DRIFT_PERPLEXITY
+        double tolerance = o.strategy.quantizedCache() ? StrategyCheck.QUANTIZED_CACHE_PERPLEXITY
+                : drifts ? StrategyCheck.DRIFT_PERPLEXITY
                 : o.dtype.float16Io() ? FLOAT16_TOLERANCE : TOLERANCE;
         String within = o.strategy.quantizedCache() ? "lossy, within the quantized cache's bound"
                 : drifts ? "drifts: dynamic activation quantization, within its bound" : "agree";

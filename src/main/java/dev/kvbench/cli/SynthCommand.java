@@ -3,6 +3,7 @@ package dev.kvbench.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.kvbench.KvbenchException;
 import dev.kvbench.derive.ModelSynthesizer;
+import dev.kvbench.support.AtomicFiles;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -84,7 +85,7 @@ final class SynthCommand implements Callable<Integer> {
         for (Dtype d : dtypes == null ? List.<Dtype>of() : new java.util.LinkedHashSet<>(dtypes)) {
             quantized.add(new GraphQuantizer.Settings(d, 32, d == Dtype.Q4 ? accuracyLevel : 0, false));
         }
-        dev.kvbench.support.AtomicFiles.checkNewOrEmptyFolder(out);
+        AtomicFiles.checkNewOrEmptyFolder(out);
         PrintWriter o = spec.commandLine().getOut();
         ModelSynthesizer synth = new ModelSynthesizer(source.like, source.config, layers, seed, python);
         JsonNode plan = synth.plan();

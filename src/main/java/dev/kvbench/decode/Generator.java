@@ -87,7 +87,7 @@ public final class Generator implements AutoCloseable {
                         + ": only strategies that preallocate their cache take it");
             }
         } catch (OrtException | RuntimeException e) {
-            dev.kvbench.runtime.Closeables.closeAll(built, e);
+            Closeables.closeAll(built, e);
             if (e instanceof OrtException) {
                 throw new KvbenchException("cannot set up " + strategy + ": " + e.getMessage(), e);
             }

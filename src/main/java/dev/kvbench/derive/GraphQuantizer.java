@@ -2,6 +2,8 @@ package dev.kvbench.derive;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.kvbench.KvbenchException;
+import dev.kvbench.decode.Engine;
+import dev.kvbench.runtime.OrtRuntime;
 import dev.kvbench.verify.DtypeAccuracy;
 import dev.kvbench.decode.EngineOptions;
 import dev.kvbench.decode.Strategy;
@@ -43,7 +45,7 @@ public final class GraphQuantizer {
             }
             if (blockSize < 16 || Integer.bitCount(blockSize) != 1 || blockSize > MAX_BLOCK_SIZE) {
                 throw new KvbenchException("--block-size must be a power of 2 in 16.." + MAX_BLOCK_SIZE + " (the largest "
-                        + "MatMulNBits block ONNX Runtime " + dev.kvbench.runtime.OrtRuntime.version() + " loads), got "
+                        + "MatMulNBits block ONNX Runtime " + OrtRuntime.version() + " loads), got "
                         + blockSize);
             }
             if (accuracyLevel != 0 && accuracyLevel != 4) {
@@ -96,7 +98,7 @@ public final class GraphQuantizer {
         List<String> guarded = new ArrayList<>(outputs);
         guarded.addAll(VariantDeriver.outputs(dtype));
         // The export must open before anything is written: a truncated weights file is the user's, named as such.
-        new dev.kvbench.decode.Engine(source, Strategy.NO_CACHE, EngineOptions.defaults()).close();
+        new Engine(source, Strategy.NO_CACHE, EngineOptions.defaults()).close();
         String interpreter = OnnxPython.find(python);
         try (WorkFolder folder = WorkFolder.open(source, out, layout, guarded, "quantize")) {
             try {

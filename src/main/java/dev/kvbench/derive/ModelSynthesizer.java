@@ -2,6 +2,7 @@ package dev.kvbench.derive;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.kvbench.KvbenchException;
+import dev.kvbench.model.Dtype;
 import dev.kvbench.support.AtomicFiles;
 
 import java.io.IOException;
@@ -122,7 +123,7 @@ public final class ModelSynthesizer {
             JsonNode written = OnnxPython.run(python, SCRIPT, work, args(work));
             progress.accept(String.format(java.util.Locale.ROOT, "written in %.0f s; deriving the static variants:",
                     (System.nanoTime() - t0) / 1e9));
-            VariantDeriver.Derived derived = VariantDeriver.derive(work, work, dev.kvbench.model.Dtype.FP32, steps, tolerance, python, progress);
+            VariantDeriver.Derived derived = VariantDeriver.derive(work, work, Dtype.FP32, steps, tolerance, python, progress);
             List<DtypeGraphs> made = new ArrayList<>();
             for (GraphQuantizer.Settings q : derived.written().isEmpty() ? List.<GraphQuantizer.Settings>of() : dtypes) {
                 GraphQuantizer.Quantized g = GraphQuantizer.quantize(work, work, q, steps, python,

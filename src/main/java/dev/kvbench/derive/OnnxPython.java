@@ -3,6 +3,7 @@ package dev.kvbench.derive;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kvbench.KvbenchException;
+import dev.kvbench.support.AtomicFiles;
 import dev.kvbench.support.Processes;
 
 import java.io.IOException;
@@ -50,7 +51,7 @@ public final class OnnxPython {
         try {
             Path scripts = Files.createTempDirectory("kvbench-python-");
             Path file = scripts.resolve(script);
-            Thread onInterrupt = dev.kvbench.support.AtomicFiles.deleteOnInterrupt(scripts);
+            Thread onInterrupt = AtomicFiles.deleteOnInterrupt(scripts);
             try {
                 for (String name : SCRIPTS) {
                     try (InputStream in = OnnxPython.class.getResourceAsStream(name)) {
@@ -73,8 +74,8 @@ public final class OnnxPython {
                 }
                 return new ObjectMapper().readTree(last);
             } finally {
-                dev.kvbench.support.AtomicFiles.dropHook(onInterrupt);
-                dev.kvbench.support.AtomicFiles.deleteTree(scripts);
+                AtomicFiles.dropHook(onInterrupt);
+                AtomicFiles.deleteTree(scripts);
             }
         } catch (IOException e) {
             throw new KvbenchException("cannot run " + script + ": " + e.getMessage());

@@ -5,6 +5,8 @@ import dev.kvbench.KvbenchException;
 import dev.kvbench.decode.Engine;
 import dev.kvbench.decode.EngineOptions;
 import dev.kvbench.decode.Strategy;
+import dev.kvbench.model.GraphNodes;
+import dev.kvbench.support.AtomicFiles;
 import dev.kvbench.verify.StrategyCheck;
 import dev.kvbench.model.Dtype;
 import dev.kvbench.model.Layout;
@@ -165,13 +167,13 @@ public final class VariantDeriver {
             // fed alone than fed with its prefix, and rounds small kernel differences into larger ones: the variants
             // feed what the dynamic cache feeds, so they are compared with it, every greedy token equal and the logits
             // within a share of its own distance from no-cache (StrategyCheck.ROUNDING_SHARE).
-            boolean dynamic = dev.kvbench.model.GraphNodes.dynamicActivationQuantization(
+            boolean dynamic = GraphNodes.dynamicActivationQuantization(
                     List.of(workGraphs.resolve(graph))) != null;
             // MatMulNBits at accuracy level 4 alone quantizes each position's activations to int8 per block: the
             // variants' other attention kernels differ from the export's by float-level amounts (1e-6) that this
             // rounding turns into steps as large as kv's own drift or larger, so no bound on the logits tells a fault
             // from it. The rewrite is checked where the rounding is off instead: every graph copied at level 0.
-            boolean perPosition = dynamic && dev.kvbench.model.GraphNodes.onlyInt8MatMulNBits(List.of(workGraphs.resolve(graph)));
+            boolean perPosition = dynamic && GraphNodes.onlyInt8MatMulNBits(List.of(workGraphs.resolve(graph)));
             Strategy reference = dynamic && !perPosition ? Strategy.reference() : Strategy.NO_CACHE;
             List<StrategyCheck.Prompt> prompts = StrategyCheck.prompts(work);
             EngineOptions options = EngineOptions.defaults().withDtype(dtype);
@@ -283,7 +285,7 @@ public final class VariantDeriver {
             return StrategyCheck.run(twin, prompts, steps, tolerance, EngineOptions.defaults().withDtype(dtype),
                     Strategy.NO_CACHE, variants);
         } finally {
-            dev.kvbench.support.AtomicFiles.deleteTree(twin);
+            AtomicFiles.deleteTree(twin);
         }
     }
 
@@ -392,7 +394,7 @@ public final class VariantDeriver {
         for (Model.Variant v : Model.Variant.quantizedCaches()) {
             Path graph = workGraphs.resolve(dtype.file(v.file(false)));
             Path record = workGraphs.resolve(calibrationFile(graph.getFileName().toString()));
-            dev.kvbench.support.AtomicFiles.write(record, KvCalibration.json(ranges, quantized.granularity(), v.cacheBits())
+            AtomicFiles.write(record, KvCalibration.json(ranges, quantized.granularity(), v.cacheBits())
                     .toPrettyString());
             try {
                 OnnxPython.run(interpreter, QUANTIZED_CACHE_SCRIPT, work, List.of("--gqa",

@@ -1,6 +1,8 @@
 package dev.kvbench.matrix;
 
+import dev.kvbench.decode.EngineOptions;
 import dev.kvbench.decode.Strategy;
+import dev.kvbench.model.Dtype;
 import dev.kvbench.paired.AbMeasurement;
 import dev.kvbench.paired.Progress;
 import dev.kvbench.paired.Recommendation;
@@ -19,6 +21,7 @@ import dev.kvbench.results.JmhResults;
 import dev.kvbench.results.Roofline;
 import dev.kvbench.results.Summary;
 import dev.kvbench.runtime.OrtRuntime;
+import dev.kvbench.verify.StrategyCheck;
 import org.openjdk.jmh.results.RunResult;
 
 import java.io.IOException;
@@ -47,7 +50,7 @@ public final class BenchRun {
 
     private final RunFiles files;
     private final Path folder;
-    private final dev.kvbench.model.Dtype dtype;
+    private final Dtype dtype;
     private final ObjectNode meta;
     private final String header;
     private final MachineProbe.Limits limits;
@@ -77,7 +80,7 @@ public final class BenchRun {
      * @param skipped      configurations left out by rule (this run appends the peak-memory ones)
      * @param failed       preflight failures (this run appends the configurations that produced no result)
      */
-    public BenchRun(RunFiles files, Path folder, dev.kvbench.model.Dtype dtype, ObjectNode meta, String header,
+    public BenchRun(RunFiles files, Path folder, Dtype dtype, ObjectNode meta, String header,
                     MachineProbe.Limits limits, List<String> notAvailable, List<String> skipped, List<String> failed,
                     PrintWriter console) {
         this.files = files;
@@ -366,9 +369,9 @@ public final class BenchRun {
             return "the baseline itself";
         }
         try {
-            List<dev.kvbench.verify.StrategyCheck.Outcome> o = dev.kvbench.verify.StrategyCheck.run(folder,
-                    dev.kvbench.verify.StrategyCheck.prompts(folder), 8, 1e-3,
-                    dev.kvbench.decode.EngineOptions.defaults().withDtype(dtype), List.of(s));
+            List<StrategyCheck.Outcome> o = StrategyCheck.run(folder,
+                    StrategyCheck.prompts(folder), 8, 1e-3,
+                    EngineOptions.defaults().withDtype(dtype), List.of(s));
             if (o.isEmpty()) {
                 return "not checked";
             }
@@ -383,7 +386,7 @@ public final class BenchRun {
                 return String.format(Locale.ROOT, "keep %.1f%% of no-cache's greedy tokens, perplexity %+.2f%% (%d-bit "
                         + "cache within its bounds; check, %d steps, max |dlogit| %.2g)", 100 * o.get(0).tokenAgreement(),
                         100 * o.get(0).perplexityChange(), s.variant().cacheBits(),
-                        dev.kvbench.verify.StrategyCheck.QUANTIZED_CHECK_STEPS, o.get(0).maxAbsDiff());
+                        StrategyCheck.QUANTIZED_CHECK_STEPS, o.get(0).maxAbsDiff());
             }
             return String.format(Locale.ROOT, "%s no-cache (check, 8 steps, max |dlogit| %.2g)", verdict,
                     o.get(0).maxAbsDiff());

@@ -2,6 +2,7 @@ package dev.kvbench.model;
 
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
+import dev.kvbench.runtime.Closeables;
 
 import java.util.Set;
 
@@ -47,6 +48,6 @@ public final class DecoderSessions implements AutoCloseable {
 
     @Override
     public void close() {
-        dev.kvbench.runtime.Closeables.closeEach(noPast != withPast ? java.util.List.of(noPast, withPast) : java.util.List.of(withPast));
+        Closeables.closeEach(noPast != withPast ? java.util.List.of(noPast, withPast) : java.util.List.of(withPast));
     }
 }

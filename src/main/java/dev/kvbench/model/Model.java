@@ -5,6 +5,7 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
 import dev.kvbench.KvbenchException;
+import dev.kvbench.runtime.Closeables;
 import dev.kvbench.runtime.OrtRuntime;
 
 import java.nio.file.Path;
@@ -221,10 +222,10 @@ public final class Model implements AutoCloseable {
             return new Model(folder, config, layout, variant, encoder, decoder, kv, cross, vocab, logits,
                     graph.rotaryPositions());
         } catch (OrtException e) {
-            dev.kvbench.runtime.Closeables.closeAll(opened, e);
+            Closeables.closeAll(opened, e);
             throw new KvbenchException("cannot read " + folder + ": " + KvbenchException.firstLine(e.getMessage()), e);
         } catch (RuntimeException e) {
-            dev.kvbench.runtime.Closeables.closeAll(opened, e);
+            Closeables.closeAll(opened, e);
             throw e;
         }
     }
@@ -354,6 +355,6 @@ public final class Model implements AutoCloseable {
 
     @Override
     public void close() {
-        dev.kvbench.runtime.Closeables.closeEach(java.util.Arrays.asList(decoder, encoder));
+        Closeables.closeEach(java.util.Arrays.asList(decoder, encoder));
     }
 }

@@ -3,6 +3,7 @@ package dev.kvbench.model;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kvbench.KvbenchException;
+import dev.kvbench.support.JsonFiles;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -86,7 +87,7 @@ public record ModelConfig(String modelType, boolean encoderDecoder, int vocabSiz
             }
             return JSON.createObjectNode();
         }
-        JsonNode node = dev.kvbench.support.JsonFiles.read(file, file.getFileName().toString());
+        JsonNode node = JsonFiles.read(file, file.getFileName().toString());
         if (!node.isObject()) {
             throw new KvbenchException(file + " is not a JSON object");
         }

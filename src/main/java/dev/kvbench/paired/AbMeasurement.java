@@ -1,5 +1,9 @@
 package dev.kvbench.paired;
 
+import dev.kvbench.decode.Strategy;
+import dev.kvbench.model.Dtype;
+import dev.kvbench.model.Layout;
+import dev.kvbench.model.ModelConfig;
 import dev.kvbench.support.AtomicFiles;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -168,18 +172,18 @@ public final class AbMeasurement {
      * and an A/A control, {@code base} against itself in the same rounds, whose interval shows how noisy the run was.
      * The entries carry the pair as their {@code strategies} parameter ({@code kv,static-gqa}, control {@code kv,kv}).
      */
-    public Sides measureStrategies(Path repo, dev.kvbench.decode.Strategy base, List<dev.kvbench.decode.Strategy> heads,
+    public Sides measureStrategies(Path repo, Strategy base, List<Strategy> heads,
                                    PrintWriter console) throws IOException {
         if (method != Method.GENERATIONS) {
             throw new KvbenchException("--strategies compares with the generations method only");
         }
         List<GenerationRounds.Config> configs = new ArrayList<>();
         for (GenerationRounds.Config c : generationConfigs()) {
-            if (!c.baseStrategy().equals(dev.kvbench.decode.Strategy.reference().id()) || params.stream().anyMatch(p -> p.startsWith("strategy="))) {
+            if (!c.baseStrategy().equals(Strategy.reference().id()) || params.stream().anyMatch(p -> p.startsWith("strategy="))) {
                 throw new KvbenchException("with --strategies, -p takes model=, newTokens=, batchSize=, dtype= and context= only (the strategies "
                         + "are the pair)");
             }
-            for (dev.kvbench.decode.Strategy head : heads) {
+            for (Strategy head : heads) {
                 if (head.quadratic() && c.newTokens() > QUADRATIC_MAX_TOKENS) {
                     continue; // minutes per round: the JMH passes measure it
                 }
@@ -189,20 +193,20 @@ public final class AbMeasurement {
         }
         for (GenerationRounds.Config c : configs) {
             Path folder = BenchmarkContract.resolveModel(repo, c.model());
-            dev.kvbench.model.Layout layout = dev.kvbench.model.Layout.detect(folder, dev.kvbench.model.Dtype.parse(c.dtype()));
+            Layout layout = Layout.detect(folder, Dtype.parse(c.dtype()));
             if (c.context() > 0) {
                 if (layout.encoderDecoder()) {
                     throw new KvbenchException("-p context= is for decoder-only models; " + c.model() + " is an "
                             + "encoder-decoder model, whose decoder starts from its start token");
                 }
-                int positions = dev.kvbench.model.ModelConfig.read(folder).maxPositions();
+                int positions = ModelConfig.read(folder).maxPositions();
                 if (positions > 0 && c.context() > positions) {
                     throw new KvbenchException("-p context=" + c.context() + " is beyond " + c.model() + "'s " + positions
                             + " positions");
                 }
             }
-            for (dev.kvbench.decode.Strategy s : List.of(dev.kvbench.decode.Strategy.parse(c.baseStrategy()),
-                    dev.kvbench.decode.Strategy.parse(c.headStrategy()))) {
+            for (Strategy s : List.of(Strategy.parse(c.baseStrategy()),
+                    Strategy.parse(c.headStrategy()))) {
                 if (!s.availableIn(layout)) {
                     throw new KvbenchException(s + " is not available: " + s.variant().unavailableReason(folder, layout));
                 }
@@ -236,7 +240,7 @@ public final class AbMeasurement {
             }
             Map<String, ObjectNode> meta = new LinkedHashMap<>();
             ObjectNode m = meta(repo, folders.stream().distinct().toList());
-            m.put("ab_strategies", base.id() + "," + heads.stream().map(dev.kvbench.decode.Strategy::id)
+            m.put("ab_strategies", base.id() + "," + heads.stream().map(Strategy::id)
                     .collect(java.util.stream.Collectors.joining(",")));
             meta.put("base", m);
             meta.put("head", m.deepCopy());
@@ -284,8 +288,8 @@ public final class AbMeasurement {
         }
         List<GenerationRounds.Config> configs = new ArrayList<>();
         for (String model : values.getOrDefault("model", List.of("tiny-llama"))) {
-            for (String strategy : values.getOrDefault("strategy", List.of(dev.kvbench.decode.Strategy.reference().id()))) {
-                dev.kvbench.decode.Strategy.parse(strategy);
+            for (String strategy : values.getOrDefault("strategy", List.of(Strategy.reference().id()))) {
+                Strategy.parse(strategy);
                 for (String tokens : values.getOrDefault("newTokens", List.of("64"))) {
                     int n = parameter("newTokens", tokens, Integer.MAX_VALUE);
                     for (String b : values.getOrDefault("batchSize", List.of("1"))) {
@@ -297,7 +301,7 @@ public final class AbMeasurement {
                                             + (n + 2) + "): the assumed prompt is context - newTokens tokens, at least 2");
                                 }
                                 configs.add(new GenerationRounds.Config(model, strategy, strategy, n, parameter("batchSize", b, 256),
-                                        dev.kvbench.model.Dtype.parse(d).id(), context));
+                                        Dtype.parse(d).id(), context));
                             }
                         }
                     }
@@ -476,14 +480,14 @@ public final class AbMeasurement {
 
     /** {@code [round 3/8] done in 15 s; about 1 m 15 s left}: rounds take about the same time, so the mean so far. */
     private static final class RoundProgress {
-        private final dev.kvbench.paired.Progress progress;
+        private final Progress progress;
         private final PrintWriter console;
         private long start = System.nanoTime();
 
         RoundProgress(int rounds, PrintWriter console) {
             double[] equal = new double[rounds];
             java.util.Arrays.fill(equal, 1);
-            this.progress = new dev.kvbench.paired.Progress(equal);
+            this.progress = new Progress(equal);
             this.console = console;
         }
 
@@ -492,8 +496,8 @@ public final class AbMeasurement {
             start = System.nanoTime();
             progress.finished(seconds);
             console.printf(Locale.ROOT, "[round %d/%d] done in %s%s%n", round + 1, progress.total(),
-                    dev.kvbench.paired.Progress.duration(seconds), round + 1 < progress.total()
-                            ? "; about " + dev.kvbench.paired.Progress.duration(progress.secondsLeft()) + " left" : "");
+                    Progress.duration(seconds), round + 1 < progress.total()
+                            ? "; about " + Progress.duration(progress.secondsLeft()) + " left" : "");
             console.flush();
         }
     }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kvbench.decode.Strategy;
 import dev.kvbench.results.PairedComparison;
+import dev.kvbench.support.JsonFiles;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -124,10 +125,10 @@ public record StrategyVerdicts(Strategy a, double threshold, List<Verdict> verdi
         o.put("candidate", v.b());
         o.put("configuration", v.configuration());
         o.put("verdict", v.word());
-        dev.kvbench.support.JsonFiles.putFinite(o, "ratio", v.ratio());
-        dev.kvbench.support.JsonFiles.putFinite(o, "ratio_ci95_low", v.low());
-        dev.kvbench.support.JsonFiles.putFinite(o, "ratio_ci95_high", v.high());
-        dev.kvbench.support.JsonFiles.putFinite(o, "p_value", v.p());
+        JsonFiles.putFinite(o, "ratio", v.ratio());
+        JsonFiles.putFinite(o, "ratio_ci95_low", v.low());
+        JsonFiles.putFinite(o, "ratio_ci95_high", v.high());
+        JsonFiles.putFinite(o, "p_value", v.p());
         o.put("rounds", v.rounds());
         return o;
     }

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kvbench.KvbenchException;
 import dev.kvbench.results.JmhResult;
 import dev.kvbench.results.JmhResults;
+import dev.kvbench.results.Normalization;
 import dev.kvbench.support.JsonFiles;
 import dev.kvbench.results.RunMeta;
 import dev.kvbench.results.Summary;
@@ -82,7 +83,7 @@ public record ResultFile(String label, Path path, List<JmhResult> results, List<
 
     /** The same file with each configuration as a multiple of {@code strategy}'s time in it (its own rows left out). */
     public ResultFile normalizedBy(String strategy) {
-        List<JmhResult> n = dev.kvbench.results.Normalization.byStrategy(results, strategy).results();
+        List<JmhResult> n = Normalization.byStrategy(results, strategy).results();
         return new ResultFile(label, path, n, Summary.rows(n), meta);
     }
 

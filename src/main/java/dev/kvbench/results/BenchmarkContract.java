@@ -2,6 +2,10 @@ package dev.kvbench.results;
 
 import dev.kvbench.KvbenchException;
 
+import dev.kvbench.decode.Strategy;
+import dev.kvbench.model.Layout;
+import dev.kvbench.model.Model;
+import dev.kvbench.model.ModelConfig;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -46,7 +50,7 @@ public final class BenchmarkContract {
 
     /** HybridThresholdBenchmark's variant for threshold {@code t}: {@code hybrid-10}. */
     public static String hybridVariant(int t) {
-        return dev.kvbench.decode.Strategy.HYBRID.id() + "-" + t;
+        return Strategy.HYBRID.id() + "-" + t;
     }
 
     private BenchmarkContract() {
@@ -91,7 +95,7 @@ public final class BenchmarkContract {
      * The prompts of a batch of {@code rows}: row r is {@link #prompt} of {@code length - r % 4} tokens (at least 1), so
      * a batch has prompts of up to four lengths and the holes of real batches. One row is the fixed prompt itself.
      */
-    public static java.util.List<long[]> batchPrompts(dev.kvbench.model.Model model, int rows, int length) {
+    public static java.util.List<long[]> batchPrompts(Model model, int rows, int length) {
         java.util.List<long[]> out = new java.util.ArrayList<>();
         for (int r = 0; r < rows; r++) {
             out.add(prompt(model, Math.max(1, length - r % 4)));
@@ -103,7 +107,7 @@ public final class BenchmarkContract {
      * The rows' prompts for a benchmark of this JVM: {@link #batchPrompts} (up to four lengths), or {@code rows} copies
      * of the {@code length}-token prompt where prompts are assumed cached ({@link #assumedPrompt()}: holes cannot be).
      */
-    public static java.util.List<long[]> rowPrompts(dev.kvbench.model.Model model, int rows, int length) {
+    public static java.util.List<long[]> rowPrompts(Model model, int rows, int length) {
         return assumedPrompt() ? java.util.Collections.nCopies(rows, prompt(model, length)) : batchPrompts(model, rows, length);
     }
 
@@ -113,19 +117,19 @@ public final class BenchmarkContract {
     }
 
     /** The fixed prompt for an open model: its BOS, first EOS, logits vocabulary and kind. */
-    public static long[] prompt(dev.kvbench.model.Model model, int length) {
-        dev.kvbench.model.ModelConfig config = model.config();
+    public static long[] prompt(Model model, int length) {
+        ModelConfig config = model.config();
         return prompt(length, model.vocab(), config.bosTokenId(), firstEos(config), model.encoderDecoder());
     }
 
     /** The fixed prompt for the model in {@code folder}, from its config and layout, without opening a session. */
     public static long[] prompt(Path folder, int length) {
-        dev.kvbench.model.ModelConfig config = dev.kvbench.model.ModelConfig.read(folder);
+        ModelConfig config = ModelConfig.read(folder);
         return prompt(length, config.vocabSize(), config.bosTokenId(), firstEos(config),
-                dev.kvbench.model.Layout.detectAny(folder).encoderDecoder());
+                Layout.detectAny(folder).encoderDecoder());
     }
 
-    private static long firstEos(dev.kvbench.model.ModelConfig config) {
+    private static long firstEos(ModelConfig config) {
         return config.eosTokenIds().isEmpty() ? 0 : config.eosTokenIds().iterator().next();
     }
 

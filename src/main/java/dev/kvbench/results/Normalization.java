@@ -1,6 +1,7 @@
 package dev.kvbench.results;
 
 import dev.kvbench.KvbenchException;
+import dev.kvbench.decode.Strategy;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -23,7 +24,7 @@ public final class Normalization {
     }
 
     public static Normalized byStrategy(List<JmhResult> results, String reference) {
-        dev.kvbench.decode.Strategy.parse(reference);
+        Strategy.parse(reference);
         Map<String, JmhResult> refs = new LinkedHashMap<>();
         for (JmhResult r : results) {
             if (reference.equals(r.param("strategy")) || reference.equals(r.param("variant"))) {

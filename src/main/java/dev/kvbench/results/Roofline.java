@@ -3,6 +3,7 @@ package dev.kvbench.results;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kvbench.KvbenchException;
+import dev.kvbench.model.Dtype;
 import dev.kvbench.runtime.MachineProbe;
 import dev.kvbench.support.JsonFiles;
 
@@ -48,7 +49,7 @@ public final class Roofline {
      * tensor), q4 and q4f16 0.5 + a float scale per block of 32 (0.625; quantize's default block, and ONNX Runtime's),
      * bnb4 likewise. Embedding rows, norms and biases stay float32.
      */
-    public static double bytesPerWeight(dev.kvbench.model.Dtype dtype) {
+    public static double bytesPerWeight(Dtype dtype) {
         return switch (dtype) {
             case FP32 -> 4;
             case FP16 -> 2;
@@ -66,10 +67,10 @@ public final class Roofline {
 
         /** The fp32 shape. */
         public static Shape read(Path folder) {
-            return read(folder, dev.kvbench.model.Dtype.FP32);
+            return read(folder, Dtype.FP32);
         }
 
-        public static Shape read(Path folder, dev.kvbench.model.Dtype dtype) {
+        public static Shape read(Path folder, Dtype dtype) {
             double b = bytesPerWeight(dtype);
             JsonNode c = JsonFiles.read(folder.resolve("config.json"), "config.json");
             if (c.path("is_encoder_decoder").asBoolean(false)) {

@@ -3,6 +3,7 @@ package dev.kvbench.results;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.kvbench.model.Layout;
 import dev.kvbench.support.JsonFiles;
 import dev.kvbench.support.Processes;
 import dev.kvbench.runtime.OrtRuntime;
@@ -117,12 +118,12 @@ public final class RunMeta {
                         files.put(f.getFileName().toString(), sha256(f));
                     }
                 }
-                Path graphs = folder.resolve(dev.kvbench.model.Layout.ONNX_SUBFOLDER);
+                Path graphs = folder.resolve(Layout.ONNX_SUBFOLDER);
                 if (Files.isDirectory(graphs)) {
                     try (Stream<Path> inner = Files.list(graphs)) {
                         for (Path f : inner.sorted().toList()) {
                             if (Files.isRegularFile(f)) {
-                                files.put(dev.kvbench.model.Layout.ONNX_SUBFOLDER + "/" + f.getFileName(), sha256(f));
+                                files.put(Layout.ONNX_SUBFOLDER + "/" + f.getFileName(), sha256(f));
                             }
                         }
                     }

@@ -1,5 +1,6 @@
 package dev.kvbench.results;
 
+import dev.kvbench.decode.Strategy;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -15,7 +16,7 @@ import java.util.stream.Collectors;
  */
 public final class Summary {
     /** The strategy every "vs" column divides by: the baseline role's. */
-    private static final String BASELINE = dev.kvbench.decode.Strategy.withRole(dev.kvbench.decode.Strategy.Role.BASELINE).get(0).id();
+    private static final String BASELINE = Strategy.withRole(Strategy.Role.BASELINE).get(0).id();
 
     private Summary() {
     }
@@ -161,7 +162,7 @@ public final class Summary {
         if (p.isEmpty()) {
             return "";
         }
-        String ref = dev.kvbench.decode.Strategy.reference().id();
+        String ref = Strategy.reference().id();
         StringBuilder out = new StringBuilder();
         Map<String, List<Row>> byModel = p.stream().collect(Collectors.groupingBy(Row::model, java.util.TreeMap::new, Collectors.toList()));
         for (var e : byModel.entrySet()) {
@@ -252,10 +253,10 @@ public final class Summary {
 
     /** The batch goals the project measures itself against (batch 16, 256 new tokens), from one model's generation rows. */
     private static String targets(List<Row> g) {
-        String kv = dev.kvbench.decode.Strategy.reference().id();
+        String kv = Strategy.reference().id();
         Row kv1 = find(g, kv, 1, 256);
         Row kv16 = find(g, kv, 16, 256);
-        Row gqa16 = find(g, dev.kvbench.decode.Strategy.STATIC_GQA.id(), 16, 256);
+        Row gqa16 = find(g, Strategy.STATIC_GQA.id(), 16, 256);
         StringBuilder out = new StringBuilder();
         if (kv1 != null && kv16 != null) {
             double x = kv16.aggregateTokensPerSecond() / kv1.aggregateTokensPerSecond();

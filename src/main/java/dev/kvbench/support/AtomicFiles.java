@@ -156,7 +156,7 @@ public final class AtomicFiles {
      */
     public static Thread deleteOnInterrupt(Path dir) {
         Thread hook = new Thread(() -> {
-            dev.kvbench.support.Processes.stopAll(); // a child still writing into the folder would keep it from going
+            Processes.stopAll(); // a child still writing into the folder would keep it from going
             deleteTree(dir);
         }, "kvbench-cleanup");
         Runtime.getRuntime().addShutdownHook(hook);

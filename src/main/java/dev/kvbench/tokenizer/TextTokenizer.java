@@ -5,6 +5,7 @@ import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kvbench.KvbenchException;
+import dev.kvbench.support.JsonFiles;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -48,7 +49,7 @@ public final class TextTokenizer implements AutoCloseable {
 
     private static int vocabSize(Path file) {
         {
-            JsonNode root = dev.kvbench.support.JsonFiles.read(file, "tokenizer.json");
+            JsonNode root = JsonFiles.read(file, "tokenizer.json");
             int max = -1;
             var vocab = root.path("model").path("vocab");
             if (vocab.isObject()) {

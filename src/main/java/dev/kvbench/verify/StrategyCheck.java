@@ -6,9 +6,15 @@ import dev.kvbench.KvbenchException;
 import dev.kvbench.decode.Engine;
 import dev.kvbench.decode.EngineOptions;
 import dev.kvbench.decode.Strategy;
+import dev.kvbench.model.GraphNodes;
+import dev.kvbench.model.Layout;
 import dev.kvbench.model.Model;
+import dev.kvbench.model.ModelConfig;
 import dev.kvbench.results.BenchmarkContract;
 
+import dev.kvbench.runtime.LogitsSink;
+import dev.kvbench.support.JsonFiles;
+import dev.kvbench.tokenizer.TextTokenizer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -143,7 +149,7 @@ public final class StrategyCheck {
         List<Prompt> prompts = new ArrayList<>();
         if (Files.isRegularFile(golden)) {
             {
-                JsonNode cases = dev.kvbench.support.JsonFiles.read(golden, "golden file").path("cases");
+                JsonNode cases = JsonFiles.read(golden, "golden file").path("cases");
                 for (JsonNode c : cases) {
                     JsonNode ids = c.path("prompt_ids");
                     if (ids.isArray() && ids.size() > 0) {
@@ -172,12 +178,12 @@ public final class StrategyCheck {
      */
     public static List<Outcome> run(Path folder, List<Prompt> prompts, int steps, double tolerance, EngineOptions options,
                                     List<Strategy> strategies) {
-        String quantizer = dev.kvbench.model.GraphNodes.dynamicActivationQuantization(options.layout(folder).decoderGraphs());
+        String quantizer = GraphNodes.dynamicActivationQuantization(options.layout(folder).decoderGraphs());
         // A quantized cache's bounds are shares of tokens, stated over QUANTIZED_CHECK_STEPS steps: it runs over at least
         // those (where the prompts leave room), the others over the steps asked for.
         List<Strategy> quantized = strategies.stream().filter(Strategy::quantizedCache).toList();
         int quantizedSteps = Math.max(steps, QUANTIZED_CHECK_STEPS);
-        int positions = quantized.isEmpty() ? 0 : dev.kvbench.model.ModelConfig.read(folder).maxPositions();
+        int positions = quantized.isEmpty() ? 0 : ModelConfig.read(folder).maxPositions();
         boolean room = positions <= 0 || prompts.stream().allMatch(p -> (long) p.ids().length + quantizedSteps <= positions);
         List<Outcome> measured = new ArrayList<>(run(folder, prompts, steps, tolerance, options, Strategy.NO_CACHE,
                 quantized.isEmpty() || !room ? strategies : strategies.stream().filter(s -> !s.quantizedCache()).toList()));
@@ -210,7 +216,7 @@ public final class StrategyCheck {
         double bound = roundingTolerance(tolerance, drift);
         // MatMulNBits at accuracy level 4 alone: the rounding is per position, so the logits cannot tell a variant's
         // kernel from a fault (derive tells them apart at level 0); the greedy tokens' bound decides here.
-        boolean perPositionRounding = dev.kvbench.model.GraphNodes.onlyInt8MatMulNBits(options.layout(folder).decoderGraphs());
+        boolean perPositionRounding = GraphNodes.onlyInt8MatMulNBits(options.layout(folder).decoderGraphs());
         List<Outcome> vsKv = likeKv.isEmpty() ? List.of()
                 : run(folder, prompts, steps, bound, options, Strategy.reference(), likeKv);
         List<Outcome> out = new ArrayList<>();
@@ -287,7 +293,7 @@ public final class StrategyCheck {
             checkLengths(reference.model(), prompts, steps);
             // The check feeds ids, but users feed text: a tokenizer.json that is broken or of another model is bad input.
             if (java.nio.file.Files.isRegularFile(folder.resolve("tokenizer.json"))) {
-                dev.kvbench.tokenizer.TextTokenizer.load(folder, reference.model().vocab()).close();
+                TextTokenizer.load(folder, reference.model().vocab()).close();
             }
             for (Prompt p : prompts) {
                 float[][] rows = new float[steps][];
@@ -313,7 +319,7 @@ public final class StrategyCheck {
             tolerance = float16Tolerance(tolerance, maxAbs);
         }
         List<Outcome> outcomes = new ArrayList<>();
-        dev.kvbench.model.Layout layout = options.layout(folder);
+        Layout layout = options.layout(folder);
         for (Strategy s : strategies) {
             if (s == referenceStrategy && referenceOptions.equals(options)) {
                 continue;
@@ -411,7 +417,7 @@ public final class StrategyCheck {
         }
     }
 
-    static float[] row(dev.kvbench.runtime.LogitsSink logits) {
+    static float[] row(LogitsSink logits) {
         float[] r = new float[logits.vocab()];
         for (int t = 0; t < r.length; t++) {
             r[t] = logits.get(t);

@@ -1,5 +1,7 @@
 package dev.kvbench.bench;
 
+import dev.kvbench.decode.BatchResult;
+import dev.kvbench.decode.GenerationResult;
 import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Scope;
@@ -32,14 +34,14 @@ public class EngineCounters {
         paddingPositions = 0;
     }
 
-    void add(dev.kvbench.decode.GenerationResult r) {
+    void add(GenerationResult r) {
         runNanos += r.totalRunNanos();
         stepNanos += r.totalStepNanos();
         tokens += r.tokens().length;
         kvBytes += r.kvBytesCopied();
     }
 
-    void add(dev.kvbench.decode.BatchResult r) {
+    void add(BatchResult r) {
         add(r.row(0));
         tokens += r.generatedTokens() - r.tokens()[0].length;
         computedPositions += r.computedPositions();

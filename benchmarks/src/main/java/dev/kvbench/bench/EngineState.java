@@ -6,6 +6,7 @@ import dev.kvbench.decode.EngineOptions;
 import dev.kvbench.decode.GenerationResult;
 import dev.kvbench.decode.Sampler;
 import dev.kvbench.decode.Strategy;
+import dev.kvbench.model.Dtype;
 import dev.kvbench.results.BenchmarkContract;
 import dev.kvbench.runtime.OrtRuntime;
 import org.openjdk.jmh.annotations.Param;
@@ -47,7 +48,7 @@ public abstract class EngineState {
         try {
             EngineOptions options = EngineOptions.defaults().withThreads(threads)
                     .withRunCall(OrtRuntime.RunCall.parse(ortCall)).withHybridThreshold(hybridThreshold)
-                    .withDtype(dev.kvbench.model.Dtype.parse(dtype)).withAssumedPrompt(BenchmarkContract.assumedPrompt());
+                    .withDtype(Dtype.parse(dtype)).withAssumedPrompt(BenchmarkContract.assumedPrompt());
             engine = new Engine(modelFolder(), Strategy.parse(strategy), options);
             prompt = prompt(engine, promptTokens);
         } catch (RuntimeException e) {

@@ -5,6 +5,7 @@ import dev.kvbench.decode.Engine;
 import dev.kvbench.decode.EngineOptions;
 import dev.kvbench.decode.Sampler;
 import dev.kvbench.decode.Strategy;
+import dev.kvbench.model.Dtype;
 import dev.kvbench.results.BenchmarkContract;
 
 import java.io.IOException;
@@ -37,7 +38,7 @@ public final class PeakMemory {
         String strategy = args[1];
         int newTokens = args.length > 2 ? Integer.parseInt(args[2]) : 2040;
         int rows = args.length > 3 ? Integer.parseInt(args[3]) : 1;
-        dev.kvbench.model.Dtype dtype = args.length > 4 ? dev.kvbench.model.Dtype.parse(args[4]) : dev.kvbench.model.Dtype.FP32;
+        Dtype dtype = args.length > 4 ? Dtype.parse(args[4]) : Dtype.FP32;
         Path folder = BenchmarkContract.resolveModel(BenchmarkContract.root(), model);
         boolean assumed = BenchmarkContract.assumedPrompt();
         try (Engine engine = new Engine(folder, Strategy.parse(strategy),
