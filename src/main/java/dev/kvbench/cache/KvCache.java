@@ -3,6 +3,8 @@ package dev.kvbench.cache;
 import ai.onnxruntime.OrtException;
 import dev.kvbench.runtime.StepBinding;
 
+import java.util.Optional;
+
 /**
  * How a decoder's self-attention keys and values are kept between steps: the only thing strategies differ in.
  * The decoding loop starts a sequence with {@link #begin}, then per step asks where to start feeding, lets the cache
@@ -68,4 +70,12 @@ public interface KvCache extends AutoCloseable {
 
     @Override
     void close();
+
+    /**
+     * A read-only view of what this cache holds, where it can be read back (a float cache in buffers of its own:
+     * static-gqa's); empty otherwise. The view is the cache's; see {@link CacheContents}.
+     */
+    default Optional<CacheContents> contents() {
+        return Optional.empty();
+    }
 }

@@ -9,6 +9,7 @@ import dev.kvbench.runtime.StepBinding;
 import dev.kvbench.runtime.Tensors;
 
 import java.nio.IntBuffer;
+import java.util.Optional;
 
 /**
  * The {@code static-gqa} strategy's cache, onnxruntime-genai's in-place cache for
@@ -97,12 +98,18 @@ public final class StaticGqaKvCache extends CountingKvCache {
         advance(newTokens, (long) rows.count() * newTokens * layout.bytesPerPosition());
     }
 
+    /** A float cache's buffers keep the last generation's entries until the next one writes: readable back. */
+    @Override
+    public Optional<CacheContents> contents() {
+        return layout.floatCache() ? Optional.of(this::channelAbsMax) : Optional.empty();
+    }
+
     /**
      * The largest |value| per channel ({@code kvHeads x headDim}, row-major) of one layer's keys or values over the
      * first {@code positions} positions of row 0, read from the buffers (which keep the last generation's entries until
      * the next one writes): what the calibration of an int8 cache measures. A float cache (float32 or float16) only.
      */
-    public float[] channelAbsMax(int layer, boolean keys, int positions) {
+    private float[] channelAbsMax(int layer, boolean keys, int positions) {
         if (kv == null || !layout.floatCache() || positions > kv.capacity) {
             throw new IllegalStateException("no float entries for " + positions + " positions to read");
         }

@@ -3,6 +3,7 @@ package dev.kvbench.decode;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtException;
 import dev.kvbench.KvbenchException;
+import dev.kvbench.cache.CacheContents;
 import dev.kvbench.cache.KvCache;
 import dev.kvbench.model.DecoderSessions;
 import dev.kvbench.model.IoNames;
@@ -14,6 +15,7 @@ import dev.kvbench.runtime.StepBinding;
 
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 import java.util.function.IntConsumer;
 
 /**
@@ -323,11 +325,12 @@ public final class Generator implements AutoCloseable {
     }
 
     /**
-     * The cache itself, for inspection between generations (the calibration of an int8 cache reads what a float
-     * cache held): a view; the generator owns it and closes it.
+     * A read-only view of what the strategy's cache holds, between generations (the calibration of an int8 cache
+     * reads what a float cache held); empty where the cache cannot be read back. The generator owns the cache and
+     * closes it; the view is valid until the next generation.
      */
-    public KvCache cache() {
-        return cache;
+    public Optional<CacheContents> cacheContents() {
+        return cache.contents();
     }
 
     /** Columns the cache holds now, the same for every row (a row's positions plus its holes). */

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kvbench.KvbenchException;
-import dev.kvbench.cache.StaticGqaKvCache;
+import dev.kvbench.cache.CacheContents;
 import dev.kvbench.decode.Engine;
 import dev.kvbench.decode.EngineOptions;
 import dev.kvbench.decode.GenerationResult;
@@ -68,9 +68,8 @@ public final class KvCalibration {
                                  String source) {
         try (Engine engine = new Engine(folder, Strategy.STATIC_GQA, options)) {
             KvLayout layout = engine.model().kv();
-            if (!(engine.generator().cache() instanceof StaticGqaKvCache cache)) {
-                throw new IllegalStateException("static-gqa without its cache");
-            }
+            CacheContents cache = engine.generator().cacheContents()
+                    .orElseThrow(() -> new IllegalStateException("static-gqa's float cache cannot be read back"));
             int width = layout.kvHeads() * layout.headDim();
             float[][] keys = new float[layout.layers()][width];
             float[][] values = new float[layout.layers()][width];
