@@ -17,6 +17,7 @@ import dev.kvbench.model.ModelConfig;
 import dev.kvbench.results.BenchmarkContract;
 import dev.kvbench.results.DtypeTable;
 import dev.kvbench.results.RunMeta;
+import dev.kvbench.results.StrategyRoles;
 import dev.kvbench.runtime.MachineProbe;
 import dev.kvbench.runtime.OrtRuntime;
 import dev.kvbench.support.AtomicFiles;
@@ -259,7 +260,7 @@ final class BenchCommand implements Callable<Integer> {
         }
         int maxPositions = ModelConfig.read(folder).maxPositions();
         MatrixPlan.Plan plan = MatrixPlan.plan(kind, runnable, noCacheMaxTokens, maxPositions, layout.encoderDecoder());
-        Strategy reference = runnable.contains(Strategy.reference()) ? Strategy.reference() : runnable.isEmpty() ? Strategy.reference() : runnable.get(0);
+        Strategy reference = runnable.contains(StrategyRoles.reference()) ? StrategyRoles.reference() : runnable.isEmpty() ? StrategyRoles.reference() : runnable.get(0);
         plan = MatrixPlan.shard(plan, reference, shardK, shardN);
         List<Strategy> shardStrategies = runnable.stream().filter(s -> MatrixPlan.inShard(s.id(), reference, shardK, shardN)).toList();
         List<String> skipped = new ArrayList<>(kind.answerFirst() ? List.of() : plan.skipped());

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kvbench.KvbenchException;
+import dev.kvbench.results.StrategyRoles;
 import dev.kvbench.verify.DtypeAccuracy;
 import dev.kvbench.decode.EngineOptions;
 import dev.kvbench.decode.Strategy;
@@ -122,7 +123,7 @@ final class CheckCommand implements Callable<Integer> {
                     + "than fed with its prefix (no-cache): a cache cannot give no-cache's tokens on this graph, whatever "
                     + "the engine does. Within the bound (at least %.0f%% of no-cache's greedy tokens "
                     + "kept, and agreeing with %s where it feeds the same positions): exit 0.%n",
-                    100 * StrategyCheck.DRIFT_BOUND, Strategy.reference()));
+                    100 * StrategyCheck.DRIFT_BOUND, StrategyRoles.reference()));
         }
         if (outcomes.stream().anyMatch(o -> o.verdict() == StrategyCheck.Verdict.LOSSY)) {
             s.append(String.format(Locale.ROOT, "lossy = a quantized cache's rounding, within the bounds: at least %.0f%% "

@@ -26,14 +26,14 @@ import java.util.stream.Collectors;
  * adding a strategy is one constant here and one cache class (and its id in the benchmarks' {@code @Param} lists).
  */
 public enum Strategy {
-    NO_CACHE("no-cache", Model.Variant.DYNAMIC, Role.BASELINE, true,
+    NO_CACHE("no-cache", Model.Variant.DYNAMIC, true,
             "the whole history every step, presents discarded: O(n^2) work") {
         @Override
         KvCache newCache(OrtEnvironment env, KvLayout kv, EngineOptions options) throws OrtException {
             return new NoCache(env, kv);
         }
     },
-    KV("kv", Model.Variant.DYNAMIC, Role.CACHE, false,
+    KV("kv", Model.Variant.DYNAMIC, false,
             "present.* of one step bound as the next step's past; the graph writes them into two engine-owned buffers "
                     + "that take turns, so ONNX Runtime allocates nothing per step") {
         @Override
@@ -41,47 +41,47 @@ public enum Strategy {
             return new PinnedKvCache(env, kv);
         }
     },
-    KV_ALLOC("kv-alloc", Model.Variant.DYNAMIC, Role.ABLATION, false,
+    KV_ALLOC("kv-alloc", Model.Variant.DYNAMIC, false,
             "kv without pinned outputs: ONNX Runtime allocates each step's presents, the cache takes them from the run") {
         @Override
         KvCache newCache(OrtEnvironment env, KvLayout kv, EngineOptions options) throws OrtException {
             return new AllocatedKvCache(env, kv);
         }
     },
-    KV_COPY("kv-copy", Model.Variant.DYNAMIC, Role.ABLATION, false, "kv, with every present copied to a float[] and back each step") {
+    KV_COPY("kv-copy", Model.Variant.DYNAMIC, false, "kv, with every present copied to a float[] and back each step") {
         @Override
         KvCache newCache(OrtEnvironment env, KvLayout kv, EngineOptions options) throws OrtException {
             return new CopyingKvCache(env, kv);
         }
     },
-    HYBRID("hybrid", Model.Variant.DYNAMIC, Role.ABLATION, false, "no-cache below --hybrid-threshold positions, then kv") {
+    HYBRID("hybrid", Model.Variant.DYNAMIC, false, "no-cache below --hybrid-threshold positions, then kv") {
         @Override
         KvCache newCache(OrtEnvironment env, KvLayout kv, EngineOptions options) throws OrtException {
             return new HybridKvCache(options.hybridThreshold(), new NoCache(env, kv), new PinnedKvCache(env, kv));
         }
     },
-    STATIC("static", Model.Variant.STATIC, Role.CACHE, false,
+    STATIC("static", Model.Variant.STATIC, false,
             "preallocated buffers, new entries index-copied; model_static.onnx attends over the whole capacity") {
         @Override
         KvCache newCache(OrtEnvironment env, KvLayout kv, EngineOptions options) {
             return new StaticKvCache(env, kv);
         }
     },
-    STATIC_GQA("static-gqa", Model.Variant.STATIC_GQA, Role.CACHE, false,
+    STATIC_GQA("static-gqa", Model.Variant.STATIC_GQA, false,
             "preallocated buffers written in place by GroupQueryAttention (model_gqa.onnx), attention over the valid length") {
         @Override
         KvCache newCache(OrtEnvironment env, KvLayout kv, EngineOptions options) throws OrtException {
             return new StaticGqaKvCache(env, kv);
         }
     },
-    STATIC_GQA_INT8("static-gqa-int8", Model.Variant.STATIC_GQA_INT8, Role.CACHE, false,
+    STATIC_GQA_INT8("static-gqa-int8", Model.Variant.STATIC_GQA_INT8, false,
             "static-gqa with an int8 cache (model_gqa_kv8.onnx, calibrated scales): a quarter of the KV bytes, lossy") {
         @Override
         KvCache newCache(OrtEnvironment env, KvLayout kv, EngineOptions options) throws OrtException {
             return new StaticGqaKvCache(env, kv);
         }
     },
-    STATIC_GQA_INT4("static-gqa-int4", Model.Variant.STATIC_GQA_INT4, Role.ABLATION, false,
+    STATIC_GQA_INT4("static-gqa-int4", Model.Variant.STATIC_GQA_INT4, false,
             "static-gqa with a 4-bit cache (model_gqa_kv4.onnx, two values a byte): an eighth of the KV bytes, lossier") {
         @Override
         KvCache newCache(OrtEnvironment env, KvLayout kv, EngineOptions options) throws OrtException {
@@ -89,42 +89,16 @@ public enum Strategy {
         }
     };
 
-    /**
-     * What a strategy is there for, which decides where the bench matrix measures it: the baseline every cache is
-     * measured against, the caches a user would ship (also measured in batches and at real shapes), and the ablations
-     * that show what one design choice of {@code kv} costs.
-     */
-    public enum Role {
-        BASELINE, CACHE, ABLATION
-    }
-
     private final String id;
     private final Model.Variant variant;
-    private final Role role;
     private final boolean quadratic;
     private final String description;
 
-    Strategy(String id, Model.Variant variant, Role role, boolean quadratic, String description) {
+    Strategy(String id, Model.Variant variant, boolean quadratic, String description) {
         this.id = id;
         this.variant = variant;
-        this.role = role;
         this.quadratic = quadratic;
         this.description = description;
-    }
-
-    public Role role() {
-        return role;
-    }
-
-    /** The strategy results are compared with by default: the first dynamic cache a user would ship. */
-    public static Strategy reference() {
-        return Arrays.stream(values()).filter(s -> s.role == Role.CACHE).findFirst().orElseThrow();
-    }
-
-    /** The strategies of these roles, in declaration order. */
-    public static List<Strategy> withRole(Role... roles) {
-        List<Role> wanted = List.of(roles);
-        return Arrays.stream(values()).filter(s -> wanted.contains(s.role)).toList();
     }
 
     public String id() {

@@ -3,6 +3,7 @@ package dev.kvbench.derive;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.kvbench.KvbenchException;
 import dev.kvbench.decode.Engine;
+import dev.kvbench.results.StrategyRoles;
 import dev.kvbench.runtime.OrtRuntime;
 import dev.kvbench.verify.DtypeAccuracy;
 import dev.kvbench.decode.EngineOptions;
@@ -122,7 +123,7 @@ public final class GraphQuantizer {
                         prompts.size(), steps));
                 EngineOptions fp32 = EngineOptions.defaults();
                 DtypeAccuracy.Result accuracy = DtypeAccuracy.measure(folder.path(), prompts, steps, fp32.withDtype(dtype),
-                        fp32, List.of(Strategy.NO_CACHE, Strategy.reference()));
+                        fp32, List.of(Strategy.NO_CACHE, StrategyRoles.reference()));
                 List<String> written = folder.commit(outputs);
                 return new Quantized(out, written, matmuls, made.path("weights_bytes").asLong(), accuracy);
             } catch (KvbenchException e) {

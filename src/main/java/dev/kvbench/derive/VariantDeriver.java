@@ -6,6 +6,7 @@ import dev.kvbench.decode.Engine;
 import dev.kvbench.decode.EngineOptions;
 import dev.kvbench.decode.Strategy;
 import dev.kvbench.model.GraphNodes;
+import dev.kvbench.results.StrategyRoles;
 import dev.kvbench.support.AtomicFiles;
 import dev.kvbench.verify.StrategyCheck;
 import dev.kvbench.model.Dtype;
@@ -174,7 +175,7 @@ public final class VariantDeriver {
             // rounding turns into steps as large as kv's own drift or larger, so no bound on the logits tells a fault
             // from it. The rewrite is checked where the rounding is off instead: every graph copied at level 0.
             boolean perPosition = dynamic && GraphNodes.onlyInt8MatMulNBits(List.of(workGraphs.resolve(graph)));
-            Strategy reference = dynamic && !perPosition ? Strategy.reference() : Strategy.NO_CACHE;
+            Strategy reference = dynamic && !perPosition ? StrategyRoles.reference() : Strategy.NO_CACHE;
             List<StrategyCheck.Prompt> prompts = StrategyCheck.prompts(work);
             EngineOptions options = EngineOptions.defaults().withDtype(dtype);
             double accepted = tolerance;
@@ -186,14 +187,14 @@ public final class VariantDeriver {
                 List<StrategyCheck.Outcome> exact = atLevelZero(work, workGraphs, dtype, prompts, steps, tolerance,
                         variants, interpreter);
                 List<StrategyCheck.Outcome> atLevel4 = StrategyCheck.run(work, prompts, steps, Double.POSITIVE_INFINITY,
-                        options, Strategy.reference(), variants);
+                        options, StrategyRoles.reference(), variants);
                 List<StrategyCheck.Outcome> described = new ArrayList<>();
                 for (StrategyCheck.Outcome x : exact) {
                     double level4 = atLevel4.stream().filter(o -> o.strategy() == x.strategy())
                             .mapToDouble(StrategyCheck.Outcome::maxAbsDiff).findFirst().orElse(Double.NaN);
                     described.add(x.as(x.verdict(), (x.reason().isEmpty() ? "" : x.reason() + "; ") + String.format(
                             Locale.ROOT, "at accuracy level 0; at level 4 %.3g from the export's %s, the int8 rounding "
-                            + "of the kernels' float-level differences", level4, Strategy.reference())));
+                            + "of the kernels' float-level differences", level4, StrategyRoles.reference())));
                 }
                 return finish(folder, layout, made, described, reference, quantized, work, workGraphs, dtype, prompts,
                         steps, tolerance, interpreter, progress, out, outputs);

@@ -8,6 +8,7 @@ import dev.kvbench.paired.Progress;
 import dev.kvbench.paired.Recommendation;
 import dev.kvbench.paired.StrategyVerdicts;
 import dev.kvbench.paired.TokenLatency;
+import dev.kvbench.results.StrategyRoles;
 import dev.kvbench.runtime.MachineProbe;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -141,7 +142,7 @@ public final class BenchRun {
             }
             List<String> picks = verdicts == null ? List.of() : Recommendation.of(verdicts, id -> null, id -> null).picks()
                     .stream().map(Recommendation.Pick::strategy).toList();
-            List<Strategy> measured = MatrixPlan.followUp(verdictPlan == null ? Strategy.reference() : verdictPlan.reference(),
+            List<Strategy> measured = MatrixPlan.followUp(verdictPlan == null ? StrategyRoles.reference() : verdictPlan.reference(),
                     picks, runnable);
             FollowUp f = followUp.apply(measured);
             synchronized (state) {
@@ -365,7 +366,7 @@ public final class BenchRun {
     /** The strategy's tokens against no-cache's on this folder, in a few words (what `check` would say). */
     private String checkTokens(String id) {
         Strategy s = Strategy.parse(id);
-        if (s == Strategy.withRole(Strategy.Role.BASELINE).get(0)) {
+        if (s == StrategyRoles.baseline()) {
             return "the baseline itself";
         }
         try {

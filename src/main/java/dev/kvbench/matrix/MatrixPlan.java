@@ -2,6 +2,7 @@ package dev.kvbench.matrix;
 
 import dev.kvbench.decode.Strategy;
 import dev.kvbench.results.BenchmarkContract;
+import dev.kvbench.results.StrategyRoles;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -87,13 +88,13 @@ public final class MatrixPlan {
 
     /** The strategies a matrix considers when none are chosen: every one, or at real shapes the baseline and the caches. */
     public static List<Strategy> candidates(Kind kind) {
-        return kind == Kind.REAL_SHAPES ? Strategy.withRole(Strategy.Role.BASELINE, Strategy.Role.CACHE)
+        return kind == Kind.REAL_SHAPES ? StrategyRoles.withRole(StrategyRoles.Role.BASELINE, StrategyRoles.Role.CACHE)
                 : List.of(Strategy.values());
     }
 
     /** Strategies measured in batches: the caches a user would ship (only the reference one in a quick run). */
     public static List<Strategy> batched(Kind kind) {
-        return kind == Kind.QUICK ? List.of(Strategy.reference()) : Strategy.withRole(Strategy.Role.CACHE);
+        return kind == Kind.QUICK ? List.of(StrategyRoles.reference()) : StrategyRoles.withRole(StrategyRoles.Role.CACHE);
     }
 
     /**
@@ -170,7 +171,7 @@ public final class MatrixPlan {
         }
         // Re-ranking: candidates scored in one pass and incrementally.
         for (Strategy s : runnable) {
-            if (quick && s != Strategy.reference()) {
+            if (quick && s != StrategyRoles.reference()) {
                 continue;
             }
             for (String pass : List.of("full", "incremental")) {
@@ -185,10 +186,10 @@ public final class MatrixPlan {
                 variants.add(BenchmarkContract.hybridVariant(t));
             }
             // The two ends of the sweep: always the cache, never the cache.
-            if (runnable.contains(Strategy.reference())) {
-                variants.add(Strategy.reference().id());
+            if (runnable.contains(StrategyRoles.reference())) {
+                variants.add(StrategyRoles.reference().id());
             }
-            Strategy never = Strategy.withRole(Strategy.Role.BASELINE).get(0);
+            Strategy never = StrategyRoles.baseline();
             if (!quick && runnable.contains(never)) {
                 if (tokens <= noCacheMaxTokens) {
                     variants.add(never.id());
@@ -303,9 +304,9 @@ public final class MatrixPlan {
         if (runnable.size() < 2 || kind == Kind.REAL_SHAPES) {
             return null;
         }
-        Strategy reference = runnable.contains(Strategy.reference()) ? Strategy.reference() : runnable.get(0);
+        Strategy reference = runnable.contains(StrategyRoles.reference()) ? StrategyRoles.reference() : runnable.get(0);
         List<Strategy> candidates = runnable.stream().filter(s -> s != reference)
-                .filter(s -> explicit || s.role() == Strategy.Role.CACHE).toList();
+                .filter(s -> explicit || StrategyRoles.of(s) == StrategyRoles.Role.CACHE).toList();
         if (candidates.isEmpty()) {
             return null;
         }

@@ -4,6 +4,7 @@ import dev.kvbench.decode.Strategy;
 import dev.kvbench.model.Dtype;
 import dev.kvbench.model.Layout;
 import dev.kvbench.model.ModelConfig;
+import dev.kvbench.results.StrategyRoles;
 import dev.kvbench.support.AtomicFiles;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -179,7 +180,7 @@ public final class AbMeasurement {
         }
         List<GenerationRounds.Config> configs = new ArrayList<>();
         for (GenerationRounds.Config c : generationConfigs()) {
-            if (!c.baseStrategy().equals(Strategy.reference().id()) || params.stream().anyMatch(p -> p.startsWith("strategy="))) {
+            if (!c.baseStrategy().equals(StrategyRoles.reference().id()) || params.stream().anyMatch(p -> p.startsWith("strategy="))) {
                 throw new KvbenchException("with --strategies, -p takes model=, newTokens=, batchSize=, dtype= and context= only (the strategies "
                         + "are the pair)");
             }
@@ -288,7 +289,7 @@ public final class AbMeasurement {
         }
         List<GenerationRounds.Config> configs = new ArrayList<>();
         for (String model : values.getOrDefault("model", List.of("tiny-llama"))) {
-            for (String strategy : values.getOrDefault("strategy", List.of(Strategy.reference().id()))) {
+            for (String strategy : values.getOrDefault("strategy", List.of(StrategyRoles.reference().id()))) {
                 Strategy.parse(strategy);
                 for (String tokens : values.getOrDefault("newTokens", List.of("64"))) {
                     int n = parameter("newTokens", tokens, Integer.MAX_VALUE);

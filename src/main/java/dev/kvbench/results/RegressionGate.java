@@ -64,8 +64,8 @@ public final class RegressionGate {
         }
         // The speedup needs both configurations in the new run; a missing one is a failed check like any other
         // missing configuration, not bad input.
-        String kvId = Strategy.reference().id();
-        String noCacheId = Strategy.withRole(Strategy.Role.BASELINE).get(0).id();
+        String kvId = StrategyRoles.reference().id();
+        String noCacheId = StrategyRoles.baseline().id();
         java.util.OptionalDouble kv = score(result, kvId, speedupTokens);
         java.util.OptionalDouble noCache = score(result, noCacheId, speedupTokens);
         if (kv.isEmpty() || noCache.isEmpty()) {

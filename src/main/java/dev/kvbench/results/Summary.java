@@ -16,7 +16,7 @@ import java.util.stream.Collectors;
  */
 public final class Summary {
     /** The strategy every "vs" column divides by: the baseline role's. */
-    private static final String BASELINE = Strategy.withRole(Strategy.Role.BASELINE).get(0).id();
+    private static final String BASELINE = StrategyRoles.baseline().id();
 
     private Summary() {
     }
@@ -162,7 +162,7 @@ public final class Summary {
         if (p.isEmpty()) {
             return "";
         }
-        String ref = Strategy.reference().id();
+        String ref = StrategyRoles.reference().id();
         StringBuilder out = new StringBuilder();
         Map<String, List<Row>> byModel = p.stream().collect(Collectors.groupingBy(Row::model, java.util.TreeMap::new, Collectors.toList()));
         for (var e : byModel.entrySet()) {
@@ -253,7 +253,7 @@ public final class Summary {
 
     /** The batch goals the project measures itself against (batch 16, 256 new tokens), from one model's generation rows. */
     private static String targets(List<Row> g) {
-        String kv = Strategy.reference().id();
+        String kv = StrategyRoles.reference().id();
         Row kv1 = find(g, kv, 1, 256);
         Row kv16 = find(g, kv, 16, 256);
         Row gqa16 = find(g, Strategy.STATIC_GQA.id(), 16, 256);

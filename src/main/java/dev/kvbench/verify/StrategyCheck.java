@@ -12,6 +12,7 @@ import dev.kvbench.model.Model;
 import dev.kvbench.model.ModelConfig;
 import dev.kvbench.results.BenchmarkContract;
 
+import dev.kvbench.results.StrategyRoles;
 import dev.kvbench.runtime.LogitsSink;
 import dev.kvbench.support.JsonFiles;
 import dev.kvbench.tokenizer.TextTokenizer;
@@ -202,7 +203,7 @@ public final class StrategyCheck {
         }
         List<Strategy> likeKv = new ArrayList<>();
         for (Outcome o : vsNoCache) {
-            if (o.verdict() == Verdict.DIFFERS && !o.strategy().refeedsHistory() && o.strategy() != Strategy.reference()
+            if (o.verdict() == Verdict.DIFFERS && !o.strategy().refeedsHistory() && o.strategy() != StrategyRoles.reference()
                     && !o.strategy().quantizedCache()) {
                 likeKv.add(o.strategy());
             }
@@ -210,15 +211,15 @@ public final class StrategyCheck {
         // The rounding of dynamic quantization turns kernel-level differences (1e-6) into larger ones: a strategy that
         // feeds kv's positions agrees with kv when every greedy token is equal and its logits stay within a share of
         // kv's own distance from no-cache (ROUNDING_SHARE; a fault differs by more).
-        double drift = vsNoCache.stream().filter(o -> o.strategy() == Strategy.reference()).mapToDouble(Outcome::maxAbsDiff)
+        double drift = vsNoCache.stream().filter(o -> o.strategy() == StrategyRoles.reference()).mapToDouble(Outcome::maxAbsDiff)
                 .findFirst().orElseGet(() -> run(folder, prompts, steps, tolerance, options, Strategy.NO_CACHE,
-                        List.of(Strategy.reference())).get(0).maxAbsDiff());
+                        List.of(StrategyRoles.reference())).get(0).maxAbsDiff());
         double bound = roundingTolerance(tolerance, drift);
         // MatMulNBits at accuracy level 4 alone: the rounding is per position, so the logits cannot tell a variant's
         // kernel from a fault (derive tells them apart at level 0); the greedy tokens' bound decides here.
         boolean perPositionRounding = GraphNodes.onlyInt8MatMulNBits(options.layout(folder).decoderGraphs());
         List<Outcome> vsKv = likeKv.isEmpty() ? List.of()
-                : run(folder, prompts, steps, bound, options, Strategy.reference(), likeKv);
+                : run(folder, prompts, steps, bound, options, StrategyRoles.reference(), likeKv);
         List<Outcome> out = new ArrayList<>();
         for (Outcome o : vsNoCache) {
             if (o.verdict() != Verdict.DIFFERS || o.strategy().quantizedCache()) {
@@ -229,17 +230,17 @@ public final class StrategyCheck {
             String agreement = String.format(java.util.Locale.ROOT, "%.1f%% of no-cache's greedy tokens kept",
                     100 * o.tokenAgreement());
             if (k != null && !withinRounding(k, bound) && !perPositionRounding) {
-                out.add(o.as(Verdict.DIFFERS, "also differs from " + Strategy.reference() + ", which feeds the same "
+                out.add(o.as(Verdict.DIFFERS, "also differs from " + StrategyRoles.reference() + ", which feeds the same "
                         + "positions (max |dlogit| " + String.format(java.util.Locale.ROOT, "%.3g", k.maxAbsDiff())
                         + "): not explained by the graph's dynamic quantization (" + quantizer + ")"));
             } else if (o.tokenAgreement() < DRIFT_BOUND) {
                 out.add(o.as(Verdict.DIFFERS, "dynamic activation quantization (" + quantizer + "), but beyond the drift "
                         + "bound: " + agreement + ", at least " + Math.round(100 * DRIFT_BOUND) + "% expected"));
             } else {
-                String kvNote = k == null ? "" : withinRounding(k, bound) ? "; agrees with " + Strategy.reference()
+                String kvNote = k == null ? "" : withinRounding(k, bound) ? "; agrees with " + StrategyRoles.reference()
                         + " (max |dlogit| " + String.format(java.util.Locale.ROOT, "%.3g", k.maxAbsDiff()) + ")"
                         : "; " + String.format(java.util.Locale.ROOT, "%.3g", k.maxAbsDiff()) + " from "
-                        + Strategy.reference() + ": the int8 rounding of its other attention kernel's float-level "
+                        + StrategyRoles.reference() + ": the int8 rounding of its other attention kernel's float-level "
                         + "differences (derive checks the rewrite at accuracy level 0, where there is no such rounding)";
                 out.add(o.as(Verdict.DRIFTS, "dynamic activation quantization (" + quantizer + "); " + agreement + kvNote));
             }

@@ -57,6 +57,15 @@ class StrategyFactsTest {
                 s.availableIn(Layout.detect(TestModels.MARIAN)), s + " on tiny-marian");
     }
 
+    /** Every strategy has its workbench role (the bench matrix and the reference ask it); kv is the reference. */
+    @ParameterizedTest
+    @EnumSource(Strategy.class)
+    void everyStrategyHasARole(Strategy s) {
+        dev.kvbench.results.StrategyRoles.of(s); // throws for a strategy without one
+        assertEquals(Strategy.KV, dev.kvbench.results.StrategyRoles.reference());
+        assertEquals(Strategy.NO_CACHE, dev.kvbench.results.StrategyRoles.baseline());
+    }
+
     @Test
     void onlyTheNoCacheStrategyDoesQuadraticWork() {
         assertEquals(List.of(Strategy.NO_CACHE), java.util.Arrays.stream(Strategy.values()).filter(Strategy::quadratic).toList());

@@ -3,6 +3,7 @@ package dev.kvbench.matrix;
 import dev.kvbench.decode.Strategy;
 import dev.kvbench.paired.Progress;
 import dev.kvbench.results.BenchmarkContract;
+import dev.kvbench.results.StrategyRoles;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -65,7 +66,7 @@ class MatrixPlanTest {
         assertEquals("GenerationBenchmark kv newTokens=64,256,1024", d.get(1));
         assertTrue(d.contains("StepBenchmark static-gqa context=16,64,256,1024,2048"), d.toString());
         // Batches for the caches a user ships (role CACHE), not for the ablations.
-        for (Strategy s : Strategy.withRole(Strategy.Role.CACHE)) {
+        for (Strategy s : StrategyRoles.withRole(StrategyRoles.Role.CACHE)) {
             assertTrue(d.contains("GenerationBenchmark " + s + " batchSize=4 newTokens=256"), s + " at 4 rows: " + d);
             assertTrue(d.contains("GenerationBenchmark " + s + " batchSize=16 newTokens=256"), d.toString());
             assertTrue(d.contains("StepBenchmark " + s + " batchSize=16 context=256"), d.toString());
@@ -136,7 +137,7 @@ class MatrixPlanTest {
         List<String> skipped = new ArrayList<>();
         List<MatrixPlan.PeakRun> peaks = MatrixPlan.peakRuns(MatrixPlan.Kind.FULL, ALL, 256, skipped);
         assertEquals(List.of("no-cache peak memory: 2040 tokens is longer than --no-cache-max-tokens"), skipped);
-        assertEquals(ALL.size() - 1 + Strategy.withRole(Strategy.Role.CACHE).size(), peaks.size());
+        assertEquals(ALL.size() - 1 + StrategyRoles.withRole(StrategyRoles.Role.CACHE).size(), peaks.size());
         assertEquals(new MatrixPlan.PeakRun(Strategy.STATIC_GQA_INT8, MatrixPlan.PEAK_BATCH, 2040), peaks.get(peaks.size() - 1));
     }
 
