@@ -66,10 +66,7 @@ public final class Generator implements AutoCloseable {
             throw new KvbenchException("--cache-capacity " + cacheCapacity + " is beyond the model's " + model.maxPositions()
                     + " positions");
         }
-        if (strategy == Strategy.HYBRID && options.hybridThreshold() > model.maxPositions()) {
-            throw new KvbenchException("--hybrid-threshold " + options.hybridThreshold() + " is beyond the model's "
-                    + model.maxPositions() + " positions: hybrid would never start its cache");
-        }
+        strategy.requireOptions(model, options);
         int pad = model.config().padTokenId();
         this.padId = pad >= 0 && pad < model.vocab() ? pad : model.config().eosTokenIds().iterator().next();
         // Built in order; whatever was built is closed again when a later part fails (a model without past inputs

@@ -56,6 +56,14 @@ public enum Strategy {
     },
     HYBRID("hybrid", Model.Variant.DYNAMIC, false, "no-cache below --hybrid-threshold positions, then kv") {
         @Override
+        void requireOptions(Model model, EngineOptions options) {
+            if (options.hybridThreshold() > model.maxPositions()) {
+                throw new KvbenchException("--hybrid-threshold " + options.hybridThreshold() + " is beyond the model's "
+                        + model.maxPositions() + " positions: hybrid would never start its cache");
+            }
+        }
+
+        @Override
         KvCache newCache(OrtEnvironment env, KvLayout kv, EngineOptions options) throws OrtException {
             return new HybridKvCache(options.hybridThreshold(), new NoCache(env, kv), new PinnedKvCache(env, kv));
         }
@@ -163,6 +171,13 @@ public enum Strategy {
             throw new KvbenchException(model.folder() + ": the decoder has no past_key_values inputs, so only the no-cache "
                     + "strategy can run (" + id + " keeps a cache)");
         }
+    }
+
+    /**
+     * Refuses options this strategy cannot work with on {@code model}, before anything is allocated (hybrid: a
+     * threshold beyond the model's positions would never start its cache); the others take every valid option.
+     */
+    void requireOptions(Model model, EngineOptions options) {
     }
 
     /** A new, empty cache of this strategy for a model it can run on; it sizes itself in {@link KvCache#begin}. */
