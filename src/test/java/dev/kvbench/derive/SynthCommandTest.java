@@ -25,11 +25,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * {@code synth} at a trimmed depth (2 layers) for each built-in architecture: the folder loads with the real head
  * counts, and every strategy it supports gives no-cache's greedy tokens for 32 steps ({@code check}); bad
- * configurations are one line, exit 2, nothing written. opus-mt-en-zh runs as {@code --like} at full width and
- * vocabulary; Qwen2.5-0.5B and Llama-3.2-1B run from a config.json of their built-in attention shapes (hidden size,
- * heads, KV heads, head size, rotary and norm settings, biases) with a vocabulary of 4,096 rows and an MLP 1,024 wide:
- * the graph rewrite and the strategies depend on the attention's shapes, not on the vocabulary's length or the MLP's
- * width, whose full sizes (128 k to 152 k rows, 4,864 and 8,192 wide) made these two cases 1.6 GB and minutes each.
+ * configurations are one line, exit 2, nothing written. Qwen2.5-0.5B, Llama-3.2-1B and opus-mt-en-zh run from a
+ * config.json of their built-in attention shapes (hidden size, heads, KV heads, head size, rotary and norm settings,
+ * biases) with a vocabulary of 4,096 rows and an MLP 1,024 wide: the graph rewrite and the strategies depend on the
+ * attention's shapes, not on the vocabulary's length or the MLP's width, whose full sizes (65 k to 152 k rows, 2,048
+ * to 8,192 wide) made these cases 1.6 GB and minutes each (opus-mt at full size: 88 s of the suite beside the other
+ * test JVM). {@code --like} itself is the built-in table's lookup, which the refusals below use.
  */
 class SynthCommandTest {
     /** The built-in shapes of kvsynth.py (BUILT_IN) with 4,096 vocabulary rows (token ids within them) and a narrower MLP. */
@@ -43,7 +44,14 @@ class SynthCommandTest {
                     + "\"hidden_size\": 2048, \"intermediate_size\": 1024, \"num_hidden_layers\": 16, \"num_attention_heads\": 32, "
                     + "\"num_key_value_heads\": 8, \"head_dim\": 64, \"max_position_embeddings\": 131072, \"rope_theta\": 500000.0, "
                     + "\"rms_norm_eps\": 1e-5, \"tie_word_embeddings\": true, \"hidden_act\": \"silu\", \"bos_token_id\": 4094, "
-                    + "\"eos_token_id\": 4095, \"attention_bias\": false}");
+                    + "\"eos_token_id\": 4095, \"attention_bias\": false}",
+            "opus-mt-en-zh", "{\"model_type\": \"marian\", \"architectures\": [\"MarianMTModel\"], \"vocab_size\": 4096, "
+                    + "\"d_model\": 512, \"encoder_layers\": 6, \"decoder_layers\": 6, \"encoder_attention_heads\": 8, "
+                    + "\"decoder_attention_heads\": 8, \"encoder_ffn_dim\": 1024, \"decoder_ffn_dim\": 1024, "
+                    + "\"max_position_embeddings\": 512, \"scale_embedding\": true, \"activation_function\": \"swish\", "
+                    + "\"is_encoder_decoder\": true, \"tie_word_embeddings\": true, \"share_encoder_decoder_embeddings\": true, "
+                    + "\"pad_token_id\": 4095, \"eos_token_id\": 0, \"bos_token_id\": 0, \"decoder_start_token_id\": 4095, "
+                    + "\"forced_eos_token_id\": 0, \"normalize_before\": false}");
 
     @ParameterizedTest
     @Execution(ExecutionMode.CONCURRENT) // the three are independent; ONNX Runtime runs each on one thread
