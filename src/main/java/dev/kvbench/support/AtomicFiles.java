@@ -157,7 +157,18 @@ public final class AtomicFiles {
     public static Thread deleteOnInterrupt(Path dir) {
         Thread hook = new Thread(() -> {
             Processes.stopAll(); // a child still writing into the folder would keep it from going
+            // The main thread runs on during shutdown and may still write a file into the folder (an ONNX Runtime
+            // session's output, a script copy): delete until it stays gone, for up to 5 s.
+            long deadline = System.nanoTime() + 5_000_000_000L;
             deleteTree(dir);
+            while (Files.exists(dir) && System.nanoTime() < deadline) {
+                try {
+                    Thread.sleep(50);
+                } catch (InterruptedException e) {
+                    return;
+                }
+                deleteTree(dir);
+            }
         }, "kvbench-cleanup");
         Runtime.getRuntime().addShutdownHook(hook);
         return hook;

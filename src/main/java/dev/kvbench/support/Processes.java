@@ -15,6 +15,10 @@ import java.util.concurrent.TimeUnit;
 public final class Processes {
     /** The programs running now: an interrupt (Ctrl-C, SIGTERM) stops them before the run's folders are removed. */
     private static final java.util.Set<Process> RUNNING = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** Guards {@link #RUNNING} and {@link #stopping}: a program starts and is registered, or does not start at all. */
+    private static final Object LOCK = new Object();
+    /** Set by {@link #stopAll}: the process is ending, and no further program starts (it would outlive the clean-up). */
+    private static boolean stopping;
 
     static {
         try {
@@ -32,11 +36,16 @@ public final class Processes {
      * for them to end: what a shutdown does first, so that no child writes into a folder being removed.
      */
     public static void stopAll() {
-        for (Process p : RUNNING) {
+        List<Process> running;
+        synchronized (LOCK) {
+            stopping = true;
+            running = List.copyOf(RUNNING);
+        }
+        for (Process p : running) {
             p.descendants().forEach(ProcessHandle::destroyForcibly);
             p.destroyForcibly();
         }
-        for (Process p : RUNNING) {
+        for (Process p : running) {
             try {
                 p.waitFor(5, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
@@ -65,9 +74,15 @@ public final class Processes {
         try {
             log = File.createTempFile("kvbench-process", ".log");
             log.deleteOnExit(); // an interrupt ends the JVM before the finally below
-            Process p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true)
-                    .redirectOutput(log).start();
-            RUNNING.add(p);
+            Process p;
+            synchronized (LOCK) { // a shutdown between the start and the registration would miss this child
+                if (stopping) {
+                    return new Outcome(-1, "interrupted");
+                }
+                p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).redirectOutput(log)
+                        .start();
+                RUNNING.add(p);
+            }
             try {
                 if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
                     p.descendants().forEach(ProcessHandle::destroyForcibly);
