@@ -1,12 +1,13 @@
 package dev.kvbench.cache;
 
+
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
+import dev.kvbench.InvalidSettingException;
 import dev.kvbench.KvbenchException;
 import dev.kvbench.model.KvLayout;
 import dev.kvbench.runtime.Tensors;
-
 import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
 
@@ -33,7 +34,7 @@ final class PreallocatedKv implements AutoCloseable {
 
     PreallocatedKv(OrtEnvironment env, KvLayout layout, int rows, int capacity) throws OrtException {
         if (capacity < 1) {
-            throw new KvbenchException("cache capacity must be at least 1, got " + capacity);
+            throw InvalidSettingException.of(InvalidSettingException.Setting.CACHE_CAPACITY, " must be at least 1, got " + capacity);
         }
         this.layout = layout;
         this.rows = rows;
@@ -92,8 +93,8 @@ final class PreallocatedKv implements AutoCloseable {
     /** Fails with a clear message, before anything runs, when a step would write past the end. */
     void checkRoom(int length, int newTokens) {
         if ((long) length + newTokens > capacity) {
-            throw new KvbenchException("KV cache capacity " + capacity + " exceeded: " + length + " cached + "
-                    + newTokens + " new positions (raise --cache-capacity)");
+            throw new CapacityExceededException("KV cache capacity " + capacity + " exceeded: " + length + " cached + "
+                    + newTokens + " new positions (raise the ", capacity, (long) length + newTokens, ")");
         }
     }
 

@@ -1,30 +1,25 @@
 package dev.kvbench.cli;
 
-import dev.kvbench.decode.Strategy;
-import dev.kvbench.paired.StrategyVerdicts;
-import dev.kvbench.paired.PairedTable;
-import dev.kvbench.paired.AbMeasurement;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kvbench.KvbenchException;
+import dev.kvbench.decode.Strategy;
+import dev.kvbench.paired.AbMeasurement;
+import dev.kvbench.paired.PairedTable;
+import dev.kvbench.paired.StrategyVerdicts;
 import dev.kvbench.paired.TokenLatency;
 import dev.kvbench.report.Charts;
 import dev.kvbench.report.PngCharts;
-import dev.kvbench.support.AtomicFiles;
 import dev.kvbench.results.BenchmarkContract;
 import dev.kvbench.results.JmhResult;
 import dev.kvbench.results.PairedComparison;
 import dev.kvbench.results.RoundMerge;
 import dev.kvbench.results.RunMeta;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
-
+import dev.kvbench.support.AtomicFiles;
+import dev.kvbench.support.JsonFiles;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -40,6 +35,12 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 /**
  * Same-machine A/B of two commits ({@link AbMeasurement}), compared round by round with the paired test of
@@ -123,7 +124,7 @@ final class AbCommand implements Callable<Integer> {
         Path headFile = written[1];
         stem = written[2].getFileName().toString();
         // The checksums were taken while the worktrees existed (they are gone now).
-        RunMeta.modelWarnings(sides.meta().get("base").get("models"), sides.meta().get("head").get("models"), "base", "head")
+        RunMeta.modelWarnings(sides.meta().get("base").models, sides.meta().get("head").models, "base", "head")
                 .forEach(w -> spec.commandLine().getErr().println("kvbench: warning: " + w));
         PairedComparison.Result time = measurement.time(sides, run.threshold, run.alpha);
         List<List<JmhResult>> baseRounds = sides.bySide().get("base");
@@ -224,9 +225,9 @@ final class AbCommand implements Callable<Integer> {
                 continue;
             }
             try {
-                AtomicFiles.writeNew(RunMeta.sidecar(files[0], ".meta.json"), sides.meta().get(names[0]).toPrettyString());
+                AtomicFiles.writeNew(RunMeta.sidecar(files[0], ".meta.json"), sides.meta().get(names[0]).tree().toPrettyString());
                 AtomicFiles.writeNew(files[1], RoundMerge.merge(sides.raw().get(names[1])).toPrettyString());
-                AtomicFiles.writeNew(RunMeta.sidecar(files[1], ".meta.json"), sides.meta().get(names[1]).toPrettyString());
+                AtomicFiles.writeNew(RunMeta.sidecar(files[1], ".meta.json"), sides.meta().get(names[1]).tree().toPrettyString());
             } catch (java.nio.file.FileAlreadyExistsException e) {
                 throw new KvbenchException(e.getFile() + " appeared while this run wrote its results beside it: nothing "
                         + "was overwritten; " + files[0] + " holds this run's base side");
@@ -255,7 +256,7 @@ final class AbCommand implements Callable<Integer> {
     }
 
     private static String json(String base, String head, PairedComparison.Result time, PairedComparison.Result alloc, double wall) {
-        ObjectMapper m = new ObjectMapper();
+        ObjectMapper m = JsonFiles.MAPPER;
         ObjectNode root = m.createObjectNode();
         root.put("base", base);
         root.put("head", head);

@@ -1,6 +1,6 @@
 package dev.kvbench.cli;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
+
 import dev.kvbench.KvbenchException;
 import dev.kvbench.decode.Engine;
 import dev.kvbench.decode.EngineOptions;
@@ -15,17 +15,15 @@ import dev.kvbench.model.Dtype;
 import dev.kvbench.model.Layout;
 import dev.kvbench.model.ModelConfig;
 import dev.kvbench.results.BenchmarkContract;
+import dev.kvbench.results.DeriveHint;
 import dev.kvbench.results.DtypeTable;
+import dev.kvbench.results.ErrorWording;
 import dev.kvbench.results.RunMeta;
+import dev.kvbench.results.RunRecord;
 import dev.kvbench.results.StrategyRoles;
 import dev.kvbench.runtime.MachineProbe;
 import dev.kvbench.runtime.OrtRuntime;
 import dev.kvbench.support.AtomicFiles;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
-
 import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -41,6 +39,10 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * The main job on a model folder: by default the verdict rounds first, then time to first token, the roofline's steps
@@ -219,7 +221,7 @@ final class BenchCommand implements Callable<Integer> {
             chosen = List.copyOf(new LinkedHashSet<>(strategies));
             for (Strategy s : chosen) {
                 if (!s.availableIn(layout)) {
-                    throw new KvbenchException(s + " is not available: " + s.variant().unavailableReason(folder, layout));
+                    throw new KvbenchException(s + " is not available: " + DeriveHint.unavailable(s.variant(), folder, layout));
                 }
             }
         } else {
@@ -227,7 +229,7 @@ final class BenchCommand implements Callable<Integer> {
             chosen = Strategy.availableIn(layout, among);
             for (Strategy s : among) {
                 if (!chosen.contains(s)) {
-                    notAvailable.add(s + ": not available -- " + s.variant().unavailableReason(folder, layout));
+                    notAvailable.add(s + ": not available -- " + DeriveHint.unavailable(s.variant(), folder, layout));
                 }
             }
         }
@@ -266,25 +268,24 @@ final class BenchCommand implements Callable<Integer> {
         List<String> skipped = new ArrayList<>(kind.answerFirst() ? List.of() : plan.skipped());
         List<MatrixPlan.PeakRun> peaks = kind.answerFirst() ? List.of()
                 : MatrixPlan.peakRuns(kind, shardStrategies, noCacheMaxTokens, skipped);
-        ObjectNode meta = RunMeta.describe(repo, List.of(folder), threads, kind.id);
+        RunRecord meta = RunMeta.describe(repo, List.of(folder), threads, kind.id);
         console.println("probing this machine's limits for the roofline (memory read bandwidth, MatMul rate) ...");
         console.flush();
         MachineProbe.Limits limits = MachineProbe.measure();
-        meta.putObject("machine_limits").put("read_bytes_per_second", limits.readBytesPerSecond())
-                .put("matmul_macs_per_second", limits.macsPerSecond())
-                .put("probe", "one thread: read = max(Java streaming sum over 256 MB, ONNX Runtime MatVec over a 256 MB matrix); "
+        meta.machineLimits = new RunRecord.MachineLimits(limits.readBytesPerSecond(), limits.macsPerSecond(),
+                "one thread: read = max(Java streaming sum over 256 MB, ONNX Runtime MatVec over a 256 MB matrix); "
                         + "MatMul 512x1024x1024 (kvbench probe)");
-        meta.put("dtype", dtype.id());
-        meta.put("ort_call", calls.stream().map(OrtRuntime.RunCall::label).collect(Collectors.joining(",")));
-        meta.put("forks", forkCount);
-        meta.put("no_cache_max_tokens", noCacheMaxTokens);
+        meta.dtype = dtype.id();
+        meta.ortCall = calls.stream().map(OrtRuntime.RunCall::label).collect(Collectors.joining(","));
+        meta.forks = forkCount;
+        meta.noCacheMaxTokens = noCacheMaxTokens;
         if (shardN > 1) {
-            meta.put("shard", shardK + "/" + shardN);
+            meta.shard = shardK + "/" + shardN;
         }
         String header = "kvbench " + kind.id + " run on " + folder.getFileName()
                 + (dtype == Dtype.FP32 ? "" : " (" + dtype + " graphs: " + layout.describe() + ")") + ", " + forkCount
                 + " fork(s) per configuration, ONNX Runtime intra-op threads " + threads + ", "
-                + meta.path("cpu_model").asText() + ", " + Runtime.getRuntime().availableProcessors() + " cores\n"
+                + meta.cpuModel + ", " + Runtime.getRuntime().availableProcessors() + " cores\n"
                 + (quick ? "(--quick: a smoke run; too few samples to compare with other runs)\n" : "")
                 + (shardN > 1 ? "(shard " + shardK + " of " + shardN + ": join the shards with `kvbench merge`)\n" : "");
         try (PrintStream log = new PrintStream(new FileOutputStream(files.log().toFile()), true, StandardCharsets.UTF_8)) {
@@ -353,16 +354,16 @@ final class BenchCommand implements Callable<Integer> {
         // Strategies whose variant file is missing are runOn's to refuse or list, with their own words.
         List<Strategy> candidates = Strategy.availableIn(layout, strategies != null ? List.copyOf(new LinkedHashSet<>(strategies))
                 : List.of(Strategy.values()));
-        String first = null;
+        KvbenchException first = null;
         for (Strategy s : candidates) {
             try (Engine engine = new Engine(folder, s, EngineOptions.defaults().withDtype(dtype))) {
                 return;
             } catch (KvbenchException e) {
-                first = first != null ? first : KvbenchException.firstLine(e.getMessage());
+                first = first != null ? first : e;
             }
         }
         if (first != null) {
-            throw new KvbenchException(first);
+            throw first;
         }
     }
 
@@ -372,10 +373,8 @@ final class BenchCommand implements Callable<Integer> {
             try (Engine engine = new Engine(folder, strategy, options.withRunCall(call))) {
                 long[] prompt = BenchmarkContract.prompt(engine.model(), BenchmarkContract.PROMPT_TOKENS);
                 engine.generator().generate(prompt, 2, true, Sampler.greedy(), null);
-            } catch (KvbenchException e) {
-                return KvbenchException.firstLine(e.getMessage());
             } catch (RuntimeException e) {
-                return KvbenchException.firstLine(e.toString());
+                return ErrorWording.of(e);
             }
         }
         return null;

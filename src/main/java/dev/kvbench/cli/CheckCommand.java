@@ -1,21 +1,18 @@
 package dev.kvbench.cli;
 
+
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kvbench.KvbenchException;
-import dev.kvbench.results.StrategyRoles;
-import dev.kvbench.verify.DtypeAccuracy;
 import dev.kvbench.decode.EngineOptions;
 import dev.kvbench.decode.Strategy;
-import dev.kvbench.verify.StrategyCheck;
 import dev.kvbench.model.Dtype;
 import dev.kvbench.model.Layout;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
-
+import dev.kvbench.results.StrategyRoles;
+import dev.kvbench.support.JsonFiles;
+import dev.kvbench.verify.DtypeAccuracy;
+import dev.kvbench.verify.StrategyCheck;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,6 +20,10 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** What a person with a fresh export runs first: do this folder's strategies compute what no-cache computes? */
 @Command(name = "check", mixinStandardHelpOptions = true,
@@ -139,7 +140,7 @@ final class CheckCommand implements Callable<Integer> {
     private Integer againstDtype(List<StrategyCheck.Prompt> prompts, DtypeAccuracy.Result r) {
         PrintWriter out = spec.commandLine().getOut();
         if (format == OutputFormat.JSON) {
-            ObjectNode root = new ObjectMapper().createObjectNode();
+            ObjectNode root = JsonFiles.MAPPER.createObjectNode();
             root.put("model", model.toString()).put("dtype", dtype.id()).put("against", against.id()).put("steps", steps)
                     .put("prompts", prompts.size());
             Cli.putFinite(root, "perplexity", r.perplexity());
@@ -178,7 +179,7 @@ final class CheckCommand implements Callable<Integer> {
     }
 
     private String json(List<StrategyCheck.Prompt> prompts, List<StrategyCheck.Outcome> outcomes) {
-        ObjectMapper m = new ObjectMapper();
+        ObjectMapper m = JsonFiles.MAPPER;
         ObjectNode root = m.createObjectNode();
         root.put("model", model.toString());
         root.put("dtype", dtype.id());

@@ -1,5 +1,6 @@
 package dev.kvbench.cli;
 
+
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -9,17 +10,17 @@ import dev.kvbench.results.JmhResult;
 import dev.kvbench.results.JmhResults;
 import dev.kvbench.results.Normalization;
 import dev.kvbench.results.RunMeta;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
-
+import dev.kvbench.support.JsonFiles;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 /** benchstat for JMH result files. Exit 0: no significant regression beyond the threshold; 1: regressions; 2: bad input. */
 @Command(name = "compare", mixinStandardHelpOptions = true,
@@ -129,7 +130,7 @@ final class CompareCommand implements Callable<Integer> {
     }
 
     static String json(Comparison.Result r) {
-        ObjectMapper m = new ObjectMapper();
+        ObjectMapper m = JsonFiles.MAPPER;
         ObjectNode root = m.createObjectNode();
         root.put("metric", r.metric());
         root.put("alpha", r.alpha());

@@ -1,5 +1,6 @@
 package dev.kvbench.cli;
 
+
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kvbench.KvbenchException;
@@ -8,16 +9,16 @@ import dev.kvbench.decode.Engine;
 import dev.kvbench.decode.GenerationResult;
 import dev.kvbench.decode.Generator;
 import dev.kvbench.decode.Sampler;
+import dev.kvbench.support.JsonFiles;
 import dev.kvbench.tokenizer.TextTokenizer;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
-
 import java.io.PrintWriter;
 import java.util.List;
 import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 @Command(name = "generate", mixinStandardHelpOptions = true,
         description = "Generate tokens with one strategy, for one prompt or a file of prompts decoded in batches.")
@@ -155,7 +156,7 @@ final class GenerateCommand implements Callable<Integer> {
     private String json(Engine engine, BatchResult batch, int row, int index, boolean single, TextTokenizer tokenizer,
                         long[] prompt) {
         GenerationResult r = batch.row(row);
-        ObjectMapper mapper = new ObjectMapper();
+        ObjectMapper mapper = JsonFiles.MAPPER;
         ObjectNode root = mapper.createObjectNode();
         if (!single) {
             root.put("line", index + 1);

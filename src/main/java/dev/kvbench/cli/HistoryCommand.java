@@ -1,5 +1,6 @@
 package dev.kvbench.cli;
 
+
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -12,12 +13,7 @@ import dev.kvbench.report.PngCharts;
 import dev.kvbench.report.ResultFile;
 import dev.kvbench.results.RunMeta;
 import dev.kvbench.support.AtomicFiles;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
-
+import dev.kvbench.support.JsonFiles;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -27,6 +23,11 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 /** Results across commits: each configuration over the commits, and where it changed significantly. */
 @Command(name = "history", mixinStandardHelpOptions = true,
@@ -116,7 +117,7 @@ final class HistoryCommand implements Callable<Integer> {
         for (int i = 0; i < h.files().size(); i++) {
             ResultFile f = h.files().get(i);
             s.append(String.format(Locale.ROOT, "  %2d  %-14s %-26s %s%n", i + 1, h.commitName(i),
-                    f.meta().path("git_commit_date").asText(), f.path().getFileName()));
+                    f.meta().gitCommitDate, f.path().getFileName()));
         }
         for (var e : h.series().entrySet()) {
             s.append('\n').append(e.getKey()).append("  (").append(h.unit(e.getKey())).append(", mean ± 95% interval)\n");
@@ -138,12 +139,12 @@ final class HistoryCommand implements Callable<Integer> {
     }
 
     static String json(History h) {
-        ObjectMapper m = new ObjectMapper();
+        ObjectMapper m = JsonFiles.MAPPER;
         ObjectNode root = m.createObjectNode();
         ArrayNode commits = root.putArray("commits");
         for (int i = 0; i < h.files().size(); i++) {
             ResultFile f = h.files().get(i);
-            commits.addObject().put("commit", h.commitName(i)).put("commit_date", f.meta().path("git_commit_date").asText())
+            commits.addObject().put("commit", h.commitName(i)).put("commit_date", f.meta().gitCommitDate)
                     .put("file", f.path().toString());
         }
         ObjectNode series = root.putObject("series");

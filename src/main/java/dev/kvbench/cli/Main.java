@@ -1,14 +1,15 @@
 package dev.kvbench.cli;
 
-import dev.kvbench.KvbenchException;
-import dev.kvbench.runtime.OrtRuntime;
-import picocli.CommandLine;
-import picocli.CommandLine.Command;
 
+import dev.kvbench.KvbenchException;
+import dev.kvbench.results.ErrorWording;
+import dev.kvbench.runtime.OrtRuntime;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
 import java.io.PrintWriter;
 import java.util.Arrays;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
 
 /**
  * {@code kvbench}: generate, score, bench, compare, ab, gate, report. Exit codes: 0 success, 1 a check failed
@@ -73,11 +74,11 @@ public final class Main {
             if (showTrace) {
                 e.printStackTrace(commandLine.getErr());
             }
-            if (e instanceof KvbenchException) {
-                commandLine.getErr().println("kvbench: error: " + KvbenchException.firstLine(e.getMessage()));
+            if (ErrorWording.badInput(e)) {
+                commandLine.getErr().println("kvbench: error: " + ErrorWording.of(e));
                 return Cli.BAD_INPUT;
             }
-            commandLine.getErr().println("kvbench: internal error: " + KvbenchException.firstLine(String.valueOf(e))
+            commandLine.getErr().println("kvbench: internal error: " + ErrorWording.of(e)
                     + (showTrace ? "" : " (--debug shows where)"));
             return Cli.INTERNAL_ERROR;
         });

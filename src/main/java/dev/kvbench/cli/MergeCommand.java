@@ -1,31 +1,32 @@
 package dev.kvbench.cli;
 
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kvbench.KvbenchException;
 import dev.kvbench.matrix.RunFiles;
-import dev.kvbench.support.AtomicFiles;
 import dev.kvbench.results.JmhResult;
 import dev.kvbench.results.JmhResults;
-import dev.kvbench.support.JsonFiles;
 import dev.kvbench.results.RunMeta;
+import dev.kvbench.results.RunRecord;
 import dev.kvbench.results.Summary;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
-
+import dev.kvbench.support.AtomicFiles;
+import dev.kvbench.support.JsonFiles;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 /**
  * Joins the result files of {@code bench --shard K/N} runs into one result file, as if one machine had run the whole
@@ -51,23 +52,23 @@ final class MergeCommand implements Callable<Integer> {
         RunFiles files = RunFiles.forResults(out);
         files.checkNoneExists();
         Cli.checkWritable(files.results().getParent());
-        ObjectMapper m = new ObjectMapper();
+        ObjectMapper m = JsonFiles.MAPPER;
         ArrayNode merged = m.createArrayNode();
-        ObjectNode meta = null;
-        ArrayNode shardMeta = m.createArrayNode();
+        RunRecord meta = null;
+        List<RunRecord.MergedShard> shardMeta = new java.util.ArrayList<>();
         Set<String> keys = new HashSet<>();
         int duplicates = 0;
         // The split first, from the metadata alone: a shard twice, missing or interrupted is refused before any merging.
         // (A file given twice is the same shard twice.)
         Split split = new Split();
-        List<JsonNode> metas = new java.util.ArrayList<>();
+        List<RunRecord> metas = new java.util.ArrayList<>();
         for (Path shard : shards) {
             Path metaFile = RunMeta.sidecar(shard, ".meta.json");
             if (!Files.isRegularFile(metaFile)) {
                 throw new KvbenchException(shard + " has no .meta.json: merge checks that every shard measured the same "
                         + "commit and model files");
             }
-            metas.add(JsonFiles.read(metaFile, "run metadata file"));
+            metas.add(RunRecord.read(metaFile));
             split.add(shard, metas.get(metas.size() - 1));
         }
         split.checkComplete();
@@ -75,27 +76,27 @@ final class MergeCommand implements Callable<Integer> {
             Path shard = shards.get(f);
             List<JmhResult> parsed = JmhResults.read(shard); // strict: what is merged is valid
             JsonNode raw = JsonFiles.read(shard, "result file");
-            ObjectNode sm = (ObjectNode) metas.get(f);
+            RunRecord sm = metas.get(f);
             if (meta == null) {
-                meta = sm.deepCopy();
+                meta = sm.copy();
             } else {
-                String sha = meta.path("git_sha").asText();
-                if (!sha.equals(sm.path("git_sha").asText())) {
+                String sha = Objects.toString(meta.gitSha, "");
+                if (!sha.equals(Objects.toString(sm.gitSha, ""))) {
                     throw new KvbenchException("refusing to merge different commits: " + shards.get(0) + " measured "
-                            + shortSha(sha) + ", " + shard + " " + shortSha(sm.path("git_sha").asText()));
+                            + shortSha(sha) + ", " + shard + " " + shortSha(Objects.toString(sm.gitSha, "")));
                 }
-                List<String> differ = RunMeta.modelWarnings(meta.path("models"), sm.path("models"), shards.get(0).getFileName()
+                List<String> differ = RunMeta.modelWarnings(meta.models, sm.models, shards.get(0).getFileName()
                         .toString(), shard.getFileName().toString());
                 if (!differ.isEmpty()) {
                     throw new KvbenchException("refusing to merge: " + differ.get(0));
                 }
-                if (!meta.path("models").equals(sm.path("models"))) {
+                if (!Objects.equals(meta.models, sm.models)) {
                     throw new KvbenchException("refusing to merge results of different models: " + shards.get(0) + " and " + shard);
                 }
             }
-            shardMeta.addObject().put("file", shard.toString()).put("shard", sm.path("shard").asText(""))
-                    .put("cpu_model", sm.path("cpu_model").asText("")).put("run_date", sm.path("run_date").asText(""))
-                    .set("strategy_verdicts", sm.path("strategy_verdicts"));
+            shardMeta.add(new RunRecord.MergedShard(shard.toString(), Objects.toString(sm.shard, ""),
+                    Objects.toString(sm.cpuModel, ""), Objects.toString(sm.runDate, ""),
+                    sm.strategyVerdicts));
             for (int i = 0; i < parsed.size(); i++) {
                 if (keys.add(parsed.get(i).key())) {
                     merged.add(raw.get(i));
@@ -104,8 +105,8 @@ final class MergeCommand implements Callable<Integer> {
                 }
             }
         }
-        meta.remove("shard");
-        meta.set("merged_shards", shardMeta);
+        meta.shard = null;
+        meta.mergedShards = shardMeta;
         List<JmhResult> results = JmhResults.parse(merged, files.results().toString());
         String summary = "kvbench merged run: " + shards.size() + " shards, " + results.size() + " configurations\n"
                 + Summary.render(results);
@@ -115,7 +116,7 @@ final class MergeCommand implements Callable<Integer> {
         try {
             AtomicFiles.writeNew(current, m.writerWithDefaultPrettyPrinter().writeValueAsBytes(merged));
             current = files.meta();
-            AtomicFiles.writeNew(current, m.writerWithDefaultPrettyPrinter().writeValueAsBytes(meta));
+            AtomicFiles.writeNew(current, meta.bytes());
             current = files.summary();
             AtomicFiles.writeNew(current, summary);
         } catch (java.nio.file.FileAlreadyExistsException e) {
@@ -143,8 +144,8 @@ final class MergeCommand implements Callable<Integer> {
         private Path first;
         private String twice;
 
-        void add(Path file, JsonNode meta) {
-            String label = meta.path("shard").asText("");
+        void add(Path file, RunRecord meta) {
+            String label = Objects.toString(meta.shard, "");
             java.util.regex.Matcher k = java.util.regex.Pattern.compile("(\\d+)/(\\d+)").matcher(label);
             if (!k.matches()) {
                 throw new KvbenchException(file + " is not a shard (its .meta.json names no shard K/N: a whole run): merge "
@@ -159,9 +160,9 @@ final class MergeCommand implements Callable<Integer> {
                 throw new KvbenchException(first + " is a shard of " + of + " but " + file + " is shard " + label
                         + ": shards of different splits");
             }
-            if (meta.has("interrupted")) {
-                throw new KvbenchException(file + " (shard " + label + ") was interrupted after " + meta.path("interrupted")
-                        .path("finished_parts").asText("?") + " of " + meta.path("interrupted").path("planned_parts").asText("?")
+            if (meta.interrupted != null) {
+                throw new KvbenchException(file + " (shard " + label + ") was interrupted after "
+                        + meta.interrupted.finishedParts() + " of " + meta.interrupted.plannedParts()
                         + " parts: run that shard again; merge joins whole shards");
             }
             Path other = byIndex.putIfAbsent(index, file);

@@ -1,5 +1,6 @@
 package dev.kvbench.cli;
 
+
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kvbench.KvbenchException;
@@ -9,20 +10,20 @@ import dev.kvbench.decode.Perplexity;
 import dev.kvbench.decode.Strategy;
 import dev.kvbench.model.GraphNodes;
 import dev.kvbench.model.Model;
+import dev.kvbench.support.JsonFiles;
 import dev.kvbench.tokenizer.TextTokenizer;
 import dev.kvbench.verify.StrategyCheck;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
-
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 @Command(name = "score", mixinStandardHelpOptions = true,
         description = {"Perplexity of texts (decoder-only models) or the log-likelihood of a target given a source "
@@ -116,7 +117,7 @@ final class ScoreCommand implements Callable<Integer> {
             boolean encoderDecoder = rows.get(i).source() != null;
             int tokens = encoderDecoder ? full.get(i).tokens() : rows.get(i).text().length;
             if (format == OutputFormat.JSON) {
-                ObjectNode n = new ObjectMapper().createObjectNode();
+                ObjectNode n = JsonFiles.MAPPER.createObjectNode();
                 if (!single) {
                     n.put("line", i + 1);
                 }

@@ -1,5 +1,7 @@
 package dev.kvbench.decode;
 
+import dev.kvbench.InvalidSettingException;
+import dev.kvbench.InvalidSettingException.Setting;
 import dev.kvbench.KvbenchException;
 import dev.kvbench.model.Dtype;
 import dev.kvbench.model.Layout;
@@ -30,13 +32,13 @@ public record EngineOptions(int threads, OrtRuntime.RunCall runCall, int hybridT
 
     public EngineOptions {
         if (threads < 1 || threads > MAX_THREADS) {
-            throw new KvbenchException("--threads must be in 1.." + MAX_THREADS + ", got " + threads);
+            throw InvalidSettingException.of(Setting.THREADS, " must be in 1.." + MAX_THREADS + ", got " + threads);
         }
         if (hybridThreshold < 1) {
-            throw new KvbenchException("--hybrid-threshold must be at least 1, got " + hybridThreshold);
+            throw InvalidSettingException.of(Setting.HYBRID_THRESHOLD, " must be at least 1, got " + hybridThreshold);
         }
         if (cacheCapacity < 0) {
-            throw new KvbenchException("--cache-capacity must be at least 1, got " + cacheCapacity);
+            throw InvalidSettingException.of(Setting.CACHE_CAPACITY, " must be at least 1, got " + cacheCapacity);
         }
         if (runCall == null || decoderFiles == null || dtype == null) {
             throw new IllegalArgumentException("runCall, decoderFiles and dtype are required");

@@ -1,9 +1,13 @@
 package dev.kvbench.decode;
 
+
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtException;
+import dev.kvbench.InvalidSettingException;
+import dev.kvbench.InvalidSettingException.Setting;
 import dev.kvbench.KvbenchException;
 import dev.kvbench.cache.CacheContents;
+import dev.kvbench.cache.CapacityExceededException;
 import dev.kvbench.cache.KvCache;
 import dev.kvbench.model.DecoderSessions;
 import dev.kvbench.model.IoNames;
@@ -12,7 +16,6 @@ import dev.kvbench.runtime.Closeables;
 import dev.kvbench.runtime.LogitsSink;
 import dev.kvbench.runtime.OrtRuntime;
 import dev.kvbench.runtime.StepBinding;
-
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
@@ -63,8 +66,8 @@ public final class Generator implements AutoCloseable {
             throw new KvbenchException("an assumed prompt is for decoder-only models (an encoder-decoder decoder's prompt is its start token)");
         }
         if (cacheCapacity > model.maxPositions()) {
-            throw new KvbenchException("--cache-capacity " + cacheCapacity + " is beyond the model's " + model.maxPositions()
-                    + " positions");
+            throw InvalidSettingException.of(Setting.CACHE_CAPACITY, " " + cacheCapacity + " is beyond the model's "
+                    + model.maxPositions() + " positions");
         }
         strategy.requireOptions(model, options);
         int pad = model.config().padTokenId();
@@ -82,7 +85,7 @@ public final class Generator implements AutoCloseable {
                 add(built, OnnxTensor.createTensor(runtime.env(), new boolean[] {true}))};
             this.cache = add(built, strategy.newCache(model, runtime.env(), options));
             if (cacheCapacity > 0 && !cache.reservesCapacity()) {
-                throw new KvbenchException("--cache-capacity does nothing with " + strategy
+                throw InvalidSettingException.of(Setting.CACHE_CAPACITY, " does nothing with " + strategy
                         + ": only strategies that preallocate their cache take it");
             }
         } catch (OrtException | RuntimeException e) {
@@ -227,7 +230,8 @@ public final class Generator implements AutoCloseable {
                 assumePrompt();
             }
         } catch (OrtException e) {
-            throw new KvbenchException("cannot start " + strategy + ": " + KvbenchException.firstLine(e.getMessage()), e);
+            throw new StepFailedException(strategy, -1, "cannot start " + strategy + ": "
+                    + KvbenchException.firstLine(e.getMessage()), e);
         }
         if (history.anyHoles() && maxNewTokens > 1 && !takesValidity(model.decoder())) {
             throw new KvbenchException("inputs of different lengths in one batch need a decoder that takes "
@@ -243,7 +247,8 @@ public final class Generator implements AutoCloseable {
         try {
             cache.assume(history, history.width() - 1);
         } catch (UnsupportedOperationException e) {
-            throw new KvbenchException(strategy + " cannot start from an assumed prompt: " + e.getMessage() + " (kv and the static-gqa strategies can)");
+            throw new StrategyUnavailableException(strategy, strategy + " cannot start from an assumed prompt: "
+                    + e.getMessage() + " (kv and the static-gqa strategies can)", "no assumed prompt");
         }
     }
 
@@ -282,7 +287,8 @@ public final class Generator implements AutoCloseable {
             inputs.update(step, pastNonEmpty);
             cache.update(step, history, fed);
         } catch (OrtException e) {
-            throw new KvbenchException(strategy + " failed at step " + index + ": " + KvbenchException.firstLine(e.getMessage()), e);
+            throw new StepFailedException(strategy, index, strategy + " failed at step " + index + ": "
+                    + KvbenchException.firstLine(e.getMessage()), e);
         } finally {
             step.end();
         }
@@ -358,7 +364,7 @@ public final class Generator implements AutoCloseable {
             throw new KvbenchException("no prompts");
         }
         if (maxNewTokens < 1) {
-            throw new KvbenchException("--max-new-tokens must be at least 1, got " + maxNewTokens);
+            throw InvalidSettingException.of(Setting.MAX_NEW_TOKENS, " must be at least 1, got " + maxNewTokens);
         }
         int max = model.maxPositions();
         for (long[] source : sources) {
@@ -377,8 +383,8 @@ public final class Generator implements AutoCloseable {
             }
             // The last token is never fed back, so the cache holds one position less than the sequence.
             if (cacheCapacity > 0 && cache.reservesCapacity() && decoderLength - 1 > cacheCapacity) {
-                throw new KvbenchException(what + " need " + (decoderLength - 1) + " cache positions, beyond --cache-capacity "
-                        + cacheCapacity);
+                throw new CapacityExceededException(what + " need " + (decoderLength - 1) + " cache positions, beyond ",
+                        cacheCapacity, decoderLength - 1, " " + cacheCapacity);
             }
         }
     }

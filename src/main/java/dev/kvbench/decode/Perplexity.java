@@ -1,8 +1,8 @@
 package dev.kvbench.decode;
 
+
 import dev.kvbench.KvbenchException;
 import dev.kvbench.runtime.LogitsSink;
-
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -102,7 +102,8 @@ public final class Perplexity {
     private static void requireKind(Generator generator, boolean encoderDecoder) {
         if (generator.model().encoderDecoder() != encoderDecoder) {
             throw new KvbenchException(encoderDecoder ? "scoring a target given a source needs an encoder-decoder model"
-                    : "this is an encoder-decoder model: score a target given a source (--source/--target)");
+                    : "this is an encoder-decoder model: score a target given a source", encoderDecoder ? null
+                    : KvbenchException.Remedy.SOURCE_AND_TARGET);
         }
     }
 

@@ -1,8 +1,10 @@
 package dev.kvbench.decode;
 
+
+import dev.kvbench.InvalidSettingException;
+import dev.kvbench.InvalidSettingException.Setting;
 import dev.kvbench.KvbenchException;
 import dev.kvbench.runtime.LogitsSink;
-
 import java.util.Arrays;
 import java.util.SplittableRandom;
 
@@ -24,13 +26,13 @@ public final class Sampler implements NextToken {
 
     public Sampler(double temperature, int topK, double topP, long seed) {
         if (!(temperature >= 0 && temperature < Double.POSITIVE_INFINITY)) {
-            throw new KvbenchException("--temperature must be a finite number >= 0, got " + temperature);
+            throw InvalidSettingException.of(Setting.TEMPERATURE, " must be a finite number >= 0, got " + temperature);
         }
         if (topK < 0) {
-            throw new KvbenchException("--top-k must be >= 0, got " + topK);
+            throw InvalidSettingException.of(Setting.TOP_K, " must be >= 0, got " + topK);
         }
         if (!(topP > 0 && topP <= 1)) {
-            throw new KvbenchException("--top-p must be in (0, 1], got " + topP);
+            throw InvalidSettingException.of(Setting.TOP_P, " must be in (0, 1], got " + topP);
         }
         this.temperature = temperature;
         this.topK = topK;

@@ -1,10 +1,12 @@
 package dev.kvbench.decode;
 
+
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
+import dev.kvbench.InvalidSettingException;
 import dev.kvbench.KvbenchException;
-import dev.kvbench.cache.CopyingKvCache;
 import dev.kvbench.cache.AllocatedKvCache;
+import dev.kvbench.cache.CopyingKvCache;
 import dev.kvbench.cache.HybridKvCache;
 import dev.kvbench.cache.KvCache;
 import dev.kvbench.cache.NoCache;
@@ -14,7 +16,6 @@ import dev.kvbench.cache.StaticKvCache;
 import dev.kvbench.model.KvLayout;
 import dev.kvbench.model.Layout;
 import dev.kvbench.model.Model;
-
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
@@ -54,12 +55,13 @@ public enum Strategy {
             return new CopyingKvCache(env, kv);
         }
     },
-    HYBRID("hybrid", Model.Variant.DYNAMIC, false, "no-cache below --hybrid-threshold positions, then kv") {
+    HYBRID("hybrid", Model.Variant.DYNAMIC, false, "no-cache below the hybrid threshold's positions, then kv") {
         @Override
         void requireOptions(Model model, EngineOptions options) {
             if (options.hybridThreshold() > model.maxPositions()) {
-                throw new KvbenchException("--hybrid-threshold " + options.hybridThreshold() + " is beyond the model's "
-                        + model.maxPositions() + " positions: hybrid would never start its cache");
+                throw InvalidSettingException.of(InvalidSettingException.Setting.HYBRID_THRESHOLD, " "
+                        + options.hybridThreshold() + " is beyond the model's " + model.maxPositions()
+                        + " positions: hybrid would never start its cache");
             }
         }
 
@@ -168,8 +170,8 @@ public enum Strategy {
             throw new IllegalArgumentException("model opened for " + model.variant() + ", strategy " + id + " needs " + variant);
         }
         if (this != NO_CACHE && !model.hasKv()) {
-            throw new KvbenchException(model.folder() + ": the decoder has no past_key_values inputs, so only the no-cache "
-                    + "strategy can run (" + id + " keeps a cache)");
+            throw new StrategyUnavailableException(this, model.folder() + ": the decoder has no past_key_values inputs, "
+                    + "so only the no-cache strategy can run (" + id + " keeps a cache)", "no past_key_values inputs");
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.kvbench.derive;
 
+
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -10,9 +11,9 @@ import dev.kvbench.decode.EngineOptions;
 import dev.kvbench.decode.GenerationResult;
 import dev.kvbench.decode.Sampler;
 import dev.kvbench.decode.Strategy;
-import dev.kvbench.verify.StrategyCheck;
 import dev.kvbench.model.KvLayout;
-
+import dev.kvbench.support.JsonFiles;
+import dev.kvbench.verify.StrategyCheck;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -112,7 +113,7 @@ public final class KvCalibration {
      * measure them.
      */
     public static ObjectNode json(Ranges r, Granularity g, int bits) {
-        ObjectNode root = new ObjectMapper().createObjectNode();
+        ObjectNode root = JsonFiles.MAPPER.createObjectNode();
         root.put("bits", bits);
         root.put("quant_type", g.name());
         root.put("kv_heads", r.kvHeads());

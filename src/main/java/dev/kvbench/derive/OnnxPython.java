@@ -1,11 +1,12 @@
 package dev.kvbench.derive;
 
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kvbench.KvbenchException;
 import dev.kvbench.support.AtomicFiles;
+import dev.kvbench.support.JsonFiles;
 import dev.kvbench.support.Processes;
-
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -72,7 +73,7 @@ public final class OnnxPython {
                 if (!o.ok()) {
                     throw new IllegalStateException(script + " failed (exit " + o.exitCode() + "): " + last);
                 }
-                return new ObjectMapper().readTree(last);
+                return JsonFiles.MAPPER.readTree(last);
             } finally {
                 AtomicFiles.dropHook(onInterrupt);
                 AtomicFiles.deleteTree(scripts);

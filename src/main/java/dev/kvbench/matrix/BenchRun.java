@@ -1,6 +1,12 @@
 package dev.kvbench.matrix;
 
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import dev.kvbench.KvbenchException;
 import dev.kvbench.decode.EngineOptions;
+import dev.kvbench.decode.StepFailedException;
 import dev.kvbench.decode.Strategy;
 import dev.kvbench.model.Dtype;
 import dev.kvbench.paired.AbMeasurement;
@@ -8,23 +14,19 @@ import dev.kvbench.paired.Progress;
 import dev.kvbench.paired.Recommendation;
 import dev.kvbench.paired.StrategyVerdicts;
 import dev.kvbench.paired.TokenLatency;
-import dev.kvbench.results.StrategyRoles;
-import dev.kvbench.runtime.MachineProbe;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.kvbench.KvbenchException;
-import dev.kvbench.support.AtomicFiles;
 import dev.kvbench.results.BenchmarkContract;
+import dev.kvbench.results.ErrorWording;
 import dev.kvbench.results.JmhResult;
 import dev.kvbench.results.JmhResults;
 import dev.kvbench.results.Roofline;
+import dev.kvbench.results.RunRecord;
+import dev.kvbench.results.StrategyRoles;
 import dev.kvbench.results.Summary;
+import dev.kvbench.runtime.MachineProbe;
 import dev.kvbench.runtime.OrtRuntime;
+import dev.kvbench.support.AtomicFiles;
+import dev.kvbench.support.JsonFiles;
 import dev.kvbench.verify.StrategyCheck;
-import org.openjdk.jmh.results.RunResult;
-
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -38,6 +40,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import org.openjdk.jmh.results.RunResult;
 
 /**
  * One bench run on one model folder, from the first part to the summary: runs the planned parts with progress lines
@@ -47,12 +50,12 @@ import java.util.stream.Stream;
  * what finished, removes the run's temporary files and says so. JMH's own output goes to the run's log.
  */
 public final class BenchRun {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = JsonFiles.MAPPER;
 
     private final RunFiles files;
     private final Path folder;
     private final Dtype dtype;
-    private final ObjectNode meta;
+    private final RunRecord meta;
     private final String header;
     private final MachineProbe.Limits limits;
     private final List<String> notAvailable;
@@ -81,7 +84,7 @@ public final class BenchRun {
      * @param skipped      configurations left out by rule (this run appends the peak-memory ones)
      * @param failed       preflight failures (this run appends the configurations that produced no result)
      */
-    public BenchRun(RunFiles files, Path folder, Dtype dtype, ObjectNode meta, String header,
+    public BenchRun(RunFiles files, Path folder, Dtype dtype, RunRecord meta, String header,
                     MachineProbe.Limits limits, List<String> notAvailable, List<String> skipped, List<String> failed,
                     PrintWriter console) {
         this.files = files;
@@ -177,7 +180,7 @@ public final class BenchRun {
             String summary;
             synchronized (state) {
                 if (!all.isEmpty()) {
-                    AtomicFiles.write(files.meta(), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(meta));
+                    AtomicFiles.write(files.meta(), meta.bytes());
                 }
                 summary = summary();
                 done = true;
@@ -240,7 +243,7 @@ public final class BenchRun {
                 finishedParts = i + 1;
                 if (!all.isEmpty()) {
                     AtomicFiles.write(files.results(), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(all));
-                    AtomicFiles.write(files.meta(), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(meta));
+                    AtomicFiles.write(files.meta(), meta.bytes());
                 }
             }
             double seconds = (System.nanoTime() - t0) / 1e9;
@@ -308,10 +311,10 @@ public final class BenchRun {
                 verdictRows.addAll(v.verdicts());
                 controlRows.addAll(v.controls());
                 steps = steps.and(TokenLatency.of(sides));
-            } catch (KvbenchException e) {
+            } catch (KvbenchException | StepFailedException e) {
                 synchronized (state) {
                     failed.add("strategy verdict rounds" + (g.rows() > 1 ? " at " + g.rows() + " rows" : "") + ": "
-                            + KvbenchException.firstLine(e.getMessage()));
+                            + ErrorWording.of(e));
                 }
             }
         }
@@ -323,9 +326,9 @@ public final class BenchRun {
         double wall = (System.nanoTime() - t0) / 1e9;
         synchronized (state) {
             verdicts = v;
-            meta.set("strategy_verdicts", v.json(wall).put("rounds", plan.rounds()).put("pairs", plan.pairs()));
+            meta.strategyVerdicts = v.json(wall).put("rounds", plan.rounds()).put("pairs", plan.pairs());
             latency = steps.text();
-            meta.set("token_latency", steps.json());
+            meta.tokenLatency = steps.json();
         }
     }
 
@@ -335,7 +338,7 @@ public final class BenchRun {
      */
     private void recommend() {
         Map<String, String> memoryById = new java.util.HashMap<>();
-        for (JsonNode f : meta.path("peak_memory")) {
+        for (JsonNode f : meta.peakMemory == null ? List.<JsonNode>of() : meta.peakMemory) {
             if (f.path("rows").asInt() == 1) {
                 memoryById.put(f.path("strategy").asText(), String.format(Locale.ROOT, "peak resident set %.0f MiB over "
                                 + "%d tokens, %.2f MiB of KV held", f.path("vmhwm_after_kib").asDouble() / 1024,
@@ -346,19 +349,19 @@ public final class BenchRun {
         Recommendation r = Recommendation.of(verdicts, memoryById::get, id -> accuracy.computeIfAbsent(id, this::checkTokens));
         // A lossy cache's speed is only half its story: its accuracy goes next to its verdict, picked or not.
         StringBuilder loss = new StringBuilder();
-        ArrayNode lossJson = JSON.createArrayNode();
+        List<RunRecord.LossyAccuracy> lossJson = new ArrayList<>();
         verdicts.verdicts().stream().map(StrategyVerdicts.Verdict::b).distinct().map(Strategy::parse)
                 .filter(Strategy::quantizedCache).forEach(q -> {
                     String words = accuracy.computeIfAbsent(q.id(), this::checkTokens);
                     loss.append(String.format(Locale.ROOT, "  %s is lossy: its tokens %s%n", q, words));
-                    lossJson.addObject().put("strategy", q.id()).put("accuracy", words);
+                    lossJson.add(new RunRecord.LossyAccuracy(q.id(), words));
                 });
         synchronized (state) {
             recommendation = r;
-            meta.set("recommendation", r.json());
+            meta.recommendation = r.json();
             lossyAccuracy = loss.toString();
             if (!lossJson.isEmpty()) {
-                meta.set("lossy_accuracy", lossJson);
+                meta.lossyAccuracy = lossJson;
             }
         }
     }
@@ -391,8 +394,8 @@ public final class BenchRun {
             }
             return String.format(Locale.ROOT, "%s no-cache (check, 8 steps, max |dlogit| %.2g)", verdict,
                     o.get(0).maxAbsDiff());
-        } catch (KvbenchException e) {
-            return "not checked (" + KvbenchException.firstLine(e.getMessage()) + ")";
+        } catch (KvbenchException | StepFailedException e) {
+            return "not checked (" + ErrorWording.of(e) + ")";
         }
     }
 
@@ -400,7 +403,7 @@ public final class BenchRun {
         if (peaks.isEmpty()) {
             return;
         }
-        ArrayNode record = meta.putArray("peak_memory");
+        meta.peakMemory = new ArrayList<>();
         StringBuilder table = new StringBuilder(PeakMemoryRun.header(peaks.get(0).tokens(),
                 peaks.stream().anyMatch(r -> r.rows() > 1)));
         for (int k = 0; k < peaks.size(); k++) {
@@ -411,7 +414,7 @@ public final class BenchRun {
             PeakMemoryRun.Outcome o = PeakMemoryRun.run(repo, folder, dtype, r);
             synchronized (state) {
                 if (o.ok()) {
-                    record.add(o.figures());
+                    meta.addPeakMemory(o.figures());
                     table.append(PeakMemoryRun.row(r, o.figures()));
                 } else {
                     failed.add(r.strategy() + " peak memory" + (r.rows() > 1 ? " at " + r.rows() + " rows" : "") + ": " + o.failure());
@@ -462,18 +465,18 @@ public final class BenchRun {
                 return;
             }
             done = true;
-            meta.putObject("interrupted").put("finished_parts", finishedParts).put("planned_parts", totalParts);
+            meta.interrupted = new RunRecord.Interrupted(finishedParts, totalParts);
             if (all.isEmpty()) {
                 kept = "nothing had finished; no result file written";
             } else {
                 try {
-                    AtomicFiles.write(files.meta(), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(meta));
+                    AtomicFiles.write(files.meta(), meta.bytes());
                     String summary = "(interrupted after " + finishedParts + " of " + totalParts + " parts: the figures "
                             + "below are what finished)\n" + summary();
                     AtomicFiles.write(files.summary(), summary);
                     kept = all.size() + " configuration(s) of " + finishedParts + " finished part(s) in " + files.results()
                             + "; marked interrupted in " + files.meta() + "; summary " + files.summary();
-                } catch (IOException | RuntimeException e) {
+                } catch (RuntimeException e) {
                     kept = "the results of " + finishedParts + " part(s) in " + files.results() + " (the summary could not "
                             + "be written: " + e.getMessage() + ")";
                 }

@@ -1,11 +1,12 @@
 package dev.kvbench.matrix;
 
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kvbench.model.Dtype;
-import dev.kvbench.support.Processes;
 import dev.kvbench.results.BenchmarkContract;
-
+import dev.kvbench.support.JsonFiles;
+import dev.kvbench.support.Processes;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
@@ -36,7 +37,7 @@ public final class PeakMemoryRun {
             return new Outcome(null, o.lastLine());
         }
         try {
-            return new Outcome(new ObjectMapper().readTree(line.substring(BenchmarkContract.PEAK_MEMORY_LINE.length())), null);
+            return new Outcome(JsonFiles.MAPPER.readTree(line.substring(BenchmarkContract.PEAK_MEMORY_LINE.length())), null);
         } catch (IOException e) {
             return new Outcome(null, "unreadable result line: " + line);
         }

@@ -1,7 +1,7 @@
 package dev.kvbench.model;
 
-import dev.kvbench.KvbenchException;
 
+import dev.kvbench.KvbenchException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -53,8 +53,8 @@ public record Layout(boolean encoderDecoder, boolean hasSingle, boolean hasSplit
             if (dtype != Dtype.FP32 || !has.isEmpty()) {
                 throw new KvbenchException("no " + dtype + " graphs in " + folder + " (" + dtype.file(SINGLE) + " or "
                         + dtype.file(MERGED) + " ...): " + (has.isEmpty() ? "it has no model graphs"
-                        : "it has " + has.stream().map(Dtype::id).collect(Collectors.joining(", "))
-                        + " (choose with --dtype)"));
+                        : "it has " + has.stream().map(Dtype::id).collect(Collectors.joining(", "))),
+                        has.isEmpty() ? null : KvbenchException.Remedy.CHOOSE_DTYPE);
             }
             graphs = folder;
         }

@@ -1,5 +1,6 @@
 package dev.kvbench.model;
 
+
 import ai.onnxruntime.NodeInfo;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
@@ -7,7 +8,6 @@ import ai.onnxruntime.TensorInfo;
 import dev.kvbench.KvbenchException;
 import dev.kvbench.runtime.Closeables;
 import dev.kvbench.runtime.OrtRuntime;
-
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -119,17 +119,24 @@ public final class Model implements AutoCloseable {
             return f != null && java.nio.file.Files.isRegularFile(layout.graphs().resolve(f));
         }
 
-        /** Why {@code folder} cannot run this variant and what adds it, in one line (for bench, check and errors). */
+        /**
+         * Why {@code folder} cannot run this variant, in one line (for bench, check and errors); {@link #derivable}
+         * says whether deriving it from the export would add it.
+         */
         public String unavailableReason(Path folder, Layout layout) {
             String f = fileIn(layout);
             if (f == null) {
                 return "no " + name().toLowerCase(java.util.Locale.ROOT).replace('_', '-') + " variant exists for "
                         + "encoder-decoder models (GroupQueryAttention variants are decoder-only)";
             }
-            String dtype = layout.dtype() == Dtype.FP32 ? "" : " --dtype " + layout.dtype();
             String where = folder.equals(layout.graphs()) ? String.valueOf(folder.getFileName())
                     : folder.getFileName() + "/" + Layout.ONNX_SUBFOLDER;
-            return f + " is not in " + where + " -- `kvbench derive --model " + folder + dtype + "` adds it";
+            return f + " is not in " + where;
+        }
+
+        /** Whether this variant exists for the layout's kind of model, so that deriving it from the export adds it. */
+        public boolean derivable(Layout layout) {
+            return fileIn(layout) != null;
         }
     }
 
@@ -163,7 +170,7 @@ public final class Model implements AutoCloseable {
             DecoderSessions decoder;
             String file;
             if (!variant.availableIn(layout)) {
-                throw new KvbenchException("this strategy is not available: " + variant.unavailableReason(folder, layout));
+                throw new VariantUnavailableException(variant, folder, layout);
             }
             if (layout.encoderDecoder()) {
                 encoder = track(opened, runtime.open(layout.graph(Layout.ENCODER)));

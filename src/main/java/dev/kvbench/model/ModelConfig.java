@@ -1,10 +1,10 @@
 package dev.kvbench.model;
 
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kvbench.KvbenchException;
 import dev.kvbench.support.JsonFiles;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,7 +20,7 @@ import java.util.Set;
 public record ModelConfig(String modelType, boolean encoderDecoder, int vocabSize, int maxPositions, int bosTokenId,
                           Set<Integer> eosTokenIds, int padTokenId, int decoderStartTokenId, int kvHeads) {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = JsonFiles.MAPPER;
 
     public static ModelConfig read(Path folder) {
         JsonNode config = readJson(folder.resolve("config.json"), true);

@@ -1,24 +1,26 @@
 package dev.kvbench.paired;
 
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import dev.kvbench.KvbenchException;
 import dev.kvbench.decode.Strategy;
 import dev.kvbench.model.Dtype;
 import dev.kvbench.model.Layout;
 import dev.kvbench.model.ModelConfig;
-import dev.kvbench.results.StrategyRoles;
-import dev.kvbench.support.AtomicFiles;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.kvbench.KvbenchException;
-import dev.kvbench.support.Processes;
 import dev.kvbench.results.BenchmarkContract;
+import dev.kvbench.results.DeriveHint;
 import dev.kvbench.results.JmhResult;
 import dev.kvbench.results.JmhResults;
 import dev.kvbench.results.PairedComparison;
 import dev.kvbench.results.RunMeta;
+import dev.kvbench.results.RunRecord;
 import dev.kvbench.results.Statistics;
-
+import dev.kvbench.results.StrategyRoles;
+import dev.kvbench.support.AtomicFiles;
+import dev.kvbench.support.JsonFiles;
+import dev.kvbench.support.Processes;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -64,7 +66,7 @@ public final class AbMeasurement {
      * metadata (with its model files' checksums, taken while its worktree existed).
      */
     public record Sides(String base, String head, Map<String, List<List<JmhResult>>> bySide, Map<String, List<JsonNode>> raw,
-                 Map<String, ObjectNode> meta) {
+                 Map<String, RunRecord> meta) {
     }
 
     private final Method method;
@@ -140,7 +142,7 @@ public final class AbMeasurement {
                     for (String side : order) {
                         Path json = tmp.resolve(side + "-" + round + ".json");
                         runSide(trees.get(side), jars.get(side), json);
-                        JsonNode tree = new ObjectMapper().readTree(json.toFile());
+                        JsonNode tree = JsonFiles.MAPPER.readTree(json.toFile());
                         List<JmhResult> parsed = JmhResults.parse(tree, side + " round " + (round + 1));
                         raw.computeIfAbsent(side, k -> new ArrayList<>()).add(tree);
                         bySide.computeIfAbsent(side, k -> new ArrayList<>()).add(parsed);
@@ -150,7 +152,7 @@ public final class AbMeasurement {
                     progress.roundDone(round);
                 }
             }
-            Map<String, ObjectNode> meta = new LinkedHashMap<>();
+            Map<String, RunRecord> meta = new LinkedHashMap<>();
             for (String side : trees.keySet()) {
                 meta.put(side, meta(trees.get(side), modelFolders(trees.get(side), bySide.get(side).get(0))));
             }
@@ -209,7 +211,7 @@ public final class AbMeasurement {
             for (Strategy s : List.of(Strategy.parse(c.baseStrategy()),
                     Strategy.parse(c.headStrategy()))) {
                 if (!s.availableIn(layout)) {
-                    throw new KvbenchException(s + " is not available: " + s.variant().unavailableReason(folder, layout));
+                    throw new KvbenchException(s + " is not available: " + DeriveHint.unavailable(s.variant(), folder, layout));
                 }
                 if (c.context() > 0 && !s.startsFromAssumedPrompt()) {
                     throw new KvbenchException("-p context= assumes the prompt cached, which only kv and the static-gqa "
@@ -239,12 +241,12 @@ public final class AbMeasurement {
                 }
                 progress.roundDone(round);
             }
-            Map<String, ObjectNode> meta = new LinkedHashMap<>();
-            ObjectNode m = meta(repo, folders.stream().distinct().toList());
-            m.put("ab_strategies", base.id() + "," + heads.stream().map(Strategy::id)
+            Map<String, RunRecord> meta = new LinkedHashMap<>();
+            RunRecord m = meta(repo, folders.stream().distinct().toList());
+            m.abStrategies = (base.id() + "," + heads.stream().map(Strategy::id)
                     .collect(java.util.stream.Collectors.joining(",")));
             meta.put("base", m);
-            meta.put("head", m.deepCopy());
+            meta.put("head", m.copy());
             return new Sides(base.id(), heads.get(0).id(), bySide, raw, meta);
         } finally {
             AtomicFiles.dropHook(cleanup);
@@ -455,11 +457,11 @@ public final class AbMeasurement {
                 .map(name -> BenchmarkContract.resolveModel(tree, name)).toList();
     }
 
-    private ObjectNode meta(Path tree, List<Path> models) {
-        ObjectNode meta = RunMeta.describe(tree, models, 1, "ab");
-        meta.put("ab_rounds", rounds);
-        meta.put("ab_bench", bench);
-        meta.put("ab_params", String.join(" ", params));
+    private RunRecord meta(Path tree, List<Path> models) {
+        RunRecord meta = RunMeta.describe(tree, models, 1, "ab");
+        meta.abRounds = rounds;
+        meta.abBench = bench;
+        meta.abParams = String.join(" ", params);
         return meta;
     }
 

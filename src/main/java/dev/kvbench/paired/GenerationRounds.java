@@ -1,5 +1,6 @@
 package dev.kvbench.paired;
 
+
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -7,7 +8,7 @@ import dev.kvbench.KvbenchException;
 import dev.kvbench.results.BenchmarkContract;
 import dev.kvbench.results.RoundMerge;
 import dev.kvbench.results.Statistics;
-
+import dev.kvbench.support.JsonFiles;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -151,7 +152,7 @@ final class GenerationRounds {
      */
     ArrayNode[] round(int round, int rounds, Path workerClasses, String[] classPaths, List<List<Path>> models, String promptIds,
                       Path tmp, PrintWriter console) throws IOException {
-        ObjectMapper m = new ObjectMapper();
+        ObjectMapper m = JsonFiles.MAPPER;
         ArrayNode[] out = {m.createArrayNode(), m.createArrayNode()};
         try (Worker base = new Worker(workerClasses, classPaths[0], tmp.resolve("worker-base-" + round + ".log"));
              Worker head = new Worker(workerClasses, classPaths[1], tmp.resolve("worker-head-" + round + ".log"))) {
@@ -198,13 +199,13 @@ final class GenerationRounds {
     static final String DECODE_STEP = "decodeStep";
 
     /**
-     * A JMH-format entry: benchmark {@code ab.generate}, the configuration as parameters, one fork of op times, and the
+     * A JMH-format entry: benchmark {@link BenchmarkContract#PAIRED_GENERATE}, the configuration as parameters, one fork of op times, and the
      * decode-step times of the same generations as the {@link #DECODE_STEP} metric (absent where the engine has none).
      */
     private static ObjectNode entry(ObjectMapper m, Config c, double[] ms, double[] stepMs, boolean strategies) {
         ObjectNode e = m.createObjectNode();
         e.put("jmhVersion", "kvbench-ab");
-        e.put("benchmark", "dev.kvbench.ab.PairedGenerations.generate");
+        e.put("benchmark", BenchmarkContract.PAIRED_GENERATE);
         e.put("mode", "sample");
         e.put("threads", 1);
         e.put("forks", 1);

@@ -1,10 +1,11 @@
 package dev.kvbench.paired;
 
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-
+import dev.kvbench.support.JsonFiles;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -80,7 +81,7 @@ public record Recommendation(List<Pick> picks) {
     }
 
     public JsonNode json() {
-        ArrayNode a = new ObjectMapper().createArrayNode();
+        ArrayNode a = JsonFiles.MAPPER.createArrayNode();
         for (Pick p : picks) {
             ObjectNode o = a.addObject();
             o.put("configuration", p.configuration());

@@ -1,12 +1,12 @@
 package dev.kvbench.paired;
 
+
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kvbench.decode.Strategy;
 import dev.kvbench.results.PairedComparison;
 import dev.kvbench.support.JsonFiles;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -108,7 +108,7 @@ public record StrategyVerdicts(Strategy a, double threshold, List<Verdict> verdi
     }
 
     public ObjectNode json(double wallSeconds) {
-        ObjectMapper m = new ObjectMapper();
+        ObjectMapper m = JsonFiles.MAPPER;
         ObjectNode root = m.createObjectNode();
         root.put("reference", a.id());
         root.put("threshold_percent", threshold);

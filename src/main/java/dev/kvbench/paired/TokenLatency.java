@@ -1,11 +1,11 @@
 package dev.kvbench.paired;
 
+
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import dev.kvbench.results.JmhResult;
-import dev.kvbench.support.JsonFiles;
 import dev.kvbench.results.Statistics;
-
+import dev.kvbench.support.JsonFiles;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -133,7 +133,7 @@ public record TokenLatency(List<Row> rows) {
     }
 
     public ArrayNode json() {
-        ArrayNode a = new ObjectMapper().createArrayNode();
+        ArrayNode a = JsonFiles.MAPPER.createArrayNode();
         for (Row r : rows) {
             var o = a.addObject().put("configuration", r.configuration()).put("strategy", r.strategy())
                     .put("rounds", r.rounds()).put("steps", r.steps());

@@ -1,13 +1,14 @@
 package dev.kvbench.report;
 
+
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.kvbench.KvbenchException;
 import dev.kvbench.results.BenchmarkContract;
 import dev.kvbench.results.JmhResult;
 import dev.kvbench.results.PairedComparison;
+import dev.kvbench.results.RunRecord;
 import dev.kvbench.results.Statistics;
 import dev.kvbench.results.Summary;
-
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -134,7 +135,8 @@ public final class Charts {
         String tokens = "";
         for (int i = 0; i < files.size(); i++) {
             List<Chart.Point> points = new ArrayList<>();
-            for (JsonNode m : files.get(i).meta().path("peak_memory")) {
+            RunRecord meta = files.get(i).meta();
+            for (JsonNode m : meta.peakMemory == null ? List.<JsonNode>of() : meta.peakMemory) {
                 double mb = m.path("vmhwm_after_kib").asDouble(Double.NaN) * 1024 / 1e6;
                 if (mb > 0) {
                     int rows = m.path("rows").asInt(1);
@@ -162,8 +164,8 @@ public final class Charts {
         List<Chart.Series> series = new ArrayList<>();
         String reference = "";
         for (int i = 0; i < files.size(); i++) {
-            JsonNode v = files.get(i).meta().path("strategy_verdicts");
-            if (v.isMissingNode()) {
+            JsonNode v = files.get(i).meta().strategyVerdicts;
+            if (v == null) {
                 continue;
             }
             reference = v.path("reference").asText();

@@ -1,15 +1,17 @@
 package dev.kvbench.report;
 
+
 import dev.kvbench.KvbenchException;
 import dev.kvbench.results.Comparison;
 import dev.kvbench.results.JmhResult;
+import dev.kvbench.results.RunRecord;
 import dev.kvbench.results.Statistics;
-
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 
 /**
  * Results across commits, like airspeed velocity's published history: the files ordered by the commit date in their
@@ -44,14 +46,14 @@ public final class History {
             throw new KvbenchException("history needs at least two result files, got " + unordered.size());
         }
         for (ResultFile f : unordered) {
-            if (f.meta().path("git_commit_date").asText("").isEmpty()) {
+            if (f.meta().gitCommitDate == null || f.meta().gitCommitDate.isEmpty()) {
                 throw new KvbenchException(f.path() + " has no .meta.json with git_commit_date: history orders results by "
                         + "commit (results written by `kvbench bench` have one)");
             }
         }
         List<ResultFile> files = new ArrayList<>(unordered);
-        files.sort(Comparator.comparing((ResultFile f) -> java.time.OffsetDateTime.parse(f.meta().path("git_commit_date").asText()))
-                .thenComparing(f -> f.meta().path("run_date").asText(""))
+        files.sort(Comparator.comparing((ResultFile f) -> java.time.OffsetDateTime.parse(f.meta().gitCommitDate))
+                .thenComparing(f -> Objects.toString(f.meta().runDate, ""))
                 .thenComparing(f -> f.path().getFileName().toString()));
         Map<String, List<Entry>> series = new LinkedHashMap<>();
         Map<String, String> units = new LinkedHashMap<>();

@@ -1,17 +1,20 @@
 package dev.kvbench.report;
 
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kvbench.KvbenchException;
+import dev.kvbench.results.RunRecord;
 import dev.kvbench.results.Summary;
-
+import dev.kvbench.support.JsonFiles;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 
 /**
  * The self-contained interactive report page: Chart.js (inlined from the {@code org.webjars.npm:chart.js} artefact on
@@ -32,7 +35,7 @@ public final class HtmlReport {
                 .append(resource("dev/kvbench/report/report.css")).append("</style></head>\n<body>\n<h1>kvbench report</h1>\n");
         StringBuilder verdicts = new StringBuilder();
         for (ResultFile f : files) {
-            if (f.meta().has("strategy_verdicts")) {
+            if (f.meta().strategyVerdicts != null) {
                 verdicts.append("<h3>").append(escape(f.path().getFileName().toString())).append("</h3>\n")
                         .append(verdictTable(f.meta()));
             }
@@ -67,8 +70,9 @@ public final class HtmlReport {
      * The verdict a run's metadata holds as a table (configuration, strategy, word, ratio, 95% interval, p, rounds; the
      * A/A controls as rows of the reference against itself), then the recommendation per configuration as a sentence.
      */
-    static String verdictTable(JsonNode meta) {
-        JsonNode v = meta.path("strategy_verdicts");
+    /** The verdicts section of a run's metadata as a table, with its recommendation. */
+    static String verdictTable(RunRecord meta) {
+        JsonNode v = meta.strategyVerdicts;
         String ref = v.path("reference").asText();
         StringBuilder s = new StringBuilder("<p class=\"note\">Each strategy against ").append(escape(ref))
                 .append(", interleaved paired rounds: time as a multiple of ").append(escape(ref))
@@ -93,7 +97,7 @@ public final class HtmlReport {
             }
         }
         s.append("</tbody></table>\n");
-        for (JsonNode p : meta.path("recommendation")) {
+        for (JsonNode p : meta.recommendation == null ? JsonFiles.MAPPER.createArrayNode() : meta.recommendation) {
             s.append("<p class=\"recommendation\">").append(escape(recommendationSentence(p, ref))).append("</p>\n");
         }
         return s.toString();
@@ -141,7 +145,7 @@ public final class HtmlReport {
 
     /** The charts as the page script reads them: axes with their ranges, series with colour, dash and marker. */
     static ObjectNode data(List<Chart> charts) {
-        ObjectMapper m = new ObjectMapper();
+        ObjectMapper m = JsonFiles.MAPPER;
         ObjectNode root = m.createObjectNode();
         ArrayNode colours = root.putArray("strategyColours");
         StrategyStyle.palette().forEach((strategy, hex) -> colours.addObject().put("strategy", strategy).put("colour", hex));
@@ -207,18 +211,19 @@ public final class HtmlReport {
                 + "<th>run date</th><th>JVM</th><th>ONNX Runtime</th><th>CPU</th><th>cores</th><th>threads</th>"
                 + "<th>models (SHA-256, first 12)</th></tr></thead><tbody>\n");
         for (ResultFile f : files) {
-            JsonNode meta = f.meta();
-            JsonNode threads = meta.path("threads");
-            String th = threads.isMissingNode() ? "" : "intra-op " + threads.path("onnxruntime_intra_op").asText("?") + ", inter-op "
-                    + threads.path("onnxruntime_inter_op").asText("?") + ", " + threads.path("execution_mode").asText("");
+            RunRecord meta = f.meta();
+            RunRecord.Threads threads = meta.threads;
+            String th = threads == null ? "" : "intra-op " + threads.onnxruntimeIntraOp() + ", inter-op "
+                    + threads.onnxruntimeInterOp() + ", " + Objects.toString(threads.executionMode(), "");
             // The checksums (dozens of files per model folder) folded: the first screen is for the verdict.
             StringBuilder models = new StringBuilder();
-            for (Map.Entry<String, JsonNode> model : iterable(meta.path("models").fields())) {
+            for (Map.Entry<String, Map<String, String>> model : (meta.models == null
+                    ? Map.<String, Map<String, String>>of() : meta.models).entrySet()) {
                 int count = model.getValue().size();
                 models.append("<details><summary><b>").append(escape(model.getKey())).append("</b> (").append(count)
                         .append(count == 1 ? " file" : " files").append(")</summary>");
-                for (Map.Entry<String, JsonNode> file : iterable(model.getValue().fields())) {
-                    String sum = file.getValue().asText();
+                for (Map.Entry<String, String> file : model.getValue().entrySet()) {
+                    String sum = Objects.toString(file.getValue(), "");
                     models.append(escape(file.getKey())).append(' ').append(escape(sum.substring(0, Math.min(12, sum.length()))))
                             .append("<br>");
                 }
@@ -226,12 +231,12 @@ public final class HtmlReport {
             }
             t.append("<tr><td>").append(escape(f.path().getFileName().toString())).append("</td><td>")
                     .append(cell(f.commit().isEmpty() ? null : f.commit())).append("</td><td>")
-                    .append(cell(meta.path("git_commit_date").asText(null))).append("</td><td>")
-                    .append(cell(meta.path("run_date").asText(null))).append("</td><td>")
-                    .append(cell(meta.path("jvm").asText(null))).append("</td><td>")
-                    .append(cell(meta.path("onnxruntime").asText(null))).append("</td><td>")
-                    .append(cell(meta.path("cpu_model").asText(null))).append("</td><td>")
-                    .append(cell(meta.path("cores").asText(null))).append("</td><td>")
+                    .append(cell(meta.gitCommitDate)).append("</td><td>")
+                    .append(cell(meta.runDate)).append("</td><td>")
+                    .append(cell(meta.jvm)).append("</td><td>")
+                    .append(cell(meta.onnxruntime)).append("</td><td>")
+                    .append(cell(meta.cpuModel)).append("</td><td>")
+                    .append(cell(meta.cores == null ? null : String.valueOf(meta.cores))).append("</td><td>")
                     .append(cell(th.isEmpty() ? null : th)).append("</td><td class=\"models\">")
                     .append(models.length() == 0 ? "<i>no metadata</i>" : models).append("</td></tr>\n");
         }

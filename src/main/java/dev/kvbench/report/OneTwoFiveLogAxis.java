@@ -1,10 +1,5 @@
 package dev.kvbench.report;
 
-import org.jfree.chart.axis.LogAxis;
-import org.jfree.chart.axis.NumberTick;
-import org.jfree.chart.axis.TickType;
-import org.jfree.chart.ui.RectangleEdge;
-import org.jfree.chart.ui.TextAnchor;
 
 import java.awt.Graphics2D;
 import java.awt.geom.Rectangle2D;
@@ -13,6 +8,11 @@ import java.text.DecimalFormatSymbols;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import org.jfree.chart.axis.LogAxis;
+import org.jfree.chart.axis.NumberTick;
+import org.jfree.chart.axis.TickType;
+import org.jfree.chart.ui.RectangleEdge;
+import org.jfree.chart.ui.TextAnchor;
 
 /**
  * A base-10 log axis with ticks at 1, 2 and 5 times the powers of ten, labelled as plain numbers (JFreeChart's own

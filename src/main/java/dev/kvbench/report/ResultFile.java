@@ -1,5 +1,6 @@
 package dev.kvbench.report;
 
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -7,10 +8,10 @@ import dev.kvbench.KvbenchException;
 import dev.kvbench.results.JmhResult;
 import dev.kvbench.results.JmhResults;
 import dev.kvbench.results.Normalization;
-import dev.kvbench.support.JsonFiles;
 import dev.kvbench.results.RunMeta;
+import dev.kvbench.results.RunRecord;
 import dev.kvbench.results.Summary;
-
+import dev.kvbench.support.JsonFiles;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,7 +21,7 @@ import java.util.List;
  * One result file as reports read it: its measurements (read strictly), their summary rows, and the run metadata of
  * its {@code .meta.json} sidecar (an empty object when there is none).
  */
-public record ResultFile(String label, Path path, List<JmhResult> results, List<Summary.Row> rows, JsonNode meta) {
+public record ResultFile(String label, Path path, List<JmhResult> results, List<Summary.Row> rows, RunRecord meta) {
 
     public static ResultFile read(Path file) {
         List<JmhResult> results = JmhResults.read(file);
@@ -87,27 +88,15 @@ public record ResultFile(String label, Path path, List<JmhResult> results, List<
         return new ResultFile(label, path, n, Summary.rows(n), meta);
     }
 
-    /** The sidecar's metadata, or an empty object; a sidecar that is there but broken is bad input. */
-    static JsonNode readMeta(Path file) {
+    /** The sidecar's metadata, or an empty record; a sidecar that is there but broken is bad input. */
+    static RunRecord readMeta(Path file) {
         Path meta = RunMeta.sidecar(file, ".meta.json");
-        if (!Files.isRegularFile(meta)) {
-            return new ObjectMapper().createObjectNode();
-        }
-        JsonNode node = JsonFiles.read(meta, "run metadata file");
-        if (!node.isObject()) {
-            throw new KvbenchException(meta + " is not a JSON object");
-        }
-        return node;
+        return Files.isRegularFile(meta) ? RunRecord.read(meta) : new RunRecord();
     }
 
     /** The commit the run measured, short, with "+dirty" when the tree had changes; "" when unknown. */
     public String commit() {
-        String sha = meta.path("git_short_sha").asText(meta.path("git_sha").asText(""));
-        return sha.isEmpty() ? "" : sha + (meta.path("git_dirty").asBoolean(false) ? "+dirty" : "");
-    }
-
-    public ObjectNode metaObject() {
-        return (ObjectNode) meta;
+        return meta.commitLabel();
     }
 
     public static String stem(Path f) {

@@ -1,7 +1,7 @@
 package dev.kvbench.report;
 
-import dev.kvbench.decode.Strategy;
 
+import dev.kvbench.decode.Strategy;
 import java.awt.BasicStroke;
 import java.awt.Color;
 import java.awt.Shape;

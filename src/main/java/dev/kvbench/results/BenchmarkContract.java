@@ -2,6 +2,7 @@ package dev.kvbench.results;
 
 import dev.kvbench.KvbenchException;
 
+import dev.kvbench.decode.Generator;
 import dev.kvbench.decode.Strategy;
 import dev.kvbench.model.Layout;
 import dev.kvbench.model.Model;
@@ -29,6 +30,14 @@ public final class BenchmarkContract {
     public static final String HYBRID_THRESHOLD = "HybridThresholdBenchmark";
     public static final String SCORE = "ScoreBenchmark";
     public static final String PREFILL = "PrefillBenchmark";
+    /**
+     * What the paired rounds ({@code ab}'s generations method, bench's verdicts) time and record in JMH's format: one
+     * call of the engine's {@code Generator.generate} in a worker JVM. Not a JMH benchmark: the entries say
+     * {@code "jmhVersion": "kvbench-ab"}.
+     */
+    public static final String PAIRED_GENERATE = Generator.class.getName() + ".generate";
+    /** The name older paired rounds wrote for {@link #PAIRED_GENERATE} (a class that never existed); read as it. */
+    public static final String PAIRED_GENERATE_BEFORE = "dev.kvbench.ab.PairedGenerations.generate";
     /** System property: the repository root, where {@code models/} is. */
     public static final String ROOT_PROPERTY = "kvbench.root";
     /** System property: a file to which failing configurations append one line each. */

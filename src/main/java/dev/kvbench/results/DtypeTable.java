@@ -70,8 +70,8 @@ public final class DtypeTable {
             if (!Files.isRegularFile(meta)) {
                 continue;
             }
-            com.fasterxml.jackson.databind.JsonNode v = JsonFiles.read(meta, "run metadata").path("strategy_verdicts");
-            if (v.isMissingNode()) {
+            com.fasterxml.jackson.databind.JsonNode v = RunRecord.read(meta).strategyVerdicts;
+            if (v == null) {
                 continue;
             }
             reference = v.path("reference").asText();

@@ -1,10 +1,11 @@
 package dev.kvbench.results;
 
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-
+import dev.kvbench.support.JsonFiles;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -20,7 +21,7 @@ public final class RoundMerge {
     }
 
     public static ArrayNode merge(List<JsonNode> rounds) {
-        ObjectMapper m = new ObjectMapper();
+        ObjectMapper m = JsonFiles.MAPPER;
         Map<String, ObjectNode> byKey = new LinkedHashMap<>();
         for (JsonNode round : rounds) {
             for (JsonNode entry : round) {

@@ -1,22 +1,22 @@
 package dev.kvbench.results;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+
 import dev.kvbench.model.Layout;
+import dev.kvbench.runtime.OrtRuntime;
 import dev.kvbench.support.JsonFiles;
 import dev.kvbench.support.Processes;
-import dev.kvbench.runtime.OrtRuntime;
-
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Stream;
@@ -26,26 +26,22 @@ public final class RunMeta {
     private RunMeta() {
     }
 
-    public static ObjectNode describe(Path repo, List<Path> modelFolders, int threads, String matrix) {
-        ObjectMapper mapper = new ObjectMapper();
-        ObjectNode meta = mapper.createObjectNode();
-        meta.put("git_sha", git(repo, "rev-parse", "HEAD"));
-        meta.put("git_short_sha", gitShortSha(repo));
-        meta.put("git_commit_date", git(repo, "log", "-1", "--format=%cI"));
-        meta.put("git_dirty", !git(repo, "status", "--porcelain", "--untracked-files=no").isEmpty());
-        meta.put("run_date", java.time.OffsetDateTime.now().withNano(0).toString());
-        meta.put("jvm", System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version"));
-        meta.put("onnxruntime", OrtRuntime.version());
-        meta.put("cpu_model", cpuModel());
-        meta.put("cores", Runtime.getRuntime().availableProcessors());
-        meta.put("os", System.getProperty("os.name") + " " + System.getProperty("os.version") + " " + System.getProperty("os.arch"));
-        ObjectNode t = meta.putObject("threads");
-        t.put("onnxruntime_intra_op", threads);
-        t.put("onnxruntime_inter_op", 1);
-        t.put("execution_mode", "sequential");
-        t.put("jmh_threads", 1);
-        meta.put("matrix", matrix);
-        meta.set("models", modelChecksums(modelFolders));
+    /** The record every run starts from: the commit of {@code repo}, this JVM and machine, threads, model checksums. */
+    public static RunRecord describe(Path repo, List<Path> modelFolders, int threads, String matrix) {
+        RunRecord meta = new RunRecord();
+        meta.gitSha = git(repo, "rev-parse", "HEAD");
+        meta.gitShortSha = gitShortSha(repo);
+        meta.gitCommitDate = git(repo, "log", "-1", "--format=%cI");
+        meta.gitDirty = !git(repo, "status", "--porcelain", "--untracked-files=no").isEmpty();
+        meta.runDate = java.time.OffsetDateTime.now().withNano(0).toString();
+        meta.jvm = System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version");
+        meta.onnxruntime = OrtRuntime.version();
+        meta.cpuModel = cpuModel();
+        meta.cores = Runtime.getRuntime().availableProcessors();
+        meta.os = System.getProperty("os.name") + " " + System.getProperty("os.version") + " " + System.getProperty("os.arch");
+        meta.threads = RunRecord.Threads.of(threads);
+        meta.matrix = matrix;
+        meta.models = modelChecksums(modelFolders);
         return meta;
     }
 
@@ -73,45 +69,48 @@ public final class RunMeta {
      * model of the same name: their figures are of different models. Nothing when either sidecar is absent.
      */
     public static List<String> modelWarnings(Path a, Path b) {
-        JsonNode ma = readMeta(sidecar(a, ".meta.json"));
-        JsonNode mb = readMeta(sidecar(b, ".meta.json"));
+        RunRecord ma = readMeta(sidecar(a, ".meta.json"));
+        RunRecord mb = readMeta(sidecar(b, ".meta.json"));
         if (ma == null || mb == null) {
             return List.of();
         }
-        return modelWarnings(ma.path("models"), mb.path("models"), a.getFileName().toString(), b.getFileName().toString());
+        return modelWarnings(ma.models, mb.models, a.getFileName().toString(), b.getFileName().toString());
     }
 
-    /** Warning lines for two {@code models} objects (folder name -> file -> SHA-256) that differ for a shared folder name. */
-    public static List<String> modelWarnings(JsonNode a, JsonNode b, String nameA, String nameB) {
+    /** Warning lines for two {@code models} maps (folder name -> file -> SHA-256) that differ for a shared folder name. */
+    public static List<String> modelWarnings(Map<String, Map<String, String>> a, Map<String, Map<String, String>> b,
+                                             String nameA, String nameB) {
         List<String> warnings = new ArrayList<>();
-        a.fieldNames().forEachRemaining(model -> {
-            JsonNode fa = a.get(model);
-            JsonNode fb = b.get(model);
+        if (a == null || b == null) {
+            return warnings;
+        }
+        a.forEach((model, fa) -> {
+            Map<String, String> fb = b.get(model);
             if (fb == null || fa.equals(fb)) {
                 return;
             }
-            Set<String> files = new TreeSet<>();
-            fa.fieldNames().forEachRemaining(files::add);
-            fb.fieldNames().forEachRemaining(files::add);
-            List<String> differing = files.stream().filter(f -> !fa.path(f).equals(fb.path(f))).toList();
+            Set<String> files = new TreeSet<>(fa.keySet());
+            files.addAll(fb.keySet());
+            List<String> differing = files.stream().filter(f -> !Objects.equals(fa.get(f), fb.get(f))).toList();
             warnings.add("model " + model + " differs between " + nameA + " and " + nameB + " (checksums of "
                     + String.join(", ", differing) + "): the figures are of different model files");
         });
         return warnings;
     }
 
-    private static JsonNode readMeta(Path meta) {
+    private static RunRecord readMeta(Path meta) {
         if (!Files.isRegularFile(meta)) {
             return null;
         }
-        return JsonFiles.read(meta, "run metadata file");
+        return RunRecord.read(meta);
     }
 
     /** SHA-256 of every regular file in each model folder and its onnx/ subfolder ({@code onnx/model_q4.onnx}), by folder name. */
-    public static ObjectNode modelChecksums(List<Path> modelFolders) {
-        ObjectNode models = new ObjectMapper().createObjectNode();
+    public static Map<String, Map<String, String>> modelChecksums(List<Path> modelFolders) {
+        Map<String, Map<String, String>> models = new LinkedHashMap<>();
         for (Path folder : modelFolders) {
-            ObjectNode files = models.putObject(folder.getFileName().toString());
+            Map<String, String> files = new LinkedHashMap<>();
+            models.put(folder.getFileName().toString(), files);
             try (Stream<Path> list = Files.list(folder)) {
                 for (Path f : list.sorted().toList()) {
                     if (Files.isRegularFile(f)) {

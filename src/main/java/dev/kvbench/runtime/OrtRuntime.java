@@ -1,10 +1,11 @@
 package dev.kvbench.runtime;
 
+
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
+import dev.kvbench.InvalidSettingException;
 import dev.kvbench.KvbenchException;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -58,7 +59,7 @@ public final class OrtRuntime {
 
     public OrtRuntime(int intraOpThreads, RunCall runCall) {
         if (intraOpThreads < 1) {
-            throw new KvbenchException("--threads must be at least 1, got " + intraOpThreads);
+            throw InvalidSettingException.of(InvalidSettingException.Setting.THREADS, " must be at least 1, got " + intraOpThreads);
         }
         this.intraOpThreads = intraOpThreads;
         this.runCall = runCall;

@@ -1,11 +1,11 @@
 package dev.kvbench.support;
 
+
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kvbench.KvbenchException;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -17,7 +17,12 @@ import java.nio.file.Path;
  * its line and column, never the parser's advice about its own features.
  */
 public final class JsonFiles {
-    private static final ObjectMapper PLAIN = new ObjectMapper();
+    /**
+     * The project's one object mapper, default configuration (thread-safe once configured; never reconfigure it): for
+     * trees, records and writing. Only the strict reading of JMH result files has its own ({@code JmhResults}).
+     */
+    public static final ObjectMapper MAPPER = new ObjectMapper();
+    private static final ObjectMapper PLAIN = MAPPER;
 
     private JsonFiles() {
     }

@@ -1,12 +1,12 @@
 package dev.kvbench.tokenizer;
 
+
 import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kvbench.KvbenchException;
 import dev.kvbench.support.JsonFiles;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,7 +29,7 @@ public final class TextTokenizer implements AutoCloseable {
     public static TextTokenizer load(Path folder, int modelVocab) {
         Path file = folder.resolve("tokenizer.json");
         if (!Files.isRegularFile(file)) {
-            throw new KvbenchException("no tokenizer.json in " + folder + " (use --prompt-ids to feed token ids)");
+            throw new KvbenchException("no tokenizer.json in " + folder, KvbenchException.Remedy.TOKEN_IDS);
         }
         int size = vocabSize(file);
         // Exports often pad the logits beyond the tokenizer (Qwen2.5: 151665 tokens, 151936 logits); a tokenizer

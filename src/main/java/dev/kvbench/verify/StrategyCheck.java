@@ -1,5 +1,6 @@
 package dev.kvbench.verify;
 
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kvbench.KvbenchException;
@@ -11,7 +12,8 @@ import dev.kvbench.model.Layout;
 import dev.kvbench.model.Model;
 import dev.kvbench.model.ModelConfig;
 import dev.kvbench.results.BenchmarkContract;
-
+import dev.kvbench.results.DeriveHint;
+import dev.kvbench.results.ErrorWording;
 import dev.kvbench.results.StrategyRoles;
 import dev.kvbench.runtime.LogitsSink;
 import dev.kvbench.support.JsonFiles;
@@ -327,7 +329,7 @@ public final class StrategyCheck {
             }
             if (!s.availableIn(layout)) {
                 outcomes.add(new Outcome(s, Verdict.NOT_AVAILABLE, Double.NaN, -1, null, -1, -1, Double.NaN, Double.NaN,
-                        s.variant().unavailableReason(folder, layout)));
+                        DeriveHint.unavailable(s.variant(), folder, layout)));
                 continue;
             }
             // Near-ties are float16's rounding for a float cache; a quantized cache's flips are its own, shown as they are.
@@ -385,7 +387,7 @@ public final class StrategyCheck {
                 }
             }
         } catch (RuntimeException e) {
-            return new Outcome(s, Verdict.CANNOT_RUN, Double.NaN, -1, null, -1, -1, Double.NaN, Double.NaN, explain(KvbenchException.firstLine(String.valueOf(e.getMessage()))));
+            return new Outcome(s, Verdict.CANNOT_RUN, Double.NaN, -1, null, -1, -1, Double.NaN, Double.NaN, explain(ErrorWording.of(e)));
         }
         boolean agrees = max <= tolerance && firstStep < 0;
         return new Outcome(s, agrees ? Verdict.AGREES : Verdict.DIFFERS, max, firstStep, firstPrompt, refToken, token,

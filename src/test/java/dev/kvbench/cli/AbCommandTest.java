@@ -1,16 +1,17 @@
 package dev.kvbench.cli;
 
+
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kvbench.paired.AbMeasurement;
+import dev.kvbench.results.RunRecord;
 import dev.kvbench.support.AtomicFiles;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -36,19 +37,25 @@ class AbCommandTest {
         CliTestSupport.assertBadInput("Invalid value for option '--method'", "ab", "HEAD", "--method", "guess");
     }
 
+    private static RunRecord side(String name) {
+        RunRecord r = new RunRecord();
+        r.matrix = name;
+        return r;
+    }
+
     @Test
     void resultsOfTheSameSecondGetNewNamesAndNothingIsOverwritten(@TempDir Path tmp) throws Exception {
         ObjectMapper m = new ObjectMapper();
         AbMeasurement.Sides sides = new AbMeasurement.Sides("b", "h", Map.of(),
                 Map.of("base", List.of(m.readTree("[]")), "head", List.of(m.readTree("[]"))),
-                Map.of("base", m.createObjectNode().put("side", "base"), "head", m.createObjectNode().put("side", "head")));
+                Map.of("base", side("base"), "head", side("head")));
         Files.writeString(tmp.resolve("ab-x-base.json"), "an earlier run's file");
         Path[] first = AbCommand.writeSides(tmp, "ab-x", sides, "-ab.png");
         assertEquals(tmp.resolve("ab-x-2-base.json"), first[0]);
         assertEquals(tmp.resolve("ab-x-2-head.json"), first[1]);
         assertEquals(tmp.resolve("ab-x-2"), first[2], "the stem for the chart");
         assertEquals("an earlier run's file", Files.readString(tmp.resolve("ab-x-base.json")));
-        assertEquals("{\n  \"side\" : \"head\"\n}", Files.readString(tmp.resolve("ab-x-2-head.meta.json")));
+        assertEquals("{\n  \"matrix\" : \"head\"\n}", Files.readString(tmp.resolve("ab-x-2-head.meta.json")));
         // A second run in the same second, then one whose chart name is taken.
         assertEquals(tmp.resolve("ab-x-3-base.json"), AbCommand.writeSides(tmp, "ab-x", sides, "-ab.png")[0]);
         Files.writeString(tmp.resolve("ab-x-4-ab.png"), "a chart");

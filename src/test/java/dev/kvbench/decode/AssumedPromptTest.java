@@ -1,18 +1,18 @@
 package dev.kvbench.decode;
 
+
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtSession;
 import dev.kvbench.KvbenchException;
 import dev.kvbench.TestModels;
 import dev.kvbench.runtime.OrtRuntime;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
-
 import java.nio.FloatBuffer;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -93,9 +93,10 @@ class AssumedPromptTest {
         long[] prompt = dev.kvbench.results.BenchmarkContract.prompt(16, 4096, 1, 2, false);
         EngineOptions assumed = EngineOptions.defaults().withAssumedPrompt(true);
         try (Engine engine = new Engine(TestModels.LLAMA, Strategy.STATIC, assumed)) {
-            KvbenchException e = assertThrows(KvbenchException.class,
+            StrategyUnavailableException e = assertThrows(StrategyUnavailableException.class,
                     () -> engine.generator().generate(prompt, 4, true, Sampler.greedy(), null));
             assertTrue(e.getMessage().startsWith("static cannot start from an assumed prompt"), e.getMessage());
+            assertEquals(Strategy.STATIC, e.strategy());
         }
         try (Engine engine = new Engine(TestModels.LLAMA, Strategy.STATIC_GQA, assumed)) {
             KvbenchException e = assertThrows(KvbenchException.class, () -> engine.generator()

@@ -1,22 +1,25 @@
 package dev.kvbench.decode;
 
+
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtSession;
 import dev.kvbench.KvbenchException;
 import dev.kvbench.TestModels;
+import dev.kvbench.cache.CapacityExceededException;
 import dev.kvbench.model.Layout;
+import dev.kvbench.model.VariantUnavailableException;
 import dev.kvbench.runtime.OrtRuntime;
 import dev.kvbench.runtime.Tensors;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
-import java.nio.file.Path;
-import java.util.HashMap;
-import java.util.Map;
-
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -75,11 +78,13 @@ class CacheStepsTest {
     void capacityOverflowIsAClearError(Strategy s) {
         long[] prompt = TestModels.golden(TestModels.LLAMA).get(0).promptIds();
         try (Engine engine = new Engine(TestModels.LLAMA, s, EngineOptions.defaults().withCacheCapacity(8))) {
-            KvbenchException e = assertThrows(KvbenchException.class,
+            CapacityExceededException e = assertThrows(CapacityExceededException.class,
                     () -> engine.generator().generate(prompt, 20, true, Sampler.greedy(), null));
             // Refused before the first step: the last token is never fed back, so prompt + new - 1 positions are needed.
             assertEquals("prompt of " + prompt.length + " tokens + 20 new tokens need " + (prompt.length + 19)
-                    + " cache positions, beyond --cache-capacity 8", e.getMessage());
+                    + " cache positions, beyond cache capacity 8", e.getMessage());
+            assertEquals(8, e.capacity());
+            assertEquals(prompt.length + 19, e.need());
             // The engine is still usable afterwards, up to its capacity exactly.
             int fits = 8 - prompt.length + 1;
             assertEquals(fits, engine.generator().generate(prompt, fits, true, Sampler.greedy(), null).tokens().length);
@@ -103,10 +108,12 @@ class CacheStepsTest {
     @Test
     void staticStrategiesNeedTheirVariantFile() {
         Path qwen2 = TestModels.hfQwen2();
-        KvbenchException e = assertThrows(KvbenchException.class, () -> new Engine(qwen2, Strategy.STATIC));
-        assertTrue(e.getMessage().contains("model_static.onnx is not in hf-qwen2-3layer -- `kvbench derive --model"), e.getMessage());
-        e = assertThrows(KvbenchException.class, () -> new Engine(TestModels.MARIAN, Strategy.STATIC_GQA));
+        VariantUnavailableException e = assertThrows(VariantUnavailableException.class, () -> new Engine(qwen2, Strategy.STATIC));
+        assertTrue(e.getMessage().endsWith("model_static.onnx is not in hf-qwen2-3layer"), e.getMessage());
+        assertTrue(e.variant().derivable(e.layout()));
+        e = assertThrows(VariantUnavailableException.class, () -> new Engine(TestModels.MARIAN, Strategy.STATIC_GQA));
         assertTrue(e.getMessage().contains("decoder-only"), e.getMessage());
+        assertFalse(e.variant().derivable(e.layout()));
     }
 
     @Test

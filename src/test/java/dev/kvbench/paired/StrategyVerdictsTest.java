@@ -17,7 +17,7 @@ class StrategyVerdictsTest {
     static PairedComparison.Row row(String b, int tokens, double[] base, double[] head) {
         Statistics.Paired p = Statistics.paired(base, head, 0.95);
         double change = (p.ratio() - 1) * 100;
-        return new PairedComparison.Row("PairedGenerations.generate{model=tiny-llama, newTokens=" + tokens + ", strategies=kv," + b
+        return new PairedComparison.Row("Generator.generate{model=tiny-llama, newTokens=" + tokens + ", strategies=kv," + b
                 + "}", "ms/op", base, head, p, change, p.p() < 0.05, p.p() < 0.05 && change > 5);
     }
 

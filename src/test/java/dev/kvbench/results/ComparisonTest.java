@@ -19,6 +19,28 @@ class ComparisonTest {
         return j;
     }
 
+    /**
+     * Older paired rounds named their entries after a class that never existed; read, they are the engine's
+     * Generator.generate, so an old ab file compares with a new one key for key.
+     */
+    @Test
+    void olderPairedRoundsCompareWithNewerOnes(@TempDir Path tmp) throws Exception {
+        JmhJson old = run(300, 1);
+        JmhJson newer = run(300, 3);
+        for (JmhJson j : new JmhJson[] {old, newer}) {
+            ((com.fasterxml.jackson.databind.node.ObjectNode) j.root.get(0)).put("benchmark",
+                    j == old ? BenchmarkContract.PAIRED_GENERATE_BEFORE : BenchmarkContract.PAIRED_GENERATE);
+        }
+        java.util.List<JmhResult> a = JmhResults.read(old.write(tmp.resolve("old.json")));
+        java.util.List<JmhResult> b = JmhResults.read(newer.write(tmp.resolve("new.json")));
+        assertEquals("dev.kvbench.decode.Generator.generate", a.get(0).benchmark());
+        assertEquals(a.get(0).key(), b.get(0).key());
+        assertTrue(a.get(0).key().startsWith("Generator.generate{"), a.get(0).key());
+        Comparison.Result c = Comparison.compare(a, b, "primary", 5, 0.05);
+        assertEquals(0, c.regressions().size());
+        assertTrue(c.onlyOld().isEmpty() && c.onlyNew().isEmpty(), "matched, not one added and one removed");
+    }
+
     @Test
     void flagsAPlantedThirtyPercentSlowdown(@TempDir Path tmp) throws Exception {
         Path old = run(300, 1).write(tmp.resolve("old.json"));
