@@ -14,7 +14,6 @@ import dev.kvbench.support.JsonFiles;
 import dev.kvbench.verify.DtypeAccuracy;
 import dev.kvbench.verify.StrategyCheck;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;

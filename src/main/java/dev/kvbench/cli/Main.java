@@ -1,7 +1,6 @@
 package dev.kvbench.cli;
 
 
-import dev.kvbench.KvbenchException;
 import dev.kvbench.results.ErrorWording;
 import dev.kvbench.runtime.OrtRuntime;
 import java.io.FileDescriptor;

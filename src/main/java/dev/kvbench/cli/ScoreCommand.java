@@ -1,7 +1,6 @@
 package dev.kvbench.cli;
 
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kvbench.KvbenchException;
 import dev.kvbench.decode.Engine;

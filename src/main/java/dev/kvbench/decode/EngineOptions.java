@@ -2,7 +2,6 @@ package dev.kvbench.decode;
 
 import dev.kvbench.InvalidSettingException;
 import dev.kvbench.InvalidSettingException.Setting;
-import dev.kvbench.KvbenchException;
 import dev.kvbench.model.Dtype;
 import dev.kvbench.model.Layout;
 import dev.kvbench.runtime.OrtRuntime;

@@ -3,7 +3,6 @@ package dev.kvbench.decode;
 
 import dev.kvbench.InvalidSettingException;
 import dev.kvbench.InvalidSettingException.Setting;
-import dev.kvbench.KvbenchException;
 import dev.kvbench.runtime.LogitsSink;
 import java.util.Arrays;
 import java.util.SplittableRandom;

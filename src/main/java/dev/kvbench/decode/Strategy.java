@@ -16,7 +16,6 @@ import dev.kvbench.cache.StaticKvCache;
 import dev.kvbench.model.KvLayout;
 import dev.kvbench.model.Layout;
 import dev.kvbench.model.Model;
-import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Collectors;

@@ -1,7 +1,6 @@
 package dev.kvbench.derive;
 
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kvbench.KvbenchException;

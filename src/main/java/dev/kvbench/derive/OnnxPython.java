@@ -2,7 +2,6 @@ package dev.kvbench.derive;
 
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kvbench.KvbenchException;
 import dev.kvbench.support.AtomicFiles;
 import dev.kvbench.support.JsonFiles;

@@ -2,7 +2,6 @@ package dev.kvbench.matrix;
 
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kvbench.model.Dtype;
 import dev.kvbench.results.BenchmarkContract;
 import dev.kvbench.support.JsonFiles;

@@ -2,7 +2,6 @@ package dev.kvbench.paired;
 
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import dev.kvbench.KvbenchException;
 import dev.kvbench.decode.Strategy;
@@ -17,7 +16,6 @@ import dev.kvbench.results.PairedComparison;
 import dev.kvbench.results.RunMeta;
 import dev.kvbench.results.RunRecord;
 import dev.kvbench.results.Statistics;
-import dev.kvbench.results.StrategyRoles;
 import dev.kvbench.support.AtomicFiles;
 import dev.kvbench.support.JsonFiles;
 import dev.kvbench.support.Processes;
@@ -25,14 +23,11 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.stream.Stream;
 
 /**
  * One same-machine A/B measurement of two commits, as {@code ab} and {@code bisect} run it: builds (or reuses) both
@@ -46,10 +41,7 @@ import java.util.stream.Stream;
  * </ul>
  */
 public final class AbMeasurement {
-    private static final long BUILD_TIMEOUT_SECONDS = 1800;
     private static final long RUN_TIMEOUT_SECONDS = 3600;
-    /** Longest generation a quadratic strategy (no-cache) runs in strategy rounds. */
-    static final int QUADRATIC_MAX_TOKENS = 64;
 
     /** How a round measures. */
     public enum Method {
@@ -104,37 +96,22 @@ public final class AbMeasurement {
         if (method == Method.GENERATIONS && generationConfigs().stream().anyMatch(c -> c.context() > 0)) {
             throw new KvbenchException("-p context= is for --strategies (an older commit's engine cannot assume a prompt)");
         }
-        Path tmp = Files.createTempDirectory("kvbench-ab-");
-        Thread cleanup = AtomicFiles.deleteOnInterrupt(tmp); // the worktrees are inside it; `git worktree prune` forgets them
-        Map<String, Path> trees = new LinkedHashMap<>();
-        trees.put("base", tmp.resolve("base"));
-        trees.put("head", tmp.resolve("head"));
-        Map<String, Path> jars = new LinkedHashMap<>();
-        try {
-            for (var e : trees.entrySet()) {
-                String sha = e.getKey().equals("base") ? base : head;
-                Processes.check(repo, 300, List.of("git", "worktree", "add", "--detach", e.getValue().toString(), sha));
-                jars.put(e.getKey(), jar(repo, sha, e.getValue(), e.getKey(), console));
+        try (Worktrees worktrees = new Worktrees(repo)) {
+            Path tmp = worktrees.folder();
+            Map<String, Path> trees = new LinkedHashMap<>();
+            Map<String, Path> jars = new LinkedHashMap<>();
+            for (String side : List.of("base", "head")) {
+                String sha = side.equals("base") ? base : head;
+                trees.put(side, worktrees.add(side, sha));
+                jars.put(side, JarCache.jar(repo, sha, trees.get(side), side, console));
             }
             Map<String, List<List<JmhResult>>> bySide = new LinkedHashMap<>();
             Map<String, List<JsonNode>> raw = new LinkedHashMap<>();
             if (method == Method.GENERATIONS) {
                 List<GenerationRounds.Config> configs = generationConfigs();
                 List<List<Path>> models = List.of(configModels(trees.get("base"), configs), configModels(trees.get("head"), configs));
-                GenerationRounds gen = new GenerationRounds(configs, warmupOps, pairs, false);
-                Path workerClasses = GenerationRounds.extractWorker(Files.createDirectories(tmp.resolve("worker")));
-                String prompt = promptIds(models.get(1).get(0));
-                RoundProgress progress = new RoundProgress(rounds, console);
-                for (int round = 0; round < rounds; round++) {
-                    ArrayNode[] sides = gen.round(round, rounds, workerClasses, new String[] {jars.get("base").toString(),
-                            jars.get("head").toString()}, models, prompt, tmp, console);
-                    progress.roundDone(round);
-                    for (int s = 0; s < 2; s++) {
-                        String side = s == 0 ? "base" : "head";
-                        raw.computeIfAbsent(side, k -> new ArrayList<>()).add(sides[s]);
-                        bySide.computeIfAbsent(side, k -> new ArrayList<>()).add(JmhResults.parse(sides[s], side + " round " + (round + 1)));
-                    }
-                }
+                generationRounds(new GenerationRounds(configs, warmupOps, pairs, false), new String[] {
+                        jars.get("base").toString(), jars.get("head").toString()}, models, tmp, console, bySide, raw);
             } else {
                 RoundProgress progress = new RoundProgress(rounds, console);
                 for (int round = 0; round < rounds; round++) {
@@ -157,15 +134,6 @@ public final class AbMeasurement {
                 meta.put(side, meta(trees.get(side), modelFolders(trees.get(side), bySide.get(side).get(0))));
             }
             return new Sides(base, head, bySide, raw, meta);
-        } finally {
-            for (Path t : trees.values()) {
-                if (Files.exists(t)) {
-                    Processes.run(repo, 300, List.of("git", "worktree", "remove", "--force", t.toString()));
-                }
-            }
-            Processes.run(repo, 300, List.of("git", "worktree", "prune"));
-            AtomicFiles.dropHook(cleanup);
-            AtomicFiles.deleteTree(tmp);
         }
     }
 
@@ -180,20 +148,7 @@ public final class AbMeasurement {
         if (method != Method.GENERATIONS) {
             throw new KvbenchException("--strategies compares with the generations method only");
         }
-        List<GenerationRounds.Config> configs = new ArrayList<>();
-        for (GenerationRounds.Config c : generationConfigs()) {
-            if (!c.baseStrategy().equals(StrategyRoles.reference().id()) || params.stream().anyMatch(p -> p.startsWith("strategy="))) {
-                throw new KvbenchException("with --strategies, -p takes model=, newTokens=, batchSize=, dtype= and context= only (the strategies "
-                        + "are the pair)");
-            }
-            for (Strategy head : heads) {
-                if (head.quadratic() && c.newTokens() > QUADRATIC_MAX_TOKENS) {
-                    continue; // minutes per round: the JMH passes measure it
-                }
-                configs.add(c.with(base.id(), head.id()));
-            }
-            configs.add(c.with(base.id(), base.id()));
-        }
+        List<GenerationRounds.Config> configs = GenerationParams.strategyConfigs(params, base, heads);
         for (GenerationRounds.Config c : configs) {
             Path folder = BenchmarkContract.resolveModel(repo, c.model());
             Layout layout = Layout.detect(folder, Dtype.parse(c.dtype()));
@@ -224,23 +179,11 @@ public final class AbMeasurement {
         try {
             List<Path> folders = configModels(repo, configs);
             List<List<Path>> models = List.of(folders, folders);
-            GenerationRounds gen = new GenerationRounds(configs, warmupOps, pairs, true);
-            Path workerClasses = GenerationRounds.extractWorker(Files.createDirectories(tmp.resolve("worker")));
             String classPath = System.getProperty("java.class.path");
-            String prompt = promptIds(folders.get(0));
             Map<String, List<List<JmhResult>>> bySide = new LinkedHashMap<>();
             Map<String, List<JsonNode>> raw = new LinkedHashMap<>();
-            RoundProgress progress = new RoundProgress(rounds, console);
-            for (int round = 0; round < rounds; round++) {
-                ArrayNode[] sides = gen.round(round, rounds, workerClasses, new String[] {classPath, classPath}, models, prompt,
-                        tmp, console);
-                for (int s = 0; s < 2; s++) {
-                    String side = s == 0 ? "base" : "head";
-                    raw.computeIfAbsent(side, k -> new ArrayList<>()).add(sides[s]);
-                    bySide.computeIfAbsent(side, k -> new ArrayList<>()).add(JmhResults.parse(sides[s], side + " round " + (round + 1)));
-                }
-                progress.roundDone(round);
-            }
+            generationRounds(new GenerationRounds(configs, warmupOps, pairs, true), new String[] {classPath, classPath},
+                    models, tmp, console, bySide, raw);
             Map<String, RunRecord> meta = new LinkedHashMap<>();
             RunRecord m = meta(repo, folders.stream().distinct().toList());
             m.abStrategies = (base.id() + "," + heads.stream().map(Strategy::id)
@@ -251,6 +194,28 @@ public final class AbMeasurement {
         } finally {
             AtomicFiles.dropHook(cleanup);
             AtomicFiles.deleteTree(tmp);
+        }
+    }
+
+    /**
+     * The generations method's rounds, the one loop for commits and strategies alike: per round one worker JVM per side
+     * on its class path ({@code classPaths} base, head), each side's JMH-format entries added to {@code raw} and, parsed,
+     * to {@code bySide}; the progress line after each round.
+     */
+    private void generationRounds(GenerationRounds gen, String[] classPaths, List<List<Path>> models, Path tmp,
+                                  PrintWriter console, Map<String, List<List<JmhResult>>> bySide,
+                                  Map<String, List<JsonNode>> raw) throws IOException {
+        Path workerClasses = GenerationRounds.extractWorker(Files.createDirectories(tmp.resolve("worker")));
+        String prompt = promptIds(models.get(1).get(0));
+        RoundProgress progress = new RoundProgress(rounds, console);
+        for (int round = 0; round < rounds; round++) {
+            ArrayNode[] sides = gen.round(round, rounds, workerClasses, classPaths, models, prompt, tmp, console);
+            for (int s = 0; s < 2; s++) {
+                String side = s == 0 ? "base" : "head";
+                raw.computeIfAbsent(side, k -> new ArrayList<>()).add(sides[s]);
+                bySide.computeIfAbsent(side, k -> new ArrayList<>()).add(JmhResults.parse(sides[s], side + " round " + (round + 1)));
+            }
+            progress.roundDone(round);
         }
     }
 
@@ -268,64 +233,9 @@ public final class AbMeasurement {
                 : String.format(Locale.ROOT, "%d warm-up + %d x %d s iterations per JVM, round value = mean", warmup, iterations, seconds);
     }
 
-    /** The generations method's configurations: every combination of the model, strategy and newTokens parameters. */
+    /** The generations method's configurations, from the -p values ({@link GenerationParams}). */
     private List<GenerationRounds.Config> generationConfigs() {
-        Map<String, List<String>> values = new LinkedHashMap<>();
-        for (String p : params) {
-            int eq = p.indexOf('=');
-            List<String> listed = List.of(p.substring(eq + 1).split(","));
-            java.util.Set<String> seen = new java.util.HashSet<>();
-            for (String v : listed) {
-                if (!seen.add(v.strip())) {
-                    throw new KvbenchException("-p " + p.substring(0, eq) + " lists " + v.strip()
-                            + " twice: each value is one configuration");
-                }
-            }
-            values.put(p.substring(0, eq), listed);
-        }
-        for (String name : values.keySet()) {
-            if (!List.of("model", "strategy", "newTokens", "batchSize", "dtype", "context").contains(name)) {
-                throw new KvbenchException("the generations method takes -p model=, strategy=, newTokens=, batchSize=, dtype= and context=, not "
-                        + name + " (use --method jmh for other benchmark parameters)");
-            }
-        }
-        List<GenerationRounds.Config> configs = new ArrayList<>();
-        for (String model : values.getOrDefault("model", List.of("tiny-llama"))) {
-            for (String strategy : values.getOrDefault("strategy", List.of(StrategyRoles.reference().id()))) {
-                Strategy.parse(strategy);
-                for (String tokens : values.getOrDefault("newTokens", List.of("64"))) {
-                    int n = parameter("newTokens", tokens, Integer.MAX_VALUE);
-                    for (String b : values.getOrDefault("batchSize", List.of("1"))) {
-                        for (String d : values.getOrDefault("dtype", List.of("fp32"))) {
-                            for (String x : values.getOrDefault("context", List.of("0"))) {
-                                int context = x.strip().equals("0") ? 0 : parameter("context", x, Integer.MAX_VALUE);
-                                if (context > 0 && context < n + 2) {
-                                    throw new KvbenchException("-p context=" + context + " must be at least newTokens + 2 ("
-                                            + (n + 2) + "): the assumed prompt is context - newTokens tokens, at least 2");
-                                }
-                                configs.add(new GenerationRounds.Config(model, strategy, strategy, n, parameter("batchSize", b, 256),
-                                        Dtype.parse(d).id(), context));
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        return configs;
-    }
-
-    /** A whole-number -p value in 1..max, or the one-line error. */
-    private static int parameter(String name, String value, int max) {
-        int n;
-        try {
-            n = Integer.parseInt(value.strip());
-        } catch (NumberFormatException e) {
-            throw new KvbenchException("-p " + name + ": '" + value + "' is not a number");
-        }
-        if (n < 1 || n > max) {
-            throw new KvbenchException("-p " + name + " must be in 1.." + max + ", got " + n);
-        }
-        return n;
+        return GenerationParams.configs(params);
     }
 
     /** Each configuration's model folder in one side's checkout. */
@@ -336,92 +246,6 @@ public final class AbMeasurement {
     /** The benchmarks' fixed prompt for a model folder, as the worker protocol's comma-separated ids. */
     private static String promptIds(Path folder) {
         return GenerationRounds.promptIds(folder, BenchmarkContract.PROMPT_TOKENS);
-    }
-
-    /**
-     * The commit's benchmark jar: from the cache under build/ab-jars, else built in its worktree and cached. The cache
-     * is keyed by the commit's build inputs ({@link #buildKey}), so commits that differ only in documentation, models or
-     * results share one jar.
-     */
-    static Path jar(Path repo, String sha, Path tree, String side, PrintWriter console) {
-        String key = buildKey(repo, sha);
-        Path cached = repo.resolve("build").resolve("ab-jars").resolve(key + ".jar");
-        if (Files.isRegularFile(cached)) {
-            console.printf("%s %s: cached jar %s%n", side, sha.substring(0, 8), cached);
-            console.flush();
-            return cached;
-        }
-        Path built = checkoutJar(repo, key);
-        if (built != null) {
-            console.printf("%s %s: this checkout's up-to-date %s%n", side, sha.substring(0, 8), built);
-            console.flush();
-            return built;
-        }
-        console.printf("building %s (%s) ...%n", side, sha.substring(0, 8));
-        console.flush();
-        Processes.check(tree, BUILD_TIMEOUT_SECONDS, List.of("mvn", "-q", "-B", "-DskipTests", "package"));
-        try {
-            Files.createDirectories(cached.getParent());
-            Path tmp = Files.createTempFile(cached.getParent(), "." + key, ".tmp");
-            Files.copy(tree.resolve("target/benchmarks.jar"), tmp, StandardCopyOption.REPLACE_EXISTING);
-            Files.move(tmp, cached, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            return cached;
-        } catch (IOException e) {
-            return tree.resolve("target/benchmarks.jar");
-        }
-    }
-
-    /**
-     * A hash of what the jar is built from at {@code sha}: the git object ids of {@code pom.xml}, {@code src/main} and
-     * {@code benchmarks} (those that exist).
-     */
-    public static String buildKey(Path repo, String sha) {
-        StringBuilder ids = new StringBuilder();
-        for (String path : List.of("pom.xml", "src/main", "benchmarks")) {
-            Processes.Outcome o = Processes.run(repo, 60, List.of("git", "rev-parse", "--verify", "--quiet", sha + ":" + path));
-            ids.append(path).append('=').append(o.ok() ? o.output().trim() : "-").append('\n');
-        }
-        try {
-            byte[] digest = java.security.MessageDigest.getInstance("SHA-256").digest(ids.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
-            return "inputs-" + java.util.HexFormat.of().formatHex(digest, 0, 10);
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    /**
-     * This checkout's own target/benchmarks.jar when it is built from the same inputs as the commit: HEAD has the same
-     * {@link #buildKey}, no tracked file is modified, and the jar is newer than every source (as the {@code kvbench}
-     * launcher checks). Saves a build in CI, where {@code mvn verify} has just built it. Null otherwise.
-     */
-    private static Path checkoutJar(Path repo, String key) {
-        Path jar = repo.resolve("target/benchmarks.jar");
-        Processes.Outcome head = Processes.run(repo, 60, List.of("git", "rev-parse", "HEAD"));
-        Processes.Outcome status = Processes.run(repo, 60, List.of("git", "status", "--porcelain", "--untracked-files=no"));
-        if (!Files.isRegularFile(jar) || !head.ok() || !buildKey(repo, head.output().trim()).equals(key) || !status.ok()
-                || !status.output().isBlank()) {
-            return null;
-        }
-        try (Stream<Path> sources = Stream.of("src/main", "benchmarks", "pom.xml").map(repo::resolve).filter(Files::exists)
-                .flatMap(p -> {
-                    try {
-                        return Files.walk(p);
-                    } catch (IOException e) {
-                        return Stream.of(p);
-                    }
-                })) {
-            long jarTime = Files.getLastModifiedTime(jar).toMillis();
-            boolean stale = sources.anyMatch(p -> {
-                try {
-                    return Files.isRegularFile(p) && Files.getLastModifiedTime(p).toMillis() > jarTime;
-                } catch (IOException e) {
-                    return true;
-                }
-            });
-            return stale ? null : jar;
-        } catch (IOException e) {
-            return null;
-        }
     }
 
     private void runSide(Path tree, Path jar, Path json) {

@@ -1,7 +1,6 @@
 package dev.kvbench.paired;
 
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import dev.kvbench.results.JmhResult;
 import dev.kvbench.results.Statistics;

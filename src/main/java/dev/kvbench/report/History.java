@@ -4,7 +4,6 @@ package dev.kvbench.report;
 import dev.kvbench.KvbenchException;
 import dev.kvbench.results.Comparison;
 import dev.kvbench.results.JmhResult;
-import dev.kvbench.results.RunRecord;
 import dev.kvbench.results.Statistics;
 import java.util.ArrayList;
 import java.util.Comparator;

@@ -1,9 +1,6 @@
 package dev.kvbench.report;
 
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kvbench.KvbenchException;
 import dev.kvbench.results.JmhResult;
 import dev.kvbench.results.JmhResults;
@@ -11,7 +8,6 @@ import dev.kvbench.results.Normalization;
 import dev.kvbench.results.RunMeta;
 import dev.kvbench.results.RunRecord;
 import dev.kvbench.results.Summary;
-import dev.kvbench.support.JsonFiles;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,6 +1,5 @@
 package dev.kvbench.results;
 
-import dev.kvbench.support.JsonFiles;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;

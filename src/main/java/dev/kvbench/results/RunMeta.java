@@ -3,7 +3,6 @@ package dev.kvbench.results;
 
 import dev.kvbench.model.Layout;
 import dev.kvbench.runtime.OrtRuntime;
-import dev.kvbench.support.JsonFiles;
 import dev.kvbench.support.Processes;
 import java.io.IOException;
 import java.io.InputStream;

@@ -4,7 +4,6 @@ package dev.kvbench.tokenizer;
 import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kvbench.KvbenchException;
 import dev.kvbench.support.JsonFiles;
 import java.io.IOException;

@@ -2,7 +2,6 @@ package dev.kvbench.verify;
 
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kvbench.KvbenchException;
 import dev.kvbench.decode.Engine;
 import dev.kvbench.decode.EngineOptions;
@@ -18,7 +17,6 @@ import dev.kvbench.results.StrategyRoles;
 import dev.kvbench.runtime.LogitsSink;
 import dev.kvbench.support.JsonFiles;
 import dev.kvbench.tokenizer.TextTokenizer;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;

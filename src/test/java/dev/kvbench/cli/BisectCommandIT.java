@@ -1,6 +1,6 @@
 package dev.kvbench.cli;
 
-import dev.kvbench.paired.AbMeasurement;
+import dev.kvbench.paired.JarCache;
 import dev.kvbench.support.Processes;
 import dev.kvbench.TestModels;
 import org.junit.jupiter.api.Test;
@@ -50,11 +50,11 @@ class BisectCommandIT {
         // This checkout's jar serves GOOD when it is built from the same inputs (a clean checkout, as in CI).
         Path jar = TestModels.ROOT.resolve("target/benchmarks.jar");
         boolean clean = Processes.run(TestModels.ROOT, 60, List.of("git", "status", "--porcelain", "--untracked-files=no")).output().isBlank();
-        if (clean && AbMeasurement.buildKey(TestModels.ROOT, "HEAD").equals(AbMeasurement.buildKey(repo, good))) {
-            Path cached = Files.createDirectories(repo.resolve("build/ab-jars")).resolve(AbMeasurement.buildKey(repo, good) + ".jar");
+        if (clean && JarCache.buildKey(TestModels.ROOT, "HEAD").equals(JarCache.buildKey(repo, good))) {
+            Path cached = Files.createDirectories(repo.resolve("build/ab-jars")).resolve(JarCache.buildKey(repo, good) + ".jar");
             Files.copy(jar, cached, StandardCopyOption.REPLACE_EXISTING);
         }
-        assertEquals(AbMeasurement.buildKey(repo, culprit), AbMeasurement.buildKey(repo, bad), "docs-only commits share a jar");
+        assertEquals(JarCache.buildKey(repo, culprit), JarCache.buildKey(repo, bad), "docs-only commits share a jar");
 
         Processes.Outcome r = BenchCommandIT.kvbench(tmp, "bisect", good, bad, "--root", repo.toString(), "-p", "strategy=kv",
                 "-p", "newTokens=16", "-p", "model=tiny-llama", "--rounds", "4", "--pairs", "10", "--warmup-ops", "5");

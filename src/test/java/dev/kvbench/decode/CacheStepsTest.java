@@ -3,7 +3,6 @@ package dev.kvbench.decode;
 
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtSession;
-import dev.kvbench.KvbenchException;
 import dev.kvbench.TestModels;
 import dev.kvbench.cache.CapacityExceededException;
 import dev.kvbench.model.Layout;
