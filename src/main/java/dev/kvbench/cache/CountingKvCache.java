@@ -1,13 +1,13 @@
 package dev.kvbench.cache;
 
-/** The bookkeeping every stateful cache shares: positions held, and KV bytes written by the last update. */
+/** The bookkeeping every stateful cache shares: columns held, and KV bytes written by the last update. */
 abstract class CountingKvCache implements KvCache {
-    private int length;
+    private int columns;
     private long copied;
 
     @Override
     public final int columns() {
-        return length;
+        return columns;
     }
 
     @Override
@@ -17,7 +17,7 @@ abstract class CountingKvCache implements KvCache {
 
     /** Records an update of {@code newTokens} positions that wrote {@code bytesCopied} bytes of KV memory. */
     protected final void advance(int newTokens, long bytesCopied) {
-        length += newTokens;
+        columns += newTokens;
         copied = bytesCopied;
     }
 
@@ -29,7 +29,7 @@ abstract class CountingKvCache implements KvCache {
 
     @Override
     public void reset() {
-        length = 0;
+        columns = 0;
         copied = 0;
     }
 }

@@ -5,11 +5,11 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import dev.kvbench.model.IoNames;
 import dev.kvbench.model.KvLayout;
-import dev.kvbench.cache.EmptyPast;
 import dev.kvbench.runtime.StepBinding;
 
 /**
- * The dynamic cache of strategies {@code kv} and {@code hybrid}: its {@code present.*} outputs are pinned to buffers
+ * The cache of strategy {@code kv} (and of {@code hybrid} above its threshold), named for what sets it apart from the
+ * other dynamic caches ({@code kv-alloc}'s {@link AllocatedKvCache}, {@code kv-copy}'s {@link CopyingKvCache}): its {@code present.*} outputs are pinned to buffers
  * this cache owns, so ONNX Runtime allocates nothing per step (onnxruntime-genai's loop binds presents it allocated
  * itself, a new one per step; these two buffer sets are allocated once per capacity). Two direct buffers per layer
  * for K and for V, sized by {@link #begin} for the sequence, take turns: a step reads the past from one, bound as a
@@ -48,12 +48,12 @@ public final class PinnedKvCache extends CountingKvCache {
     }
 
     @Override
-    public void begin(int rows, int positions) throws OrtException {
+    public void begin(int rows, int capacity) throws OrtException {
         reset();
-        if (sets[0] == null || rows != sets[0].rows || positions > sets[0].capacity) {
+        if (sets[0] == null || rows != sets[0].rows || capacity > sets[0].capacity) {
             closeBuffers();
             for (int t = 0; t < 2; t++) {
-                sets[t] = new PreallocatedKv(env, layout, rows, positions);
+                sets[t] = new PreallocatedKv(env, layout, rows, capacity);
             }
         }
     }

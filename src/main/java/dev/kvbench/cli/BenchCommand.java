@@ -4,6 +4,7 @@ package dev.kvbench.cli;
 import dev.kvbench.KvbenchException;
 import dev.kvbench.decode.Engine;
 import dev.kvbench.decode.EngineOptions;
+import dev.kvbench.decode.FixedPrompts;
 import dev.kvbench.decode.Sampler;
 import dev.kvbench.decode.Strategy;
 import dev.kvbench.derive.ModelSynthesizer;
@@ -371,7 +372,7 @@ final class BenchCommand implements Callable<Integer> {
     private static String preflight(Path folder, Strategy strategy, EngineOptions options, List<OrtRuntime.RunCall> calls) {
         for (OrtRuntime.RunCall call : calls) {
             try (Engine engine = new Engine(folder, strategy, options.withRunCall(call))) {
-                long[] prompt = BenchmarkContract.prompt(engine.model(), BenchmarkContract.PROMPT_TOKENS);
+                long[] prompt = FixedPrompts.prompt(engine.model(), BenchmarkContract.PROMPT_TOKENS);
                 engine.generator().generate(prompt, 2, true, Sampler.greedy(), null);
             } catch (RuntimeException e) {
                 return ErrorWording.of(e);

@@ -29,6 +29,11 @@ import java.util.function.IntConsumer;
  * right-padded and the holes masked, so each row computes what it computes alone. A row that stops (EOS) is fed
  * padding until every row has stopped. Reusable for many generations; everything native it holds is closed by
  * {@link #close()}.
+ *
+ * <p>Two ways to drive it: {@link #generate} (whole generations), or {@link #begin}, {@link #step} per token and
+ * {@link #finish} (what the step benchmarks and scoring do). Ownership: the generator owns its cache, the step's input
+ * tensors and the pinned logits buffer; tokens and results handed out are copies. The logits a {@link NextToken} sees
+ * are a view valid during that call only. The model it runs is the caller's ({@link Engine} closes both).
  */
 public final class Generator implements AutoCloseable {
     /** Receives each row's generated tokens as they come. */
@@ -56,6 +61,11 @@ public final class Generator implements AutoCloseable {
     private long computed;
     private long padding;
 
+    /**
+     * The loop for {@code strategy} on {@code model} (opened for the strategy's variant): checks the options against the
+     * model and builds the cache; what was built is closed again when a later part fails. Does not take ownership of
+     * {@code model}.
+     */
     public Generator(Model model, Strategy strategy, OrtRuntime runtime, EngineOptions options) {
         strategy.requireRunnableOn(model);
         this.model = model;

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kvbench.KvbenchException;
+import dev.kvbench.decode.FixedPrompts;
 import dev.kvbench.results.BenchmarkContract;
 import dev.kvbench.results.RoundMerge;
 import dev.kvbench.results.Statistics;
@@ -244,7 +245,7 @@ final class GenerationRounds {
 
     /** The benchmarks' fixed prompt of {@code length} tokens for a model folder, as the worker protocol's comma-separated ids. */
     static String promptIds(Path folder, int length) {
-        long[] ids = BenchmarkContract.prompt(folder, length);
+        long[] ids = FixedPrompts.prompt(folder, length);
         return java.util.Arrays.stream(ids).mapToObj(Long::toString).collect(java.util.stream.Collectors.joining(","));
     }
 

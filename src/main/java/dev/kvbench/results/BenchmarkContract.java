@@ -2,11 +2,10 @@ package dev.kvbench.results;
 
 import dev.kvbench.KvbenchException;
 
+import dev.kvbench.decode.FixedPrompts;
 import dev.kvbench.decode.Generator;
 import dev.kvbench.decode.Strategy;
-import dev.kvbench.model.Layout;
 import dev.kvbench.model.Model;
-import dev.kvbench.model.ModelConfig;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -84,62 +83,17 @@ public final class BenchmarkContract {
     }
 
     /**
-     * The fixed prompt every benchmark feeds: {@code length} ids 100, 101, ... with BOS first (decoder-only models that
-     * have one) or EOS last (the source of an encoder-decoder model).
-     */
-    public static long[] prompt(int length, int vocab, int bos, long eos, boolean encoderDecoder) {
-        long[] ids = new long[length];
-        for (int i = 0; i < length; i++) {
-            ids[i] = 100 + (i % Math.max(1, vocab - 100));
-        }
-        if (encoderDecoder) {
-            ids[length - 1] = eos;
-        } else if (bos >= 0) {
-            ids[0] = bos;
-        }
-        return ids;
-    }
-
-    /**
-     * The prompts of a batch of {@code rows}: row r is {@link #prompt} of {@code length - r % 4} tokens (at least 1), so
-     * a batch has prompts of up to four lengths and the holes of real batches. One row is the fixed prompt itself.
-     */
-    public static java.util.List<long[]> batchPrompts(Model model, int rows, int length) {
-        java.util.List<long[]> out = new java.util.ArrayList<>();
-        for (int r = 0; r < rows; r++) {
-            out.add(prompt(model, Math.max(1, length - r % 4)));
-        }
-        return out;
-    }
-
-    /**
-     * The rows' prompts for a benchmark of this JVM: {@link #batchPrompts} (up to four lengths), or {@code rows} copies
+     * The rows' prompts for a benchmark of this JVM: {@link FixedPrompts#batch} (up to four lengths), or {@code rows} copies
      * of the {@code length}-token prompt where prompts are assumed cached ({@link #assumedPrompt()}: holes cannot be).
      */
     public static java.util.List<long[]> rowPrompts(Model model, int rows, int length) {
-        return assumedPrompt() ? java.util.Collections.nCopies(rows, prompt(model, length)) : batchPrompts(model, rows, length);
+        return assumedPrompt() ? java.util.Collections.nCopies(rows, FixedPrompts.prompt(model, length))
+                : FixedPrompts.batch(model, rows, length);
     }
 
     /** Whether this JVM was told to assume its prompts cached ({@link #ASSUMED_PROMPT_PROPERTY}). */
     public static boolean assumedPrompt() {
         return Boolean.getBoolean(ASSUMED_PROMPT_PROPERTY);
-    }
-
-    /** The fixed prompt for an open model: its BOS, first EOS, logits vocabulary and kind. */
-    public static long[] prompt(Model model, int length) {
-        ModelConfig config = model.config();
-        return prompt(length, model.vocab(), config.bosTokenId(), firstEos(config), model.encoderDecoder());
-    }
-
-    /** The fixed prompt for the model in {@code folder}, from its config and layout, without opening a session. */
-    public static long[] prompt(Path folder, int length) {
-        ModelConfig config = ModelConfig.read(folder);
-        return prompt(length, config.vocabSize(), config.bosTokenId(), firstEos(config),
-                Layout.detectAny(folder).encoderDecoder());
-    }
-
-    private static long firstEos(ModelConfig config) {
-        return config.eosTokenIds().isEmpty() ? 0 : config.eosTokenIds().iterator().next();
     }
 
     /** Appends {@code configuration: reason} to the failure file, when this JVM was given one. */

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.kvbench.KvbenchException;
 import dev.kvbench.decode.Engine;
 import dev.kvbench.decode.EngineOptions;
+import dev.kvbench.decode.FixedPrompts;
 import dev.kvbench.decode.Strategy;
 import dev.kvbench.model.GraphNodes;
 import dev.kvbench.model.Layout;
@@ -164,8 +165,8 @@ public final class StrategyCheck {
             }
         }
         if (prompts.isEmpty()) {
-            prompts.add(new Prompt("built-in 1", BenchmarkContract.prompt(folder, 8)));
-            prompts.add(new Prompt("built-in 2", BenchmarkContract.prompt(folder, 3)));
+            prompts.add(new Prompt("built-in 1", FixedPrompts.prompt(folder, 8)));
+            prompts.add(new Prompt("built-in 2", FixedPrompts.prompt(folder, 3)));
         }
         return prompts;
     }

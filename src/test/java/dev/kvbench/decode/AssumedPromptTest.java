@@ -53,7 +53,7 @@ class AssumedPromptTest {
     @ParameterizedTest
     @EnumSource(value = Strategy.class, names = {"KV", "STATIC_GQA", "STATIC_GQA_INT8"})
     void theFirstStepIsTheExportsStepOverZeroEntries(Strategy strategy) throws Exception {
-        long[] prompt = dev.kvbench.results.BenchmarkContract.prompt(CONTEXT, 4096, 1, 2, false);
+        long[] prompt = FixedPrompts.prompt(CONTEXT, 4096, 1, 2, false);
         float[] reference = referenceLogits(prompt[CONTEXT - 1], CONTEXT - 1);
         float[][] seen = new float[3][];
         NextToken record = (logits, row, step) -> {
@@ -90,7 +90,7 @@ class AssumedPromptTest {
 
     @Test
     void refusalsAreOneLine() {
-        long[] prompt = dev.kvbench.results.BenchmarkContract.prompt(16, 4096, 1, 2, false);
+        long[] prompt = FixedPrompts.prompt(16, 4096, 1, 2, false);
         EngineOptions assumed = EngineOptions.defaults().withAssumedPrompt(true);
         try (Engine engine = new Engine(TestModels.LLAMA, Strategy.STATIC, assumed)) {
             StrategyUnavailableException e = assertThrows(StrategyUnavailableException.class,

@@ -1,21 +1,22 @@
 package dev.kvbench.bench;
 
+
 import dev.kvbench.decode.BatchResult;
 import dev.kvbench.decode.Engine;
 import dev.kvbench.decode.EngineOptions;
+import dev.kvbench.decode.FixedPrompts;
 import dev.kvbench.decode.GenerationResult;
 import dev.kvbench.decode.Sampler;
 import dev.kvbench.decode.Strategy;
 import dev.kvbench.model.Dtype;
 import dev.kvbench.results.BenchmarkContract;
 import dev.kvbench.runtime.OrtRuntime;
+import java.nio.file.Path;
+import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
-import org.openjdk.jmh.annotations.Level;
-
-import java.nio.file.Path;
 
 /**
  * What every kvbench benchmark holds: the model and thread parameters, one engine opened for a strategy, and a
@@ -64,14 +65,14 @@ public abstract class EngineState {
         return BenchmarkContract.resolveModel(BenchmarkContract.root(), model);
     }
 
-    /** The benchmarks' fixed prompt ({@link BenchmarkContract#prompt}) for this engine's model. */
+    /** The benchmarks' fixed prompt ({@link FixedPrompts#prompt}) for this engine's model. */
     static long[] prompt(Engine engine, int length) {
-        return BenchmarkContract.prompt(engine.model(), length);
+        return FixedPrompts.prompt(engine.model(), length);
     }
 
     /**
      * A whole greedy generation of {@code newTokens} tokens, EOS ignored, counted into {@code counters}: of the fixed
-     * prompt alone ({@code rows} 1, the single-sequence call), or of {@link BenchmarkContract#batchPrompts} decoded
+     * prompt alone ({@code rows} 1, the single-sequence call), or of {@link FixedPrompts#batch} decoded
      * together.
      */
     protected Object generate(int newTokens, int rows, EngineCounters counters) {

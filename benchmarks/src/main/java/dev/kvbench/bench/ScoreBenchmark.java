@@ -1,7 +1,12 @@
 package dev.kvbench.bench;
 
+
+import dev.kvbench.decode.FixedPrompts;
 import dev.kvbench.decode.Perplexity;
 import dev.kvbench.results.BenchmarkContract;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -12,10 +17,6 @@ import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.Warmup;
-
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Re-ranking: one operation scores a batch of {@code texts} candidates of 48 to 80 tokens (about 64) together, as the
@@ -50,7 +51,7 @@ public class ScoreBenchmark extends EngineState {
         candidates = new ArrayList<>();
         int longest = Math.min(80, engine.model().maxPositions() - 1);
         for (int i = 0; i < texts; i++) {
-            long[] ids = BenchmarkContract.prompt(engine.model(), Math.min(longest, 48 + (i * 37) % 33));
+            long[] ids = FixedPrompts.prompt(engine.model(), Math.min(longest, 48 + (i * 37) % 33));
             for (int j = 1; j < ids.length; j++) { // candidates differ from each other, not only in length
                 ids[j] = 100 + (ids[j] + 7L * i) % Math.max(1, engine.model().vocab() - 100);
             }
