@@ -8,6 +8,7 @@ import dev.kvbench.decode.FixedPrompts;
 import dev.kvbench.decode.Sampler;
 import dev.kvbench.decode.Strategy;
 import dev.kvbench.derive.ModelSynthesizer;
+import dev.kvbench.matrix.BenchPlan;
 import dev.kvbench.matrix.BenchRun;
 import dev.kvbench.matrix.JmhPartRunner;
 import dev.kvbench.matrix.MatrixPlan;
@@ -16,12 +17,10 @@ import dev.kvbench.model.Dtype;
 import dev.kvbench.model.Layout;
 import dev.kvbench.model.ModelConfig;
 import dev.kvbench.results.BenchmarkContract;
-import dev.kvbench.results.DeriveHint;
 import dev.kvbench.results.DtypeTable;
 import dev.kvbench.results.ErrorWording;
 import dev.kvbench.results.RunMeta;
 import dev.kvbench.results.RunRecord;
-import dev.kvbench.results.StrategyRoles;
 import dev.kvbench.runtime.MachineProbe;
 import dev.kvbench.runtime.OrtRuntime;
 import dev.kvbench.support.AtomicFiles;
@@ -216,24 +215,9 @@ final class BenchCommand implements Callable<Integer> {
         if (forkCount < 1 || forkCount > 20) {
             throw new KvbenchException("--forks must be in 1..20, got " + forkCount);
         }
-        List<Strategy> chosen;
-        List<String> notAvailable = new ArrayList<>();
-        if (strategies != null) {
-            chosen = List.copyOf(new LinkedHashSet<>(strategies));
-            for (Strategy s : chosen) {
-                if (!s.availableIn(layout)) {
-                    throw new KvbenchException(s + " is not available: " + DeriveHint.unavailable(s.variant(), folder, layout));
-                }
-            }
-        } else {
-            List<Strategy> among = MatrixPlan.candidates(kind);
-            chosen = Strategy.availableIn(layout, among);
-            for (Strategy s : among) {
-                if (!chosen.contains(s)) {
-                    notAvailable.add(s + ": not available -- " + DeriveHint.unavailable(s.variant(), folder, layout));
-                }
-            }
-        }
+        BenchPlan.Offered offered = BenchPlan.offered(kind, strategies, folder, layout);
+        List<Strategy> chosen = offered.strategies();
+        List<String> notAvailable = new ArrayList<>(offered.notAvailable());
         String sha = RunMeta.gitShortSha(repo);
         Path target = out != null ? out.toAbsolutePath() : repo.resolve("results").resolve(today() + "-" + sha + "-"
                 + folder.getFileName() + (dtype == Dtype.FP32 ? "" : "-" + dtype) + "-"
@@ -261,14 +245,8 @@ final class BenchCommand implements Callable<Integer> {
                 console.println("preflight: " + s + " fails: " + problem);
             }
         }
-        int maxPositions = ModelConfig.read(folder).maxPositions();
-        MatrixPlan.Plan plan = MatrixPlan.plan(kind, runnable, noCacheMaxTokens, maxPositions, layout.encoderDecoder());
-        Strategy reference = runnable.contains(StrategyRoles.reference()) ? StrategyRoles.reference() : runnable.isEmpty() ? StrategyRoles.reference() : runnable.get(0);
-        plan = MatrixPlan.shard(plan, reference, shardK, shardN);
-        List<Strategy> shardStrategies = runnable.stream().filter(s -> MatrixPlan.inShard(s.id(), reference, shardK, shardN)).toList();
-        List<String> skipped = new ArrayList<>(kind.answerFirst() ? List.of() : plan.skipped());
-        List<MatrixPlan.PeakRun> peaks = kind.answerFirst() ? List.of()
-                : MatrixPlan.peakRuns(kind, shardStrategies, noCacheMaxTokens, skipped);
+        BenchPlan bench = BenchPlan.of(kind, runnable, new BenchPlan.Settings(noCacheMaxTokens,
+                ModelConfig.read(folder).maxPositions(), layout.encoderDecoder(), shardK, shardN), strategies != null);
         RunRecord meta = RunMeta.describe(repo, List.of(folder), threads, kind.id);
         console.println("probing this machine's limits for the roofline (memory read bandwidth, MatMul rate) ...");
         console.flush();
@@ -293,18 +271,11 @@ final class BenchCommand implements Callable<Integer> {
             PrintStream jmhStream = verbose ? new PrintStream(new Tee(log, console), true, StandardCharsets.UTF_8) : log;
             JmhPartRunner runner = new JmhPartRunner(folder, dtype, repo, threads, calls, forkCount, kind, jmhStream);
             written.add(files.results());
-            BenchRun run = new BenchRun(files, folder, dtype, meta, header, limits, notAvailable, skipped, failed, console);
-            MatrixPlan.VerdictPlan verdictPlan = MatrixPlan.verdictPlan(kind, shardStrategies, strategies != null);
+            BenchRun run = new BenchRun(files, folder, dtype, meta, header, limits, notAvailable, bench.skipped(), failed,
+                    console);
             int code = kind.answerFirst()
-                    ? run.executeAnswerFirst(verdictPlan, measured -> {
-                        // The default run's parts for the reference and the picks, in this shard.
-                        MatrixPlan.Plan p = MatrixPlan.shard(MatrixPlan.plan(kind, measured, noCacheMaxTokens, maxPositions,
-                                layout.encoderDecoder()), reference, shardK, shardN);
-                        List<String> ruled = new ArrayList<>(p.skipped());
-                        List<MatrixPlan.PeakRun> runs = MatrixPlan.peakRuns(kind, measured, noCacheMaxTokens, ruled);
-                        return new BenchRun.FollowUp(p.parts(), runs, ruled, p.leftOut());
-                    }, shardStrategies, runner, calls, repo)
-                    : run.execute(plan.parts(), runner, calls, verdictPlan, peaks, repo);
+                    ? run.executeAnswerFirst(bench.verdictPlan(), bench::followUp, bench.shardStrategies(), runner, calls, repo)
+                    : run.execute(bench.plan().parts(), runner, calls, bench.verdictPlan(), bench.peaks(), repo);
             return code == 0 ? 0 : Cli.CHECK_FAILED;
         }
     }

@@ -5,20 +5,14 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import dev.kvbench.KvbenchException;
-import dev.kvbench.decode.EngineOptions;
-import dev.kvbench.decode.StepFailedException;
 import dev.kvbench.decode.Strategy;
 import dev.kvbench.model.Dtype;
-import dev.kvbench.paired.AbMeasurement;
 import dev.kvbench.paired.Progress;
 import dev.kvbench.paired.Recommendation;
 import dev.kvbench.paired.StrategyVerdicts;
-import dev.kvbench.paired.TokenLatency;
 import dev.kvbench.results.BenchmarkContract;
-import dev.kvbench.results.ErrorWording;
 import dev.kvbench.results.JmhResult;
 import dev.kvbench.results.JmhResults;
-import dev.kvbench.results.Roofline;
 import dev.kvbench.results.RunRecord;
 import dev.kvbench.results.StrategyRoles;
 import dev.kvbench.results.Summary;
@@ -26,7 +20,6 @@ import dev.kvbench.runtime.MachineProbe;
 import dev.kvbench.runtime.OrtRuntime;
 import dev.kvbench.support.AtomicFiles;
 import dev.kvbench.support.JsonFiles;
-import dev.kvbench.verify.StrategyCheck;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -36,7 +29,6 @@ import java.util.Collection;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.openjdk.jmh.results.RunResult;
@@ -282,175 +274,68 @@ public final class BenchRun {
         return out;
     }
 
-    /** Threshold and significance level of the strategy verdicts (those of {@code ab}). */
-    static final double VERDICT_THRESHOLD_PERCENT = 5;
-    static final double VERDICT_ALPHA = 0.05;
-
-    /**
-     * Every candidate against the reference in paired generations, and the A/A control, group by group (each its own
-     * rounds); kept for the summary and meta.
-     */
+    /** The verdict phase ({@link VerdictPhase}); its outcome kept for the recommendation, summary and record. */
     private void verdictRounds(MatrixPlan.VerdictPlan plan, Path repo) throws IOException {
-        long t0 = System.nanoTime();
-        List<StrategyVerdicts.Verdict> verdictRows = new java.util.ArrayList<>();
-        List<StrategyVerdicts.Verdict> controlRows = new java.util.ArrayList<>();
-        TokenLatency steps = new TokenLatency(List.of());
-        for (MatrixPlan.Group g : plan.groups()) {
-            String tokens = g.newTokens().stream().map(String::valueOf).collect(Collectors.joining(","));
-            console.printf(Locale.ROOT, "[verdict] %s against %s at %s new tokens%s: %d interleaved rounds of %d paired "
-                            + "generations per configuration, with %s against itself as the control ...%n",
-                    plan.candidates().stream().map(Strategy::id).collect(Collectors.joining(", ")), plan.reference(), tokens,
-                    g.rows() > 1 ? ", " + g.rows() + " rows" : "", plan.rounds(), plan.pairs(), plan.reference());
-            console.flush();
-            AbMeasurement m = new AbMeasurement(AbMeasurement.Method.GENERATIONS, "", List.of("model=" + folder,
-                    "newTokens=" + tokens, "batchSize=" + g.rows(), "dtype=" + dtype), plan.rounds(), plan.pairs(), plan.warmupOps(), 1, 1, 1);
-            try {
-                AbMeasurement.Sides sides = m.measureStrategies(repo, plan.reference(), plan.candidates(), console);
-                StrategyVerdicts v = StrategyVerdicts.of(m.time(sides, VERDICT_THRESHOLD_PERCENT, VERDICT_ALPHA), plan.reference());
-                verdictRows.addAll(v.verdicts());
-                controlRows.addAll(v.controls());
-                steps = steps.and(TokenLatency.of(sides));
-            } catch (KvbenchException | StepFailedException e) {
-                synchronized (state) {
-                    failed.add("strategy verdict rounds" + (g.rows() > 1 ? " at " + g.rows() + " rows" : "") + ": "
-                            + ErrorWording.of(e));
-                }
+        VerdictPhase.Outcome o = VerdictPhase.run(plan, repo, folder, dtype, console, line -> {
+            synchronized (state) {
+                failed.add(line);
             }
-        }
-        if (verdictRows.isEmpty() && controlRows.isEmpty()) {
+        });
+        if (o == null) {
             return;
         }
-        StrategyVerdicts v = new StrategyVerdicts(plan.reference(), VERDICT_THRESHOLD_PERCENT, List.copyOf(verdictRows),
-                List.copyOf(controlRows));
-        double wall = (System.nanoTime() - t0) / 1e9;
         synchronized (state) {
-            verdicts = v;
-            meta.strategyVerdicts = v.json(wall).put("rounds", plan.rounds()).put("pairs", plan.pairs());
-            latency = steps.text();
-            meta.tokenLatency = steps.json();
+            verdicts = o.verdicts();
+            meta.strategyVerdicts = o.json();
+            latency = o.latency().text();
+            meta.tokenLatency = o.latency().json();
         }
     }
 
-    /**
-     * The recommendation from the verdicts: per configuration the pick, with its peak memory (this run's one-row
-     * peak-memory figures) and its tokens checked against no-cache (8 steps of the folder's prompts, as `check`).
-     */
+    /** The recommendation phase ({@link RecommendationPhase}) from the verdicts and this run's peak memory. */
     private void recommend() {
-        Map<String, String> memoryById = new java.util.HashMap<>();
-        for (JsonNode f : meta.peakMemory == null ? List.<JsonNode>of() : meta.peakMemory) {
-            if (f.path("rows").asInt() == 1) {
-                memoryById.put(f.path("strategy").asText(), String.format(Locale.ROOT, "peak resident set %.0f MiB over "
-                                + "%d tokens, %.2f MiB of KV held", f.path("vmhwm_after_kib").asDouble() / 1024,
-                        f.path("tokens").asInt(), f.path("kv_bytes_held_per_row").asDouble() / (1 << 20)));
-            }
-        }
-        Map<String, String> accuracy = new java.util.HashMap<>();
-        Recommendation r = Recommendation.of(verdicts, memoryById::get, id -> accuracy.computeIfAbsent(id, this::checkTokens));
-        // A lossy cache's speed is only half its story: its accuracy goes next to its verdict, picked or not.
-        StringBuilder loss = new StringBuilder();
-        List<RunRecord.LossyAccuracy> lossJson = new ArrayList<>();
-        verdicts.verdicts().stream().map(StrategyVerdicts.Verdict::b).distinct().map(Strategy::parse)
-                .filter(Strategy::quantizedCache).forEach(q -> {
-                    String words = accuracy.computeIfAbsent(q.id(), this::checkTokens);
-                    loss.append(String.format(Locale.ROOT, "  %s is lossy: its tokens %s%n", q, words));
-                    lossJson.add(new RunRecord.LossyAccuracy(q.id(), words));
-                });
+        RecommendationPhase.Outcome o = RecommendationPhase.of(verdicts, meta.peakMemory, folder, dtype);
         synchronized (state) {
-            recommendation = r;
-            meta.recommendation = r.json();
-            lossyAccuracy = loss.toString();
-            if (!lossJson.isEmpty()) {
-                meta.lossyAccuracy = lossJson;
+            recommendation = o.recommendation();
+            meta.recommendation = o.recommendation().json();
+            lossyAccuracy = o.lossyText();
+            if (!o.lossy().isEmpty()) {
+                meta.lossyAccuracy = o.lossy();
             }
         }
     }
 
-    /** The strategy's tokens against no-cache's on this folder, in a few words (what `check` would say). */
-    private String checkTokens(String id) {
-        Strategy s = Strategy.parse(id);
-        if (s == StrategyRoles.baseline()) {
-            return "the baseline itself";
-        }
-        try {
-            List<StrategyCheck.Outcome> o = StrategyCheck.run(folder,
-                    StrategyCheck.prompts(folder), 8, 1e-3,
-                    EngineOptions.defaults().withDtype(dtype), List.of(s));
-            if (o.isEmpty()) {
-                return "not checked";
-            }
-            String verdict = switch (o.get(0).verdict()) {
-                case AGREES -> "agree with";
-                case DRIFTS -> String.format(Locale.ROOT, "drift from (dynamic activation quantization, %.0f%% kept)",
-                        100 * o.get(0).tokenAgreement());
-                case LOSSY -> null;
-                default -> "DIFFER from";
-            };
-            if (verdict == null) {
-                return String.format(Locale.ROOT, "keep %.1f%% of no-cache's greedy tokens, perplexity %+.2f%% (%d-bit "
-                        + "cache within its bounds; check, %d steps, max |dlogit| %.2g)", 100 * o.get(0).tokenAgreement(),
-                        100 * o.get(0).perplexityChange(), s.variant().cacheBits(),
-                        StrategyCheck.QUANTIZED_CHECK_STEPS, o.get(0).maxAbsDiff());
-            }
-            return String.format(Locale.ROOT, "%s no-cache (check, 8 steps, max |dlogit| %.2g)", verdict,
-                    o.get(0).maxAbsDiff());
-        } catch (KvbenchException | StepFailedException e) {
-            return "not checked (" + ErrorWording.of(e) + ")";
-        }
-    }
-
+    /** The peak-memory phase ({@link PeakMemoryPhase}); each figure and failure recorded as it comes. */
     private void peakMemory(List<MatrixPlan.PeakRun> peaks, Path repo) {
         if (peaks.isEmpty()) {
             return;
         }
         meta.peakMemory = new ArrayList<>();
-        StringBuilder table = new StringBuilder(PeakMemoryRun.header(peaks.get(0).tokens(),
-                peaks.stream().anyMatch(r -> r.rows() > 1)));
-        for (int k = 0; k < peaks.size(); k++) {
-            MatrixPlan.PeakRun r = peaks.get(k);
-            String what = r.strategy() + (r.rows() > 1 ? ", " + r.rows() + " rows" : "");
-            console.printf(Locale.ROOT, "[peak memory %d/%d] %s ...%n", k + 1, peaks.size(), what);
-            console.flush();
-            PeakMemoryRun.Outcome o = PeakMemoryRun.run(repo, folder, dtype, r);
-            synchronized (state) {
-                if (o.ok()) {
-                    meta.addPeakMemory(o.figures());
-                    table.append(PeakMemoryRun.row(r, o.figures()));
-                } else {
-                    failed.add(r.strategy() + " peak memory" + (r.rows() > 1 ? " at " + r.rows() + " rows" : "") + ": " + o.failure());
+        PeakMemoryPhase.run(peaks, repo, folder, dtype, console, new PeakMemoryPhase.Listener() {
+            @Override
+            public void measured(JsonNode figures, String tableSoFar) {
+                synchronized (state) {
+                    meta.addPeakMemory(figures);
+                    memory.setLength(0);
+                    memory.append(tableSoFar);
                 }
-                memory.setLength(0);
-                memory.append(table);
             }
-        }
+
+            @Override
+            public void failed(String line, String tableSoFar) {
+                synchronized (state) {
+                    failed.add(line);
+                    memory.setLength(0);
+                    memory.append(tableSoFar);
+                }
+            }
+        });
     }
 
-    /** The summary of what is in the result file now. */
+    /** The summary of what is in the result file now ({@link RunSummary}). */
     private String summary() {
-        StringBuilder s = new StringBuilder(header);
-        if (verdicts != null) {
-            s.append(verdicts.text());
-            s.append(lossyAccuracy);
-        }
-        if (recommendation != null) {
-            s.append(recommendation.text(verdicts.a().id()));
-        }
-        s.append(latency);
-        if (!all.isEmpty()) {
-            List<JmhResult> results = JmhResults.parse(all, files.results().toString());
-            s.append(Summary.render(results));
-            s.append(Roofline.section(Summary.rows(results), Roofline.Shape.read(folder, dtype), limits));
-        }
-        s.append(section("Not available (the variant graph is not beside the export; see docs/derive-and-synth.md)", notAvailable));
-        s.append(section("Skipped by rule", skipped));
-        s.append(section("Failed", failed));
-        s.append(memory);
-        s.append(section("Left out of this default run (`kvbench bench --full` runs them, about 70 minutes; `--quick` is the "
-                + "2-3 minute smoke run)", leftOut));
-        return s.toString();
-    }
-
-    private static String section(String title, List<String> lines) {
-        return lines.isEmpty() ? "" : "\n" + title + "\n" + lines.stream().map(l -> "  " + l + "\n").collect(Collectors.joining());
+        return new RunSummary(header, verdicts, lossyAccuracy, recommendation, latency, all, files.results().toString(),
+                folder, dtype, limits, notAvailable, skipped, failed, memory.toString(), leftOut).text();
     }
 
     /** The shutdown hook: on an interrupt before the end, keep and describe what finished. */

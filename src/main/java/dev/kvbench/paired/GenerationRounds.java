@@ -85,15 +85,18 @@ final class GenerationRounds {
         private final Process process;
         private final BufferedReader answers;
         private final Writer requests;
+        private final Path log;
 
         Worker(Path workerClasses, String classPath, Path log) throws IOException {
+            this.log = log;
             process = new ProcessBuilder("java", "-Xmx2g", "-cp", workerClasses + java.io.File.pathSeparator + classPath,
                     AbWorker.class.getName()).redirectError(log.toFile()).start();
             answers = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
             requests = new PrintWriter(process.getOutputStream(), true, StandardCharsets.UTF_8);
             String first = answers.readLine();
             if (!"ready".equals(first)) {
-                throw new KvbenchException("the A/B worker on " + classPath + " did not start: " + first);
+                throw new KvbenchException("the A/B worker on " + classPath + " did not start: " + (first != null ? first
+                        : "it ended: " + lastLogLine()));
             }
         }
 
@@ -112,9 +115,26 @@ final class GenerationRounds {
             requests.flush();
             String answer = answers.readLine();
             if (answer == null || !answer.startsWith("ok ")) {
-                throw new KvbenchException(strategy + " at " + newTokens + " tokens failed in the A/B worker: " + answer);
+                throw new KvbenchException(strategy + " at " + newTokens + " tokens failed in the A/B worker: "
+                        + (answer != null ? answer : "it ended: " + lastLogLine()));
             }
             return parse(answer);
+        }
+
+        /** The last line the worker wrote to its error log: why it ended, when it ended early. */
+        private String lastLogLine() {
+            try {
+                process.waitFor(5, java.util.concurrent.TimeUnit.SECONDS);
+                List<String> lines = java.nio.file.Files.readAllLines(log, StandardCharsets.UTF_8).stream()
+                        .filter(l -> !l.isBlank()).toList();
+                return lines.isEmpty() ? "exit " + (process.isAlive() ? "?" : process.exitValue()) + ", nothing on stderr"
+                        : lines.get(lines.size() - 1).strip();
+            } catch (IOException e) {
+                return "its log cannot be read: " + e.getMessage();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return "interrupted";
+            }
         }
 
         /** {@code ok NANOS,... [steps S,...;S,...]} in milliseconds. */

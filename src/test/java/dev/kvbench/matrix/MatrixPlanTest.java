@@ -17,8 +17,35 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class MatrixPlanTest {
     static final List<Strategy> ALL = List.of(Strategy.values());
 
-    static List<String> descriptions(MatrixPlan.Plan p) {
-        return p.parts().stream().map(MatrixPart::description).toList();
+    // The parts as data: benchmark, strategy, lengths and fixed parameters, compared as records.
+    static MatrixPart gen(String s, Integer... newTokens) {
+        return new MatrixPart(BenchmarkContract.GENERATION, "strategy", s, "newTokens", List.of(newTokens));
+    }
+
+    static MatrixPart genRows(String s, int rows, Integer... newTokens) {
+        return new MatrixPart(BenchmarkContract.GENERATION, "strategy", s, "newTokens", List.of(newTokens),
+                Map.of("batchSize", String.valueOf(rows)));
+    }
+
+    static MatrixPart step(String s, Integer... contexts) {
+        return new MatrixPart(BenchmarkContract.STEP, "strategy", s, "context", List.of(contexts));
+    }
+
+    static MatrixPart stepRows(String s, int rows, Integer... contexts) {
+        return new MatrixPart(BenchmarkContract.STEP, "strategy", s, "context", List.of(contexts),
+                Map.of("batchSize", String.valueOf(rows)));
+    }
+
+    static MatrixPart prefill(String s, Integer... promptTokens) {
+        return new MatrixPart(BenchmarkContract.PREFILL, "strategy", s, "promptTokens", List.of(promptTokens), Map.of());
+    }
+
+    static MatrixPart score(String s, String pass) {
+        return new MatrixPart(BenchmarkContract.SCORE, "strategy", s, "texts", List.of(16), Map.of("pass", pass));
+    }
+
+    static MatrixPart sweep(String variant, int newTokens) {
+        return new MatrixPart(BenchmarkContract.HYBRID_THRESHOLD, "variant", variant, "newTokens", List.of(newTokens));
     }
 
     @Test
@@ -61,56 +88,56 @@ class MatrixPlanTest {
     @Test
     void theFullMatrixOnAModelWith2048Positions() {
         MatrixPlan.Plan p = MatrixPlan.plan(MatrixPlan.Kind.FULL, ALL, 256, 2048, false);
-        List<String> d = descriptions(p);
-        assertEquals("GenerationBenchmark no-cache newTokens=64,256", d.get(0));
-        assertEquals("GenerationBenchmark kv newTokens=64,256,1024", d.get(1));
-        assertTrue(d.contains("StepBenchmark static-gqa context=16,64,256,1024,2048"), d.toString());
+        List<MatrixPart> d = p.parts();
+        assertEquals(gen("no-cache", 64, 256), d.get(0));
+        assertEquals(gen("kv", 64, 256, 1024), d.get(1));
+        assertTrue(d.contains(step("static-gqa", 16, 64, 256, 1024, 2048)), d.toString());
         // Batches for the caches a user ships (role CACHE), not for the ablations.
         for (Strategy s : StrategyRoles.withRole(StrategyRoles.Role.CACHE)) {
-            assertTrue(d.contains("GenerationBenchmark " + s + " batchSize=4 newTokens=256"), s + " at 4 rows: " + d);
-            assertTrue(d.contains("GenerationBenchmark " + s + " batchSize=16 newTokens=256"), d.toString());
-            assertTrue(d.contains("StepBenchmark " + s + " batchSize=16 context=256"), d.toString());
+            assertTrue(d.contains(genRows(s.id(), 4, 256)), s + " at 4 rows: " + d);
+            assertTrue(d.contains(genRows(s.id(), 16, 256)), d.toString());
+            assertTrue(d.contains(stepRows(s.id(), 16, 256)), d.toString());
         }
-        assertTrue(d.stream().noneMatch(x -> x.contains("kv-copy batchSize")), d.toString());
+        assertTrue(d.stream().noneMatch(x -> x.value().equals("kv-copy") && !x.fixed().getOrDefault("batchSize", "1").equals("1")),
+                d.toString());
         for (Strategy s : ALL) {
-            assertTrue(d.contains("ScoreBenchmark " + s + " pass=full texts=16"), d.toString());
-            assertTrue(d.contains("ScoreBenchmark " + s + " pass=incremental texts=16"), d.toString());
+            assertTrue(d.contains(score(s.id(), "full")), d.toString());
+            assertTrue(d.contains(score(s.id(), "incremental")), d.toString());
         }
         for (int t : BenchmarkContract.HYBRID_THRESHOLDS) {
-            assertTrue(d.contains("HybridThresholdBenchmark hybrid-" + t + " newTokens=256"), d.toString());
+            assertTrue(d.contains(sweep("hybrid-" + t, 256)), d.toString());
         }
-        assertTrue(d.contains("HybridThresholdBenchmark kv newTokens=256") && d.contains("HybridThresholdBenchmark no-cache newTokens=256"));
+        assertTrue(d.contains(sweep("kv", 256)) && d.contains(sweep("no-cache", 256)));
         assertEquals(List.of("no-cache generation of 1024 tokens: longer than --no-cache-max-tokens 256 (O(n^2) work)"), p.skipped());
         for (Strategy s : ALL) {
-            assertTrue(d.contains("PrefillBenchmark " + s + " promptTokens=64,512,2047"), "2048 + 1 do not fit: " + d);
+            assertTrue(d.contains(prefill(s.id(), 64, 512, 2047)), "2048 + 1 do not fit: " + d);
         }
         assertEquals(9 + 9 + 9 + 4 * 3 + 18 + 6, p.parts().size(), d.toString());
         assertEquals(Map.of("batchSize", "1"), p.parts().get(0).fixed());
+        // The description users read is made from the same data.
+        assertEquals("GenerationBenchmark kv batchSize=4 newTokens=256", genRows("kv", 4, 256).description());
     }
 
     @Test
     void contextsBeyondThePositionsAndTheQuadraticRuleAreSkipped() {
         MatrixPlan.Plan p = MatrixPlan.plan(MatrixPlan.Kind.FULL, List.of(Strategy.NO_CACHE, Strategy.KV), 64, 512, true);
-        List<String> d = descriptions(p);
-        assertTrue(d.contains("StepBenchmark kv context=16,64,256"), d.toString());
-        assertTrue(d.contains("GenerationBenchmark no-cache newTokens=64"), d.toString());
+        List<MatrixPart> d = p.parts();
+        assertTrue(d.contains(step("kv", 16, 64, 256)), d.toString());
+        assertTrue(d.contains(gen("no-cache", 64)), d.toString());
         assertTrue(p.skipped().contains("StepBenchmark at context 1024: beyond the model's 512 positions (the prompt is the source)"),
                 p.skipped().toString());
         assertTrue(p.skipped().contains("no-cache generation of 256 tokens: longer than --no-cache-max-tokens 64 (O(n^2) work)"));
-        assertTrue(d.contains("PrefillBenchmark kv promptTokens=64,511"), "512 + 1 positions do not fit 512: " + d);
+        assertTrue(d.contains(prefill("kv", 64, 511)), "512 + 1 positions do not fit 512: " + d);
         assertTrue(p.skipped().contains("PrefillBenchmark at 512 prompt tokens: beyond the model's 512 positions"), p.skipped().toString());
-        assertTrue(d.stream().noneMatch(x -> x.startsWith("HybridThresholdBenchmark")), "no hybrid, no sweep");
+        assertTrue(d.stream().noneMatch(x -> x.benchmark().equals(BenchmarkContract.HYBRID_THRESHOLD)), "no hybrid, no sweep");
     }
 
     @Test
     void theQuickMatrixMeasuresEachStrategyOnceAndTheReferenceInABatch() {
         MatrixPlan.Plan p = MatrixPlan.plan(MatrixPlan.Kind.QUICK, List.of(Strategy.KV, Strategy.STATIC_GQA, Strategy.HYBRID), 256, 2048, false);
-        assertEquals(List.of("GenerationBenchmark kv newTokens=16", "GenerationBenchmark static-gqa newTokens=16",
-                "GenerationBenchmark hybrid newTokens=16", "StepBenchmark kv context=64", "StepBenchmark static-gqa context=64",
-                "StepBenchmark hybrid context=64", "PrefillBenchmark kv promptTokens=64", "PrefillBenchmark static-gqa promptTokens=64",
-                "PrefillBenchmark hybrid promptTokens=64", "GenerationBenchmark kv batchSize=4 newTokens=16",
-                "ScoreBenchmark kv pass=full texts=16", "ScoreBenchmark kv pass=incremental texts=16",
-                "HybridThresholdBenchmark hybrid-10 newTokens=64", "HybridThresholdBenchmark kv newTokens=64"), descriptions(p));
+        assertEquals(List.of(gen("kv", 16), gen("static-gqa", 16), gen("hybrid", 16), step("kv", 64), step("static-gqa", 64),
+                step("hybrid", 64), prefill("kv", 64), prefill("static-gqa", 64), prefill("hybrid", 64), genRows("kv", 4, 16),
+                score("kv", "full"), score("kv", "incremental"), sweep("hybrid-10", 64), sweep("kv", 64)), p.parts());
         assertEquals(List.of(), MatrixPlan.peakRuns(MatrixPlan.Kind.QUICK, List.of(Strategy.KV), 256, new ArrayList<>()));
     }
 
@@ -120,9 +147,8 @@ class MatrixPlanTest {
                 MatrixPlan.candidates(MatrixPlan.Kind.REAL_SHAPES));
         MatrixPlan.Plan p = MatrixPlan.plan(MatrixPlan.Kind.REAL_SHAPES, MatrixPlan.candidates(MatrixPlan.Kind.REAL_SHAPES), 256,
                 32768, false);
-        assertEquals(List.of("StepBenchmark no-cache context=64", "StepBenchmark kv context=64,512,2048",
-                "StepBenchmark static context=64,512,2048", "StepBenchmark static-gqa context=64,512,2048",
-                "StepBenchmark static-gqa-int8 context=64,512,2048"), descriptions(p));
+        assertEquals(List.of(step("no-cache", 64), step("kv", 64, 512, 2048), step("static", 64, 512, 2048),
+                step("static-gqa", 64, 512, 2048), step("static-gqa-int8", 64, 512, 2048)), p.parts());
         assertEquals(2, p.skipped().size(), p.skipped().toString());
         List<String> skipped = new ArrayList<>();
         List<MatrixPlan.PeakRun> peaks = MatrixPlan.peakRuns(MatrixPlan.Kind.REAL_SHAPES, MatrixPlan.candidates(MatrixPlan.Kind.REAL_SHAPES),
@@ -162,17 +188,17 @@ class MatrixPlanTest {
     @Test
     void shardsSplitTheMatrixAndEachKeepsTheReference() {
         MatrixPlan.Plan whole = MatrixPlan.plan(MatrixPlan.Kind.FULL, ALL, 256, 2048, false);
-        List<String> reference = descriptions(whole).stream().filter(d -> d.split(" ")[1].equals("kv")).toList();
-        java.util.Map<String, Integer> seen = new java.util.HashMap<>();
+        List<MatrixPart> reference = whole.parts().stream().filter(d -> d.value().equals("kv")).toList();
+        java.util.Map<MatrixPart, Integer> seen = new java.util.HashMap<>();
         for (int k = 1; k <= 3; k++) {
             MatrixPlan.Plan shard = MatrixPlan.shard(whole, Strategy.KV, k, 3);
-            assertTrue(descriptions(shard).containsAll(reference), "shard " + k + " keeps kv's parts");
-            assertEquals(descriptions(shard), descriptions(MatrixPlan.shard(whole, Strategy.KV, k, 3)), "deterministic");
-            descriptions(shard).stream().filter(d -> !reference.contains(d)).forEach(d -> seen.merge(d, 1, Integer::sum));
+            assertTrue(shard.parts().containsAll(reference), "shard " + k + " keeps kv's parts");
+            assertEquals(shard.parts(), MatrixPlan.shard(whole, Strategy.KV, k, 3).parts(), "deterministic");
+            shard.parts().stream().filter(d -> !reference.contains(d)).forEach(d -> seen.merge(d, 1, Integer::sum));
         }
         assertEquals(whole.parts().size() - reference.size(), seen.size(), "every other part in some shard");
         assertTrue(seen.values().stream().allMatch(n -> n == 1), "and in one only: " + seen);
-        assertTrue(descriptions(MatrixPlan.shard(whole, Strategy.KV, 1, 3)).stream().anyMatch(d -> d.contains("hybrid-"))
+        assertTrue(MatrixPlan.shard(whole, Strategy.KV, 1, 3).parts().stream().anyMatch(d -> d.value().startsWith("hybrid-"))
                 == MatrixPlan.inShard(Strategy.HYBRID.id(), Strategy.KV, 1, 3), "the hybrid sweep goes with hybrid");
         assertEquals(whole, MatrixPlan.shard(whole, Strategy.KV, 1, 1));
     }
