@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kvbench.KvbenchException;
 import dev.kvbench.decode.Strategy;
 import dev.kvbench.paired.AbMeasurement;
+import dev.kvbench.paired.Side;
 import dev.kvbench.paired.PairedTable;
 import dev.kvbench.paired.StrategyVerdicts;
 import dev.kvbench.paired.TokenLatency;
@@ -117,12 +118,12 @@ final class AbCommand implements Callable<Integer> {
         Path headFile = written[1];
         stem = written[2].getFileName().toString();
         // The checksums were taken while the worktrees existed (they are gone now).
-        RunMeta.modelWarnings(sides.meta().get("base").models, sides.meta().get("head").models, "base", "head")
+        RunMeta.modelWarnings(sides.meta().get(Side.BASE).models, sides.meta().get(Side.HEAD).models, "base", "head")
                 .forEach(w -> spec.commandLine().getErr().println("kvbench: warning: " + w));
         PairedComparison.Result time = measurement.time(sides, run.threshold, run.alpha);
-        List<List<JmhResult>> baseRounds = sides.bySide().get("base");
+        List<List<JmhResult>> baseRounds = sides.bySide().get(Side.BASE);
         PairedComparison.Result alloc = baseRounds.get(0).stream().anyMatch(r -> r.metric("gc.alloc.rate.norm") != null)
-                ? PairedComparison.compare(baseRounds, sides.bySide().get("head"), "gc.alloc.rate.norm", run.threshold, run.alpha)
+                ? PairedComparison.compare(baseRounds, sides.bySide().get(Side.HEAD), "gc.alloc.rate.norm", run.threshold, run.alpha)
                 : null;
         Path chart = results.resolve(stem + "-ab.png");
         try {
@@ -200,7 +201,7 @@ final class AbCommand implements Callable<Integer> {
      * created only if its name is new, so two runs at once cannot replace each other's files either.
      */
     static Path[] writeSides(Path results, String stem, AbMeasurement.Sides sides, String... otherSuffixes) {
-        String[] names = {"base", "head"};
+        Side[] names = Side.values();
         for (int n = 1; n <= 1000; n++) {
             String s = n == 1 ? stem : stem + "-" + n;
             Path[] files = {results.resolve(s + "-base.json"), results.resolve(s + "-head.json")};

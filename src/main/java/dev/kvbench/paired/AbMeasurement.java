@@ -24,7 +24,7 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
+import java.util.EnumMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -57,8 +57,8 @@ public final class AbMeasurement {
      * Both sides' measurements: per side, per round, the parsed results and the raw JMH-format JSON; each side's run
      * metadata (with its model files' checksums, taken while its worktree existed).
      */
-    public record Sides(String base, String head, Map<String, List<List<JmhResult>>> bySide, Map<String, List<JsonNode>> raw,
-                 Map<String, RunRecord> meta) {
+    public record Sides(String base, String head, Map<Side, List<List<JmhResult>>> bySide, Map<Side, List<JsonNode>> raw,
+                 Map<Side, RunRecord> meta) {
     }
 
     private final Method method;
@@ -98,25 +98,24 @@ public final class AbMeasurement {
         }
         try (Worktrees worktrees = new Worktrees(repo)) {
             Path tmp = worktrees.folder();
-            Map<String, Path> trees = new LinkedHashMap<>();
-            Map<String, Path> jars = new LinkedHashMap<>();
-            for (String side : List.of("base", "head")) {
-                String sha = side.equals("base") ? base : head;
-                trees.put(side, worktrees.add(side, sha));
-                jars.put(side, JarCache.jar(repo, sha, trees.get(side), side, console));
+            Map<Side, Path> trees = new EnumMap<>(Side.class);
+            Map<Side, Path> jars = new EnumMap<>(Side.class);
+            for (Side side : Side.values()) {
+                String sha = side == Side.BASE ? base : head;
+                trees.put(side, worktrees.add(side.id(), sha));
+                jars.put(side, JarCache.jar(repo, sha, trees.get(side), side.id(), console));
             }
-            Map<String, List<List<JmhResult>>> bySide = new LinkedHashMap<>();
-            Map<String, List<JsonNode>> raw = new LinkedHashMap<>();
+            Map<Side, List<List<JmhResult>>> bySide = new EnumMap<>(Side.class);
+            Map<Side, List<JsonNode>> raw = new EnumMap<>(Side.class);
             if (method == Method.GENERATIONS) {
                 List<GenerationRounds.Config> configs = generationConfigs();
-                List<List<Path>> models = List.of(configModels(trees.get("base"), configs), configModels(trees.get("head"), configs));
+                List<List<Path>> models = List.of(configModels(trees.get(Side.BASE), configs), configModels(trees.get(Side.HEAD), configs));
                 generationRounds(new GenerationRounds(configs, warmupOps, pairs, false), new String[] {
-                        jars.get("base").toString(), jars.get("head").toString()}, models, tmp, console, bySide, raw);
+                        jars.get(Side.BASE).toString(), jars.get(Side.HEAD).toString()}, models, tmp, console, bySide, raw);
             } else {
                 RoundProgress progress = new RoundProgress(rounds, console);
                 for (int round = 0; round < rounds; round++) {
-                    List<String> order = round % 2 == 0 ? List.of("base", "head") : List.of("head", "base");
-                    for (String side : order) {
+                    for (Side side : Side.order(round)) {
                         Path json = tmp.resolve(side + "-" + round + ".json");
                         runSide(trees.get(side), jars.get(side), json);
                         JsonNode tree = JsonFiles.MAPPER.readTree(json.toFile());
@@ -129,8 +128,8 @@ public final class AbMeasurement {
                     progress.roundDone(round);
                 }
             }
-            Map<String, RunRecord> meta = new LinkedHashMap<>();
-            for (String side : trees.keySet()) {
+            Map<Side, RunRecord> meta = new EnumMap<>(Side.class);
+            for (Side side : trees.keySet()) {
                 meta.put(side, meta(trees.get(side), modelFolders(trees.get(side), bySide.get(side).get(0))));
             }
             return new Sides(base, head, bySide, raw, meta);
@@ -180,16 +179,16 @@ public final class AbMeasurement {
             List<Path> folders = configModels(repo, configs);
             List<List<Path>> models = List.of(folders, folders);
             String classPath = System.getProperty("java.class.path");
-            Map<String, List<List<JmhResult>>> bySide = new LinkedHashMap<>();
-            Map<String, List<JsonNode>> raw = new LinkedHashMap<>();
+            Map<Side, List<List<JmhResult>>> bySide = new EnumMap<>(Side.class);
+            Map<Side, List<JsonNode>> raw = new EnumMap<>(Side.class);
             generationRounds(new GenerationRounds(configs, warmupOps, pairs, true), new String[] {classPath, classPath},
                     models, tmp, console, bySide, raw);
-            Map<String, RunRecord> meta = new LinkedHashMap<>();
+            Map<Side, RunRecord> meta = new EnumMap<>(Side.class);
             RunRecord m = meta(repo, folders.stream().distinct().toList());
             m.abStrategies = (base.id() + "," + heads.stream().map(Strategy::id)
                     .collect(java.util.stream.Collectors.joining(",")));
-            meta.put("base", m);
-            meta.put("head", m.copy());
+            meta.put(Side.BASE, m);
+            meta.put(Side.HEAD, m.copy());
             return new Sides(base.id(), heads.get(0).id(), bySide, raw, meta);
         } finally {
             AtomicFiles.dropHook(cleanup);
@@ -203,15 +202,15 @@ public final class AbMeasurement {
      * to {@code bySide}; the progress line after each round.
      */
     private void generationRounds(GenerationRounds gen, String[] classPaths, List<List<Path>> models, Path tmp,
-                                  PrintWriter console, Map<String, List<List<JmhResult>>> bySide,
-                                  Map<String, List<JsonNode>> raw) throws IOException {
+                                  PrintWriter console, Map<Side, List<List<JmhResult>>> bySide,
+                                  Map<Side, List<JsonNode>> raw) throws IOException {
         Path workerClasses = GenerationRounds.extractWorker(Files.createDirectories(tmp.resolve("worker")));
         String prompt = promptIds(models.get(1).get(0));
         RoundProgress progress = new RoundProgress(rounds, console);
         for (int round = 0; round < rounds; round++) {
             ArrayNode[] sides = gen.round(round, rounds, workerClasses, classPaths, models, prompt, tmp, console);
             for (int s = 0; s < 2; s++) {
-                String side = s == 0 ? "base" : "head";
+                Side side = Side.of(s);
                 raw.computeIfAbsent(side, k -> new ArrayList<>()).add(sides[s]);
                 bySide.computeIfAbsent(side, k -> new ArrayList<>()).add(JmhResults.parse(sides[s], side + " round " + (round + 1)));
             }
@@ -222,7 +221,7 @@ public final class AbMeasurement {
     /** The time comparison: paired test over rounds of each side's round value (lower quartile or mean). */
     public PairedComparison.Result time(Sides sides, double threshold, double alpha) {
         java.util.function.ToDoubleFunction<double[]> perRound = method == Method.GENERATIONS ? Statistics::lowerQuartile : Statistics::mean;
-        return PairedComparison.compare(sides.bySide().get("base"), sides.bySide().get("head"), "primary", perRound, threshold, alpha);
+        return PairedComparison.compare(sides.bySide().get(Side.BASE), sides.bySide().get(Side.HEAD), "primary", perRound, threshold, alpha);
     }
 
     /** How a round measured, one line. */

@@ -32,7 +32,7 @@ public record TokenLatency(List<Row> rows) {
     public static TokenLatency of(AbMeasurement.Sides sides) {
         // configuration -> strategy -> per round, the steps
         Map<String, Map<String, Map<Integer, List<Double>>>> by = new TreeMap<>(TokenLatency::byTokens);
-        for (String side : List.of("base", "head")) {
+        for (Side side : Side.values()) {
             List<List<JmhResult>> rounds = sides.bySide().getOrDefault(side, List.of());
             for (int r = 0; r < rounds.size(); r++) {
                 for (JmhResult e : rounds.get(r)) {
@@ -41,7 +41,7 @@ public record TokenLatency(List<Row> rows) {
                     if (m == null || pair == null || pair.indexOf(',') < 0) {
                         continue;
                     }
-                    String strategy = side.equals("base") ? pair.substring(0, pair.indexOf(',')) : pair.substring(pair.indexOf(',') + 1);
+                    String strategy = side == Side.BASE ? pair.substring(0, pair.indexOf(',')) : pair.substring(pair.indexOf(',') + 1);
                     List<Double> steps = by.computeIfAbsent(configuration(e), k -> new LinkedHashMap<>())
                             .computeIfAbsent(strategy, k -> new TreeMap<>()).computeIfAbsent(r, k -> new ArrayList<>());
                     for (double v : m.samples()) {

@@ -85,6 +85,10 @@ public final class RunRecord {
     public Integer noCacheMaxTokens;
     /** "K/N" for a shard of a run; absent for a whole run (and a merged one). */
     public String shard;
+    /**
+     * The paired measurement's settings ({@code dev.kvbench.paired}); the keys keep the {@code ab_} of the command that
+     * first wrote them, so older files and the history read on.
+     */
     public Integer abRounds;
     public String abBench;
     public String abParams;

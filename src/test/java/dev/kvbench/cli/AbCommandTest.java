@@ -3,6 +3,7 @@ package dev.kvbench.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kvbench.paired.AbMeasurement;
+import dev.kvbench.paired.Side;
 import dev.kvbench.results.RunRecord;
 import dev.kvbench.support.AtomicFiles;
 import java.nio.file.FileAlreadyExistsException;
@@ -47,8 +48,8 @@ class AbCommandTest {
     void resultsOfTheSameSecondGetNewNamesAndNothingIsOverwritten(@TempDir Path tmp) throws Exception {
         ObjectMapper m = new ObjectMapper();
         AbMeasurement.Sides sides = new AbMeasurement.Sides("b", "h", Map.of(),
-                Map.of("base", List.of(m.readTree("[]")), "head", List.of(m.readTree("[]"))),
-                Map.of("base", side("base"), "head", side("head")));
+                Map.of(Side.BASE, List.of(m.readTree("[]")), Side.HEAD, List.of(m.readTree("[]"))),
+                Map.of(Side.BASE, side("base"), Side.HEAD, side("head")));
         Files.writeString(tmp.resolve("ab-x-base.json"), "an earlier run's file");
         Path[] first = AbCommand.writeSides(tmp, "ab-x", sides, "-ab.png");
         assertEquals(tmp.resolve("ab-x-2-base.json"), first[0]);
