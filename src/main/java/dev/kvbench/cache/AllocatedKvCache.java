@@ -15,7 +15,7 @@ import dev.kvbench.runtime.StepBinding;
  * the {@code present.*} outputs of one step are bound as the next step's {@code past_key_values.*} without leaving
  * native memory. The graph concatenates past and new entries into a fresh tensor each step; the cache takes the
  * presents from the step ({@code StepBinding.keep()}) and closes the previous ones when the next arrive. Kept to
- * measure what {@link PinnedKvCache} saves.
+ * measure what {@link DynamicKvCache} saves.
  */
 public final class AllocatedKvCache extends CountingKvCache {
     private final KvLayout layout;

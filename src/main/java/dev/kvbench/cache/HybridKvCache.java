@@ -5,15 +5,15 @@ import dev.kvbench.runtime.StepBinding;
 
 /**
  * No cache while the sequence is shorter than a threshold T, then one pass over the whole sequence with an empty
- * past builds the cache, and the dynamic cache of {@code kv} ({@link PinnedKvCache}) takes over. Useful where the first steps of a short
+ * past builds the cache, and the dynamic cache of {@code kv} ({@link DynamicKvCache}) takes over. Useful where the first steps of a short
  * sequence are cheaper without the cache's bookkeeping.
  */
 public final class HybridKvCache implements KvCache {
     private final int threshold;
     private final NoCache below;
-    private final PinnedKvCache above;
+    private final DynamicKvCache above;
 
-    public HybridKvCache(int threshold, NoCache below, PinnedKvCache above) {
+    public HybridKvCache(int threshold, NoCache below, DynamicKvCache above) {
         this.threshold = threshold;
         this.below = below;
         this.above = above;

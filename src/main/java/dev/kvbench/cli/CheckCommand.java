@@ -11,6 +11,7 @@ import dev.kvbench.model.Dtype;
 import dev.kvbench.model.Layout;
 import dev.kvbench.results.StrategyRoles;
 import dev.kvbench.support.JsonFiles;
+import dev.kvbench.verify.Divergence;
 import dev.kvbench.verify.DtypeAccuracy;
 import dev.kvbench.verify.StrategyCheck;
 import java.io.PrintWriter;
@@ -99,8 +100,8 @@ final class CheckCommand implements Callable<Integer> {
                 prompts.get(0).name().startsWith("golden") ? "golden.json" : "built-in", steps, tolerance,
                 dtype.float16Io() ? " or " + StrategyCheck.FLOAT16_STEPS + " float16 steps at the largest |logit|, "
                         + "whichever is larger" : ""));
-        s.append(String.format(Locale.ROOT, "%-15s %-14s %14s %12s  %s%n", "strategy", "verdict", "max |dlogit|",
-                "tokens kept", "first greedy difference / reason"));
+        s.append(String.format(Locale.ROOT, "%-15s %-14s %14s %12s %s  %s%n", "strategy", "verdict", "max |dlogit|",
+                "tokens kept", DIVERGENCE_HEADER, "first greedy difference / reason"));
         for (StrategyCheck.Outcome o : outcomes) {
             String first = o.firstDifference() < 0 ? "none" : String.format(Locale.ROOT, "%s, step %d: token %d instead of %d",
                     o.differencePrompt(), o.firstDifference(), o.token(), o.referenceToken());
@@ -110,12 +111,13 @@ final class CheckCommand implements Callable<Integer> {
             };
             String verdict = o.verdict() == StrategyCheck.Verdict.DRIFTS ? "differs: dynamic activation quantization"
                     : o.verdict().name().toLowerCase(Locale.ROOT).replace('_', ' ');
-            s.append(String.format(Locale.ROOT, "%-15s %-14s %14s %12s  %s%n", o.strategy().id(),
+            s.append(String.format(Locale.ROOT, "%-15s %-14s %14s %12s %s  %s%n", o.strategy().id(),
                     o.verdict() == StrategyCheck.Verdict.DRIFTS ? "drifts" : verdict,
                     Double.isNaN(o.maxAbsDiff()) ? "-" : String.format(Locale.ROOT, "%.3g", o.maxAbsDiff()),
                     Double.isNaN(o.tokenAgreement()) ? "-" : String.format(Locale.ROOT, "%.1f%%", 100 * o.tokenAgreement()),
-                    detail));
+                    divergenceCells(o.divergence()), detail));
         }
+        s.append(DIVERGENCE_NOTE);
         if (outcomes.stream().anyMatch(o -> o.verdict() == StrategyCheck.Verdict.DRIFTS)) {
             s.append(String.format(Locale.ROOT, "drifts = differs: dynamic activation quantization. The graph quantizes "
                     + "activations at run time (one scale per tensor, or MatMulNBits' int8 kernel, which takes other "
@@ -133,6 +135,38 @@ final class CheckCommand implements Callable<Integer> {
                     100 * StrategyCheck.QUANTIZED_CACHE_PERPLEXITY));
         }
         return s.toString();
+    }
+
+    private static final String DIVERGENCE_HEADER = String.format(Locale.ROOT, "%10s %10s %8s %13s", "KLD mean",
+            "KLD p99", "RMS dp", "matching");
+
+    private static final String DIVERGENCE_NOTE = "tokens kept = top-1 agreement under teacher forcing; KLD = "
+            + "KL(reference || this) of the next-token distributions per step, in nats (mean, 99th percentile);\nRMS dp = "
+            + "root mean square change of the reference token's probability; matching = greedy tokens before the first "
+            + "difference, mean/min over the prompts, of the steps run\n";
+
+    /** The divergence columns of one row ({@link Divergence}), dashes where the strategy did not run. */
+    static String divergenceCells(Divergence d) {
+        if (Double.isNaN(d.meanKl())) {
+            return String.format(Locale.ROOT, "%10s %10s %8s %13s", "-", "-", "-", "-");
+        }
+        return String.format(Locale.ROOT, "%10.3g %10.3g %7.2f%% %13s", d.meanKl(), d.p99Kl(), 100 * d.rmsDeltaP(),
+                String.format(Locale.ROOT, "%.1f/%d of %d", d.matchingMean(), d.matchingMin(), d.steps()));
+    }
+
+    /** The divergence fields of one strategy's JSON object (absent figures are null). */
+    static void putDivergence(ObjectNode x, Divergence d) {
+        Cli.putFinite(x, "kl_divergence_mean", d.meanKl());
+        Cli.putFinite(x, "kl_divergence_p99", d.p99Kl());
+        Cli.putFinite(x, "top1_agreement", x.path("token_agreement").isNumber() ? x.path("token_agreement").asDouble()
+                : Double.NaN);
+        Cli.putFinite(x, "rms_delta_p", d.rmsDeltaP());
+        Cli.putFinite(x, "matching_prefix_mean", d.matchingMean());
+        if (d.matchingMin() >= 0) {
+            x.put("matching_prefix_min", d.matchingMin());
+        } else {
+            x.putNull("matching_prefix_min");
+        }
     }
 
     /** {@code --against}: the dtype's accuracy cost, one line per strategy and the perplexities; exit 1 if one cannot run. */
@@ -154,6 +188,7 @@ final class CheckCommand implements Callable<Integer> {
                 Cli.putFinite(x, "max_abs_diff", o.maxAbsDiff());
                 Cli.putFinite(x, "token_agreement", o.tokenAgreement());
                 Cli.putFinite(x, "perplexity_change", o.perplexityChange());
+                putDivergence(x, o.divergence());
                 if (!o.reason().isEmpty()) {
                     x.put("reason", o.reason());
                 }
@@ -162,13 +197,14 @@ final class CheckCommand implements Callable<Integer> {
         } else {
             out.printf(Locale.ROOT, "check %s --dtype %s --against %s: %d prompt(s) x %d steps, each strategy on %s fed %s "
                     + "no-cache's greedy tokens%n", model, dtype, against, prompts.size(), steps, dtype, against);
-            out.printf(Locale.ROOT, "%-15s %14s %12s%n", "strategy", "max |dlogit|", "tokens kept");
+            out.printf(Locale.ROOT, "%-15s %14s %12s %s%n", "strategy", "max |dlogit|", "tokens kept", DIVERGENCE_HEADER);
             for (StrategyCheck.Outcome o : r.outcomes()) {
-                out.printf(Locale.ROOT, "%-15s %14s %12s%s%n", o.strategy().id(),
+                out.printf(Locale.ROOT, "%-15s %14s %12s %s%s%n", o.strategy().id(),
                         Double.isNaN(o.maxAbsDiff()) ? "-" : String.format(Locale.ROOT, "%.3g", o.maxAbsDiff()),
                         Double.isNaN(o.tokenAgreement()) ? "-" : String.format(Locale.ROOT, "%.1f%%", 100 * o.tokenAgreement()),
-                        o.reason().isEmpty() ? "" : "  " + o.reason());
+                        divergenceCells(o.divergence()), o.reason().isEmpty() ? "" : "  " + o.reason());
             }
+            out.print(DIVERGENCE_NOTE);
             out.printf(Locale.ROOT, "perplexity of %s's %d-token continuations of the %d prompt(s): %s %.4f, %s %.4f "
                     + "(%+.2f%%)%n", against, steps, prompts.size(), dtype, r.perplexity(), against, r.againstPerplexity(),
                     100 * r.relativePerplexityDelta());
@@ -198,6 +234,7 @@ final class CheckCommand implements Callable<Integer> {
             Cli.putFinite(x, "max_abs_diff", o.maxAbsDiff());
             Cli.putFinite(x, "token_agreement", o.tokenAgreement());
             Cli.putFinite(x, "perplexity_change", o.perplexityChange());
+            putDivergence(x, o.divergence());
             if (o.firstDifference() >= 0) {
                 x.putObject("first_difference").put("prompt", o.differencePrompt()).put("step", o.firstDifference())
                         .put("reference_token", o.referenceToken()).put("token", o.token());

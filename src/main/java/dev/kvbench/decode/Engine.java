@@ -1,9 +1,11 @@
 package dev.kvbench.decode;
 
 import dev.kvbench.model.Model;
+import dev.kvbench.runtime.Closeables;
 import dev.kvbench.runtime.OrtRuntime;
 
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * Opens a model folder for one strategy and sets up its generator: the engine's entry point, where the CLI, the tests,
@@ -67,9 +69,9 @@ public final class Engine implements AutoCloseable {
         return runtime;
     }
 
+    /** Closes the generator and the model's sessions, each whatever the other's close threw. */
     @Override
     public void close() {
-        generator.close();
-        model.close();
+        Closeables.closeEach(List.of(generator, model));
     }
 }

@@ -10,7 +10,7 @@ import dev.kvbench.cache.CopyingKvCache;
 import dev.kvbench.cache.HybridKvCache;
 import dev.kvbench.cache.KvCache;
 import dev.kvbench.cache.NoCache;
-import dev.kvbench.cache.PinnedKvCache;
+import dev.kvbench.cache.DynamicKvCache;
 import dev.kvbench.cache.StaticGqaKvCache;
 import dev.kvbench.cache.StaticKvCache;
 import dev.kvbench.model.KvLayout;
@@ -38,7 +38,7 @@ public enum Strategy {
                     + "that take turns, so ONNX Runtime allocates nothing per step") {
         @Override
         KvCache newCache(OrtEnvironment env, KvLayout kv, EngineOptions options) throws OrtException {
-            return new PinnedKvCache(env, kv);
+            return new DynamicKvCache(env, kv);
         }
     },
     KV_ALLOC("kv-alloc", Model.Variant.DYNAMIC, false,
@@ -66,7 +66,7 @@ public enum Strategy {
 
         @Override
         KvCache newCache(OrtEnvironment env, KvLayout kv, EngineOptions options) throws OrtException {
-            return new HybridKvCache(options.hybridThreshold(), new NoCache(env, kv), new PinnedKvCache(env, kv));
+            return new HybridKvCache(options.hybridThreshold(), new NoCache(env, kv), new DynamicKvCache(env, kv));
         }
     },
     STATIC("static", Model.Variant.STATIC, false,

@@ -135,10 +135,18 @@ public final class StrategyCheck {
      * equals the reference's (NaN when it did not run).
      */
     public record Outcome(Strategy strategy, Verdict verdict, double maxAbsDiff, int firstDifference, String differencePrompt,
-                          int referenceToken, int token, double tokenAgreement, double perplexityChange, String reason) {
+                          int referenceToken, int token, double tokenAgreement, double perplexityChange, String reason,
+                          Divergence divergence) {
+        /** An outcome without distributions compared (it did not run). */
+        public Outcome(Strategy strategy, Verdict verdict, double maxAbsDiff, int firstDifference, String differencePrompt,
+                       int referenceToken, int token, double tokenAgreement, double perplexityChange, String reason) {
+            this(strategy, verdict, maxAbsDiff, firstDifference, differencePrompt, referenceToken, token, tokenAgreement,
+                    perplexityChange, reason, Divergence.NONE);
+        }
+
         public Outcome as(Verdict v, String why) {
             return new Outcome(strategy, v, maxAbsDiff, firstDifference, differencePrompt, referenceToken, token,
-                    tokenAgreement, perplexityChange, why);
+                    tokenAgreement, perplexityChange, why, divergence);
         }
     }
 
@@ -353,6 +361,7 @@ public final class StrategyCheck {
         int token = -1;
         int[] agreeing = {0, 0, 0}; // steps whose choice is the reference's, steps, near-ties flipped
         double[] logLikelihood = {0, 0}; // of the reference's tokens: under this strategy, under the reference
+        Divergence.Accumulator divergence = new Divergence.Accumulator();
         try (Engine engine = new Engine(folder, s, options)) {
             for (int c = 0; c < prompts.size(); c++) {
                 float[][] ref = refLogits.get(c);
@@ -364,6 +373,7 @@ public final class StrategyCheck {
                     for (int t = 0; t < mine.length; t++) {
                         caseMax[0] = Math.max(caseMax[0], Math.abs(mine[t] - ref[i][t]));
                     }
+                    divergence.step(ref[i], mine, forced[i], i);
                     int choice = argmax(mine);
                     logLikelihood[0] += logProbability(mine, forced[i]);
                     logLikelihood[1] += logProbability(ref[i], forced[i]);
@@ -377,6 +387,7 @@ public final class StrategyCheck {
                     }
                     return forced[i]; // teacher-forced along the reference, so every step compares the same context
                 }, null);
+                divergence.endPrompt(steps);
                 max = Math.max(max, caseMax[0]);
                 if (caseFirst[0] >= 0 && firstStep < 0) {
                     firstStep = caseFirst[0];
@@ -393,7 +404,8 @@ public final class StrategyCheck {
                 agreeing[1] == 0 ? Double.NaN : (double) agreeing[0] / agreeing[1],
                 agreeing[1] == 0 ? Double.NaN : Math.exp((logLikelihood[1] - logLikelihood[0]) / agreeing[1]) - 1,
                 agreeing[2] == 0 ? "" : String.format(java.util.Locale.ROOT, "%d near-tie(s) flipped: the reference's "
-                        + "two tokens within %.3g of each other, float16's rounding", agreeing[2], tieMargin));
+                        + "two tokens within %.3g of each other, float16's rounding", agreeing[2], tieMargin),
+                divergence.result());
     }
 
     /** log softmax(row)[token], computed stably. */

@@ -44,10 +44,19 @@ class CheckCommandTest {
             assertEquals("agrees", s.get("verdict").asText(), s.toString());
             assertTrue(s.get("max_abs_diff").asDouble() < 1e-4, s.toString());
             assertTrue(s.get("first_difference").isNull(), s.toString());
+            // The same distributions up to float rounding: no divergence, every greedy token matched.
+            assertTrue(s.get("kl_divergence_mean").asDouble() < 1e-8, s.toString());
+            assertTrue(s.get("kl_divergence_p99").asDouble() < 1e-7, s.toString());
+            assertTrue(s.get("rms_delta_p").asDouble() < 1e-5, s.toString());
+            assertEquals(24, s.get("matching_prefix_min").asInt(), s.toString());
+            assertEquals(24.0, s.get("matching_prefix_mean").asDouble(), s.toString());
+            assertEquals(s.get("token_agreement").asDouble(), s.get("top1_agreement").asDouble(), s.toString());
         }
         CliTestSupport.Run marian = CliTestSupport.run("check", "--model", TestModels.MARIAN.toString(), "--steps", "12");
         assertEquals(0, marian.code(), marian.out() + marian.err());
         assertTrue(marian.out().lines().anyMatch(l -> l.startsWith("static ") && l.contains("agrees")), marian.out());
+        assertTrue(marian.out().contains("KLD mean") && marian.out().contains("matching = greedy tokens before the first "
+                + "difference"), marian.out());
         assertTrue(marian.out().lines().anyMatch(l -> l.matches("static-gqa +not available.*")) && marian.out().contains("GroupQueryAttention variants are decoder-only"), marian.out());
     }
 

@@ -286,6 +286,13 @@ class DtypeTest {
         double kept = noCache.get("token_agreement").asDouble();
         assertTrue(kept >= 0.85 && kept < 1, noCache.toString());
         assertTrue(noCache.get("max_abs_diff").asDouble() > 0.1, "q4 weights change the logits: " + noCache);
+        // In the terms users compare: the distributions diverge, and the free-running greedy tokens part somewhere.
+        double kl = noCache.get("kl_divergence_mean").asDouble();
+        assertTrue(kl > 1e-4 && kl < 1, noCache.toString());
+        assertTrue(noCache.get("kl_divergence_p99").asDouble() >= kl, noCache.toString());
+        assertTrue(noCache.get("rms_delta_p").asDouble() > 0, noCache.toString());
+        assertTrue(noCache.get("matching_prefix_min").asInt() < r.get("steps").asInt(), noCache.toString());
+        assertTrue(noCache.get("matching_prefix_mean").asDouble() >= noCache.get("matching_prefix_min").asInt(), noCache.toString());
         for (JsonNode s : r.get("strategies")) {
             if (s.get("strategy").asText().startsWith("static-gqa-int")) {
                 assertTrue(s.get("token_agreement").asDouble() >= kept - 0.05, s.toString());

@@ -8,17 +8,18 @@ import dev.kvbench.model.KvLayout;
 import dev.kvbench.runtime.StepBinding;
 
 /**
- * The cache of strategy {@code kv} (and of {@code hybrid} above its threshold), named for what sets it apart from the
- * other dynamic caches ({@code kv-alloc}'s {@link AllocatedKvCache}, {@code kv-copy}'s {@link CopyingKvCache}): its {@code present.*} outputs are pinned to buffers
- * this cache owns, so ONNX Runtime allocates nothing per step (onnxruntime-genai's loop binds presents it allocated
- * itself, a new one per step; these two buffer sets are allocated once per capacity). Two direct buffers per layer
- * for K and for V, sized by {@link #begin} for the sequence, take turns: a step reads the past from one, bound as a
- * tensor of exactly {@code [rows, kvHeads, length, headDim]}, and the graph writes the present, {@code [rows, kvHeads,
- * length + new, headDim]}, into the other; the present tensors then become the next step's past (ownership moves, no
- * copy). The graph still concatenates past and new into the present, as for {@code kv}. Every output is pinned, so
- * the step runs without an {@code OrtSession.Result} (the direct call where available).
+ * The dynamic cache (Hugging Face's {@code DynamicCache}: the graph concatenates past and new into the present) of
+ * strategy {@code kv}, and of {@code hybrid} above its threshold; {@code kv-alloc} ({@link AllocatedKvCache}) and
+ * {@code kv-copy} ({@link CopyingKvCache}) are its ablations, which differ only in where the presents live. Here its
+ * {@code present.*} outputs are pinned to buffers this cache owns, so ONNX Runtime allocates nothing per step
+ * (onnxruntime-genai's loop binds presents it allocated itself, a new one per step; these two buffer sets are allocated
+ * once per capacity). Two direct buffers per layer for K and for V, sized by {@link #begin} for the sequence, take
+ * turns: a step reads the past from one, bound as a tensor of exactly {@code [rows, kvHeads, columns, headDim]}, and
+ * the graph writes the present, {@code [rows, kvHeads, columns + new, headDim]}, into the other; the present tensors
+ * then become the next step's past (ownership moves, no copy). Every output is pinned, so the step runs without an
+ * {@code OrtSession.Result} (the direct call where available).
  */
-public final class PinnedKvCache extends CountingKvCache {
+public final class DynamicKvCache extends CountingKvCache {
     private final OrtEnvironment env;
     private final KvLayout layout;
     private final EmptyPast empty;
@@ -30,7 +31,7 @@ public final class PinnedKvCache extends CountingKvCache {
     private LayerKv[] past;
     private LayerKv[] present;
 
-    public PinnedKvCache(OrtEnvironment env, KvLayout layout) {
+    public DynamicKvCache(OrtEnvironment env, KvLayout layout) {
         this.env = env;
         this.layout = layout;
         this.empty = new EmptyPast(env, layout);
