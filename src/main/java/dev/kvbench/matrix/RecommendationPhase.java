@@ -11,6 +11,7 @@ import dev.kvbench.paired.StrategyVerdicts;
 import dev.kvbench.results.ErrorWording;
 import dev.kvbench.results.RunRecord;
 import dev.kvbench.results.StrategyRoles;
+import dev.kvbench.verify.Divergence;
 import dev.kvbench.verify.StrategyCheck;
 
 import java.nio.file.Path;
@@ -76,10 +77,12 @@ final class RecommendationPhase {
                 default -> "DIFFER from";
             };
             if (verdict == null) {
-                return String.format(Locale.ROOT, "keep %.1f%% of no-cache's greedy tokens, perplexity %+.2f%% (%d-bit "
-                        + "cache within its bounds; check, %d steps, max |dlogit| %.2g)", 100 * o.get(0).tokenAgreement(),
-                        100 * o.get(0).perplexityChange(), s.variant().cacheBits(),
-                        StrategyCheck.QUANTIZED_CHECK_STEPS, o.get(0).maxAbsDiff());
+                Divergence d = o.get(0).divergence();
+                return String.format(Locale.ROOT, "keep %.1f%% of no-cache's greedy tokens, perplexity %+.2f%%, KL divergence "
+                        + "%.2g (p99 %.2g), greedy prefix matched %.1f tokens on average, %d at least (%d-bit cache within "
+                        + "its bounds; check, %d steps, max |dlogit| %.2g)", 100 * o.get(0).tokenAgreement(),
+                        100 * o.get(0).perplexityChange(), d.meanKl(), d.p99Kl(), d.matchingMean(), d.matchingMin(),
+                        s.variant().cacheBits(), StrategyCheck.QUANTIZED_CHECK_STEPS, o.get(0).maxAbsDiff());
             }
             return String.format(Locale.ROOT, "%s no-cache (check, 8 steps, max |dlogit| %.2g)", verdict,
                     o.get(0).maxAbsDiff());
