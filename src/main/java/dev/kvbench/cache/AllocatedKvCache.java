@@ -1,14 +1,14 @@
 package dev.kvbench.cache;
 
 import ai.onnxruntime.OnnxTensor;
-import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
 import dev.kvbench.model.IoNames;
-import dev.kvbench.runtime.StepOutputs;
 import dev.kvbench.model.KvLayout;
-import dev.kvbench.cache.EmptyPast;
 import dev.kvbench.runtime.Closeables;
 import dev.kvbench.runtime.StepBinding;
+import dev.kvbench.runtime.StepOutputs;
+import dev.kvbench.runtime.Tensors;
 
 /**
  * The dynamic cache with presents that ONNX Runtime allocates (strategy {@code kv-alloc}, {@code kv} without pinned outputs):
@@ -18,13 +18,17 @@ import dev.kvbench.runtime.StepBinding;
  * measure what {@link DynamicKvCache} saves.
  */
 public final class AllocatedKvCache extends CountingKvCache {
+    private final OrtEnvironment env;
     private final KvLayout layout;
     private final EmptyPast empty;
-    /** Per layer, views of the presents in {@code held}, which owns them. */
+    /** Per layer, views of the presents in {@code held}, which owns them; or, after a rewind, tensors this cache owns. */
     private final LayerKv[] past;
     private StepOutputs held;
+    /** Whether {@link #past} holds this cache's own tensors (a rewind's crop) rather than views of {@link #held}. */
+    private boolean pastOwned;
 
     public AllocatedKvCache(OrtEnvironment env, KvLayout layout) {
+        this.env = env;
         this.layout = layout;
         this.empty = new EmptyPast(env, layout);
         this.past = LayerKv.forLayers(layout.layers());
@@ -35,8 +39,8 @@ public final class AllocatedKvCache extends CountingKvCache {
         for (int i = 0; i < layout.layers(); i++) {
             KvLayout.Slot slot = layout.slots().get(i);
             if (step.accepts(slot.pastKey())) {
-                step.borrow(slot.pastKey(), held == null ? empty.forRows(rows.count()) : past[i].key());
-                step.borrow(slot.pastValue(), held == null ? empty.forRows(rows.count()) : past[i].value());
+                step.borrow(slot.pastKey(), columns() == 0 ? empty.forRows(rows.count()) : past[i].key());
+                step.borrow(slot.pastValue(), columns() == 0 ? empty.forRows(rows.count()) : past[i].value());
             }
             step.request(slot.presentKey());
             step.request(slot.presentValue());
@@ -58,9 +62,49 @@ public final class AllocatedKvCache extends CountingKvCache {
         advance(newTokens, (long) rows.count() * (columns() + newTokens) * layout.bytesPerPosition());
     }
 
+    /**
+     * The kept columns of every row and head, copied out of ONNX Runtime's presents into tensors this cache owns (the
+     * presents are released).
+     */
+    @Override
+    public void rewind(BatchRows rows, int columns) throws OrtException {
+        int kept = columns();
+        if (columns == kept) {
+            return;
+        }
+        if (columns == 0) {
+            closeHeld();
+            keepColumns(0);
+            return;
+        }
+        int block = layout.headDim() * layout.elementBytes();
+        int heads = rows.count() * layout.kvHeads();
+        long[] shape = {rows.count(), layout.kvHeads(), columns, layout.headDim()};
+        byte[][] k = new byte[past.length][];
+        byte[][] v = new byte[past.length][];
+        for (int i = 0; i < past.length; i++) {
+            k[i] = CopyingKvCache.crop(bytes(past[i].key()), heads, kept, columns, block);
+            v[i] = CopyingKvCache.crop(bytes(past[i].value()), heads, kept, columns, block);
+        }
+        closeHeld();
+        for (int i = 0; i < past.length; i++) {
+            past[i].set(Tensors.fromBytes(env, k[i], layout.element(), shape),
+                    Tensors.fromBytes(env, v[i], layout.element(), shape));
+        }
+        pastOwned = true;
+        keepColumns(columns);
+    }
+
+    private static byte[] bytes(OnnxTensor t) {
+        java.nio.ByteBuffer b = t.getByteBuffer();
+        byte[] out = new byte[b.remaining()];
+        b.get(out);
+        return out;
+    }
+
     @Override
     public long bytesHeld() {
-        if (held == null) {
+        if (columns() == 0) {
             return 0;
         }
         long bytes = 0;
@@ -71,7 +115,12 @@ public final class AllocatedKvCache extends CountingKvCache {
     }
 
     private void closeHeld() {
-        LayerKv.forgetAll(past);
+        if (pastOwned) {
+            LayerKv.closeAll(past);
+            pastOwned = false;
+        } else {
+            LayerKv.forgetAll(past);
+        }
         held = Closeables.close(held);
     }
 

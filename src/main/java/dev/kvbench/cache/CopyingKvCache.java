@@ -63,6 +63,28 @@ public final class CopyingKvCache extends CountingKvCache {
         advance(newTokens, 3L * rows.count() * (columns() + newTokens) * layout.bytesPerPosition());
     }
 
+    /** The kept columns of every row and head, copied out of the arrays into new ones. */
+    @Override
+    public void rewind(BatchRows rows, int columns) {
+        int held = columns();
+        int block = layout.headDim() * layout.elementBytes();
+        int heads = rows.count() * layout.kvHeads();
+        for (int i = 0; i < keys.length && columns < held; i++) {
+            keys[i] = crop(keys[i], heads, held, columns, block);
+            values[i] = crop(values[i], heads, held, columns, block);
+        }
+        keepColumns(columns);
+    }
+
+    /** {@code [heads, held, block]} bytes to {@code [heads, columns, block]}. */
+    static byte[] crop(byte[] from, int heads, int held, int columns, int block) {
+        byte[] to = new byte[heads * columns * block];
+        for (int h = 0; h < heads; h++) {
+            System.arraycopy(from, h * held * block, to, h * columns * block, columns * block);
+        }
+        return to;
+    }
+
     @Override
     public long bytesHeld() {
         long bytes = 0;

@@ -21,6 +21,15 @@ abstract class CountingKvCache implements KvCache {
         copied = bytesCopied;
     }
 
+    /** Records a rewind: the cache holds its first {@code columns} columns (no KV bytes written by it). */
+    protected final void keepColumns(int columns) {
+        if (columns < 0 || columns > this.columns) {
+            throw new IllegalArgumentException("cannot keep " + columns + " of " + this.columns + " columns");
+        }
+        this.columns = columns;
+        copied = 0;
+    }
+
     /** Starts a sequence; caches that preallocate override this to size their buffers. */
     @Override
     public void begin(int rows, int capacity) throws ai.onnxruntime.OrtException {

@@ -107,6 +107,39 @@ public final class DynamicKvCache extends CountingKvCache {
         advance(columns, 0);
     }
 
+    /**
+     * The past is {@code [rows, kvHeads, columns, headDim]} at the start of the held buffer set: the first
+     * {@code columns} positions of every row and head are copied, packed, into the other set, which takes its turn.
+     */
+    @Override
+    public void rewind(BatchRows rows, int columns) throws OrtException {
+        int held = columns();
+        if (columns == held) {
+            return;
+        }
+        LayerKv.closeAll(past);
+        if (columns > 0) {
+            PreallocatedKv from = sets[turn];
+            PreallocatedKv to = sets[1 - turn];
+            int block = layout.headDim() * layout.elementBytes();
+            int heads = rows.count() * layout.kvHeads();
+            long[] shape = {rows.count(), layout.kvHeads(), columns, layout.headDim()};
+            for (int i = 0; i < layout.layers(); i++) {
+                for (int h = 0; h < heads; h++) {
+                    to.layers[i].keyBytes().put(h * columns * block, from.layers[i].keyBytes(), h * held * block,
+                            columns * block);
+                    to.layers[i].valueBytes().put(h * columns * block, from.layers[i].valueBytes(), h * held * block,
+                            columns * block);
+                }
+            }
+            turn = 1 - turn;
+            for (int i = 0; i < layout.layers(); i++) {
+                past[i].set(to.view(env, i, true, shape), to.view(env, i, false, shape));
+            }
+        }
+        keepColumns(columns);
+    }
+
     /** The presents become the past: the old past views are closed, the buffer sets swap turns. */
     @Override
     public void update(StepBinding step, BatchRows rows, int newTokens) {

@@ -50,6 +50,18 @@ public final class HybridKvCache implements KvCache {
         active(newTokens).update(step, rows, newTokens);
     }
 
+    /** Below the threshold nothing is kept; once kv's cache has started, it rewinds (to nothing: no-cache again). */
+    @Override
+    public void rewind(BatchRows rows, int columns) throws OrtException {
+        if (above.columns() > 0) {
+            if (columns == 0) {
+                above.reset();
+            } else {
+                above.rewind(rows, columns);
+            }
+        }
+    }
+
     @Override
     public void reset() {
         above.reset();

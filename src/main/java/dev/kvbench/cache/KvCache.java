@@ -56,6 +56,14 @@ public interface KvCache extends AutoCloseable {
         throw new UnsupportedOperationException("its cache does not keep entries it can take as filled");
     }
 
+    /**
+     * Keeps the first {@code columns} columns of every row ({@code columns <= columns()}) and forgets the rest, so the
+     * next step feeds from there: rewinding a sequence (regenerate, or another continuation of a kept prefix). A
+     * preallocated cache only forgets lengths; a concatenating one crops its past (one copy of what it keeps).
+     * {@code rows} is the history already cut to its new width.
+     */
+    void rewind(BatchRows rows, int columns) throws OrtException;
+
     /** Forgets everything, ready for a new sequence. Buffers allocated once stay allocated. */
     void reset();
 

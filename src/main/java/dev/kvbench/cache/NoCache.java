@@ -25,6 +25,11 @@ public final class NoCache implements KvCache {
     }
 
     @Override
+    public void rewind(BatchRows rows, int columns) {
+        // Nothing kept: every step feeds the whole history, which the caller has cut.
+    }
+
+    @Override
     public int columns() {
         return 0;
     }

@@ -93,6 +93,12 @@ public final class StaticGqaKvCache extends CountingKvCache {
         advance(columns, 0);
     }
 
+    /** Each row's length comes from the history at the next bind: only the count is kept; the op overwrites the rest. */
+    @Override
+    public void rewind(BatchRows rows, int columns) {
+        keepColumns(columns);
+    }
+
     @Override
     public void update(StepBinding step, BatchRows rows, int newTokens) {
         advance(newTokens, (long) rows.count() * newTokens * layout.bytesPerPosition());

@@ -187,6 +187,25 @@ public final class StaticKvCache extends CountingKvCache {
         advance(newTokens, (long) newTokens * bpp + (long) (kv.capacity + newTokens) * bpp);
     }
 
+    /**
+     * Each row keeps its positions among the first {@code columns} columns (its holes never entered the cache); the
+     * mask forgets the others, which the next index copies overwrite.
+     */
+    @Override
+    public void rewind(BatchRows rows, int columns) {
+        for (int r = 0; r < rows.count(); r++) {
+            int keep = 0;
+            for (int j = 0; j < columns; j++) {
+                keep += rows.isHole(r, j) ? 0 : 1;
+            }
+            for (int p = keep; p < valid[r]; p++) {
+                decodeMaskBuffer.put(r * (kv.capacity + 1) + p, 0L);
+            }
+            valid[r] = keep;
+        }
+        keepColumns(columns);
+    }
+
     /** The export's name for a static graph's output: {@code new_key_values.i.decoder.key} -> {@code present.i.decoder.key}. */
     private static String exportedPresent(String newEntries) {
         return IoNames.PRESENT_PREFIX + newEntries.substring(newEntries.indexOf('.') + 1);

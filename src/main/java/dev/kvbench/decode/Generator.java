@@ -331,6 +331,37 @@ public final class Generator implements AutoCloseable {
                 + " (" + strategy + "): " + NOT_FINITE_CAUSE);
     }
 
+    /**
+     * Rewinds the sequence begun with {@link #begin} to its first {@code width} columns (prompt included; 1 <= width <=
+     * the columns so far): the next {@link #step} continues from there as if the later tokens had never been chosen, and
+     * gives what a fresh generation from those columns gives. The cache keeps {@code width - 1} columns (the last kept
+     * token is fed again, for its logits) where it held them: a preallocated cache only forgets lengths, a
+     * concatenating one crops its past (one copy). A batch rewinds to its prompts' end at most. Every row runs again.
+     */
+    public void rewind(int width) {
+        if (rows == 0) {
+            throw new IllegalStateException("rewind before begin");
+        }
+        history.rewind(width);
+        try {
+            cache.rewind(history, Math.min(cache.columns(), width - 1));
+        } catch (OrtException e) {
+            throw new StepFailedException(strategy, -1, "cannot rewind " + strategy + ": "
+                    + KvbenchException.firstLine(e.getMessage()), e);
+        }
+        Arrays.fill(stopped, false);
+    }
+
+    /** The columns of the sequence so far, per row: prompt (padded to the longest) and the tokens chosen. */
+    public int width() {
+        return history.width();
+    }
+
+    /** Each row's token chosen by the last {@link #step} (a copy). */
+    public long[] lastTokens() {
+        return Arrays.copyOf(chosen, rows);
+    }
+
     /** Ends the sequence: the cache forgets it (its buffers stay for the next one). */
     public void finish() {
         step.end();

@@ -60,6 +60,64 @@ public final class Perplexity {
     }
 
     /**
+     * Each candidate's log-likelihood given one prompt: decoder-only, the candidate's tokens after the prompt's (the
+     * re-ranking case); encoder-decoder, each candidate a target given the prompt as source (n-best rescoring).
+     * Candidates go one after another through the generator's cache, one token per step. With {@code reusePrefix} the
+     * prompt is computed once: after each candidate the sequence is rewound to the prompt ({@link Generator#rewind}:
+     * the cache keeps the prompt's columns but the last, fed again for the first candidate token's logits; an
+     * encoder-decoder model's encoder runs once, for the first). Without, each candidate starts a new sequence and
+     * computes the prompt again: the same scores, the prefill paid per candidate.
+     */
+    public static List<Score> givenPrefix(Generator generator, long[] prompt, List<long[]> candidates, boolean reusePrefix) {
+        if (candidates.isEmpty()) {
+            throw new KvbenchException("no candidates");
+        }
+        for (long[] c : candidates) {
+            if (c.length < 1) {
+                throw new KvbenchException("empty candidate");
+            }
+        }
+        boolean encoderDecoder = generator.model().encoderDecoder();
+        List<long[]> sources = encoderDecoder ? List.of(prompt) : List.of();
+        List<long[]> start = encoderDecoder ? starts(generator, 1) : List.of(prompt);
+        int width = start.get(0).length;
+        int longest = candidates.stream().mapToInt(c -> c.length).max().orElse(0);
+        double[] logLikelihood = new double[candidates.size()];
+        boolean begun = false;
+        try {
+            for (int k = 0; k < candidates.size(); k++) {
+                long[] c = candidates.get(k);
+                if (begun && reusePrefix) {
+                    generator.rewind(width);
+                } else {
+                    if (begun) {
+                        generator.finish();
+                    }
+                    generator.begin(sources, start, longest);
+                    begun = true;
+                }
+                int candidate = k;
+                NextToken forced = (logits, row, step) -> {
+                    logLikelihood[candidate] += logProb(logits, row, logits.columns() - 1, (int) c[step]);
+                    return (int) c[step];
+                };
+                for (int i = 0; i < c.length; i++) {
+                    generator.step(forced, i);
+                }
+            }
+        } finally {
+            if (begun) {
+                generator.finish();
+            }
+        }
+        List<Score> scores = new ArrayList<>();
+        for (int k = 0; k < candidates.size(); k++) {
+            scores.add(new Score(logLikelihood[k], candidates.get(k).length));
+        }
+        return scores;
+    }
+
+    /**
      * Scores {@code scored[r]} after {@code prefixes[r]} (one token each): in one pass over prefix + scored tokens but
      * the last, or one forced token per step.
      */

@@ -65,6 +65,25 @@ final class TokenHistory implements BatchRows {
         width = longestPrompt;
     }
 
+    /**
+     * Cuts every row to its first {@code width} columns (1 <= width <= {@link #width()}). Within the prompts only for
+     * one row (a batch's padded prompts keep their holes): the prompt then ends at {@code width}.
+     */
+    void rewind(int width) {
+        if (width < 1 || width > this.width) {
+            throw new IllegalArgumentException("rewind to " + width + " columns of " + this.width);
+        }
+        if (width < longestPrompt) {
+            if (rows > 1) {
+                throw new IllegalArgumentException("a batch rewinds to its prompts' end (" + longestPrompt
+                        + " columns) at most, not " + width);
+            }
+            promptLengths[0] = width;
+            longestPrompt = width;
+        }
+        this.width = width;
+    }
+
     /** Appends one column: {@code tokens[r]} for each row. */
     void append(long[] tokens) {
         for (int r = 0; r < rows; r++) {
