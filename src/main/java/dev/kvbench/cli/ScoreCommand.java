@@ -52,6 +52,20 @@ final class ScoreCommand implements Callable<Integer> {
     @Option(names = "--target", description = "Encoder-decoder models: the target text scored given --source.")
     String target;
 
+    @Option(names = "--candidates-file", paramLabel = "FILE", description = "Decoder-only models: one candidate "
+            + "continuation of --prompt (or --prompt-ids) per line; each is scored given the prompt and the list ranked "
+            + "(re-ranking).")
+    Path candidatesFile;
+
+    @Option(names = "--targets-file", paramLabel = "FILE", description = "Encoder-decoder models: one target of --source "
+            + "per line; each is scored given the source and the list ranked (n-best rescoring).")
+    Path targetsFile;
+
+    @Option(names = "--reuse-prefix", paramLabel = "on|off", description = "With --candidates-file or --targets-file: "
+            + "on computes the prompt (the source) once and rewinds to it after each candidate; off computes it again "
+            + "for each; the same scores (default: on).")
+    String reusePrefix;
+
     @Mixin
     BatchSizeOption batchSize;
 
@@ -71,6 +85,12 @@ final class ScoreCommand implements Callable<Integer> {
         ModelOptions o = options.get();
         if (o.strategy == Strategy.NO_CACHE) {
             throw new KvbenchException("score compares a full pass with a cached strategy: choose one other than no-cache");
+        }
+        if (candidatesFile != null || targetsFile != null) {
+            return candidates(o);
+        }
+        if (reusePrefix != null) {
+            throw new KvbenchException("--reuse-prefix is for --candidates-file and --targets-file: it does nothing here");
         }
         batchSize.check(textsFile != null || o.promptIdsFile != null || o.promptsFile != null, spec);
         List<Row> rows;
@@ -152,6 +172,47 @@ final class ScoreCommand implements Callable<Integer> {
         }
         out.flush();
         return allAgree ? 0 : 1;
+    }
+
+    /** {@code --candidates-file} / {@code --targets-file}: the candidates given one prompt, ranked. */
+    private Integer candidates(ModelOptions o) {
+        if (candidatesFile != null && targetsFile != null) {
+            throw new KvbenchException("give --candidates-file (decoder-only) or --targets-file (encoder-decoder), not both");
+        }
+        if (textsFile != null || target != null || o.promptIdsFile != null || o.promptsFile != null) {
+            throw new KvbenchException("candidates are scored given one prompt: --prompt or --prompt-ids with "
+                    + "--candidates-file, --source with --targets-file (not --texts-file, --target or a prompts file)");
+        }
+        batchSize.check(false, spec);
+        boolean reuse;
+        if (reusePrefix == null || reusePrefix.equals("on")) {
+            reuse = true;
+        } else if (reusePrefix.equals("off")) {
+            reuse = false;
+        } else {
+            throw new KvbenchException("--reuse-prefix takes on or off, got '" + reusePrefix + "'");
+        }
+        boolean encoderDecoder = dev.kvbench.model.Layout.detect(o.model, o.dtype).encoderDecoder();
+        if (encoderDecoder) {
+            if (candidatesFile != null) {
+                throw new KvbenchException("--candidates-file continues a decoder-only model's prompt; this is an "
+                        + "encoder-decoder model: give --source and --targets-file");
+            }
+            if (source == null || o.prompt != null || o.promptIds != null) {
+                throw new KvbenchException("--targets-file scores targets given one --source (not --prompt or --prompt-ids)");
+            }
+        } else {
+            if (targetsFile != null) {
+                throw new KvbenchException("--targets-file is for encoder-decoder models; this one is decoder-only: give "
+                        + "--prompt and --candidates-file");
+            }
+            if (source != null) {
+                throw new KvbenchException("--source is for encoder-decoder models; give the prompt with --prompt or --prompt-ids");
+            }
+        }
+        return CandidateScoring.run(o, candidatesFile != null ? candidatesFile : targetsFile,
+                candidatesFile != null ? "--candidates-file" : "--targets-file", source, reuse, format,
+                spec.commandLine().getOut());
     }
 
     /** Scores the rows in batches of --batch-size, in one pass or incrementally, appending to {@code into}. */
