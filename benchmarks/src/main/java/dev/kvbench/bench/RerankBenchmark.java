@@ -1,0 +1,74 @@
+package dev.kvbench.bench;
+
+import dev.kvbench.decode.FixedPrompts;
+import dev.kvbench.decode.Perplexity;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * Re-ranking given one shared prompt: one operation scores {@code candidates} continuations of {@code candidateTokens}
+ * tokens each, given one prompt of {@code promptTokens} tokens ({@link Perplexity#givenPrefix}), candidates one after
+ * another through the cache. {@code reuse=on} computes the prompt once and rewinds to it after each candidate;
+ * {@code off} computes it for every candidate. What reuse saves is the prompt's prefill, {@code candidates - 1} times;
+ * what it costs is the rewind (nothing for a preallocated cache, a crop of the past for a concatenating one).
+ * Encoder-decoder models score the candidates as targets of one source of {@code promptTokens} tokens.
+ */
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+@Fork(value = 1, jvmArgsAppend = {"-Xmx2g"})
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+public class RerankBenchmark extends EngineState {
+    /** The caches users ship (kv, static, static-gqa and its int8 cache); no-cache keeps nothing to reuse. */
+    @Param({"kv", "static", "static-gqa", "static-gqa-int8"})
+    public String strategy;
+
+    @Param({"64", "512"})
+    public int promptTokens;
+
+    @Param({"16"})
+    public int candidates;
+
+    @Param({"16"})
+    public int candidateTokens;
+
+    @Param({"on", "off"})
+    public String reuse;
+
+    private List<long[]> list;
+
+    @Setup(Level.Trial)
+    public void open() {
+        open("RerankBenchmark strategy=" + strategy + " promptTokens=" + promptTokens + " reuse=" + reuse, strategy, 10, 1);
+        // The prompt, shortened where the model's positions leave no room for a candidate after it.
+        prompt = FixedPrompts.prompt(engine.model(), Math.min(promptTokens, engine.model().maxPositions() - candidateTokens));
+        list = new ArrayList<>();
+        for (int i = 0; i < candidates; i++) {
+            long[] c = new long[candidateTokens];
+            for (int j = 0; j < c.length; j++) { // candidates differ from each other
+                c[j] = 100 + (7L * i + 13L * j) % Math.max(1, engine.model().vocab() - 100);
+            }
+            list.add(c);
+        }
+    }
+
+    @Benchmark
+    public double rerank() {
+        double sum = 0;
+        for (Perplexity.Score s : Perplexity.givenPrefix(engine.generator(), prompt, list, reuse.equals("on"))) {
+            sum += s.logLikelihood();
+        }
+        return sum;
+    }
+}
