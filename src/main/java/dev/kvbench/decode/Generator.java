@@ -352,6 +352,20 @@ public final class Generator implements AutoCloseable {
         Arrays.fill(stopped, false);
     }
 
+    /**
+     * Appends {@code tokens} to the one sequence begun with {@link #begin} (a conversation's next turn): the next
+     * {@link #step} feeds them, with the last chosen token, in one step over the kept cache, instead of computing the
+     * history again. Within the positions {@link #begin} was given ({@code maxNewTokens} counts the turns' tokens too).
+     */
+    public void extend(long[] tokens) {
+        if (rows != 1) {
+            throw new IllegalStateException("extend continues one sequence, not " + rows);
+        }
+        checkIds(tokens);
+        history.extend(tokens);
+        Arrays.fill(stopped, false);
+    }
+
     /** The columns of the sequence so far, per row: prompt (padded to the longest) and the tokens chosen. */
     public int width() {
         return history.width();

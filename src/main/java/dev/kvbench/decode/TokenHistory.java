@@ -84,6 +84,22 @@ final class TokenHistory implements BatchRows {
         this.width = width;
     }
 
+    /** Appends {@code tokens} as columns of the one row (a conversation's next turn), within the capacity begun with. */
+    void extend(long[] tokens) {
+        if (rows != 1) {
+            throw new IllegalArgumentException("a turn continues one row, not " + rows);
+        }
+        if ((long) width + tokens.length > capacity) {
+            throw new IllegalArgumentException(tokens.length + " more columns do not fit after " + width + " of "
+                    + capacity);
+        }
+        for (long t : tokens) {
+            ids.put(width, t);
+            positions.put(width, width - longestPrompt + promptLengths[0]);
+            width++;
+        }
+    }
+
     /** Appends one column: {@code tokens[r]} for each row. */
     void append(long[] tokens) {
         for (int r = 0; r < rows; r++) {

@@ -71,8 +71,8 @@ public record Divergence(double meanKl, double p99Kl, double rmsDeltaP, double m
         }
     }
 
-    /** log softmax of a row, computed stably. */
-    static double[] logSoftmax(float[] row) {
+    /** log of the sum of exp(row), computed stably (the largest value taken out first). */
+    static double logSumExp(float[] row) {
         double max = Double.NEGATIVE_INFINITY;
         for (float v : row) {
             max = Math.max(max, v);
@@ -81,7 +81,12 @@ public record Divergence(double meanKl, double p99Kl, double rmsDeltaP, double m
         for (float v : row) {
             sum += Math.exp(v - max);
         }
-        double log = max + Math.log(sum);
+        return max + Math.log(sum);
+    }
+
+    /** log softmax of a row, computed stably. */
+    static double[] logSoftmax(float[] row) {
+        double log = logSumExp(row);
         double[] out = new double[row.length];
         for (int i = 0; i < row.length; i++) {
             out[i] = row[i] - log;

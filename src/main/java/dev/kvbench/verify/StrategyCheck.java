@@ -410,15 +410,7 @@ public final class StrategyCheck {
 
     /** log softmax(row)[token], computed stably. */
     static double logProbability(float[] row, int token) {
-        double max = Double.NEGATIVE_INFINITY;
-        for (float v : row) {
-            max = Math.max(max, v);
-        }
-        double sum = 0;
-        for (float v : row) {
-            sum += Math.exp(v - max);
-        }
-        return row[token] - max - Math.log(sum);
+        return row[token] - Divergence.logSumExp(row);
     }
 
     private static void checkLengths(Model model, List<Prompt> prompts, int steps) {
