@@ -12,6 +12,7 @@ import dev.kvbench.decode.Sampler;
 import dev.kvbench.support.JsonFiles;
 import dev.kvbench.tokenizer.TextTokenizer;
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -46,6 +47,16 @@ final class GenerateCommand implements Callable<Integer> {
             + "total probability (default 1).")
     Double topP;
 
+    @Option(names = "--turns-file", paramLabel = "FILE", description = "Decoder-only models: a conversation, one user "
+            + "turn per line (the first with BOS); after each turn a reply of up to --max-new-tokens is generated, and the "
+            + "next turn continues all that came before. One reply per line.")
+    Path turnsFile;
+
+    @Option(names = "--reuse-prefix", paramLabel = "on|off", description = "With --turns-file: on keeps the cache across "
+            + "turns, each turn appended to it; off generates each reply anew over the whole history; the same tokens "
+            + "(default: on).")
+    String reusePrefix;
+
     @Mixin
     BatchSizeOption batchSize;
 
@@ -59,6 +70,12 @@ final class GenerateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (turnsFile != null) {
+            return turns();
+        }
+        if (reusePrefix != null) {
+            throw new KvbenchException("--reuse-prefix is for --turns-file: it does nothing here");
+        }
         batchSize.check(options.get().promptIdsFile != null || options.get().promptsFile != null, spec);
         if (temperature == 0 && (topK != null || topP != null)) {
             throw new KvbenchException((topK != null ? "--top-k" : "--top-p") + " does nothing when decoding greedily: "
@@ -137,6 +154,81 @@ final class GenerateCommand implements Callable<Integer> {
     }
 
     /** A generated text on one output line: backslash, line breaks and tabs escaped as in Java or JSON strings. */
+    /** {@code --turns-file}: a conversation, one reply per turn. */
+    private Integer turns() {
+        ModelOptions o = options.get();
+        if (o.prompt != null || o.promptIds != null || o.promptIdsFile != null || o.promptsFile != null) {
+            throw new KvbenchException("--turns-file holds the conversation: give no --prompt, --prompt-ids or prompts file");
+        }
+        batchSize.check(false, spec);
+        boolean keep;
+        if (reusePrefix == null || reusePrefix.equals("on")) {
+            keep = true;
+        } else if (reusePrefix.equals("off")) {
+            keep = false;
+        } else {
+            throw new KvbenchException("--reuse-prefix takes on or off, got '" + reusePrefix + "'");
+        }
+        if (temperature == 0 && (topK != null || topP != null)) {
+            throw new KvbenchException((topK != null ? "--top-k" : "--top-p") + " does nothing when decoding greedily: "
+                    + "give --temperature above 0 to sample");
+        }
+        Sampler sampler = new Sampler(temperature, topK == null ? 0 : topK, topP == null ? 1 : topP, seed);
+        InputFile f = InputFile.read(turnsFile, "--turns-file");
+        try (Engine engine = o.open()) {
+            if (engine.model().encoderDecoder()) {
+                throw new KvbenchException("--turns-file continues a decoder-only model's text; this is an "
+                        + "encoder-decoder model");
+            }
+            try (TextTokenizer tokenizer = o.tokenizer(engine.model(), true)) {
+                List<long[]> turns = new java.util.ArrayList<>();
+                long positions = 0;
+                for (int i = 0; i < f.lines().size(); i++) {
+                    String where = f.where(i);
+                    long[] ids;
+                    try {
+                        ids = i == 0 ? o.textIds(engine.model(), tokenizer, f.lines().get(i))
+                                : tokenizer.encode(f.lines().get(i));
+                        engine.generator().checkTokenIds(ids);
+                    } catch (KvbenchException e) {
+                        throw new KvbenchException(InputFile.label(where, e.getMessage()), e);
+                    }
+                    positions += ids.length + (long) maxNewTokens;
+                    if (positions > engine.model().maxPositions()) {
+                        throw new KvbenchException(where + ": the conversation up to this turn's reply needs " + positions
+                                + " positions (turns + " + maxNewTokens + " new tokens per reply), beyond the model's "
+                                + engine.model().maxPositions());
+                    }
+                    turns.add(ids);
+                }
+                long t0 = System.nanoTime();
+                List<int[]> replies = dev.kvbench.decode.Conversation.replies(engine.generator(), turns, maxNewTokens,
+                        ignoreEos, sampler, keep);
+                double ms = (System.nanoTime() - t0) / 1e6;
+                PrintWriter out = spec.commandLine().getOut();
+                for (int i = 0; i < replies.size(); i++) {
+                    if (format == OutputFormat.JSON) {
+                        out.println(JsonFiles.MAPPER.createObjectNode().put("turn", i + 1)
+                                .put("turn_tokens", turns.get(i).length).put("tokens", replies.get(i).length)
+                                .put("strategy", engine.generator().strategy().id()).put("reuse_prefix", keep)
+                                .put("text", text(replies.get(i), tokenizer)));
+                    } else {
+                        out.println(oneLine(text(replies.get(i), tokenizer)));
+                    }
+                }
+                out.flush();
+                if (format == OutputFormat.TEXT) {
+                    spec.commandLine().getErr().printf(java.util.Locale.ROOT, "[%s: %d turns, %s: %.1f ms]%n",
+                            engine.generator().strategy(), turns.size(), keep ? "each appended to the kept cache "
+                                    + "(--reuse-prefix on)" : "each reply generated over the whole history (--reuse-prefix off)",
+                            ms);
+                    spec.commandLine().getErr().flush();
+                }
+            }
+        }
+        return 0;
+    }
+
     static String oneLine(String text) {
         return text.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t");
     }
