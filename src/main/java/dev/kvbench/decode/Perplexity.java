@@ -62,7 +62,8 @@ public final class Perplexity {
     /**
      * Each candidate's log-likelihood given one prompt: decoder-only, the candidate's tokens after the prompt's (the
      * re-ranking case); encoder-decoder, each candidate a target given the prompt as source (n-best rescoring).
-     * Candidates go one after another through the generator's cache, one token per step. With {@code reusePrefix} the
+     * Candidates go one after another through the generator's cache, each in one step (its tokens but the last appended
+     * to the sequence, {@link Generator#extend}). With {@code reusePrefix} the
      * prompt is computed once: after each candidate the sequence is rewound to the prompt ({@link Generator#rewind}:
      * the cache keeps the prompt's columns but the last, fed again for the first candidate token's logits; an
      * encoder-decoder model's encoder runs once, for the first). Without, each candidate starts a new sequence and
@@ -96,14 +97,18 @@ public final class Perplexity {
                     generator.begin(sources, start, longest);
                     begun = true;
                 }
-                int candidate = k;
-                NextToken forced = (logits, row, step) -> {
-                    logLikelihood[candidate] += logProb(logits, row, logits.columns() - 1, (int) c[step]);
-                    return (int) c[step];
-                };
-                for (int i = 0; i < c.length; i++) {
-                    generator.step(forced, i);
+                // The candidate's tokens but the last go in with it: one step feeds them (after the prompt's last
+                // token, or the whole prompt on a new sequence), and its last c.length columns predict the candidate.
+                if (c.length > 1) {
+                    generator.extend(java.util.Arrays.copyOf(c, c.length - 1));
                 }
+                int candidate = k;
+                generator.step((logits, row, step) -> {
+                    for (int i = 0; i < c.length; i++) {
+                        logLikelihood[candidate] += logProb(logits, row, logits.columns() - c.length + i, (int) c[i]);
+                    }
+                    return (int) c[c.length - 1];
+                }, 0);
             }
         } finally {
             if (begun) {
