@@ -9,6 +9,8 @@ import dev.kvbench.runtime.Closeables;
 import dev.kvbench.runtime.StepBinding;
 import dev.kvbench.runtime.StepOutputs;
 import dev.kvbench.runtime.Tensors;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * The dynamic cache with presents that ONNX Runtime allocates (strategy {@code kv-alloc}, {@code kv} without pinned outputs):
@@ -93,6 +95,29 @@ public final class AllocatedKvCache extends CountingKvCache {
         }
         pastOwned = true;
         keepColumns(columns);
+    }
+
+    /** The past of every layer repeated into tensors this cache owns (the presents are released). */
+    @Override
+    public void repeat(int copies) throws OrtException {
+        if (columns() == 0) {
+            return;
+        }
+        List<OnnxTensor> made = new ArrayList<>(); // keys and values, layer by layer
+        try {
+            for (LayerKv l : past) {
+                made.add(Tensors.repeatRows(env, l.key(), copies));
+                made.add(Tensors.repeatRows(env, l.value(), copies));
+            }
+        } catch (OrtException | RuntimeException e) {
+            Closeables.closeAll(made, e);
+            throw e;
+        }
+        closeHeld();
+        for (int i = 0; i < past.length; i++) {
+            past[i].set(made.get(2 * i), made.get(2 * i + 1));
+        }
+        pastOwned = true;
     }
 
     private static byte[] bytes(OnnxTensor t) {

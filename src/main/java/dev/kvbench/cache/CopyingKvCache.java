@@ -76,6 +76,23 @@ public final class CopyingKvCache extends CountingKvCache {
         keepColumns(columns);
     }
 
+    /** Every layer's arrays hold the one row {@code copies} times. */
+    @Override
+    public void repeat(int copies) {
+        for (int i = 0; i < keys.length && columns() > 0; i++) {
+            keys[i] = repeated(keys[i], copies);
+            values[i] = repeated(values[i], copies);
+        }
+    }
+
+    private static byte[] repeated(byte[] row, int copies) {
+        byte[] to = new byte[row.length * copies];
+        for (int r = 0; r < copies; r++) {
+            System.arraycopy(row, 0, to, r * row.length, row.length);
+        }
+        return to;
+    }
+
     /** {@code [heads, held, block]} bytes to {@code [heads, columns, block]}. */
     static byte[] crop(byte[] from, int heads, int held, int columns, int block) {
         byte[] to = new byte[heads * columns * block];

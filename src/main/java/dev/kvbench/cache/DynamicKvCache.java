@@ -140,6 +140,34 @@ public final class DynamicKvCache extends CountingKvCache {
         keepColumns(columns);
     }
 
+    /**
+     * Both buffer sets again for {@code copies} rows; the past, packed at the start of the held set, copied into each
+     * row of the new held set.
+     */
+    @Override
+    public void repeat(int copies) throws OrtException {
+        int columns = columns();
+        PreallocatedKv held = sets[turn].repeated(env, copies, columns, true);
+        PreallocatedKv other;
+        try {
+            other = new PreallocatedKv(env, layout, copies, held.capacity);
+        } catch (OrtException | RuntimeException e) {
+            held.close();
+            throw e;
+        }
+        LayerKv.closeAll(past);
+        LayerKv.closeAll(present);
+        closeBuffers();
+        sets[turn] = held;
+        sets[1 - turn] = other;
+        if (columns > 0) {
+            long[] shape = {copies, layout.kvHeads(), columns, layout.headDim()};
+            for (int i = 0; i < layout.layers(); i++) {
+                past[i].set(held.view(env, i, true, shape), held.view(env, i, false, shape));
+            }
+        }
+    }
+
     /** The presents become the past: the old past views are closed, the buffer sets swap turns. */
     @Override
     public void update(StepBinding step, BatchRows rows, int newTokens) {

@@ -62,6 +62,12 @@ public final class HybridKvCache implements KvCache {
         }
     }
 
+    /** kv's cache takes the rows, empty below the threshold (its buffers sized for them). */
+    @Override
+    public void repeat(int copies) throws OrtException {
+        above.repeat(copies);
+    }
+
     @Override
     public void reset() {
         above.reset();

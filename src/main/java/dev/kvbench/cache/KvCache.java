@@ -64,6 +64,24 @@ public interface KvCache extends AutoCloseable {
      */
     void rewind(BatchRows rows, int columns) throws OrtException;
 
+    /**
+     * The one row this cache holds (begun with one row) becomes {@code copies} identical rows, each to continue on its
+     * own: a prefix computed once, then decoded as a batch (candidates scored given one prompt, samples of one prefill).
+     * A preallocated cache allocates buffers for the rows (the same capacity) and copies the row's columns into each; a
+     * concatenating cache copies its past. Either way one copy of the prefix per row, no graph run.
+     */
+    void repeat(int copies) throws OrtException;
+
+    /**
+     * Whether one step can feed several new columns to each of several rows over cached columns (a batch of candidates
+     * appended after a shared prefix). GroupQueryAttention on CPU cannot: ONNX Runtime takes several new columns over a
+     * past for one row only ("batch_size must be 1 when sequence_length > 1 and past context is given"), so such rows
+     * advance one column per step.
+     */
+    default boolean extendsSeveralRows() {
+        return true;
+    }
+
     /** Forgets everything, ready for a new sequence. Buffers allocated once stay allocated. */
     void reset();
 

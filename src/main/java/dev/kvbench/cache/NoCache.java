@@ -30,6 +30,11 @@ public final class NoCache implements KvCache {
     }
 
     @Override
+    public void repeat(int copies) {
+        // Nothing kept: the history's rows are all there is.
+    }
+
+    @Override
     public int columns() {
         return 0;
     }

@@ -80,6 +80,31 @@ final class PreallocatedKv implements AutoCloseable {
         return Tensors.view(env, key ? l.keyBytes() : l.valueBytes(), layout.element(), shape);
     }
 
+    /**
+     * New buffers of {@code copies} rows and this capacity, each row a copy of the first {@code columns} positions of
+     * this one's only row. {@code packed}: the positions are kept as {@code [rows, kvHeads, columns, headDim]} at the
+     * start of the buffer (the dynamic cache's presents), else at the capacity's stride. The caller closes both.
+     */
+    PreallocatedKv repeated(OrtEnvironment env, int copies, int columns, boolean packed) throws OrtException {
+        if (rows != 1) {
+            throw new IllegalStateException("repeats one row, not " + rows);
+        }
+        PreallocatedKv to = new PreallocatedKv(env, layout, copies, capacity);
+        int block = layout.headDim() * layout.elementBytes();
+        int stride = (packed ? columns : capacity) * block;
+        int heads = layout.kvHeads();
+        for (int i = 0; i < layers.length; i++) {
+            for (int r = 0; r < copies; r++) {
+                for (int h = 0; h < heads; h++) {
+                    int at = (r * heads + h) * stride;
+                    to.layers[i].keyBytes().put(at, layers[i].keyBytes(), h * stride, columns * block);
+                    to.layers[i].valueBytes().put(at, layers[i].valueBytes(), h * stride, columns * block);
+                }
+            }
+        }
+        return to;
+    }
+
     /** Bytes of the key and value buffers of every layer. */
     long bytes() {
         return (long) rows * capacity * layout.bytesPerPosition();

@@ -46,11 +46,30 @@ public final class StaticGqaKvCache extends CountingKvCache {
     public void begin(int rows, int capacity) throws OrtException {
         if (kv == null || !kv.fits(rows, capacity)) {
             closeBuffers();
-            kv = new PreallocatedKv(env, layout, rows, capacity);
-            seqlens = Tensors.directInts(rows);
-            seqlensTensor = OnnxTensor.createTensor(env, seqlens, new long[] {rows});
+            use(new PreallocatedKv(env, layout, rows, capacity));
         }
         reset();
+    }
+
+    /** Takes {@code buffers} as the cache's, with sequence lengths for its rows. */
+    private void use(PreallocatedKv buffers) throws OrtException {
+        kv = buffers;
+        seqlens = Tensors.directInts(buffers.rows);
+        seqlensTensor = OnnxTensor.createTensor(env, seqlens, new long[] {buffers.rows});
+    }
+
+    /** Several new columns over a past: ONNX Runtime's GroupQueryAttention takes them for one row only. */
+    @Override
+    public boolean extendsSeveralRows() {
+        return false;
+    }
+
+    /** Buffers of {@code copies} rows, the held positions copied into each; the lengths come from the history. */
+    @Override
+    public void repeat(int copies) throws OrtException {
+        PreallocatedKv to = kv.repeated(env, copies, columns(), false);
+        closeBuffers();
+        use(to);
     }
 
     @Override

@@ -74,19 +74,43 @@ public final class StaticKvCache extends CountingKvCache {
     public void begin(int rows, int capacity) throws OrtException {
         if (kv == null || !kv.fits(rows, capacity)) {
             closeBuffers();
-            kv = new PreallocatedKv(env, layout, rows, capacity);
-            valid = new int[rows];
-            decodeMaskBuffer = Tensors.directLongs((long) rows * (capacity + 1));
-            decodeMask = Tensors.longs(env, decodeMaskBuffer, 0, rows * (capacity + 1), rows, capacity + 1);
-            long[] one = {rows, layout.kvHeads(), 1, layout.headDim()};
-            for (Layer l : layers) {
-                l.newKeys = entries(one);
-                l.newValues = entries(one);
-                l.decodeNew.set(OnnxTensor.createTensor(env, l.newKeys, one, layout.element()),
-                        OnnxTensor.createTensor(env, l.newValues, one, layout.element()));
-            }
+            use(new PreallocatedKv(env, layout, rows, capacity));
         }
         reset();
+    }
+
+    /**
+     * Buffers of {@code copies} rows, the row's valid positions copied into each, each row's mask marking them.
+     */
+    @Override
+    public void repeat(int copies) throws OrtException {
+        int held = valid[0];
+        PreallocatedKv to = kv.repeated(env, copies, held, false);
+        closeBuffers();
+        use(to);
+        for (int r = 0; r < copies; r++) {
+            valid[r] = held;
+            for (int c = 0; c <= kv.capacity; c++) {
+                decodeMaskBuffer.put(r * (kv.capacity + 1) + c, c < held || c == kv.capacity ? 1L : 0L);
+            }
+        }
+    }
+
+    /** Takes {@code buffers} as the cache's, with its new-entry buffers and masks for their rows and capacity. */
+    private void use(PreallocatedKv buffers) throws OrtException {
+        kv = buffers;
+        int rows = buffers.rows;
+        int capacity = buffers.capacity;
+        valid = new int[rows];
+        decodeMaskBuffer = Tensors.directLongs((long) rows * (capacity + 1));
+        decodeMask = Tensors.longs(env, decodeMaskBuffer, 0, rows * (capacity + 1), rows, capacity + 1);
+        long[] one = {rows, layout.kvHeads(), 1, layout.headDim()};
+        for (Layer l : layers) {
+            l.newKeys = entries(one);
+            l.newValues = entries(one);
+            l.decodeNew.set(OnnxTensor.createTensor(env, l.newKeys, one, layout.element()),
+                    OnnxTensor.createTensor(env, l.newValues, one, layout.element()));
+        }
     }
 
     @Override

@@ -20,7 +20,8 @@ import java.util.stream.IntStream;
  * {@code score --candidates-file} (decoder-only: each line a continuation of {@code --prompt}) and {@code score
  * --targets-file} (encoder-decoder: each line a target of {@code --source}, n-best rescoring): every candidate's
  * log-likelihood given the one prompt, ranked. With {@code --reuse-prefix on} (the default) the prompt is computed
- * once and the sequence rewound after each candidate; {@code off} computes it again per candidate, the same scores.
+ * once, copied into the rows of each {@code --batch-size} batch of candidates, and the sequence rewound after each
+ * batch; {@code off} computes it again per candidate, the same scores.
  */
 final class CandidateScoring {
     private CandidateScoring() {
@@ -30,8 +31,8 @@ final class CandidateScoring {
     private record Candidate(String where, String text, long[] ids) {
     }
 
-    static int run(ModelOptions o, Path file, String option, String source, boolean reusePrefix, OutputFormat format,
-                   PrintWriter out) {
+    static int run(ModelOptions o, Path file, String option, String source, boolean reusePrefix, int rows,
+                   OutputFormat format, PrintWriter out) {
         InputFile f = InputFile.read(file, option);
         try (Engine engine = o.open()) {
             Model m = engine.model();
@@ -66,7 +67,7 @@ final class CandidateScoring {
             }
             long t0 = System.nanoTime();
             List<Perplexity.Score> scores = Perplexity.givenPrefix(engine.generator(), prompt,
-                    candidates.stream().map(Candidate::ids).toList(), reusePrefix);
+                    candidates.stream().map(Candidate::ids).toList(), reusePrefix, rows);
             double ms = (System.nanoTime() - t0) / 1e6;
             int[] order = IntStream.range(0, scores.size()).boxed()
                     .sorted(Comparator.comparingDouble((Integer i) -> -scores.get(i).logLikelihood()))
@@ -83,15 +84,18 @@ final class CandidateScoring {
                     n.put("line", i + 1).put("rank", rank[i]).put("tokens", scores.get(i).tokens())
                             .put("log_likelihood", scores.get(i).logLikelihood())
                             .put("perplexity", scores.get(i).perplexity()).put("strategy", o.strategy.id())
-                            .put("reuse_prefix", reusePrefix).put("prompt_tokens", prompt.length)
+                            .put("reuse_prefix", reusePrefix).put("rows", Math.min(rows, candidates.size()))
+                            .put("prompt_tokens", prompt.length)
                             .put("candidate", candidates.get(i).text());
                     out.println(n);
                 }
             } else {
                 String what = m.encoderDecoder() ? "the source encoded" : "the prompt computed";
-                out.printf(Locale.ROOT, "%d candidates given %s, %s, %s: %.0f ms%n", candidates.size(), given,
+                int batch = Math.min(rows, candidates.size());
+                out.printf(Locale.ROOT, "%d candidates given %s, %s, %s, %s: %.0f ms%n", candidates.size(), given,
                         o.strategy, reusePrefix ? what + " once (--reuse-prefix on)"
-                                : what + " for each (--reuse-prefix off)", ms);
+                                : what + " for each (--reuse-prefix off)", batch == 1 ? "one candidate per step"
+                                : batch + " candidates per batch (--batch-size)", ms);
                 out.printf(Locale.ROOT, "%4s %15s %7s %11s %6s  %s%n", "rank", "log-likelihood", "tokens", "perplexity",
                         "line", "candidate");
                 for (int i : order) {

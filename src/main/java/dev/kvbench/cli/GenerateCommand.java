@@ -52,9 +52,15 @@ final class GenerateCommand implements Callable<Integer> {
             + "next turn continues all that came before. One reply per line.")
     Path turnsFile;
 
+    @Option(names = "--samples", paramLabel = "N", description = "With one prompt (--prompt, --prompt-ids; --source for "
+            + "encoder-decoder models): N generations of it decoded together as N rows, sample k drawing from seed + k "
+            + "(1.." + BatchSizeOption.MAX + "). One line per sample.")
+    Integer samples;
+
     @Option(names = "--reuse-prefix", paramLabel = "on|off", description = "With --turns-file: on keeps the cache across "
-            + "turns, each turn appended to it; off generates each reply anew over the whole history; the same tokens "
-            + "(default: on).")
+            + "turns, each turn appended to it; off generates each reply anew over the whole history. With --samples: on "
+            + "computes the prompt once and copies its cache into the rows; off computes it for every row. The same "
+            + "tokens (default: on).")
     String reusePrefix;
 
     @Mixin
@@ -70,18 +76,20 @@ final class GenerateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (turnsFile != null && samples != null) {
+            throw new KvbenchException("give --turns-file (a conversation) or --samples (generations of one prompt), not both");
+        }
         if (turnsFile != null) {
             return turns();
         }
+        if (samples != null) {
+            return samples();
+        }
         if (reusePrefix != null) {
-            throw new KvbenchException("--reuse-prefix is for --turns-file: it does nothing here");
+            throw new KvbenchException("--reuse-prefix is for --turns-file and --samples: it does nothing here");
         }
         batchSize.check(options.get().promptIdsFile != null || options.get().promptsFile != null, spec);
-        if (temperature == 0 && (topK != null || topP != null)) {
-            throw new KvbenchException((topK != null ? "--top-k" : "--top-p") + " does nothing when decoding greedily: "
-                    + "give --temperature above 0 to sample");
-        }
-        Sampler sampler = new Sampler(temperature, topK == null ? 0 : topK, topP == null ? 1 : topP, seed);
+        Sampler sampler = sampler();
         ModelOptions o = options.get();
         try (Engine engine = o.open()) {
             TextTokenizer tokenizer = o.tokenizer(engine.model(), o.textPrompt());
@@ -153,7 +161,69 @@ final class GenerateCommand implements Callable<Integer> {
         err.flush();
     }
 
-    /** A generated text on one output line: backslash, line breaks and tabs escaped as in Java or JSON strings. */
+    /** The sampler the options ask for; top-k and top-p only with a temperature. */
+    private Sampler sampler() {
+        if (temperature == 0 && (topK != null || topP != null)) {
+            throw new KvbenchException((topK != null ? "--top-k" : "--top-p") + " does nothing when decoding greedily: "
+                    + "give --temperature above 0 to sample");
+        }
+        return new Sampler(temperature, topK == null ? 0 : topK, topP == null ? 1 : topP, seed);
+    }
+
+    /** {@code --samples N}: N generations of one prompt, one row each, the prompt computed once or per row. */
+    private Integer samples() {
+        ModelOptions o = options.get();
+        if (o.promptIdsFile != null || o.promptsFile != null) {
+            throw new KvbenchException("--samples generates from one prompt: give --prompt or --prompt-ids (--source for "
+                    + "encoder-decoder models), not a prompts file");
+        }
+        if (samples < 1 || samples > BatchSizeOption.MAX) {
+            throw new KvbenchException("--samples must be in 1.." + BatchSizeOption.MAX + ", got " + samples);
+        }
+        batchSize.check(false, spec);
+        boolean reuse = Cli.onOff(reusePrefix, "--reuse-prefix", true);
+        Sampler sampler = sampler();
+        if (temperature == 0 && samples > 1) {
+            throw new KvbenchException("--samples " + samples + " draws the same tokens in every row when decoding "
+                    + "greedily: give --temperature above 0 to sample");
+        }
+        try (Engine engine = o.open()) {
+            TextTokenizer tokenizer = o.tokenizer(engine.model(), o.textPrompt());
+            try {
+                long[] prompt = o.inputs(engine.model(), tokenizer).get(0).ids();
+                Generator generator = engine.generator();
+                generator.check(prompt, maxNewTokens);
+                BatchResult r = generator.samples(prompt, samples, maxNewTokens, ignoreEos, sampler, null, reuse);
+                PrintWriter out = spec.commandLine().getOut();
+                for (int row = 0; row < samples; row++) {
+                    if (format == OutputFormat.JSON) {
+                        ObjectNode n = (ObjectNode) JsonFiles.MAPPER.readTree(json(engine, r, row, row, true, tokenizer,
+                                prompt));
+                        n.put("sample", row + 1).put("seed", seed + row).put("reuse_prefix", reuse);
+                        out.println(n);
+                    } else {
+                        out.println(oneLine(text(r.tokens()[row], tokenizer)));
+                    }
+                }
+                out.flush();
+                if (format == OutputFormat.TEXT) {
+                    spec.commandLine().getErr().printf(java.util.Locale.ROOT, "[%s: %d samples, %d tokens in %.1f ms, "
+                            + "%s]%n", generator.strategy(), samples, r.generatedTokens(), total(r) / 1e6, reuse
+                            ? "the prompt computed once, its cache copied into the rows (--reuse-prefix on)"
+                            : "the prompt computed for every row (--reuse-prefix off)");
+                    spec.commandLine().getErr().flush();
+                }
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            } finally {
+                if (tokenizer != null) {
+                    tokenizer.close();
+                }
+            }
+        }
+        return 0;
+    }
+
     /** {@code --turns-file}: a conversation, one reply per turn. */
     private Integer turns() {
         ModelOptions o = options.get();
@@ -161,19 +231,8 @@ final class GenerateCommand implements Callable<Integer> {
             throw new KvbenchException("--turns-file holds the conversation: give no --prompt, --prompt-ids or prompts file");
         }
         batchSize.check(false, spec);
-        boolean keep;
-        if (reusePrefix == null || reusePrefix.equals("on")) {
-            keep = true;
-        } else if (reusePrefix.equals("off")) {
-            keep = false;
-        } else {
-            throw new KvbenchException("--reuse-prefix takes on or off, got '" + reusePrefix + "'");
-        }
-        if (temperature == 0 && (topK != null || topP != null)) {
-            throw new KvbenchException((topK != null ? "--top-k" : "--top-p") + " does nothing when decoding greedily: "
-                    + "give --temperature above 0 to sample");
-        }
-        Sampler sampler = new Sampler(temperature, topK == null ? 0 : topK, topP == null ? 1 : topP, seed);
+        boolean keep = Cli.onOff(reusePrefix, "--reuse-prefix", true);
+        Sampler sampler = sampler();
         InputFile f = InputFile.read(turnsFile, "--turns-file");
         try (Engine engine = o.open()) {
             if (engine.model().encoderDecoder()) {
@@ -229,6 +288,7 @@ final class GenerateCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** A generated text on one output line: backslash, line breaks and tabs escaped as in Java or JSON strings. */
     static String oneLine(String text) {
         return text.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t");
     }

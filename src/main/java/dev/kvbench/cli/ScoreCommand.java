@@ -62,8 +62,9 @@ final class ScoreCommand implements Callable<Integer> {
     Path targetsFile;
 
     @Option(names = "--reuse-prefix", paramLabel = "on|off", description = "With --candidates-file or --targets-file: "
-            + "on computes the prompt (the source) once and rewinds to it after each candidate; off computes it again "
-            + "for each; the same scores (default: on).")
+            + "on computes the prompt (the source) once, copies it into the rows of each --batch-size batch of "
+            + "candidates and rewinds to it after each batch; off computes it again for each candidate; the same scores "
+            + "(default: on).")
     String reusePrefix;
 
     @Mixin
@@ -183,15 +184,8 @@ final class ScoreCommand implements Callable<Integer> {
             throw new KvbenchException("candidates are scored given one prompt: --prompt or --prompt-ids with "
                     + "--candidates-file, --source with --targets-file (not --texts-file, --target or a prompts file)");
         }
-        batchSize.check(false, spec);
-        boolean reuse;
-        if (reusePrefix == null || reusePrefix.equals("on")) {
-            reuse = true;
-        } else if (reusePrefix.equals("off")) {
-            reuse = false;
-        } else {
-            throw new KvbenchException("--reuse-prefix takes on or off, got '" + reusePrefix + "'");
-        }
+        batchSize.check();
+        boolean reuse = Cli.onOff(reusePrefix, "--reuse-prefix", true);
         boolean encoderDecoder = dev.kvbench.model.Layout.detect(o.model, o.dtype).encoderDecoder();
         if (encoderDecoder) {
             if (candidatesFile != null) {
@@ -211,7 +205,7 @@ final class ScoreCommand implements Callable<Integer> {
             }
         }
         return CandidateScoring.run(o, candidatesFile != null ? candidatesFile : targetsFile,
-                candidatesFile != null ? "--candidates-file" : "--targets-file", source, reuse, format,
+                candidatesFile != null ? "--candidates-file" : "--targets-file", source, reuse, batchSize.batchSize, format,
                 spec.commandLine().getOut());
     }
 

@@ -27,6 +27,11 @@ final class DecoderOnlyInputs implements ModelInputs {
     public void update(StepBinding step, boolean pastNonEmpty) {
     }
 
+    /** Positions come from the history, which repeats its rows itself. */
+    @Override
+    public void repeat(int copies) {
+    }
+
     @Override
     public void close() {
     }

@@ -8,6 +8,7 @@ import dev.kvbench.model.IoNames;
 import dev.kvbench.model.KvLayout;
 import dev.kvbench.model.Model;
 import dev.kvbench.cache.EmptyPast;
+import dev.kvbench.runtime.Closeables;
 import dev.kvbench.runtime.StepBinding;
 import dev.kvbench.runtime.Tensors;
 
@@ -31,6 +32,8 @@ final class EncoderDecoderInputs implements ModelInputs {
     private OrtSession.Result encoded;
     private OnnxTensor encoderHidden;
     private OnnxTensor encoderMask;
+    /** The encoder's output repeated for several rows ({@link #repeat}), owned here; null while it is the encoder's. */
+    private OnnxTensor ownedHidden;
     private boolean captured;
     private int rows;
 
@@ -98,6 +101,41 @@ final class EncoderDecoderInputs implements ModelInputs {
         captured = true;
     }
 
+    /**
+     * The encoder's output and mask (and the cross-attention cache, once captured) repeated for {@code copies} rows, into
+     * tensors this class owns: the encoder does not run again.
+     */
+    @Override
+    public void repeat(int copies) throws OrtException {
+        if (rows != 1) {
+            throw new IllegalStateException("repeats one row, not " + rows);
+        }
+        OnnxTensor hidden = Tensors.repeatRows(env, encoderHidden, copies);
+        OnnxTensor mask;
+        try {
+            mask = Tensors.repeatRows(env, encoderMask, copies);
+        } catch (OrtException | RuntimeException e) {
+            hidden.close();
+            throw e;
+        }
+        for (int i = 0; i < cross.size() && captured; i++) {
+            OnnxTensor k = crossKeys[i];
+            OnnxTensor v = crossValues[i];
+            crossKeys[i] = Tensors.repeatRows(env, k, copies);
+            crossValues[i] = Tensors.repeatRows(env, v, copies);
+            k.close();
+            v.close();
+        }
+        encoderMask.close();
+        if (ownedHidden != null) {
+            ownedHidden.close();
+        }
+        encoderMask = mask;
+        encoderHidden = hidden;
+        ownedHidden = hidden;
+        rows = copies;
+    }
+
     private OnnxTensor copy(OnnxTensor t) throws OrtException {
         return Tensors.copy(env, t);
     }
@@ -120,6 +158,8 @@ final class EncoderDecoderInputs implements ModelInputs {
             encoderMask.close();
             encoderMask = null;
         }
+        ownedHidden = Closeables.close(ownedHidden);
+        encoderHidden = null;
     }
 
     @Override

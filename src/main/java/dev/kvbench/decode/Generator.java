@@ -157,6 +157,54 @@ public final class Generator implements AutoCloseable {
     public BatchResult decode(List<long[]> sources, List<long[]> decoderInputs, int maxNewTokens, boolean ignoreEos,
                               NextToken next, RowTokens onToken) {
         begin(sources, decoderInputs, maxNewTokens);
+        return run(maxNewTokens, ignoreEos, next, onToken);
+    }
+
+    /**
+     * {@code samples} generations of one prompt (a source, for encoder-decoder models), one row each, decoded together:
+     * each row its own random stream under a seeded sampler (rows numbered as {@link #generate(List, int, boolean,
+     * NextToken, RowTokens)} numbers them). With {@code reusePrefix} the prompt is computed once ({@link #prefill}) and
+     * copied into the rows ({@link #repeat}); without, the rows are {@code samples} copies of the prompt, each computed.
+     * The same tokens either way.
+     */
+    public BatchResult samples(long[] prompt, int samples, int maxNewTokens, boolean ignoreEos, NextToken next,
+                               RowTokens onToken, boolean reusePrefix) {
+        if (samples < 1) {
+            throw new KvbenchException("samples must be at least 1, got " + samples);
+        }
+        if (!reusePrefix) {
+            return generate(java.util.Collections.nCopies(samples, prompt), maxNewTokens, ignoreEos, next, onToken);
+        }
+        try {
+            prefill(prompt, maxNewTokens);
+            repeat(samples);
+        } catch (RuntimeException e) {
+            finish();
+            throw e;
+        }
+        return run(maxNewTokens, ignoreEos, next, onToken);
+    }
+
+    /**
+     * Begins one sequence for {@code prompt} (a source, for encoder-decoder models: its encoder runs) and computes its
+     * decoder tokens but the last into the cache, which the history holds to feed with the next step: the prefix of a
+     * shared prompt, computed once, to be {@link #repeat}ed into rows or {@link #rewind}ed to. Room for
+     * {@code maxNewTokens} more tokens after the prompt (appended ones and generated ones together).
+     */
+    public void prefill(long[] prompt, int maxNewTokens) {
+        List<long[]> sources = model.encoderDecoder() ? List.of(prompt) : List.of();
+        long[] start = decoderStarts(List.of(prompt)).get(0);
+        if (start.length == 1) {
+            begin(sources, List.of(start), maxNewTokens);
+            return;
+        }
+        checkIds(start);
+        begin(sources, List.of(Arrays.copyOf(start, start.length - 1)), maxNewTokens + 1);
+        step((logits, row, index) -> (int) start[start.length - 1], 0);
+    }
+
+    /** The steps of a sequence begun (and perhaps extended or repeated) until every row stops; then finishes it. */
+    private BatchResult run(int maxNewTokens, boolean ignoreEos, NextToken next, RowTokens onToken) {
         int n = rows;
         int[][] out = new int[n][maxNewTokens];
         int[] produced = new int[n];
@@ -362,8 +410,66 @@ public final class Generator implements AutoCloseable {
             throw new IllegalStateException("extend continues one sequence, not " + rows);
         }
         checkIds(tokens);
-        history.extend(tokens);
+        extend(List.of(tokens));
+    }
+
+    /**
+     * Appends {@code tokens.get(r)} to row r, for every row: the next {@link #step} feeds them in one step over the kept
+     * cache. Rows of different lengths are right-padded with {@link #padId()}; the padding columns are real ones (the
+     * logits of a row's last token of its own are at its length), so the caller rewinds or finishes before a row would
+     * be decoded past them. Within the positions {@link #begin} was given.
+     */
+    public void extend(List<long[]> tokens) {
+        if (tokens.size() != rows) {
+            throw new IllegalStateException(tokens.size() + " rows of tokens for " + rows + " rows");
+        }
+        if (rows > 1 && cache.columns() > 0 && !cache.extendsSeveralRows()) {
+            throw new StrategyUnavailableException(strategy, strategy + " cannot append several tokens to each of several "
+                    + "rows in one step over its cache (ONNX Runtime's GroupQueryAttention takes that for one row): "
+                    + "step the rows one token at a time", "one token per step");
+        }
+        for (long[] t : tokens) {
+            if (t.length > 0) { // a row may have nothing to add (a one-token candidate)
+                checkIds(t);
+            }
+        }
+        history.extend(tokens, padId);
         Arrays.fill(stopped, false);
+    }
+
+    /** Whether {@link #extend(List)} can append to several rows over a non-empty cache ({@link KvCache#extendsSeveralRows}). */
+    public boolean extendsSeveralRows() {
+        return cache.extendsSeveralRows();
+    }
+
+    /**
+     * The one sequence begun with {@link #begin} becomes {@code copies} rows, each a copy of it: its cache (one copy of
+     * what it holds per row, {@link KvCache#repeat}), its history and, for encoder-decoder models, the encoder's output.
+     * Nothing is computed again; each row then continues on its own ({@link #extend(List)}, {@link #step}). For
+     * candidates scored given one prompt and samples of one prefill.
+     */
+    public void repeat(int copies) {
+        if (rows != 1) {
+            throw new IllegalStateException("repeat copies one sequence, not " + rows);
+        }
+        if (copies < 1) {
+            throw new IllegalArgumentException("copies must be at least 1, got " + copies);
+        }
+        if (copies == 1) {
+            return;
+        }
+        try {
+            cache.repeat(copies);
+            inputs.repeat(copies);
+        } catch (OrtException e) {
+            throw new StepFailedException(strategy, -1, "cannot copy " + strategy + "'s prefix into " + copies + " rows: "
+                    + KvbenchException.firstLine(e.getMessage()), e);
+        }
+        history.repeat(copies);
+        rows = copies;
+        chosen = Arrays.copyOf(chosen, copies);
+        Arrays.fill(chosen, chosen[0]);
+        stopped = new boolean[copies];
     }
 
     /** The columns of the sequence so far, per row: prompt (padded to the longest) and the tokens chosen. */

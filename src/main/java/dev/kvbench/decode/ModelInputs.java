@@ -19,6 +19,9 @@ interface ModelInputs extends AutoCloseable {
     /** Reads what it requested from the step's outputs (before the cache may take them). */
     void update(StepBinding step, boolean pastNonEmpty) throws OrtException;
 
+    /** The one row's inputs become {@code copies} identical rows' ({@code KvCache#repeat}). */
+    void repeat(int copies) throws OrtException;
+
     @Override
     void close();
 }

@@ -59,17 +59,25 @@ public final class Perplexity {
         return score(generator, sources, starts(generator, targets.size()), checkTargets(sources, targets), false);
     }
 
+    /** {@link #givenPrefix(Generator, long[], List, boolean, int)} one candidate at a time. */
+    public static List<Score> givenPrefix(Generator generator, long[] prompt, List<long[]> candidates, boolean reusePrefix) {
+        return givenPrefix(generator, prompt, candidates, reusePrefix, 1);
+    }
+
     /**
      * Each candidate's log-likelihood given one prompt: decoder-only, the candidate's tokens after the prompt's (the
      * re-ranking case); encoder-decoder, each candidate a target given the prompt as source (n-best rescoring).
-     * Candidates go one after another through the generator's cache, each in one step (its tokens but the last appended
-     * to the sequence, {@link Generator#extend}). With {@code reusePrefix} the
-     * prompt is computed once: after each candidate the sequence is rewound to the prompt ({@link Generator#rewind}:
-     * the cache keeps the prompt's columns but the last, fed again for the first candidate token's logits; an
-     * encoder-decoder model's encoder runs once, for the first). Without, each candidate starts a new sequence and
-     * computes the prompt again: the same scores, the prefill paid per candidate.
+     * Candidates go {@code rows} at a time as the rows of one batch, each batch in one step (every row's candidate but its
+     * last token appended, {@link Generator#extend(List)}; shorter ones right-padded). With {@code reusePrefix} the
+     * prompt is computed once, as one row: all of it but its last token (fed again with each batch, for the first
+     * candidate token's logits); the cache is copied into the batch's rows ({@link Generator#repeat}) and, after each
+     * batch, rewound to the prompt ({@link Generator#rewind}); an encoder-decoder model's encoder runs once and its
+     * output is copied. Where the cache cannot take several columns per row over a past (static-gqa and its quantized
+     * caches, {@link Generator#extendsSeveralRows}), the batch's rows advance one forced token per step instead. Without, each batch starts a new sequence of {@code rows} copies of the prompt, computed for
+     * every row: the same scores, the prefill paid per candidate.
      */
-    public static List<Score> givenPrefix(Generator generator, long[] prompt, List<long[]> candidates, boolean reusePrefix) {
+    public static List<Score> givenPrefix(Generator generator, long[] prompt, List<long[]> candidates, boolean reusePrefix,
+                                          int rows) {
         if (candidates.isEmpty()) {
             throw new KvbenchException("no candidates");
         }
@@ -78,34 +86,66 @@ public final class Perplexity {
                 throw new KvbenchException("empty candidate");
             }
         }
+        if (rows < 1) {
+            throw new IllegalArgumentException("rows must be at least 1, got " + rows);
+        }
         boolean encoderDecoder = generator.model().encoderDecoder();
-        List<long[]> sources = encoderDecoder ? List.of(prompt) : List.of();
-        List<long[]> start = encoderDecoder ? starts(generator, 1) : List.of(prompt);
-        int width = start.get(0).length;
+        long[] start = encoderDecoder ? starts(generator, 1).get(0) : prompt;
+        int batch = Math.min(rows, candidates.size());
         int longest = candidates.stream().mapToInt(c -> c.length).max().orElse(0);
         double[] logLikelihood = new double[candidates.size()];
         boolean begun = false;
         try {
-            for (int k = 0; k < candidates.size(); k++) {
-                long[] c = candidates.get(k);
-                if (begun && reusePrefix) {
-                    generator.rewind(width);
+            for (int from = 0; from < candidates.size(); from += batch) {
+                List<long[]> chunk = candidates.subList(from, Math.min(candidates.size(), from + batch));
+                List<long[]> fed = new ArrayList<>(chunk);
+                if (reusePrefix) {
+                    if (begun) {
+                        generator.rewind(start.length);
+                    } else {
+                        begun = true;
+                        generator.prefill(prompt, longest);
+                        generator.repeat(batch);
+                    }
+                    while (fed.size() < batch) { // the last batch's spare rows: a copy, its scores not read
+                        fed.add(chunk.get(0));
+                    }
                 } else {
                     if (begun) {
                         generator.finish();
                     }
-                    generator.begin(sources, start, longest);
+                    generator.begin(encoderDecoder ? java.util.Collections.nCopies(chunk.size(), prompt) : List.of(),
+                            java.util.Collections.nCopies(chunk.size(), start), longest);
                     begun = true;
                 }
-                // The candidate's tokens but the last go in with it: one step feeds them (after the prompt's last
-                // token, or the whole prompt on a new sequence), and its last c.length columns predict the candidate.
-                if (c.length > 1) {
-                    generator.extend(java.util.Arrays.copyOf(c, c.length - 1));
+                int fedLongest = fed.stream().mapToInt(c -> c.length).max().orElse(0);
+                int first = from;
+                if (reusePrefix && batch > 1 && !generator.extendsSeveralRows()) {
+                    // One column per step for every row, each row's next token forced (GroupQueryAttention on CPU).
+                    for (int i = 0; i < fedLongest; i++) {
+                        int at = i;
+                        generator.step((logits, row, step) -> {
+                            long[] c = fed.get(row);
+                            if (at >= c.length) {
+                                return (int) generator.padId();
+                            }
+                            if (row < chunk.size()) {
+                                logLikelihood[first + row] += logProb(logits, row, logits.columns() - 1, (int) c[at]);
+                            }
+                            return (int) c[at];
+                        }, i);
+                    }
+                    continue;
                 }
-                int candidate = k;
+                generator.extend(fed.stream().map(c -> Arrays.copyOf(c, c.length - 1)).toList());
+                // The step's last fedLongest columns predict each row's candidate tokens (a shorter one's first).
                 generator.step((logits, row, step) -> {
-                    for (int i = 0; i < c.length; i++) {
-                        logLikelihood[candidate] += logProb(logits, row, logits.columns() - c.length + i, (int) c[i]);
+                    long[] c = fed.get(row);
+                    if (row < chunk.size()) {
+                        for (int i = 0; i < c.length; i++) {
+                            logLikelihood[first + row] += logProb(logits, row, logits.columns() - fedLongest + i,
+                                    (int) c[i]);
+                        }
                     }
                     return (int) c[c.length - 1];
                 }, 0);

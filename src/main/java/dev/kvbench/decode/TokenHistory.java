@@ -84,20 +84,52 @@ final class TokenHistory implements BatchRows {
         this.width = width;
     }
 
-    /** Appends {@code tokens} as columns of the one row (a conversation's next turn), within the capacity begun with. */
-    void extend(long[] tokens) {
-        if (rows != 1) {
-            throw new IllegalArgumentException("a turn continues one row, not " + rows);
+    /**
+     * Appends {@code tokens.get(r)} to row r (a conversation's next turn, or each row's candidate), within the capacity
+     * begun with: the rows' tokens right-padded with {@code padId} to the longest, the padding real columns (read by
+     * nothing that matters: the caller rewinds or finishes before they would).
+     */
+    void extend(List<long[]> tokens, long padId) {
+        if (tokens.size() != rows) {
+            throw new IllegalArgumentException(tokens.size() + " rows of tokens for " + rows + " rows");
         }
-        if ((long) width + tokens.length > capacity) {
-            throw new IllegalArgumentException(tokens.length + " more columns do not fit after " + width + " of "
+        int longest = tokens.stream().mapToInt(t -> t.length).max().orElse(0);
+        if ((long) width + longest > capacity) {
+            throw new IllegalArgumentException(longest + " more columns do not fit after " + width + " of "
                     + capacity);
         }
-        for (long t : tokens) {
-            ids.put(width, t);
-            positions.put(width, width - longestPrompt + promptLengths[0]);
+        for (int c = 0; c < longest; c++) {
+            for (int r = 0; r < rows; r++) {
+                long[] t = tokens.get(r);
+                ids.put(r * capacity + width, c < t.length ? t[c] : padId);
+                positions.put(r * capacity + width, width - longestPrompt + promptLengths[r]);
+            }
             width++;
         }
+    }
+
+    /** The one row becomes {@code copies} identical rows (its columns copied), each to continue on its own. */
+    void repeat(int copies) {
+        if (rows != 1) {
+            throw new IllegalArgumentException("repeats one row, not " + rows);
+        }
+        LongBuffer newIds = Tensors.directLongs((long) copies * capacity);
+        LongBuffer newPositions = Tensors.directLongs((long) copies * capacity);
+        for (int r = 0; r < copies; r++) {
+            for (int c = 0; c < width; c++) {
+                newIds.put(r * capacity + c, ids.get(c));
+                newPositions.put(r * capacity + c, positions.get(c));
+            }
+        }
+        ids = newIds;
+        positions = newPositions;
+        int promptLength = promptLengths[0];
+        closeDecodeTensors();
+        rows = copies;
+        lastIds = new LastColumn();
+        lastPositions = new LastColumn();
+        promptLengths = new int[copies];
+        java.util.Arrays.fill(promptLengths, promptLength);
     }
 
     /** Appends one column: {@code tokens[r]} for each row. */

@@ -66,6 +66,26 @@ public final class Tensors {
     }
 
     /**
+     * A new tensor of {@code copies} rows, each a copy of {@code t}'s one row (its first dimension 1): what every row of a
+     * batch starting from one prefix reads. The caller closes it; {@code t} is unchanged.
+     */
+    public static OnnxTensor repeatRows(OrtEnvironment env, OnnxTensor t, int copies) throws OrtException {
+        long[] shape = t.getInfo().getShape();
+        if (shape.length == 0 || shape[0] != 1) {
+            throw new IllegalArgumentException("repeat a tensor of one row, not " + java.util.Arrays.toString(shape));
+        }
+        byte[] row = t.getByteBuffer().array(); // a heap copy
+        ByteBuffer direct = directBytes((long) row.length * copies);
+        for (int r = 0; r < copies; r++) {
+            direct.put(row);
+        }
+        direct.rewind();
+        long[] repeated = shape.clone();
+        repeated[0] = copies;
+        return OnnxTensor.createTensor(env, direct, repeated, t.getInfo().type);
+    }
+
+    /**
      * A tensor of {@code element}s over a new direct copy of {@code bytes} (values in native order, as ONNX Runtime
      * wrote them). ORT Java 1.29 cannot take a heap buffer for float16, hence the copy made here.
      */

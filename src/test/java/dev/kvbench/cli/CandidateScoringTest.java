@@ -66,6 +66,33 @@ class CandidateScoringTest {
         assertTrue(text.out().contains("the prompt computed once (--reuse-prefix on)"), text.out());
     }
 
+    /** Candidates as the rows of batches over copies of the prompt: what one at a time scores, for both model kinds. */
+    @Test
+    void candidatesInBatchesScoreAsOneAtATime(@TempDir Path tmp) throws Exception {
+        Path file = Files.writeString(tmp.resolve("candidates.txt"),
+                "the lazy dog\nover the moon and far away\njumps over the lazy dog\nbanana\na\n");
+        String[][] cases = {{LLAMA, "--prompt", "The quick brown fox", "--candidates-file", "kv"},
+                {LLAMA, "--prompt", "The quick brown fox", "--candidates-file", "static-gqa"},
+                {MARIAN, "--source", "Hello world", "--targets-file", "static"}};
+        for (String[] c : cases) {
+            List<JsonNode> one = lines(CliTestSupport.run("score", "--model", c[0], c[1], c[2], c[3], file.toString(),
+                    "--strategy", c[4], "--format", "json"));
+            List<JsonNode> batched = lines(CliTestSupport.run("score", "--model", c[0], c[1], c[2], c[3], file.toString(),
+                    "--strategy", c[4], "--batch-size", "3", "--format", "json"));
+            for (int i = 0; i < 5; i++) {
+                double a = one.get(i).get("log_likelihood").asDouble();
+                assertEquals(a, batched.get(i).get("log_likelihood").asDouble(), 1e-5 * Math.abs(a), c[4] + " line " + i);
+                assertEquals(one.get(i).get("rank").asInt(), batched.get(i).get("rank").asInt());
+                assertEquals(1, one.get(i).get("rows").asInt());
+                assertEquals(3, batched.get(i).get("rows").asInt());
+            }
+        }
+        CliTestSupport.Run text = CliTestSupport.run("score", "--model", LLAMA, "--prompt", "The quick brown fox",
+                "--candidates-file", file.toString(), "--batch-size", "8");
+        assertEquals(0, text.code(), text.err());
+        assertTrue(text.out().contains("5 candidates per batch (--batch-size)"), text.out());
+    }
+
     /** n-best rescoring: each target given the source, encoded once; what score --source --target says of each. */
     @Test
     void targetsGivenOneSourceScoreAsEachPairAlone(@TempDir Path tmp) throws Exception {
@@ -100,8 +127,8 @@ class CandidateScoringTest {
         assertBadInput("not both", "score", "--model", LLAMA, "--prompt", "x", "--candidates-file", f, "--targets-file", f);
         assertBadInput("candidates are scored given one prompt", "score", "--model", LLAMA, "--texts-file", f,
                 "--candidates-file", f);
-        assertBadInput("--batch-size does nothing", "score", "--model", LLAMA, "--prompt", "x", "--candidates-file", f,
-                "--batch-size", "4");
+        assertBadInput("--batch-size must be in 1..4096, got 0", "score", "--model", LLAMA, "--prompt", "x",
+                "--candidates-file", f, "--batch-size", "0");
         assertBadInput("empty.txt is empty", "score", "--model", LLAMA, "--prompt", "x", "--candidates-file",
                 empty.toString());
         assertBadInput(blank + " line 2: empty line", "score", "--model", LLAMA, "--prompt", "x", "--candidates-file",

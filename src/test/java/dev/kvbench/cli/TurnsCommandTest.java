@@ -46,7 +46,7 @@ class TurnsCommandTest {
         Path file = Files.writeString(tmp.resolve("turns.txt"), "one\ntwo\n");
         Path longTurns = Files.writeString(tmp.resolve("long.txt"), "one\n" + "a b ".repeat(1100) + "\n");
         String f = file.toString();
-        assertBadInput("--reuse-prefix is for --turns-file", "generate", "--model", LLAMA, "--prompt", "x",
+        assertBadInput("--reuse-prefix is for --turns-file and --samples", "generate", "--model", LLAMA, "--prompt", "x",
                 "--reuse-prefix", "off");
         assertBadInput("--reuse-prefix takes on or off, got 'yes'", "generate", "--model", LLAMA, "--turns-file", f,
                 "--reuse-prefix", "yes");

@@ -15,8 +15,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 /**
- * Candidates scored given one prompt computed once (rewound after each candidate) score what they score with the
- * prompt computed again for each, and what no-cache's one pass over prompt + candidate gives less the prompt's own
+ * Candidates scored given one prompt computed once (rewound after each candidate, or copied into the rows of a batch)
+ * score what they score with the prompt computed again for each, and what no-cache's one pass over prompt + candidate gives less the prompt's own
  * part (the reference side: one teacher-forced pass, no cache, no rewind); the ranking is the same.
  */
 class PrefixReuseTest {
@@ -71,6 +71,21 @@ class PrefixReuseTest {
                 }
             }
             assertEquals(Arrays.toString(ranking(again)), Arrays.toString(ranking(reused)), s + ": the ranking, reused");
+            // Several candidates as the rows of one batch: the prefix copied into 2 rows (batches of 2, 2 and 1, the
+            // last with a spare row; rewound between them) or 5 (one batch), or computed per row without reuse.
+            for (int rows : new int[] {2, 5}) {
+                for (boolean reuse : new boolean[] {true, false}) {
+                    List<Perplexity.Score> batched = Perplexity.givenPrefix(engine.generator(), prompt, candidates, reuse,
+                            rows);
+                    for (int k = 0; k < candidates.size(); k++) {
+                        assertClose(again.get(k).logLikelihood(), batched.get(k).logLikelihood(),
+                                s.quantizedCache() ? 1e-3 : 1e-5, s + " candidate " + k + ", " + rows + " rows, reuse "
+                                        + reuse + ": against one at a time");
+                    }
+                    assertEquals(Arrays.toString(ranking(again)), Arrays.toString(ranking(batched)),
+                            s + ": the ranking, " + rows + " rows");
+                }
+            }
             if (s.quantizedCache()) { // rounded entries: the candidates' total within score's 5% of no-cache
                 double mine = reused.stream().mapToDouble(Perplexity.Score::logLikelihood).sum();
                 double theirs = reference.stream().mapToDouble(Perplexity.Score::logLikelihood).sum();
@@ -97,8 +112,11 @@ class PrefixReuseTest {
         }
         try (Engine engine = new Engine(TestModels.MARIAN, s)) {
             List<Perplexity.Score> reused = Perplexity.givenPrefix(engine.generator(), source, targets, true);
+            List<Perplexity.Score> batched = Perplexity.givenPrefix(engine.generator(), source, targets, true, 3);
             for (int k = 0; k < targets.size(); k++) {
                 assertClose(reference.get(k).logLikelihood(), reused.get(k).logLikelihood(), 1e-4, s + " target " + k);
+                assertClose(reference.get(k).logLikelihood(), batched.get(k).logLikelihood(), 1e-4,
+                        s + " target " + k + ", 3 rows over one encoder output");
             }
             assertEquals(Arrays.toString(ranking(reference)), Arrays.toString(ranking(reused)), s + ": the ranking");
         }
