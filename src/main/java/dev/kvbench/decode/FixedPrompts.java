@@ -57,6 +57,23 @@ public final class FixedPrompts {
         return out;
     }
 
+    /**
+     * {@code count} continuations of {@code length} ids each that differ from each other and from the prompt: the
+     * candidates of the re-ranking benchmark and verdict, a request's suffix after a shared prefix, a conversation's
+     * later turns. Candidate i, id j: 100 + (7i + 13j) wrapped below the vocabulary.
+     */
+    public static List<long[]> continuations(Model model, int count, int length) {
+        List<long[]> out = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            long[] c = new long[length];
+            for (int j = 0; j < length; j++) {
+                c[j] = 100 + (7L * i + 13L * j) % Math.max(1, model.vocab() - 100);
+            }
+            out.add(c);
+        }
+        return out;
+    }
+
     private static long firstEos(ModelConfig config) {
         return config.eosTokenIds().isEmpty() ? 0 : config.eosTokenIds().iterator().next();
     }

@@ -59,6 +59,8 @@ public final class BenchRun {
     private StrategyVerdicts verdicts;
     private Recommendation recommendation;
     private String latency = "";
+    /** The shared-prompt verdict's lines (default run), "" until it ran. */
+    private String sharedPrompts = "";
     /** The accuracy of the lossy (quantized-cache) candidates, printed under the verdict. */
     private String lossyAccuracy = "";
     private final Object state = new Object();
@@ -150,7 +152,34 @@ public final class BenchRun {
             }
             runParts(f.parts(), runner);
             peakMemory(f.peaks(), repo);
+            sharedPromptVerdict(picks, verdictPlan == null ? StrategyRoles.reference() : verdictPlan.reference());
         }, calls);
+    }
+
+    /**
+     * Re-ranking with the prompt reused against recomputed, in paired rounds ({@link SharedPromptVerdict}), for the
+     * first recommended strategy that keeps a cache, else {@code reference}; a failure is listed, not fatal.
+     */
+    private void sharedPromptVerdict(List<String> picks, Strategy reference) {
+        Strategy s = picks.stream().map(Strategy::parse).filter(p -> !p.quadratic()).findFirst().orElse(reference);
+        if (s.quadratic()) {
+            return;
+        }
+        console.println("[shared prompts] re-ranking with the prompt reused against recomputed, " + s + ", "
+                + SharedPromptVerdict.ROUNDS + " paired rounds ...");
+        console.flush();
+        try {
+            String text = SharedPromptVerdict.run(folder, dtype, s, SharedPromptVerdict.ROUNDS,
+                    SharedPromptVerdict.PROMPT_TOKENS).text();
+            synchronized (state) {
+                sharedPrompts = text;
+            }
+            console.print(text);
+        } catch (KvbenchException | dev.kvbench.decode.StepFailedException e) {
+            synchronized (state) {
+                failed.add("shared-prompt verdict (" + s + "): " + dev.kvbench.results.ErrorWording.of(e));
+            }
+        }
     }
 
     /** A run's phases, which may throw on a failed write. */
@@ -334,7 +363,7 @@ public final class BenchRun {
 
     /** The summary of what is in the result file now ({@link RunSummary}). */
     private String summary() {
-        return new RunSummary(header, verdicts, lossyAccuracy, recommendation, latency, all, files.results().toString(),
+        return new RunSummary(header, verdicts, lossyAccuracy, recommendation, latency + sharedPrompts, all, files.results().toString(),
                 folder, dtype, limits, notAvailable, skipped, failed, memory.toString(), leftOut).text();
     }
 

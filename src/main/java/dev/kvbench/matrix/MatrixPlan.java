@@ -72,6 +72,9 @@ public final class MatrixPlan {
     public static final int PEAK_BATCH = 16;
     /** Candidates of the re-ranking benchmark. */
     static final int SCORE_TEXTS = 16;
+    /** Prompt (prefix) lengths of the default run's shared-prompt benchmarks, and the turns of its conversation. */
+    static final List<Integer> SHARED_PROMPT_LENGTHS = List.of(512);
+    static final int CONTINUATION_TURNS = 4;
 
     /**
      * The parts in running order, the configurations left out by rule, and (default run) what the full matrix would
@@ -134,6 +137,7 @@ public final class MatrixPlan {
                 }
             }
             addPrefill(parts, skipped, runnable, PROMPT_LENGTHS, maxPositions);
+            addSharedPrompts(parts, kind, runnable, encoderDecoder);
             return new Plan(List.copyOf(parts), List.copyOf(skipped), leftOut(runnable));
         }
         boolean quick = kind == Kind.QUICK;
@@ -179,6 +183,7 @@ public final class MatrixPlan {
                         Map.of("pass", pass)));
             }
         }
+        addSharedPrompts(parts, kind, runnable, encoderDecoder);
         if (runnable.contains(Strategy.HYBRID)) {
             int tokens = quick ? 64 : 256;
             List<String> variants = new ArrayList<>();
@@ -228,6 +233,40 @@ public final class MatrixPlan {
         }
     }
 
+    /**
+     * Shared prompts, the prompt reused against recomputed ({@code reuse} / {@code hit} on and off), for the strategies
+     * that keep a cache (not the quadratic ones; in a quick run the reference only, in the full matrix the caches users
+     * ship): re-ranking 16 candidates given one prompt of {@link #SHARED_PROMPT_LENGTHS} tokens (the full matrix also as
+     * {@link #PEAK_BATCH} rows of one batch), and for decoder-only models a prefix-cache hit's first token (the full
+     * matrix at every prefill length) and a conversation of {@link #CONTINUATION_TURNS} turns.
+     */
+    private static void addSharedPrompts(List<MatrixPart> parts, Kind kind, List<Strategy> runnable, boolean encoderDecoder) {
+        boolean quick = kind == Kind.QUICK;
+        List<Integer> lengths = quick ? QUICK_PROMPT_LENGTHS : SHARED_PROMPT_LENGTHS;
+        for (Strategy s : runnable) {
+            if (s.quadratic() || (quick && s != StrategyRoles.reference()) || (kind == Kind.FULL && !batched(kind).contains(s))) {
+                continue;
+            }
+            for (String rows : kind == Kind.FULL ? List.of("1", String.valueOf(PEAK_BATCH)) : List.of("1")) {
+                for (String reuse : List.of("on", "off")) {
+                    parts.add(new MatrixPart(BenchmarkContract.RERANK, "strategy", s.id(), "promptTokens", lengths,
+                            Map.of("reuse", reuse, "rows", rows)));
+                }
+            }
+            if (encoderDecoder) {
+                continue;
+            }
+            for (String hit : List.of("on", "off")) {
+                parts.add(new MatrixPart(BenchmarkContract.PREFIX_HIT, "strategy", s.id(), "prefixTokens",
+                        kind == Kind.FULL ? PROMPT_LENGTHS : lengths, Map.of("hit", hit)));
+            }
+            for (String reuse : List.of("on", "off")) {
+                parts.add(new MatrixPart(BenchmarkContract.CONTINUATION, "strategy", s.id(), "turns",
+                        List.of(quick ? 2 : CONTINUATION_TURNS), Map.of("reuse", reuse, "turnTokens", "32")));
+            }
+        }
+    }
+
     /** What the full matrix measures beyond a default run of {@code measured}, one line each; {@code bench --full} runs it. */
     static List<String> leftOut(List<Strategy> measured) {
         List<String> out = new ArrayList<>();
@@ -237,6 +276,8 @@ public final class MatrixPlan {
         out.add("batches of " + join(BATCH_SIZES) + " rows (GenerationBenchmark, " + BATCH_TOKENS + " new tokens)");
         out.add("re-ranking (ScoreBenchmark, " + SCORE_TEXTS + " candidates, one pass and incremental)");
         out.add("the hybrid threshold sweep (HybridThresholdBenchmark)");
+        out.add("shared prompts of every cache users ship: candidates as " + PEAK_BATCH + " rows of one batch, a prefix hit at "
+                + join(PROMPT_LENGTHS) + "-token prefixes");
         out.add("peak memory at " + PEAK_BATCH + " rows");
         List<String> others = java.util.Arrays.stream(Strategy.values()).filter(s -> !measured.contains(s)).map(Strategy::id).toList();
         if (!others.isEmpty()) {

@@ -29,6 +29,10 @@ public final class BenchmarkContract {
     public static final String HYBRID_THRESHOLD = "HybridThresholdBenchmark";
     public static final String SCORE = "ScoreBenchmark";
     public static final String PREFILL = "PrefillBenchmark";
+    /** The shared-prompt benchmarks: re-ranking given one prompt, a prefix-cache hit's first token, a conversation. */
+    public static final String RERANK = "RerankBenchmark";
+    public static final String PREFIX_HIT = "PrefixHitBenchmark";
+    public static final String CONTINUATION = "ContinuationBenchmark";
     /**
      * What the paired rounds ({@code ab}'s generations method, bench's verdicts) time and record in JMH's format: one
      * call of the engine's {@code Generator.generate} in a worker JVM. Not a JMH benchmark: the entries say

@@ -153,6 +153,7 @@ public final class Summary {
         out.append(prefill(all));
         out.append(batches(all));
         out.append(scores(all));
+        out.append(SharedPromptTable.render(results));
         return out.toString();
     }
 
@@ -330,7 +331,14 @@ public final class Summary {
      * benchmark ({@code 1.04 ± 0.05 ms/step}), else per operation.
      */
     public static String scoreWithError(JmhResult result) {
-        Row r = rows(List.of(result)).get(0);
+        List<Row> one = rows(List.of(result));
+        if (one.isEmpty()) { // a benchmark without per-token figures (the shared-prompt ones): its time per operation
+            double ms = toMillis(result.primary().score(), result.primary().unit());
+            double err = toMillis(result.primary().error(), result.primary().unit());
+            return Double.isNaN(err) ? String.format(Locale.ROOT, "%.2f ± n/a ms/op", ms)
+                    : String.format(Locale.ROOT, "%.2f ± %.2f ms/op", ms, err);
+        }
+        Row r = one.get(0);
         if (r.benchmark().equals(BenchmarkContract.STEP)) {
             int n = BenchmarkContract.STEP_BENCHMARK_STEPS;
             return Double.isNaN(r.errorMs()) ? String.format(Locale.ROOT, "%.3f ± n/a ms/step", r.msPerOp() / n)

@@ -39,7 +39,10 @@ class BenchPlanTest {
         assertEquals(List.of(Strategy.STATIC, Strategy.STATIC_GQA, Strategy.STATIC_GQA_INT8), p.verdictPlan().candidates());
         BenchRun.FollowUp f = p.followUp(List.of(Strategy.KV, Strategy.STATIC_GQA));
         assertEquals(List.of(MatrixPlanTest.step("kv", 256, 2048), MatrixPlanTest.step("static-gqa", 256, 2048),
-                MatrixPlanTest.prefill("kv", 64, 512, 2047), MatrixPlanTest.prefill("static-gqa", 64, 512, 2047)), f.parts());
+                MatrixPlanTest.prefill("kv", 64, 512, 2047), MatrixPlanTest.prefill("static-gqa", 64, 512, 2047)),
+                f.parts().subList(0, 4));
+        assertEquals(MatrixPlanTest.shared("static-gqa", List.of(512), List.of("1"), List.of(512), 4, true),
+                f.parts().subList(f.parts().size() - 6, f.parts().size()), "shared prompts last");
         assertEquals(List.of(new MatrixPlan.PeakRun(Strategy.KV, 1, 2040), new MatrixPlan.PeakRun(Strategy.STATIC_GQA, 1, 2040)),
                 f.peaks());
     }

@@ -44,6 +44,28 @@ class MatrixPlanTest {
         return new MatrixPart(BenchmarkContract.SCORE, "strategy", s, "texts", List.of(16), Map.of("pass", pass));
     }
 
+    /** The shared-prompt parts of one strategy: re-ranking (as rows), then a prefix hit and a conversation, on and off. */
+    static List<MatrixPart> shared(String s, List<Integer> prompts, List<String> rows, List<Integer> prefixes, int turns,
+                                   boolean decoderOnly) {
+        List<MatrixPart> out = new ArrayList<>();
+        for (String r : rows) {
+            for (String reuse : List.of("on", "off")) {
+                out.add(new MatrixPart(BenchmarkContract.RERANK, "strategy", s, "promptTokens", prompts,
+                        Map.of("reuse", reuse, "rows", r)));
+            }
+        }
+        if (decoderOnly) {
+            for (String hit : List.of("on", "off")) {
+                out.add(new MatrixPart(BenchmarkContract.PREFIX_HIT, "strategy", s, "prefixTokens", prefixes, Map.of("hit", hit)));
+            }
+            for (String reuse : List.of("on", "off")) {
+                out.add(new MatrixPart(BenchmarkContract.CONTINUATION, "strategy", s, "turns", List.of(turns),
+                        Map.of("reuse", reuse, "turnTokens", "32")));
+            }
+        }
+        return out;
+    }
+
     static MatrixPart sweep(String variant, int newTokens) {
         return new MatrixPart(BenchmarkContract.HYBRID_THRESHOLD, "variant", variant, "newTokens", List.of(newTokens));
     }
@@ -64,23 +86,29 @@ class MatrixPlanTest {
         assertEquals(List.of(Strategy.KV), MatrixPlan.followUp(Strategy.KV, List.of("kv", "kv"), ALL));
         assertEquals(List.of(Strategy.KV, Strategy.STATIC), MatrixPlan.followUp(Strategy.KV, List.of(), List.of(Strategy.KV, Strategy.STATIC)));
         MatrixPlan.Plan p = MatrixPlan.plan(MatrixPlan.Kind.DEFAULT, List.of(Strategy.KV, Strategy.STATIC_GQA), 256, 2048, false);
-        assertEquals(List.of(new MatrixPart(BenchmarkContract.STEP, "strategy", "kv", "context", List.of(256, 2048)),
+        List<MatrixPart> expected = new ArrayList<>(List.of(
+                new MatrixPart(BenchmarkContract.STEP, "strategy", "kv", "context", List.of(256, 2048)),
                 new MatrixPart(BenchmarkContract.STEP, "strategy", "static-gqa", "context", List.of(256, 2048)),
                 new MatrixPart(BenchmarkContract.PREFILL, "strategy", "kv", "promptTokens", List.of(64, 512, 2047), Map.of()),
-                new MatrixPart(BenchmarkContract.PREFILL, "strategy", "static-gqa", "promptTokens", List.of(64, 512, 2047), Map.of())),
-                p.parts());
+                new MatrixPart(BenchmarkContract.PREFILL, "strategy", "static-gqa", "promptTokens", List.of(64, 512, 2047), Map.of())));
+        // Shared prompts: re-ranking given a 512-token prompt, a prefix hit at 512 and a 4-turn conversation, on and off.
+        expected.addAll(shared("kv", List.of(512), List.of("1"), List.of(512), 4, true));
+        expected.addAll(shared("static-gqa", List.of(512), List.of("1"), List.of(512), 4, true));
+        assertEquals(expected, p.parts());
         assertEquals(List.of(), p.skipped());
-        assertEquals(7, p.leftOut().size(), p.leftOut().toString());
+        assertEquals(8, p.leftOut().size(), p.leftOut().toString());
         assertEquals("GenerationBenchmark (ms per token and heap per token at 64, 256, 1024 new tokens)", p.leftOut().get(0));
         assertEquals("StepBenchmark at contexts 16, 64, 1024, and at 16 rows", p.leftOut().get(1));
         assertEquals("time to first token, steps and peak memory of no-cache, kv-alloc, kv-copy, hybrid, static, "
-                + "static-gqa-int8, static-gqa-int4 (measured here: the reference and the recommendation)", p.leftOut().get(6));
+                + "static-gqa-int8, static-gqa-int4 (measured here: the reference and the recommendation)", p.leftOut().get(7));
         assertEquals(List.of(new MatrixPlan.PeakRun(Strategy.KV, 1, 2040), new MatrixPlan.PeakRun(Strategy.STATIC_GQA, 1, 2040)),
                 MatrixPlan.peakRuns(MatrixPlan.Kind.DEFAULT, List.of(Strategy.KV, Strategy.STATIC_GQA), 256, new ArrayList<>()));
         // A 512-position model: the long context and prompt shrink or go, by the same rules as the full matrix.
         MatrixPlan.Plan small = MatrixPlan.plan(MatrixPlan.Kind.DEFAULT, List.of(Strategy.KV), 256, 512, true);
-        assertEquals(List.of(new MatrixPart(BenchmarkContract.STEP, "strategy", "kv", "context", List.of(256)),
-                new MatrixPart(BenchmarkContract.PREFILL, "strategy", "kv", "promptTokens", List.of(64, 511), Map.of())), small.parts());
+        List<MatrixPart> smallParts = new ArrayList<>(List.of(new MatrixPart(BenchmarkContract.STEP, "strategy", "kv", "context",
+                List.of(256)), new MatrixPart(BenchmarkContract.PREFILL, "strategy", "kv", "promptTokens", List.of(64, 511), Map.of())));
+        smallParts.addAll(shared("kv", List.of(512), List.of("1"), List.of(), 4, false)); // encoder-decoder: re-ranking only
+        assertEquals(smallParts, small.parts());
         assertEquals(List.of("StepBenchmark at context 2048: beyond the model's 512 positions (the prompt is the source)",
                 "PrefillBenchmark at 512 prompt tokens: beyond the model's 512 positions"), small.skipped());
     }
@@ -112,7 +140,11 @@ class MatrixPlanTest {
         for (Strategy s : ALL) {
             assertTrue(d.contains(prefill(s.id(), 64, 512, 2047)), "2048 + 1 do not fit: " + d);
         }
-        assertEquals(9 + 9 + 9 + 4 * 3 + 18 + 6, p.parts().size(), d.toString());
+        // Shared prompts for the caches a user ships: re-ranking at 1 and 16 rows, a prefix hit at every prefill length.
+        for (Strategy s : StrategyRoles.withRole(StrategyRoles.Role.CACHE)) {
+            assertTrue(d.containsAll(shared(s.id(), List.of(512), List.of("1", "16"), List.of(64, 512, 2048), 4, true)), d.toString());
+        }
+        assertEquals(9 + 9 + 9 + 4 * 3 + 18 + 4 * 8 + 6, p.parts().size(), d.toString());
         assertEquals(Map.of("batchSize", "1"), p.parts().get(0).fixed());
         // The description users read is made from the same data.
         assertEquals("GenerationBenchmark kv batchSize=4 newTokens=256", genRows("kv", 4, 256).description());
@@ -137,7 +169,9 @@ class MatrixPlanTest {
         MatrixPlan.Plan p = MatrixPlan.plan(MatrixPlan.Kind.QUICK, List.of(Strategy.KV, Strategy.STATIC_GQA, Strategy.HYBRID), 256, 2048, false);
         assertEquals(List.of(gen("kv", 16), gen("static-gqa", 16), gen("hybrid", 16), step("kv", 64), step("static-gqa", 64),
                 step("hybrid", 64), prefill("kv", 64), prefill("static-gqa", 64), prefill("hybrid", 64), genRows("kv", 4, 16),
-                score("kv", "full"), score("kv", "incremental"), sweep("hybrid-10", 64), sweep("kv", 64)), p.parts());
+                score("kv", "full"), score("kv", "incremental")), p.parts().subList(0, 12));
+        assertEquals(shared("kv", List.of(64), List.of("1"), List.of(64), 2, true), p.parts().subList(12, 18));
+        assertEquals(List.of(sweep("hybrid-10", 64), sweep("kv", 64)), p.parts().subList(18, 20));
         assertEquals(List.of(), MatrixPlan.peakRuns(MatrixPlan.Kind.QUICK, List.of(Strategy.KV), 256, new ArrayList<>()));
     }
 

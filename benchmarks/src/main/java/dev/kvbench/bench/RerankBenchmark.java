@@ -2,7 +2,7 @@ package dev.kvbench.bench;
 
 import dev.kvbench.decode.FixedPrompts;
 import dev.kvbench.decode.Perplexity;
-import java.util.ArrayList;
+import dev.kvbench.results.BenchmarkContract;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -18,23 +18,24 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * Re-ranking given one shared prompt: one operation scores {@code candidates} continuations of {@code candidateTokens}
- * tokens each, given one prompt of {@code promptTokens} tokens ({@link Perplexity#givenPrefix}), candidates one after
- * another through the cache. {@code reuse=on} computes the prompt once and rewinds to it after each candidate;
- * {@code off} computes it for every candidate. What reuse saves is the prompt's prefill, {@code candidates - 1} times;
- * what it costs is the rewind (nothing for a preallocated cache, a crop of the past for a concatenating one).
- * Encoder-decoder models score the candidates as targets of one source of {@code promptTokens} tokens.
+ * tokens each, given one prompt of {@code promptTokens} tokens ({@link Perplexity#givenPrefix}), {@code rows} candidates
+ * at a time as the rows of one batch. {@code reuse=on} computes the prompt once, copies its cache into the rows and
+ * rewinds to it after each batch; {@code off} computes it for every candidate. What reuse saves is the prompt's
+ * prefill, {@code candidates - 1} times; what it costs is the copy into the rows and the rewind (nothing for a
+ * preallocated cache, a crop of the past for a concatenating one). Encoder-decoder models score the candidates as
+ * targets of one source of {@code promptTokens} tokens. The list is every workload dimension; {@code bench} runs a slice.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Fork(value = 1, jvmArgsAppend = {"-Xmx2g"})
-@Warmup(iterations = 3, time = 1)
+@Warmup(iterations = 2, time = 1)
 @Measurement(iterations = 5, time = 1)
 public class RerankBenchmark extends EngineState {
     /** The caches users ship (kv, static, static-gqa and its int8 cache); no-cache keeps nothing to reuse. */
     @Param({"kv", "static", "static-gqa", "static-gqa-int8"})
     public String strategy;
 
-    @Param({"64", "512"})
+    @Param({"64", "512", "2048"})
     public int promptTokens;
 
     @Param({"16"})
@@ -43,6 +44,10 @@ public class RerankBenchmark extends EngineState {
     @Param({"16"})
     public int candidateTokens;
 
+    /** Candidates decoded together: 1, one after another; N, N rows over copies of the prefix. */
+    @Param({"1", "16"})
+    public int rows;
+
     @Param({"on", "off"})
     public String reuse;
 
@@ -50,25 +55,20 @@ public class RerankBenchmark extends EngineState {
 
     @Setup(Level.Trial)
     public void open() {
-        open("RerankBenchmark strategy=" + strategy + " promptTokens=" + promptTokens + " reuse=" + reuse, strategy, 10, 1);
+        open(BenchmarkContract.RERANK + " strategy=" + strategy + " promptTokens=" + promptTokens + " rows=" + rows
+                + " reuse=" + reuse, strategy, 10, 1);
         // The prompt, shortened where the model's positions leave no room for a candidate after it.
         prompt = FixedPrompts.prompt(engine.model(), Math.min(promptTokens, engine.model().maxPositions() - candidateTokens));
-        list = new ArrayList<>();
-        for (int i = 0; i < candidates; i++) {
-            long[] c = new long[candidateTokens];
-            for (int j = 0; j < c.length; j++) { // candidates differ from each other
-                c[j] = 100 + (7L * i + 13L * j) % Math.max(1, engine.model().vocab() - 100);
-            }
-            list.add(c);
-        }
+        list = FixedPrompts.continuations(engine.model(), candidates, candidateTokens);
     }
 
     @Benchmark
-    public double rerank() {
+    public double rerank(SharedPromptCounters counters) {
         double sum = 0;
-        for (Perplexity.Score s : Perplexity.givenPrefix(engine.generator(), prompt, list, reuse.equals("on"))) {
+        for (Perplexity.Score s : Perplexity.givenPrefix(engine.generator(), prompt, list, reuse.equals("on"), rows)) {
             sum += s.logLikelihood();
         }
+        counters.add(engine.generator().cacheBytesHeld());
         return sum;
     }
 }
