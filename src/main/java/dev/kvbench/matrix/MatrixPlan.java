@@ -250,7 +250,7 @@ public final class MatrixPlan {
             for (String rows : kind == Kind.FULL ? List.of("1", String.valueOf(PEAK_BATCH)) : List.of("1")) {
                 for (String reuse : List.of("on", "off")) {
                     parts.add(new MatrixPart(BenchmarkContract.RERANK, "strategy", s.id(), "promptTokens", lengths,
-                            Map.of("reuse", reuse, "rows", rows)));
+                            Map.of("reuse", reuse, "rows", rows, "candidates", "16", "candidateTokens", "16")));
                 }
             }
             if (encoderDecoder) {
@@ -258,11 +258,12 @@ public final class MatrixPlan {
             }
             for (String hit : List.of("on", "off")) {
                 parts.add(new MatrixPart(BenchmarkContract.PREFIX_HIT, "strategy", s.id(), "prefixTokens",
-                        kind == Kind.FULL ? PROMPT_LENGTHS : lengths, Map.of("hit", hit)));
+                        kind == Kind.FULL ? PROMPT_LENGTHS : lengths, Map.of("hit", hit, "suffixTokens", "16")));
             }
             for (String reuse : List.of("on", "off")) {
                 parts.add(new MatrixPart(BenchmarkContract.CONTINUATION, "strategy", s.id(), "turns",
-                        List.of(quick ? 2 : CONTINUATION_TURNS), Map.of("reuse", reuse, "turnTokens", "32")));
+                        List.of(quick ? 2 : CONTINUATION_TURNS), Map.of("reuse", reuse, "turnTokens", "32",
+                                "replyTokens", "16")));
             }
         }
     }

@@ -51,16 +51,17 @@ class MatrixPlanTest {
         for (String r : rows) {
             for (String reuse : List.of("on", "off")) {
                 out.add(new MatrixPart(BenchmarkContract.RERANK, "strategy", s, "promptTokens", prompts,
-                        Map.of("reuse", reuse, "rows", r)));
+                        Map.of("reuse", reuse, "rows", r, "candidates", "16", "candidateTokens", "16")));
             }
         }
         if (decoderOnly) {
             for (String hit : List.of("on", "off")) {
-                out.add(new MatrixPart(BenchmarkContract.PREFIX_HIT, "strategy", s, "prefixTokens", prefixes, Map.of("hit", hit)));
+                out.add(new MatrixPart(BenchmarkContract.PREFIX_HIT, "strategy", s, "prefixTokens", prefixes,
+                        Map.of("hit", hit, "suffixTokens", "16")));
             }
             for (String reuse : List.of("on", "off")) {
                 out.add(new MatrixPart(BenchmarkContract.CONTINUATION, "strategy", s, "turns", List.of(turns),
-                        Map.of("reuse", reuse, "turnTokens", "32")));
+                        Map.of("reuse", reuse, "turnTokens", "32", "replyTokens", "16")));
             }
         }
         return out;

@@ -38,10 +38,10 @@ public class RerankBenchmark extends EngineState {
     @Param({"64", "512", "2048"})
     public int promptTokens;
 
-    @Param({"16"})
+    @Param({"4", "16", "64"})
     public int candidates;
 
-    @Param({"16"})
+    @Param({"16", "64"})
     public int candidateTokens;
 
     /** Candidates decoded together: 1, one after another; N, N rows over copies of the prefix. */
