@@ -71,10 +71,11 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--quick", description = "A smoke run of 2 to 3 minutes: one length each, 1 fork x 2 iterations (too few samples to compare).")
     boolean quick;
 
-    @Option(names = "--full", description = "The full matrix (every strategy at every length, batch, re-ranking, the hybrid "
-            + "sweep, peak memory at 1 and 16 rows, 2 forks per configuration; about 70 minutes on 2 cores) instead of "
-            + "the default run (the verdict and recommendation first, then time to first token, the roofline's steps and "
-            + "peak memory of the reference and the recommended strategies; about ten minutes).")
+    @Option(names = "--full", description = "The full matrix (every strategy at every length, batch, re-ranking, shared "
+            + "prompts, the hybrid sweep, peak memory at 1 and 16 rows, 2 forks per configuration; about 80 to 90 minutes "
+            + "on 2 cores) instead of the default run (the verdict and recommendation first, then time to first token, the "
+            + "roofline's steps, peak memory and shared prompts of the reference and the recommended strategies; about "
+            + "eleven minutes).")
     boolean full;
 
     @Option(names = "--threads", defaultValue = "1", description = "ONNX Runtime intra-op threads (default: ${DEFAULT-VALUE}).")

@@ -16,9 +16,9 @@ import java.util.Map;
  */
 public final class MatrixPlan {
     /**
-     * Which matrix: the default run (the verdict first, then time to first token, the roofline's steps and peak memory
-     * of the reference and the recommended strategies: about ten minutes), the full matrix, the smoke run, or the
-     * per-step latency at real shapes.
+     * Which matrix: the default run (the verdict first, then time to first token, the roofline's steps, peak memory and
+     * shared prompts of the reference and the recommended strategies: about eleven minutes), the full matrix, the smoke
+     * run, or the per-step latency at real shapes.
      */
     public enum Kind {
         DEFAULT("default"), FULL("full"), QUICK("quick"), REAL_SHAPES("real-shapes");

@@ -45,7 +45,7 @@ record RunSummary(String header, StrategyVerdicts verdicts, String lossyAccuracy
         s.append(section("Skipped by rule", skipped));
         s.append(section("Failed", failed));
         s.append(memory);
-        s.append(section("Left out of this default run (`kvbench bench --full` runs them, about 70 minutes; `--quick` is the "
+        s.append(section("Left out of this default run (`kvbench bench --full` runs them, about 80 to 90 minutes; `--quick` is the "
                 + "2-3 minute smoke run)", leftOut));
         return s.toString();
     }

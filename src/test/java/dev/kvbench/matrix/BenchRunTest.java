@@ -57,7 +57,7 @@ class BenchRunTest {
         int recommended = out.indexOf("[recommended] kv: measuring time to first token, steps for the roofline and peak "
                 + "memory of kv\n");
         int recommendation = out.indexOf("Recommendation (from the verdict above)\n  model=tiny-llama, newTokens=32: kv;");
-        int leftOut = out.indexOf("Left out of this default run (`kvbench bench --full` runs them, about 70 minutes; "
+        int leftOut = out.indexOf("Left out of this default run (`kvbench bench --full` runs them, about 80 to 90 minutes; "
                 + "`--quick` is the 2-3 minute smoke run)\n  a part left out\n");
         assertTrue(verdictLine >= 0 && recommended > verdictLine && recommendation > recommended && leftOut > recommendation,
                 "verdict, then the follow-up, then the summary: " + out);

@@ -25,7 +25,7 @@ class RunSummaryTest {
                 + "\nSkipped by rule\n  rule\n"
                 + "\nFailed\n  kv: boom\n"
                 + "\nPeak memory\n"
-                + "\nLeft out of this default run (`kvbench bench --full` runs them, about 70 minutes; `--quick` is the "
+                + "\nLeft out of this default run (`kvbench bench --full` runs them, about 80 to 90 minutes; `--quick` is the "
                 + "2-3 minute smoke run)\n  GenerationBenchmark\n", some.text());
     }
 }
