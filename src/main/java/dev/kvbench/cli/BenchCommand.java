@@ -14,6 +14,7 @@ import dev.kvbench.matrix.JmhPartRunner;
 import dev.kvbench.matrix.MatrixPlan;
 import dev.kvbench.matrix.RunFiles;
 import dev.kvbench.model.Dtype;
+import dev.kvbench.model.GraphDtypes;
 import dev.kvbench.model.Layout;
 import dev.kvbench.model.ModelConfig;
 import dev.kvbench.results.BenchmarkContract;
@@ -60,13 +61,16 @@ import picocli.CommandLine.Spec;
                 + "with its .meta.json, .summary.txt and .log (JMH's output), printing progress with the time left, then "
                 + "the summary, which lists what the run left out.")
 final class BenchCommand implements Callable<Integer> {
+    private static final GraphDtypes FP32 = GraphDtypes.of(Dtype.FP32);
+
     @Option(names = "--model", defaultValue = "tiny-llama", description = "Bundled model name or a model folder (default: ${DEFAULT-VALUE}).")
     String model;
 
-    @Option(names = {"--dtypes", "--dtype"}, split = ",", converter = DtypeOption.class, paramLabel = "DTYPE[,DTYPE...]",
-            description = "Which of the folder's graphs, a matrix dimension: " + DtypeOption.CHOICES + " (for example "
-                    + "fp32,q8,q4: the matrix once per dtype, one result file each, then a table by dtype; default: fp32).")
-    List<Dtype> dtypes;
+    @Option(names = {"--dtypes", "--dtype"}, paramLabel = "DTYPE[,DTYPE...]",
+            description = "Which of the folder's graphs, a matrix dimension: " + DtypeOption.CHOICES_PER_GRAPH + " (for "
+                    + "example fp32,q4,encoder=fp32,decoder=q4: the matrix once per dtype, one result file each, then a "
+                    + "table by dtype; default: fp32).")
+    List<String> dtypes;
 
     @Option(names = "--quick", description = "A smoke run of 2 to 3 minutes: one length each, 1 fork x 2 iterations (too few samples to compare).")
     boolean quick;
@@ -148,21 +152,22 @@ final class BenchCommand implements Callable<Integer> {
             throw new KvbenchException("--full and --quick contradict each other: --full is the whole matrix (about 70 "
                     + "minutes), --quick the smoke run; the default run is neither");
         }
-        List<Dtype> chosenDtypes = dtypes == null ? List.of(Dtype.FP32) : List.copyOf(new LinkedHashSet<>(dtypes));
+        List<GraphDtypes> chosenDtypes = dtypes == null ? List.of(FP32) : List.copyOf(new LinkedHashSet<>(dtypes.stream()
+                .flatMap(d -> GraphDtypes.splitList(d).stream()).map(GraphDtypes::parse).toList()));
         if (preset == null) {
             Path folder = BenchmarkContract.resolveModel(repo, model);
             if (chosenDtypes.size() > 1 && out != null) {
                 throw new KvbenchException("--out names one result file; with several --dtypes each gets a new name under "
                         + "results/ (drop --out)");
             }
-            for (Dtype d : chosenDtypes) {
+            for (GraphDtypes d : chosenDtypes) {
                 // A dtype the folder lacks, or one no strategy can open (its weights file missing or truncated): one
                 // line, before the first run starts; where some open, those that do not are the run's Failed section.
                 requireOneOpens(folder, d, Layout.detect(folder, d));
             }
             int worst = 0;
             List<Path> written = new ArrayList<>();
-            for (Dtype d : chosenDtypes) {
+            for (GraphDtypes d : chosenDtypes) {
                 worst = Math.max(worst, runOn(folder, d, repo, out, written));
             }
             if (chosenDtypes.size() > 1) {
@@ -178,7 +183,7 @@ final class BenchCommand implements Callable<Integer> {
         int worst = 0;
         for (String like : preset.models) {
             if (!ModelSynthesizer.BUILT_IN.contains(like)) {
-                worst = Math.max(worst, runOn(BenchmarkContract.resolveModel(repo, like), Dtype.FP32, repo, null,
+                worst = Math.max(worst, runOn(BenchmarkContract.resolveModel(repo, like), FP32, repo, null,
                         new ArrayList<>()));
                 continue;
             }
@@ -192,7 +197,7 @@ final class BenchCommand implements Callable<Integer> {
                     throw new KvbenchException("the variants derived for " + like + " disagree with it (see kvbench synth)");
                 }
             }
-            worst = Math.max(worst, runOn(folder, Dtype.FP32, repo, null, new ArrayList<>()));
+            worst = Math.max(worst, runOn(folder, FP32, repo, null, new ArrayList<>()));
         }
         return worst;
     }
@@ -201,11 +206,11 @@ final class BenchCommand implements Callable<Integer> {
      * The matrix on one model folder's {@code dtype} graphs; {@code out} null for a new name under results/; the result
      * file is added to {@code written}.
      */
-    private Integer runOn(Path folder, Dtype dtype, Path repo, Path out, List<Path> written) throws IOException {
+    private Integer runOn(Path folder, GraphDtypes dtype, Path repo, Path out, List<Path> written) throws IOException {
         PrintWriter console = spec.commandLine().getOut();
         Layout layout = Layout.detect(folder, dtype);
         List<OrtRuntime.RunCall> calls = ortCall.resolve();
-        EngineOptions options = EngineOptions.defaults().withThreads(threads).withRunCall(calls.get(0)).withDtype(dtype);
+        EngineOptions options = EngineOptions.defaults().withThreads(threads).withRunCall(calls.get(0)).withDtypes(dtype);
         if (noCacheMaxTokens < 1) {
             throw new KvbenchException("--no-cache-max-tokens must be at least 1, got " + noCacheMaxTokens);
         }
@@ -221,7 +226,7 @@ final class BenchCommand implements Callable<Integer> {
         List<String> notAvailable = new ArrayList<>(offered.notAvailable());
         String sha = RunMeta.gitShortSha(repo);
         Path target = out != null ? out.toAbsolutePath() : repo.resolve("results").resolve(today() + "-" + sha + "-"
-                + folder.getFileName() + (dtype == Dtype.FP32 ? "" : "-" + dtype) + "-"
+                + folder.getFileName() + (dtype.equals(FP32) ? "" : "-" + dtype.fileTag()) + "-"
                 + LocalDateTime.now().format(DateTimeFormatter.ofPattern("HHmmss")) + ".json");
         RunFiles files = RunFiles.forResults(target);
         files.checkNoneExists();
@@ -229,7 +234,7 @@ final class BenchCommand implements Callable<Integer> {
         JmhPartRunner.checkNoOtherJmhRun();
 
         console.printf("kvbench bench: %s on %s%s, %d fork(s) per configuration, ONNX Runtime intra-op threads %d, %s call%n",
-                kind == MatrixPlan.Kind.DEFAULT ? "default run (the verdict first; --full runs the whole matrix)" : kind.id + " matrix", folder, dtype == Dtype.FP32 ? "" : " (" + dtype + ")", forkCount, threads, calls.stream().map(OrtRuntime.RunCall::label).collect(Collectors.joining(" and ")));
+                kind == MatrixPlan.Kind.DEFAULT ? "default run (the verdict first; --full runs the whole matrix)" : kind.id + " matrix", folder, dtype.equals(FP32) ? "" : " (" + dtype + ")", forkCount, threads, calls.stream().map(OrtRuntime.RunCall::label).collect(Collectors.joining(" and ")));
         if (quick) {
             console.println("--quick is a smoke run: one iteration set per configuration, too few samples to compare runs "
                     + "(compare will say it cannot decide).");
@@ -263,7 +268,7 @@ final class BenchCommand implements Callable<Integer> {
             meta.shard = shardK + "/" + shardN;
         }
         String header = "kvbench " + kind.id + " run on " + folder.getFileName()
-                + (dtype == Dtype.FP32 ? "" : " (" + dtype + " graphs: " + layout.describe() + ")") + ", " + forkCount
+                + (dtype.equals(FP32) ? "" : " (" + dtype + " graphs: " + layout.describe() + ")") + ", " + forkCount
                 + " fork(s) per configuration, ONNX Runtime intra-op threads " + threads + ", "
                 + meta.cpuModel + ", " + Runtime.getRuntime().availableProcessors() + " cores\n"
                 + (quick ? "(--quick: a smoke run; too few samples to compare with other runs)\n" : "")
@@ -282,14 +287,14 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     /** {@code --dtypes} with several: the table by dtype, printed and written beside the first run's result file. */
-    private void dtypeTable(Path folder, List<Dtype> chosen, List<Path> written, Path repo) {
-        String table = DtypeTable.render(chosen.stream().map(Dtype::id).toList(), written);
+    private void dtypeTable(Path folder, List<GraphDtypes> chosen, List<Path> written, Path repo) {
+        String table = DtypeTable.render(chosen.stream().map(GraphDtypes::id).toList(), written);
         PrintWriter console = spec.commandLine().getOut();
         console.println(table);
         if (!written.isEmpty()) {
             Path file = written.get(0).resolveSibling(written.get(0).getFileName().toString().replaceAll("\\.json$", "")
                     + ".by-dtype.txt");
-            AtomicFiles.write(file, "kvbench bench --dtypes " + chosen.stream().map(Dtype::id)
+            AtomicFiles.write(file, "kvbench bench --dtypes " + chosen.stream().map(GraphDtypes::id)
                     .collect(Collectors.joining(",")) + " on " + folder.getFileName() + "\n" + table);
             console.println("by dtype: " + file);
         }
@@ -323,13 +328,13 @@ final class BenchCommand implements Callable<Integer> {
      * Fails with the first strategy's reason when none of those this run would measure can open {@code dtype}'s graphs
      * of {@code folder}: then nothing could be measured, and that is bad input, found before any work.
      */
-    private void requireOneOpens(Path folder, Dtype dtype, Layout layout) {
+    private void requireOneOpens(Path folder, GraphDtypes dtype, Layout layout) {
         // Strategies whose variant file is missing are runOn's to refuse or list, with their own words.
         List<Strategy> candidates = Strategy.availableIn(layout, strategies != null ? List.copyOf(new LinkedHashSet<>(strategies))
                 : List.of(Strategy.values()));
         KvbenchException first = null;
         for (Strategy s : candidates) {
-            try (Engine engine = new Engine(folder, s, EngineOptions.defaults().withDtype(dtype))) {
+            try (Engine engine = new Engine(folder, s, EngineOptions.defaults().withDtypes(dtype))) {
                 return;
             } catch (KvbenchException e) {
                 first = first != null ? first : e;

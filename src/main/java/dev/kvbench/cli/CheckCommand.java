@@ -8,6 +8,7 @@ import dev.kvbench.KvbenchException;
 import dev.kvbench.decode.EngineOptions;
 import dev.kvbench.decode.Strategy;
 import dev.kvbench.model.Dtype;
+import dev.kvbench.model.GraphDtypes;
 import dev.kvbench.model.Layout;
 import dev.kvbench.results.StrategyRoles;
 import dev.kvbench.support.JsonFiles;
@@ -41,14 +42,14 @@ final class CheckCommand implements Callable<Integer> {
             + "agrees, >= 0 (default: ${DEFAULT-VALUE}).")
     double tolerance;
 
-    @Option(names = "--dtype", defaultValue = "fp32", converter = DtypeOption.class, paramLabel = "DTYPE",
-            description = "Which of the folder's graphs: " + DtypeOption.CHOICES + " (default: ${DEFAULT-VALUE}).")
-    Dtype dtype;
+    @Option(names = "--dtype", defaultValue = "fp32", converter = DtypeOption.PerGraph.class, paramLabel = "DTYPE",
+            description = "Which of the folder's graphs: " + DtypeOption.CHOICES_PER_GRAPH + " (default: ${DEFAULT-VALUE}).")
+    GraphDtypes dtype;
 
-    @Option(names = "--against", converter = DtypeOption.class, paramLabel = "DTYPE",
+    @Option(names = "--against", converter = DtypeOption.PerGraph.class, paramLabel = "DTYPE",
             description = "Instead of the strategies against no-cache: what --dtype costs in accuracy against this dtype "
                     + "of the same folder (greedy tokens kept, max |dlogit|, perplexity of the prompts' continuations).")
-    Dtype against;
+    GraphDtypes against;
 
     @Option(names = "--decoder", defaultValue = "auto", description = "Decoder files: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
     Layout.DecoderFiles decoder;
@@ -63,7 +64,7 @@ final class CheckCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Cli.checkStepsAndTolerance(model, steps, tolerance);
-        EngineOptions options = EngineOptions.defaults().withDecoderFiles(decoder).withDtype(dtype);
+        EngineOptions options = EngineOptions.defaults().withDecoderFiles(decoder).withDtypes(dtype);
         options.layout(model); // a dtype the folder lacks: one line naming those it has, before any work
         List<StrategyCheck.Prompt> prompts = StrategyCheck.prompts(model);
         if (against != null) {
@@ -71,10 +72,10 @@ final class CheckCommand implements Callable<Integer> {
                 throw new KvbenchException("--tolerance bounds the strategies' agreement with no-cache; --against measures "
                         + "a dtype's cost in accuracy, which no tolerance decides");
             }
-            if (against == dtype) {
+            if (against.equals(dtype)) {
                 throw new KvbenchException("--against " + against + " is --dtype itself: name another dtype of the folder");
             }
-            EngineOptions reference = options.withDtype(against);
+            EngineOptions reference = options.withDtypes(against);
             reference.layout(model);
             return againstDtype(prompts, DtypeAccuracy.measure(model, prompts, steps, options, reference,
                     Arrays.asList(Strategy.values())));
@@ -96,9 +97,9 @@ final class CheckCommand implements Callable<Integer> {
     private String text(List<StrategyCheck.Prompt> prompts, List<StrategyCheck.Outcome> outcomes) {
         StringBuilder s = new StringBuilder(String.format(Locale.ROOT, "check %s%s: %d prompt(s) (%s) x %d steps; every "
                 + "strategy fed no-cache's greedy tokens, full logits compared at every step, tolerance %.3g%s%n", model,
-                dtype == Dtype.FP32 ? "" : " (" + dtype + ")", prompts.size(),
+                dtype.equals(GraphDtypes.of(Dtype.FP32)) ? "" : " (" + dtype + ")", prompts.size(),
                 prompts.get(0).name().startsWith("golden") ? "golden.json" : "built-in", steps, tolerance,
-                dtype.float16Io() ? " or " + StrategyCheck.FLOAT16_STEPS + " float16 steps at the largest |logit|, "
+                dtype.decoder().float16Io() ? " or " + StrategyCheck.FLOAT16_STEPS + " float16 steps at the largest |logit|, "
                         + "whichever is larger" : ""));
         s.append(String.format(Locale.ROOT, "%-15s %-14s %14s %12s %s  %s%n", "strategy", "verdict", "max |dlogit|",
                 "tokens kept", DIVERGENCE_HEADER, "first greedy difference / reason"));

@@ -4,7 +4,7 @@ import dev.kvbench.KvbenchException;
 import dev.kvbench.decode.Engine;
 import dev.kvbench.decode.EngineOptions;
 import dev.kvbench.decode.Strategy;
-import dev.kvbench.model.Dtype;
+import dev.kvbench.model.GraphDtypes;
 import dev.kvbench.model.Layout;
 import dev.kvbench.model.Model;
 import dev.kvbench.tokenizer.TextTokenizer;
@@ -36,10 +36,10 @@ final class ModelOptions {
                     + "positions, checked against every input before the first one runs (default: what each input needs).")
     Integer cacheCapacity;
 
-    @Option(names = "--dtype", defaultValue = "fp32", converter = DtypeOption.class, paramLabel = "DTYPE",
-            description = "Which of the folder's graphs: " + DtypeOption.CHOICES + " (file suffixes as transformers.js "
-                    + "names them, in the folder or its onnx/ subfolder; default: ${DEFAULT-VALUE}).")
-    Dtype dtype;
+    @Option(names = "--dtype", defaultValue = "fp32", converter = DtypeOption.PerGraph.class, paramLabel = "DTYPE",
+            description = "Which of the folder's graphs: " + DtypeOption.CHOICES_PER_GRAPH + " (file suffixes as "
+                    + "transformers.js names them, in the folder or its onnx/ subfolder; default: ${DEFAULT-VALUE}).")
+    GraphDtypes dtype;
 
     @Option(names = "--decoder", defaultValue = "auto", description = "Decoder files: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
     Layout.DecoderFiles decoder;
@@ -78,7 +78,7 @@ final class ModelOptions {
             throw new KvbenchException("--hybrid-threshold does nothing with --strategy " + strategy + " (it is for hybrid)");
         }
         return new EngineOptions(threads, ortCall.single(), hybridThreshold == null ? DEFAULT_HYBRID_THRESHOLD : hybridThreshold,
-                cacheCapacity == null ? 0 : cacheCapacity, decoder, dtype, false);
+                cacheCapacity == null ? 0 : cacheCapacity, decoder, dtype.decoder(), false, dtype.encoder());
     }
 
     /** A prompt and where it came from: {@code FILE line N}, or null for a single --prompt / --prompt-ids. */

@@ -4,6 +4,7 @@ import dev.kvbench.verify.StrategyCheck;
 import dev.kvbench.derive.GraphQuantizer;
 import dev.kvbench.derive.VariantDeriver;
 import dev.kvbench.model.Dtype;
+import dev.kvbench.model.GraphDtypes;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -29,9 +30,10 @@ final class QuantizeCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, description = "The fp32 export's folder (graphs in it or in onnx/).")
     Path model;
 
-    @Option(names = "--dtype", required = true, converter = DtypeOption.class, paramLabel = "DTYPE",
-            description = "q4, q8, fp16 or q4f16.")
-    Dtype dtype;
+    @Option(names = "--dtype", required = true, converter = DtypeOption.PerGraph.class, paramLabel = "DTYPE",
+            description = "q4, q8, fp16 or q4f16; or one graph's of an encoder-decoder model, the other staying the "
+                    + "export's: encoder=fp32,decoder=q4 (only the decoder graphs written) or encoder=q4,decoder=fp32.")
+    GraphDtypes graphs;
 
     @Option(names = "--block-size", defaultValue = "32", description = "q4: weights per scale along K, a power of 2 in "
             + "16..256, the largest ONNX Runtime 1.29 loads (default: ${DEFAULT-VALUE}).")
@@ -63,6 +65,7 @@ final class QuantizeCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Cli.checkStepsAndTolerance(model, steps, 0);
+        Dtype dtype = GraphQuantizer.written(graphs);
         if (dtype != Dtype.Q4 && dtype != Dtype.Q4F16) {
             for (String q4Only : List.of("--block-size", "--accuracy-level", "--zero-points")) {
                 if (spec.commandLine().getParseResult().hasMatchedOption(q4Only)) {
@@ -73,7 +76,7 @@ final class QuantizeCommand implements Callable<Integer> {
         }
         GraphQuantizer.Settings settings = new GraphQuantizer.Settings(dtype, blockSize, accuracyLevel, zeroPoints);
         PrintWriter err = spec.commandLine().getErr();
-        GraphQuantizer.Quantized q = GraphQuantizer.quantize(model, out != null ? out : model, settings, steps, python,
+        GraphQuantizer.Quantized q = GraphQuantizer.quantize(model, out != null ? out : model, settings, graphs, steps, python,
                 line -> {
                     err.println("quantize: " + line);
                     err.flush();
@@ -89,10 +92,14 @@ final class QuantizeCommand implements Callable<Integer> {
             o.printf(Locale.ROOT, "  %-10s greedy tokens kept %5.1f%%, max |dlogit| %.3g%n", c.strategy().id(),
                     100 * c.tokenAgreement(), c.maxAbsDiff());
         }
-        o.printf(Locale.ROOT, "  perplexity of fp32's continuations of the prompts: %s %.4f, fp32 %.4f (%+.2f%%)%n", dtype,
+        o.printf(Locale.ROOT, "  perplexity of fp32's continuations of the prompts: %s %.4f, fp32 %.4f (%+.2f%%)%n", graphs,
                 q.accuracy().perplexity(), q.accuracy().againstPerplexity(), 100 * q.accuracy().relativePerplexityDelta());
-        o.printf("next: kvbench derive --model %s --dtype %s; kvbench check --model %s --dtype %s%n", q.folder(), dtype,
-                q.folder(), dtype);
+        if (graphs.uniform()) {
+            o.printf("next: kvbench derive --model %s --dtype %s; kvbench check --model %s --dtype %s%n", q.folder(), dtype,
+                    q.folder(), dtype);
+        } else {
+            o.printf("next: kvbench check --model %s --dtype %s --against fp32%n", q.folder(), graphs);
+        }
         o.flush();
         return 0;
     }

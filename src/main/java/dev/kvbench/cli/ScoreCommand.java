@@ -121,7 +121,7 @@ final class ScoreCommand implements Callable<Integer> {
         boolean drifts = quantizer != null && !o.strategy.quantizedCache();
         double tolerance = o.strategy.quantizedCache() ? StrategyCheck.QUANTIZED_CACHE_PERPLEXITY
                 : drifts ? StrategyCheck.DRIFT_PERPLEXITY
-                : o.dtype.float16Io() ? FLOAT16_TOLERANCE : TOLERANCE;
+                : o.dtype.decoder().float16Io() ? FLOAT16_TOLERANCE : TOLERANCE;
         String within = o.strategy.quantizedCache() ? "lossy, within the quantized cache's bound"
                 : drifts ? "drifts: dynamic activation quantization, within its bound" : "agree";
         String beyond = o.strategy.quantizedCache() ? "BEYOND the quantized cache's bound"

@@ -40,7 +40,7 @@ public final class Engine implements AutoCloseable {
      */
     public Engine(Path folder, Strategy strategy, EngineOptions options) {
         this.runtime = new OrtRuntime(options.threads(), options.runCall());
-        this.model = Model.open(folder, options.dtype(), runtime, strategy.variant(), options.decoderFiles());
+        this.model = Model.open(folder, options.dtypes(), runtime, strategy.variant(), options.decoderFiles());
         try {
             this.generator = new Generator(model, strategy, runtime, options);
         } catch (RuntimeException e) {

@@ -10,6 +10,7 @@ import dev.kvbench.decode.EngineOptions;
 import dev.kvbench.decode.Strategy;
 import dev.kvbench.verify.StrategyCheck;
 import dev.kvbench.model.Dtype;
+import dev.kvbench.model.GraphDtypes;
 import dev.kvbench.model.Layout;
 
 import java.io.IOException;
@@ -79,15 +80,49 @@ public final class GraphQuantizer {
     private GraphQuantizer() {
     }
 
+    /**
+     * The dtype {@code quantize} writes for {@code graphs}: the one dtype, or a dtype per graph with one side fp32 (the
+     * export's own graphs), the other the dtype written; anything else is one line.
+     */
+    public static Dtype written(GraphDtypes graphs) {
+        if (graphs.uniform()) {
+            return graphs.decoder();
+        }
+        if (graphs.encoder() != Dtype.FP32 && graphs.decoder() != Dtype.FP32) {
+            throw new KvbenchException("quantize writes one dtype at a time from the fp32 export: --dtype " + graphs
+                    + " needs two runs (--dtype encoder=" + graphs.encoder() + ",decoder=fp32, then --dtype "
+                    + "encoder=fp32,decoder=" + graphs.decoder() + ")");
+        }
+        return graphs.encoder() == Dtype.FP32 ? graphs.decoder() : graphs.encoder();
+    }
+
+    /** Every graph of the export in {@code settings}' dtype. */
     public static Quantized quantize(Path source, Path out, Settings settings, int steps, String python,
+                                     Consumer<String> progress) {
+        return quantize(source, out, settings, GraphDtypes.of(settings.dtype()), steps, python, progress);
+    }
+
+    /**
+     * The export's graphs that {@code graphs} gives {@code settings}' dtype (all of them, or with a dtype per graph the
+     * encoder's or the decoders'), compared with fp32 as {@code graphs}.
+     */
+    public static Quantized quantize(Path source, Path out, Settings settings, GraphDtypes graphs, int steps, String python,
                                      Consumer<String> progress) {
         source = source.toAbsolutePath().normalize();
         out = out.toAbsolutePath().normalize();
         Dtype dtype = settings.dtype();
+        if (written(graphs) != dtype) {
+            throw new IllegalArgumentException(graphs + " does not write " + dtype);
+        }
         Layout layout = Layout.detect(source, Dtype.FP32);
+        if (!graphs.uniform() && !layout.encoderDecoder()) {
+            throw new KvbenchException("a dtype per graph (" + graphs + ") is for encoder-decoder models; " + source
+                    + " is decoder-only: give one dtype");
+        }
         List<String> sources = new ArrayList<>();
         for (String g : List.of(Layout.ENCODER, Layout.SINGLE, Layout.DECODER, Layout.DECODER_WITH_PAST, Layout.MERGED)) {
-            if (java.nio.file.Files.isRegularFile(layout.graph(g))) {
+            boolean wanted = (g.equals(Layout.ENCODER) ? graphs.encoder() : graphs.decoder()) == dtype;
+            if (wanted && java.nio.file.Files.isRegularFile(layout.graph(g))) {
                 sources.add(g);
             }
         }
@@ -122,7 +157,7 @@ public final class GraphQuantizer {
                 progress.accept(String.format(Locale.ROOT, "[2/2] comparing them with fp32: %d prompt(s) x %d steps ...",
                         prompts.size(), steps));
                 EngineOptions fp32 = EngineOptions.defaults();
-                DtypeAccuracy.Result accuracy = DtypeAccuracy.measure(folder.path(), prompts, steps, fp32.withDtype(dtype),
+                DtypeAccuracy.Result accuracy = DtypeAccuracy.measure(folder.path(), prompts, steps, fp32.withDtypes(graphs),
                         fp32, List.of(Strategy.NO_CACHE, StrategyRoles.reference()));
                 List<String> written = folder.commit(outputs);
                 return new Quantized(out, written, matmuls, made.path("weights_bytes").asLong(), accuracy);

@@ -6,7 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import dev.kvbench.KvbenchException;
 import dev.kvbench.decode.Strategy;
-import dev.kvbench.model.Dtype;
+import dev.kvbench.model.GraphDtypes;
 import dev.kvbench.paired.Progress;
 import dev.kvbench.paired.Recommendation;
 import dev.kvbench.paired.StrategyVerdicts;
@@ -45,7 +45,7 @@ public final class BenchRun {
 
     private final RunFiles files;
     private final Path folder;
-    private final Dtype dtype;
+    private final GraphDtypes dtype;
     private final RunRecord meta;
     private final String header;
     private final MachineProbe.Limits limits;
@@ -77,7 +77,7 @@ public final class BenchRun {
      * @param skipped      configurations left out by rule (this run appends the peak-memory ones)
      * @param failed       preflight failures (this run appends the configurations that produced no result)
      */
-    public BenchRun(RunFiles files, Path folder, Dtype dtype, RunRecord meta, String header,
+    public BenchRun(RunFiles files, Path folder, GraphDtypes dtype, RunRecord meta, String header,
                     MachineProbe.Limits limits, List<String> notAvailable, List<String> skipped, List<String> failed,
                     PrintWriter console) {
         this.files = files;
@@ -152,7 +152,9 @@ public final class BenchRun {
             }
             runParts(f.parts(), runner);
             peakMemory(f.peaks(), repo);
-            sharedPromptVerdict(picks, verdictPlan == null ? StrategyRoles.reference() : verdictPlan.reference());
+            sharedPromptVerdict(picks, verdictPlan == null ? StrategyRoles.reference() : verdictPlan.reference(),
+                    verdictPlan == null ? SharedPromptVerdict.ROUNDS : verdictPlan.sharedRounds(),
+                    verdictPlan == null ? SharedPromptVerdict.PROMPT_TOKENS : verdictPlan.sharedPromptTokens());
         }, calls);
     }
 
@@ -160,17 +162,16 @@ public final class BenchRun {
      * Re-ranking with the prompt reused against recomputed, in paired rounds ({@link SharedPromptVerdict}), for the
      * first recommended strategy that keeps a cache, else {@code reference}; a failure is listed, not fatal.
      */
-    private void sharedPromptVerdict(List<String> picks, Strategy reference) {
+    private void sharedPromptVerdict(List<String> picks, Strategy reference, int rounds, int promptTokens) {
         Strategy s = picks.stream().map(Strategy::parse).filter(p -> !p.quadratic()).findFirst().orElse(reference);
         if (s.quadratic()) {
             return;
         }
-        console.println("[shared prompts] re-ranking with the prompt reused against recomputed, " + s + ", "
-                + SharedPromptVerdict.ROUNDS + " paired rounds ...");
+        console.println("[shared prompts] re-ranking with the prompt reused against recomputed, " + s + ", " + rounds
+                + " paired rounds ...");
         console.flush();
         try {
-            String text = SharedPromptVerdict.run(folder, dtype, s, SharedPromptVerdict.ROUNDS,
-                    SharedPromptVerdict.PROMPT_TOKENS).text();
+            String text = SharedPromptVerdict.run(folder, dtype, s, rounds, promptTokens).text();
             synchronized (state) {
                 sharedPrompts = text;
             }

@@ -1,7 +1,7 @@
 package dev.kvbench.matrix;
 
 import dev.kvbench.KvbenchException;
-import dev.kvbench.model.Dtype;
+import dev.kvbench.model.GraphDtypes;
 import dev.kvbench.paired.Progress;
 import dev.kvbench.results.BenchmarkContract;
 import dev.kvbench.runtime.OrtRuntime;
@@ -55,9 +55,9 @@ public final class JmhPartRunner {
      *                  which JMH passes to this JVM's {@code System.out} / {@code System.err} (redirected there while a
      *                  part runs)
      */
-    private final Dtype dtype;
+    private final GraphDtypes dtype;
 
-    public JmhPartRunner(Path folder, Dtype dtype, Path repo, int threads, List<OrtRuntime.RunCall> calls,
+    public JmhPartRunner(Path folder, GraphDtypes dtype, Path repo, int threads, List<OrtRuntime.RunCall> calls,
                          int forks, MatrixPlan.Kind kind, java.io.PrintStream jmhStream) {
         this.folder = folder;
         this.dtype = dtype;

@@ -322,10 +322,20 @@ public final class MatrixPlan {
 
     /**
      * The interleaved strategy rounds the summary opens with: every candidate against the reference in paired
-     * generations (as {@code ab --strategies}), with the reference against itself as the A/A control.
+     * generations (as {@code ab --strategies}), with the reference against itself as the A/A control; and the default
+     * run's shared-prompt rounds after its follow-up ({@code sharedRounds} paired rounds of re-ranking given a prompt of
+     * {@code sharedPromptTokens}, {@link SharedPromptVerdict}).
      */
     public record VerdictPlan(Strategy reference, List<Strategy> candidates, List<Group> groups, int rounds, int pairs,
-                              int warmupOps) {
+                              int warmupOps, int sharedRounds, int sharedPromptTokens) {
+
+        /** The plan with the shared-prompt rounds' own sizes ({@link SharedPromptVerdict#ROUNDS} at its prompt length). */
+        public VerdictPlan(Strategy reference, List<Strategy> candidates, List<Group> groups, int rounds, int pairs,
+                           int warmupOps) {
+            this(reference, candidates, groups, rounds, pairs, warmupOps, SharedPromptVerdict.ROUNDS,
+                    SharedPromptVerdict.PROMPT_TOKENS);
+        }
+
         /** The longest generation of the plan's single-row groups (for the per-token latency). */
         public int longestNewTokens() {
             return groups.stream().filter(g -> g.rows() == 1).flatMap(g -> g.newTokens().stream()).mapToInt(Integer::intValue)

@@ -1,7 +1,7 @@
 package dev.kvbench.matrix;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.kvbench.model.Dtype;
+import dev.kvbench.model.GraphDtypes;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -22,7 +22,7 @@ final class PeakMemoryPhase {
         void failed(String line, String tableSoFar);
     }
 
-    static void run(List<MatrixPlan.PeakRun> peaks, Path repo, Path folder, Dtype dtype, PrintWriter console,
+    static void run(List<MatrixPlan.PeakRun> peaks, Path repo, Path folder, GraphDtypes dtype, PrintWriter console,
                     Listener listener) {
         if (peaks.isEmpty()) {
             return;

@@ -2,7 +2,7 @@ package dev.kvbench.matrix;
 
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.kvbench.model.Dtype;
+import dev.kvbench.model.GraphDtypes;
 import dev.kvbench.results.BenchmarkContract;
 import dev.kvbench.support.JsonFiles;
 import dev.kvbench.support.Processes;
@@ -26,7 +26,7 @@ public final class PeakMemoryRun {
         }
     }
 
-    public static Outcome run(Path repo, Path folder, Dtype dtype, MatrixPlan.PeakRun r) {
+    public static Outcome run(Path repo, Path folder, GraphDtypes dtype, MatrixPlan.PeakRun r) {
         String jar = repo.resolve("target/benchmarks.jar").toString();
         Processes.Outcome o = Processes.run(repo, 1800, List.of("java", "-Xmx2g", "-D" + BenchmarkContract.ROOT_PROPERTY + "=" + repo,
                 "-cp", jar, BenchmarkContract.PEAK_MEMORY_MAIN, folder.toString(), r.strategy().id(),

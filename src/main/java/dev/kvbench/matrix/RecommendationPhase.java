@@ -5,7 +5,7 @@ import dev.kvbench.KvbenchException;
 import dev.kvbench.decode.EngineOptions;
 import dev.kvbench.decode.StepFailedException;
 import dev.kvbench.decode.Strategy;
-import dev.kvbench.model.Dtype;
+import dev.kvbench.model.GraphDtypes;
 import dev.kvbench.paired.Recommendation;
 import dev.kvbench.paired.StrategyVerdicts;
 import dev.kvbench.results.ErrorWording;
@@ -34,7 +34,7 @@ final class RecommendationPhase {
     record Outcome(Recommendation recommendation, String lossyText, List<RunRecord.LossyAccuracy> lossy) {
     }
 
-    static Outcome of(StrategyVerdicts verdicts, List<JsonNode> peakMemory, Path folder, Dtype dtype) {
+    static Outcome of(StrategyVerdicts verdicts, List<JsonNode> peakMemory, Path folder, GraphDtypes dtype) {
         Map<String, String> memoryById = new HashMap<>();
         for (JsonNode f : peakMemory == null ? List.<JsonNode>of() : peakMemory) {
             if (f.path("rows").asInt() == 1) {
@@ -58,14 +58,14 @@ final class RecommendationPhase {
     }
 
     /** The strategy's tokens against no-cache's on this folder, in a few words (what `check` would say). */
-    static String checkTokens(String id, Path folder, Dtype dtype) {
+    static String checkTokens(String id, Path folder, GraphDtypes dtype) {
         Strategy s = Strategy.parse(id);
         if (s == StrategyRoles.baseline()) {
             return "the baseline itself";
         }
         try {
             List<StrategyCheck.Outcome> o = StrategyCheck.run(folder, StrategyCheck.prompts(folder), 8, 1e-3,
-                    EngineOptions.defaults().withDtype(dtype), List.of(s));
+                    EngineOptions.defaults().withDtypes(dtype), List.of(s));
             if (o.isEmpty()) {
                 return "not checked";
             }

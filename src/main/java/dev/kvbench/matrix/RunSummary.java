@@ -1,7 +1,7 @@
 package dev.kvbench.matrix;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.kvbench.model.Dtype;
+import dev.kvbench.model.GraphDtypes;
 import dev.kvbench.paired.Recommendation;
 import dev.kvbench.paired.StrategyVerdicts;
 import dev.kvbench.results.JmhResult;
@@ -22,7 +22,7 @@ import java.util.stream.Collectors;
  * @param results the JMH-format entries so far (empty: no tables)
  */
 record RunSummary(String header, StrategyVerdicts verdicts, String lossyAccuracy, Recommendation recommendation,
-                  String latency, JsonNode results, String resultsName, Path folder, Dtype dtype,
+                  String latency, JsonNode results, String resultsName, Path folder, GraphDtypes dtype,
                   MachineProbe.Limits limits, List<String> notAvailable, List<String> skipped, List<String> failed,
                   String memory, List<String> leftOut) {
 
@@ -39,7 +39,7 @@ record RunSummary(String header, StrategyVerdicts verdicts, String lossyAccuracy
         if (!results.isEmpty()) {
             List<JmhResult> parsed = JmhResults.parse(results, resultsName);
             s.append(Summary.render(parsed));
-            s.append(Roofline.section(Summary.rows(parsed), Roofline.Shape.read(folder, dtype), limits));
+            s.append(Roofline.section(Summary.rows(parsed), Roofline.Shape.read(folder, dtype.decoder()), limits));
         }
         s.append(section("Not available (the variant graph is not beside the export; see docs/derive-and-synth.md)", notAvailable));
         s.append(section("Skipped by rule", skipped));

@@ -5,7 +5,7 @@ import dev.kvbench.decode.EngineOptions;
 import dev.kvbench.decode.FixedPrompts;
 import dev.kvbench.decode.Perplexity;
 import dev.kvbench.decode.Strategy;
-import dev.kvbench.model.Dtype;
+import dev.kvbench.model.GraphDtypes;
 import dev.kvbench.results.Statistics;
 import java.nio.file.Path;
 import java.util.List;
@@ -61,8 +61,8 @@ final class SharedPromptVerdict {
     }
 
     /** {@code rounds} paired rounds at a prompt of {@code promptTokens} (fewer where the model's positions end sooner). */
-    static Outcome run(Path folder, Dtype dtype, Strategy strategy, int rounds, int promptTokens) {
-        try (Engine engine = new Engine(folder, strategy, EngineOptions.defaults().withDtype(dtype))) {
+    static Outcome run(Path folder, GraphDtypes dtype, Strategy strategy, int rounds, int promptTokens) {
+        try (Engine engine = new Engine(folder, strategy, EngineOptions.defaults().withDtypes(dtype))) {
             promptTokens = Math.min(promptTokens, engine.model().maxPositions() - CANDIDATE_TOKENS);
             long[] prompt = FixedPrompts.prompt(engine.model(), promptTokens);
             List<long[]> candidates = FixedPrompts.continuations(engine.model(), CANDIDATES, CANDIDATE_TOKENS);

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.kvbench.KvbenchException;
 import dev.kvbench.decode.StepFailedException;
 import dev.kvbench.decode.Strategy;
-import dev.kvbench.model.Dtype;
+import dev.kvbench.model.GraphDtypes;
 import dev.kvbench.paired.AbMeasurement;
 import dev.kvbench.paired.StrategyVerdicts;
 import dev.kvbench.paired.TokenLatency;
@@ -42,7 +42,7 @@ final class VerdictPhase {
      * Runs the plan's groups; a group whose rounds fail goes to {@code failure} (one line) and the others go on. Null
      * when no group produced a verdict.
      */
-    static Outcome run(MatrixPlan.VerdictPlan plan, Path repo, Path folder, Dtype dtype, PrintWriter console,
+    static Outcome run(MatrixPlan.VerdictPlan plan, Path repo, Path folder, GraphDtypes dtype, PrintWriter console,
                        Consumer<String> failure) throws IOException {
         long t0 = System.nanoTime();
         List<StrategyVerdicts.Verdict> verdictRows = new ArrayList<>();

@@ -17,10 +17,22 @@ import java.util.stream.Collectors;
  * onnx-community); a dtype other than fp32 adds its suffix to every graph name ({@code model_q4.onnx}). Config,
  * tokenizer and generation config are always read from the folder itself.
  *
- * @param graphs the folder that holds this dtype's graphs: the model folder or its {@code onnx/} subfolder
+ * @param graphs       the folder that holds this dtype's graphs: the model folder or its {@code onnx/} subfolder
+ * @param dtype        the decoder graphs' dtype
+ * @param encoderDtype the encoder graph's ({@link GraphDtypes}: the same unless a dtype per graph was asked for)
  */
 public record Layout(boolean encoderDecoder, boolean hasSingle, boolean hasSplit, boolean hasMerged, Path graphs,
-                     Dtype dtype) {
+                     Dtype dtype, Dtype encoderDtype) {
+
+    /** A layout whose graphs are all of one dtype. */
+    public Layout(boolean encoderDecoder, boolean hasSingle, boolean hasSplit, boolean hasMerged, Path graphs, Dtype dtype) {
+        this(encoderDecoder, hasSingle, hasSplit, hasMerged, graphs, dtype, dtype);
+    }
+
+    /** The dtype of each graph. */
+    public GraphDtypes dtypes() {
+        return new GraphDtypes(encoderDtype, dtype);
+    }
 
     public static final String SINGLE = "model.onnx";
     public static final String ENCODER = "encoder_model.onnx";
@@ -44,6 +56,17 @@ public record Layout(boolean encoderDecoder, boolean hasSingle, boolean hasSplit
 
     /** The layout of {@code folder}'s {@code dtype} graphs; a dtype the folder lacks is one line naming those it has. */
     public static Layout detect(Path folder, Dtype dtype) {
+        return detect(folder, GraphDtypes.of(dtype));
+    }
+
+    /**
+     * The layout of {@code folder}'s graphs of {@code dtypes}: the decoder graphs of its decoder dtype (their absence is
+     * one line naming the dtypes the folder has), the encoder of its encoder dtype; a dtype per graph on a decoder-only
+     * model is one line.
+     */
+    public static Layout detect(Path folder, GraphDtypes dtypes) {
+        Dtype dtype = dtypes.decoder();
+        Dtype encoderDtype = dtypes.encoder();
         if (!Files.isDirectory(folder)) {
             throw new KvbenchException("model folder not found: " + folder);
         }
@@ -58,7 +81,7 @@ public record Layout(boolean encoderDecoder, boolean hasSingle, boolean hasSplit
             }
             graphs = folder;
         }
-        boolean encoder = present(graphs, dtype.file(ENCODER));
+        boolean encoder = present(graphs, encoderDtype.file(ENCODER));
         boolean single = present(graphs, dtype.file(SINGLE));
         boolean split = present(graphs, dtype.file(DECODER)) && present(graphs, dtype.file(DECODER_WITH_PAST));
         boolean merged = present(graphs, dtype.file(MERGED));
@@ -71,14 +94,18 @@ public record Layout(boolean encoderDecoder, boolean hasSingle, boolean hasSplit
                     + DECODER + " + " + DECODER_WITH_PAST + " (in the folder or its " + ONNX_SUBFOLDER + "/ subfolder)");
         }
         if (!encoder && (split || merged) && encoderExpected(folder, graphs)) {
-            throw new KvbenchException("missing " + dtype.file(ENCODER) + " in " + graphs + ": the " + dtype + " graphs of "
-                    + "an encoder-decoder model need their encoder beside " + dtype.file(split ? DECODER : MERGED));
+            throw new KvbenchException("missing " + encoderDtype.file(ENCODER) + " in " + graphs + ": the " + dtypes
+                    + " graphs of an encoder-decoder model need their encoder beside " + dtype.file(split ? DECODER : MERGED));
         }
         if (encoder && !split && !merged) {
-            throw new KvbenchException("unknown layout in " + graphs + ": " + dtype.file(ENCODER) + " without a decoder ("
+            throw new KvbenchException("unknown layout in " + graphs + ": " + encoderDtype.file(ENCODER) + " without a decoder ("
                     + dtype.file(MERGED) + " or " + dtype.file(DECODER) + " + " + dtype.file(DECODER_WITH_PAST) + ")");
         }
-        return new Layout(encoder, single && !encoder, split, merged, graphs, dtype);
+        if (!encoder && !dtypes.uniform()) {
+            throw new KvbenchException("a dtype per graph (" + dtypes + ") is for encoder-decoder models; " + folder
+                    + " is decoder-only: give one dtype");
+        }
+        return new Layout(encoder, single && !encoder, split, merged, graphs, dtype, encoderDtype);
     }
 
     /**
@@ -141,7 +168,7 @@ public record Layout(boolean encoderDecoder, boolean hasSingle, boolean hasSplit
 
     /** The file of graph {@code fp32Name} (e.g. {@link #SINGLE}) for this layout's dtype, in its graph folder. */
     public Path graph(String fp32Name) {
-        return graphs.resolve(dtype.file(fp32Name));
+        return graphs.resolve((fp32Name.equals(ENCODER) ? encoderDtype : dtype).file(fp32Name));
     }
 
     /**
@@ -193,6 +220,9 @@ public record Layout(boolean encoderDecoder, boolean hasSingle, boolean hasSplit
         }
         if (hasSplit) {
             s.append(' ').append(in).append(dtype.file(DECODER)).append(" + ").append(in).append(dtype.file(DECODER_WITH_PAST));
+        }
+        if (encoderDecoder && encoderDtype != dtype) {
+            s.append(", encoder ").append(in).append(encoderDtype.file(ENCODER));
         }
         return s.toString();
     }

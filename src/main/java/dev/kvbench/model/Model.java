@@ -162,7 +162,13 @@ public final class Model implements AutoCloseable {
 
     /** Opens {@code folder}'s {@code dtype} graphs (in the folder or its onnx/ subfolder) for {@code variant}. */
     public static Model open(Path folder, Dtype dtype, OrtRuntime runtime, Variant variant, Layout.DecoderFiles files) {
-        Layout layout = Layout.detect(folder, dtype);
+        return open(folder, GraphDtypes.of(dtype), runtime, variant, files);
+    }
+
+    /** Opens {@code folder}'s graphs of {@code dtypes}, the encoder's and the decoder's, for {@code variant}. */
+    public static Model open(Path folder, GraphDtypes dtypes, OrtRuntime runtime, Variant variant, Layout.DecoderFiles files) {
+        Dtype dtype = dtypes.decoder();
+        Layout layout = Layout.detect(folder, dtypes);
         ModelConfig config = ModelConfig.read(folder);
         List<AutoCloseable> opened = new ArrayList<>();
         try {
@@ -174,7 +180,7 @@ public final class Model implements AutoCloseable {
             }
             if (layout.encoderDecoder()) {
                 encoder = track(opened, runtime.open(layout.graph(Layout.ENCODER)));
-                requireInputs(encoder, dtype.file(Layout.ENCODER), IoNames.INPUT_IDS, IoNames.ATTENTION_MASK);
+                requireInputs(encoder, dtypes.encoder().file(Layout.ENCODER), IoNames.INPUT_IDS, IoNames.ATTENTION_MASK);
             }
             if (variant != Variant.DYNAMIC) {
                 file = variant.fileIn(layout);

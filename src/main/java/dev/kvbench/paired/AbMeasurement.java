@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import dev.kvbench.KvbenchException;
 import dev.kvbench.decode.Strategy;
 import dev.kvbench.model.Dtype;
+import dev.kvbench.model.GraphDtypes;
 import dev.kvbench.model.Layout;
 import dev.kvbench.model.ModelConfig;
 import dev.kvbench.results.BenchmarkContract;
@@ -150,7 +151,7 @@ public final class AbMeasurement {
         List<GenerationRounds.Config> configs = GenerationParams.strategyConfigs(params, base, heads);
         for (GenerationRounds.Config c : configs) {
             Path folder = BenchmarkContract.resolveModel(repo, c.model());
-            Layout layout = Layout.detect(folder, Dtype.parse(c.dtype()));
+            Layout layout = Layout.detect(folder, GraphDtypes.parse(c.dtype()));
             if (c.context() > 0) {
                 if (layout.encoderDecoder()) {
                     throw new KvbenchException("-p context= is for decoder-only models; " + c.model() + " is an "

@@ -41,8 +41,14 @@ public final class AbWorker {
         Class<?> optionsClass = Class.forName("dev.kvbench.decode.EngineOptions");
         Class<?> dtypeClass = Class.forName("dev.kvbench.model.Dtype");
         Object options = optionsClass.getMethod("defaults").invoke(null);
-        options = optionsClass.getMethod("withDtype", dtypeClass).invoke(options,
-                dtypeClass.getMethod("parse", String.class).invoke(null, dtype));
+        if (dtype.contains("=")) { // a dtype per graph: builds that have it parse it
+            Class<?> pairClass = Class.forName("dev.kvbench.model.GraphDtypes");
+            options = optionsClass.getMethod("withDtypes", pairClass).invoke(options,
+                    pairClass.getMethod("parse", String.class).invoke(null, dtype));
+        } else {
+            options = optionsClass.getMethod("withDtype", dtypeClass).invoke(options,
+                    dtypeClass.getMethod("parse", String.class).invoke(null, dtype));
+        }
         if (assumed) {
             options = optionsClass.getMethod("withAssumedPrompt", boolean.class).invoke(options, true);
         }

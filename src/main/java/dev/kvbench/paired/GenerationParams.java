@@ -2,7 +2,7 @@ package dev.kvbench.paired;
 
 import dev.kvbench.KvbenchException;
 import dev.kvbench.decode.Strategy;
-import dev.kvbench.model.Dtype;
+import dev.kvbench.model.GraphDtypes;
 import dev.kvbench.results.StrategyRoles;
 
 import java.util.ArrayList;
@@ -50,7 +50,8 @@ public final class GenerationParams {
         Map<String, List<String>> values = new LinkedHashMap<>();
         for (String p : params) {
             int eq = p.indexOf('=');
-            List<String> listed = List.of(p.substring(eq + 1).split(","));
+            List<String> listed = p.substring(0, eq).equals("dtype") ? GraphDtypes.splitList(p.substring(eq + 1))
+                    : List.of(p.substring(eq + 1).split(","));
             java.util.Set<String> seen = new java.util.HashSet<>();
             for (String v : listed) {
                 if (!seen.add(v.strip())) {
@@ -81,7 +82,7 @@ public final class GenerationParams {
                                             + (n + 2) + "): the assumed prompt is context - newTokens tokens, at least 2");
                                 }
                                 configs.add(new GenerationRounds.Config(model, strategy, strategy, n, parameter("batchSize", b, 256),
-                                        Dtype.parse(d).id(), context));
+                                        GraphDtypes.parse(d).id(), context));
                             }
                         }
                     }

@@ -101,6 +101,20 @@ class QuantizeCommandTest {
         CliTestSupport.Run d = CliTestSupport.run("derive", "--model", out.toString(), "--dtype", "q8");
         assertEquals(0, d.code(), d.out() + d.err());
         assertTrue(Files.isRegularFile(out.resolve("decoder_model_static_quantized.onnx")), d.out());
+        // A dtype per graph: only the decoder graphs are written, the encoder stays the export's fp32 one, and the pair
+        // is what was compared with fp32 and what check then runs.
+        Path pair = tmp.resolve("marian-decoder-q8");
+        CliTestSupport.Run q = quantize(folder, "encoder=fp32,decoder=q8", "--out", pair.toString());
+        assertTrue(q.out().contains("perplexity of fp32's continuations of the prompts: encoder=fp32,decoder=q8 "), q.out());
+        assertTrue(q.out().contains("next: kvbench check --model " + pair + " --dtype encoder=fp32,decoder=q8 --against fp32"),
+                q.out());
+        for (String g : List.of("decoder_model", "decoder_with_past_model", "decoder_model_merged")) {
+            assertTrue(Files.isRegularFile(pair.resolve(g + "_quantized.onnx")), g);
+        }
+        assertFalse(Files.exists(pair.resolve("encoder_model_quantized.onnx")), "the encoder is not quantized");
+        CliTestSupport.Run c = CliTestSupport.run("check", "--model", pair.toString(), "--dtype", "encoder=fp32,decoder=q8",
+                "--against", "fp32", "--steps", "4");
+        assertEquals(0, c.code(), c.out() + c.err());
     }
 
     /**
@@ -188,6 +202,10 @@ class QuantizeCommandTest {
                 "--model", llama, "--dtype", "q4", "--accuracy-level", "2");
         CliTestSupport.assertBadInput("--block-size is a q4 and q4f16 setting; it does nothing with --dtype q8", "quantize",
                 "--model", llama, "--dtype", "q8", "--block-size", "64");
+        CliTestSupport.assertBadInput("quantize writes one dtype at a time from the fp32 export: --dtype encoder=q4,decoder=q8 "
+                + "needs two runs", "quantize", "--model", TestModels.MARIAN.toString(), "--dtype", "encoder=q4,decoder=q8");
+        CliTestSupport.assertBadInput("a dtype per graph (encoder=fp32,decoder=q8) is for encoder-decoder models", "quantize",
+                "--model", llama, "--dtype", "encoder=fp32,decoder=q8", "--out", tmp.resolve("never").toString());
         // A folder whose model.onnx is a q4 graph: already quantized, which its name does not say.
         Path folder = Files.createDirectories(tmp.resolve("q4-as-fp32"));
         for (String f : List.of("config.json", "generation_config.json", "tokenizer.json", "weights.onnx_data",

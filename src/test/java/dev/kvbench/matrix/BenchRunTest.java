@@ -3,6 +3,7 @@ package dev.kvbench.matrix;
 import dev.kvbench.TestModels;
 import dev.kvbench.decode.Strategy;
 import dev.kvbench.model.Dtype;
+import dev.kvbench.model.GraphDtypes;
 import dev.kvbench.results.RunMeta;
 import dev.kvbench.runtime.MachineProbe;
 import dev.kvbench.runtime.OrtRuntime;
@@ -37,13 +38,13 @@ class BenchRunTest {
         RunFiles files = RunFiles.forResults(tmp.resolve("run.json"));
         StringWriter console = new StringWriter();
         List<String> failed = new ArrayList<>();
-        BenchRun run = new BenchRun(files, folder, Dtype.FP32, RunMeta.describe(TestModels.ROOT, List.of(folder), 1,
+        BenchRun run = new BenchRun(files, folder, GraphDtypes.of(Dtype.FP32), RunMeta.describe(TestModels.ROOT, List.of(folder), 1,
                 MatrixPlan.Kind.DEFAULT.id), "kvbench default run (test)\n", new MachineProbe.Limits(10e9, 10e9), List.of(),
                 new ArrayList<>(), failed, new PrintWriter(console, true));
         MatrixPlan.VerdictPlan verdict = new MatrixPlan.VerdictPlan(Strategy.KV, List.of(Strategy.NO_CACHE),
-                List.of(new MatrixPlan.Group(List.of(32), 1)), 3, 4, 2);
+                List.of(new MatrixPlan.Group(List.of(32), 1)), 3, 4, 2, 2, 64);
         List<OrtRuntime.RunCall> calls = List.of(OrtRuntime.RunCall.preferred());
-        JmhPartRunner runner = new JmhPartRunner(folder, Dtype.FP32, TestModels.ROOT, 1, calls, 1, MatrixPlan.Kind.DEFAULT,
+        JmhPartRunner runner = new JmhPartRunner(folder, GraphDtypes.of(Dtype.FP32), TestModels.ROOT, 1, calls, 1, MatrixPlan.Kind.DEFAULT,
                 new PrintStream(new ByteArrayOutputStream(), true));
         List<List<Strategy>> asked = new ArrayList<>();
         int code = run.executeAnswerFirst(verdict, measured -> {
@@ -59,8 +60,11 @@ class BenchRunTest {
         int recommendation = out.indexOf("Recommendation (from the verdict above)\n  model=tiny-llama, newTokens=32: kv;");
         int leftOut = out.indexOf("Left out of this default run (`kvbench bench --full` runs them, about 80 to 90 minutes; "
                 + "`--quick` is the 2-3 minute smoke run)\n  a part left out\n");
-        assertTrue(verdictLine >= 0 && recommended > verdictLine && recommendation > recommended && leftOut > recommendation,
-                "verdict, then the follow-up, then the summary: " + out);
+        int shared = out.indexOf("[shared prompts] re-ranking with the prompt reused against recomputed, kv, 2 paired rounds");
+        assertTrue(verdictLine >= 0 && recommended > verdictLine && shared > recommended && recommendation > shared
+                && leftOut > recommendation, "verdict, then the follow-up and the shared prompts, then the summary: " + out);
+        assertTrue(out.contains("Shared prompts: re-ranking 16 candidates of 16 tokens given a 64-token prompt, kv, 2 "
+                + "interleaved paired rounds"), out);
         // no-cache is slower, or (on a loaded machine, 3 short rounds) indistinguishable: either way kv is the pick.
         assertTrue(out.contains("  model=tiny-llama, newTokens=32     no-cache     "), out);
         assertTrue(out.contains("Skipped by rule\n  a rule's line\n"), out);

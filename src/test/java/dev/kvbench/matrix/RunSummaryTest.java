@@ -1,6 +1,7 @@
 package dev.kvbench.matrix;
 
 import dev.kvbench.model.Dtype;
+import dev.kvbench.model.GraphDtypes;
 import dev.kvbench.support.JsonFiles;
 import org.junit.jupiter.api.Test;
 
@@ -14,10 +15,10 @@ class RunSummaryTest {
     @Test
     void sectionsAppearWhenTheyHaveLinesInTheirOrder() {
         RunSummary empty = new RunSummary("header\n", null, "", null, "", JsonFiles.MAPPER.createArrayNode(), "r.json",
-                Path.of("models/tiny-llama"), Dtype.FP32, null, List.of(), List.of(), List.of(), "", List.of());
+                Path.of("models/tiny-llama"), GraphDtypes.of(Dtype.FP32), null, List.of(), List.of(), List.of(), "", List.of());
         assertEquals("header\n", empty.text());
         RunSummary some = new RunSummary("header\n", null, "", null, "latency\n", JsonFiles.MAPPER.createArrayNode(),
-                "r.json", Path.of("models/tiny-llama"), Dtype.FP32, null, List.of("static: not available -- x"),
+                "r.json", Path.of("models/tiny-llama"), GraphDtypes.of(Dtype.FP32), null, List.of("static: not available -- x"),
                 List.of("rule"), List.of("kv: boom"), "\nPeak memory\n", List.of("GenerationBenchmark"));
         assertEquals("header\nlatency\n"
                 + "\nNot available (the variant graph is not beside the export; see docs/derive-and-synth.md)\n"

@@ -3,6 +3,7 @@ package dev.kvbench.matrix;
 import dev.kvbench.TestModels;
 import dev.kvbench.decode.Strategy;
 import dev.kvbench.model.Dtype;
+import dev.kvbench.model.GraphDtypes;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -16,7 +17,7 @@ class SharedPromptVerdictTest {
     @Test
     void reuseAgainstRecomputeScoresTheSameAndSaysSo() {
         for (Strategy s : new Strategy[] {Strategy.KV, Strategy.STATIC_GQA_INT8}) {
-            SharedPromptVerdict.Outcome o = SharedPromptVerdict.run(TestModels.LLAMA, Dtype.FP32, s, 3, 64);
+            SharedPromptVerdict.Outcome o = SharedPromptVerdict.run(TestModels.LLAMA, GraphDtypes.of(Dtype.FP32), s, 3, 64);
             assertEquals(3, o.paired().rounds());
             assertEquals(64, o.promptTokens());
             assertTrue(o.scoreDifference() <= SharedPromptVerdict.tolerance(s), s + ": " + o.scoreDifference());
@@ -27,7 +28,7 @@ class SharedPromptVerdictTest {
             assertTrue(text.contains("the same scores"), text);
         }
         // An encoder-decoder model: the source is the prompt, cut to its positions.
-        SharedPromptVerdict.Outcome marian = SharedPromptVerdict.run(TestModels.MARIAN, Dtype.FP32, Strategy.STATIC, 2, 4096);
+        SharedPromptVerdict.Outcome marian = SharedPromptVerdict.run(TestModels.MARIAN, GraphDtypes.of(Dtype.FP32), Strategy.STATIC, 2, 4096);
         assertTrue(marian.promptTokens() < 4096 && marian.scoreDifference() <= 1e-4, marian.toString());
     }
 }

@@ -8,7 +8,7 @@ import dev.kvbench.decode.FixedPrompts;
 import dev.kvbench.decode.GenerationResult;
 import dev.kvbench.decode.Sampler;
 import dev.kvbench.decode.Strategy;
-import dev.kvbench.model.Dtype;
+import dev.kvbench.model.GraphDtypes;
 import dev.kvbench.results.BenchmarkContract;
 import dev.kvbench.runtime.OrtRuntime;
 import java.nio.file.Path;
@@ -29,7 +29,11 @@ public abstract class EngineState {
     @Param({"tiny-llama"})
     public String model;
 
-    /** Which of the folder's graphs: fp32 (the export), q8, q4, ... (transformers.js file suffixes). */
+    /**
+     * Which of the folder's graphs: fp32 (the export), q8, q4, ... (transformers.js file suffixes), or a dtype per graph
+     * of an encoder-decoder model, {@code encoder=fp32,decoder=q4} (on JMH's command line, which splits {@code -p}
+     * values on commas: {@code -p dtype=encoder=fp32+decoder=q4}).
+     */
     @Param({"fp32"})
     public String dtype;
 
@@ -49,7 +53,7 @@ public abstract class EngineState {
         try {
             EngineOptions options = EngineOptions.defaults().withThreads(threads)
                     .withRunCall(OrtRuntime.RunCall.parse(ortCall)).withHybridThreshold(hybridThreshold)
-                    .withDtype(Dtype.parse(dtype)).withAssumedPrompt(BenchmarkContract.assumedPrompt());
+                    .withDtypes(GraphDtypes.parse(dtype)).withAssumedPrompt(BenchmarkContract.assumedPrompt());
             engine = new Engine(modelFolder(), Strategy.parse(strategy), options);
             prompt = prompt(engine, promptTokens);
         } catch (RuntimeException e) {

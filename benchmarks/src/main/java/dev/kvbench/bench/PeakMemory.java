@@ -6,6 +6,7 @@ import dev.kvbench.decode.EngineOptions;
 import dev.kvbench.decode.Sampler;
 import dev.kvbench.decode.Strategy;
 import dev.kvbench.model.Dtype;
+import dev.kvbench.model.GraphDtypes;
 import dev.kvbench.results.BenchmarkContract;
 
 import java.io.IOException;
@@ -38,11 +39,11 @@ public final class PeakMemory {
         String strategy = args[1];
         int newTokens = args.length > 2 ? Integer.parseInt(args[2]) : 2040;
         int rows = args.length > 3 ? Integer.parseInt(args[3]) : 1;
-        Dtype dtype = args.length > 4 ? Dtype.parse(args[4]) : Dtype.FP32;
+        GraphDtypes dtype = args.length > 4 ? GraphDtypes.parse(args[4]) : GraphDtypes.of(Dtype.FP32);
         Path folder = BenchmarkContract.resolveModel(BenchmarkContract.root(), model);
         boolean assumed = BenchmarkContract.assumedPrompt();
         try (Engine engine = new Engine(folder, Strategy.parse(strategy),
-                EngineOptions.defaults().withDtype(dtype).withAssumedPrompt(assumed))) {
+                EngineOptions.defaults().withDtypes(dtype).withAssumedPrompt(assumed))) {
             List<long[]> prompts = BenchmarkContract.rowPrompts(engine.model(), rows,
                     assumed ? ASSUMED_POSITIONS - newTokens : BenchmarkContract.PROMPT_TOKENS);
             engine.generator().generate(prompts, 8, true, Sampler.greedy(), null); // load and warm up
