@@ -76,8 +76,9 @@ public final class DtypeTable {
             reference = v.path("reference").asText();
             for (String group : List.of("verdicts", "controls")) {
                 for (com.fasterxml.jackson.databind.JsonNode row : v.path(group)) {
+                    // dtype= up to the next ", ": a dtype per graph holds a comma of its own.
                     String config = row.path("configuration").asText().replaceAll("(^|, )model=[^,]*(, )?", "$1")
-                            .replaceAll("(^|, )dtype=[^,]*", "").replaceAll("^, |, $", "");
+                            .replaceAll("(^|, )dtype=.*?(?=, |$)", "").replaceAll("^, |, $", "");
                     String who = group.equals("controls") ? "A/A " + reference : row.path("candidate").asText();
                     String key = String.format(Locale.ROOT, "%-28s %-16s", config, who);
                     String word = row.path("verdict").asText();

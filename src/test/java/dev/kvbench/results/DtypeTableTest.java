@@ -31,13 +31,15 @@ class DtypeTableTest {
 
     @Test
     void verdictsOfEachDtypeRunSideBySide(@TempDir Path tmp) throws Exception {
-        List<Path> files = List.of(run(tmp, "fp32", 0.748), tmp.resolve("missing-q8.json"), run(tmp, "q4", 0.692));
-        String table = DtypeTable.verdicts(List.of("fp32", "q8", "q4"), files);
+        List<Path> files = List.of(run(tmp, "fp32", 0.748), tmp.resolve("missing-q8.json"), run(tmp, "q4", 0.692),
+                run(tmp, "encoder=fp32,decoder=q4", 0.701));
+        String table = DtypeTable.verdicts(List.of("fp32", "q8", "q4", "encoder=fp32,decoder=q4"), files);
         assertTrue(table.contains("Verdict by dtype: ratio to kv"), table);
         List<String> lines = table.lines().filter(l -> l.startsWith("newTokens=64")).toList();
         assertEquals(2, lines.size(), "one row per candidate and one for the A/A control, dtype folded into columns: " + table);
         String gqa = lines.stream().filter(l -> l.contains("static-gqa")).findFirst().orElseThrow();
         assertTrue(gqa.contains("0.748 [0.726, 0.770] faster") && gqa.contains("0.692 [0.671, 0.713] faster"), table);
+        assertTrue(gqa.contains("0.701 [0.680, 0.722] faster"), "a dtype per graph, its comma and all, folded too: " + table);
         assertTrue(gqa.matches(".*faster\\s+-\\s+0\\.692.*"), "the run without metadata is a dash: " + table);
         String control = lines.stream().filter(l -> l.contains("A/A kv")).findFirst().orElseThrow();
         assertTrue(control.contains("1.000 [0.970, 1.030] ~"), table);
