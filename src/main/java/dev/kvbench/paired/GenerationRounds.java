@@ -89,7 +89,9 @@ final class GenerationRounds {
 
         Worker(Path workerClasses, String classPath, Path log) throws IOException {
             this.log = log;
-            process = new ProcessBuilder("java", "-Xmx2g", "-cp", workerClasses + java.io.File.pathSeparator + classPath,
+            // -Xss8m: with the default 1 MB main-thread stack, workers started from a test JVM's class path died in ONNX
+            // Runtime's native code with a stack overflow (exit 139, SEGV_ACCERR on the guard page, no hs_err).
+            process = new ProcessBuilder("java", "-Xmx2g", "-Xss8m", "-cp", workerClasses + java.io.File.pathSeparator + classPath,
                     AbWorker.class.getName()).redirectError(log.toFile()).start();
             answers = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
             requests = new PrintWriter(process.getOutputStream(), true, StandardCharsets.UTF_8);
