@@ -19,7 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class ArchitectureTest {
     static final String[] ENGINE = {"dev.kvbench.runtime..", "dev.kvbench.model..", "dev.kvbench.cache..",
-            "dev.kvbench.decode..", "dev.kvbench.tokenizer..", "dev.kvbench.support.."};
+            "dev.kvbench.decode..", "dev.kvbench.tokenizer..", "dev.kvbench.support..", "dev.kvbench.serve.."};
     static final String[] WORKBENCH = {"dev.kvbench.cli..", "dev.kvbench.matrix..", "dev.kvbench.paired..",
             "dev.kvbench.results..", "dev.kvbench.report..", "dev.kvbench.derive..", "dev.kvbench.verify..",
             "dev.kvbench.bench.."};

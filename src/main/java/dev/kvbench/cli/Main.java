@@ -20,7 +20,8 @@ import picocli.CommandLine.Command;
                 + "Add --debug anywhere for stack traces.",
         subcommands = {GenerateCommand.class, ScoreCommand.class, BenchCommand.class, CompareCommand.class,
                 ReportCommand.class, GateCommand.class, AbCommand.class, HistoryCommand.class, BisectCommand.class, CheckCommand.class,
-                DeriveCommand.class, QuantizeCommand.class, SynthCommand.class, ProbeCommand.class, MergeCommand.class, CommandLine.HelpCommand.class})
+                DeriveCommand.class, QuantizeCommand.class, SynthCommand.class, ProbeCommand.class, MergeCommand.class, ServeCommand.class,
+                CommandLine.HelpCommand.class})
 public final class Main {
     /**
      * The stack of the thread that runs a command. ONNX Runtime's environment start-up overflowed the JVM's default

@@ -89,8 +89,9 @@ final class GenerationRounds {
 
         Worker(Path workerClasses, String classPath, Path log) throws IOException {
             this.log = log;
-            // -Xss8m: with the default 1 MB main-thread stack, workers started from a test JVM's class path died in ONNX
-            // Runtime's native code with a stack overflow (exit 139, SEGV_ACCERR on the guard page, no hs_err).
+            // -Xss8m: ONNX Runtime's environment start-up overflows the default main-thread stack when the command line
+            // is a few KB long (cli.Main runs its commands on a larger stack for the same reason): workers given a test
+            // JVM's class path died with exit 139 (SEGV_ACCERR on the guard page, no hs_err).
             process = new ProcessBuilder("java", "-Xmx2g", "-Xss8m", "-cp", workerClasses + java.io.File.pathSeparator + classPath,
                     AbWorker.class.getName()).redirectError(log.toFile()).start();
             answers = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));

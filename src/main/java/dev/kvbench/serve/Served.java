@@ -1,0 +1,36 @@
+package dev.kvbench.serve;
+
+/**
+ * What one request saw, in nanoseconds from the run's start: when it arrived, when its decoding started (its batch's
+ * first step), when each of its tokens came out, and the tokens. The rows it shared its steps with.
+ */
+public record Served(Workload.Request request, long startNanos, long[] tokenNanos, int[] tokens, int rows) {
+
+    public long queueNanos() {
+        return startNanos - request.arrivalNanos();
+    }
+
+    /** Time to first token: from arrival to the first token. */
+    public long ttftNanos() {
+        return tokenNanos[0] - request.arrivalNanos();
+    }
+
+    /** End to end: from arrival to the last token. */
+    public long e2eNanos() {
+        return tokenNanos[tokenNanos.length - 1] - request.arrivalNanos();
+    }
+
+    /** Time per output token after the first: (last - first) / (tokens - 1); 0 for one token. */
+    public double tpotNanos() {
+        return tokenNanos.length < 2 ? 0 : (double) (tokenNanos[tokenNanos.length - 1] - tokenNanos[0]) / (tokenNanos.length - 1);
+    }
+
+    /** The gaps between consecutive tokens (inter-token latencies). */
+    public long[] interTokenNanos() {
+        long[] gaps = new long[Math.max(0, tokenNanos.length - 1)];
+        for (int i = 0; i < gaps.length; i++) {
+            gaps[i] = tokenNanos[i + 1] - tokenNanos[i];
+        }
+        return gaps;
+    }
+}
