@@ -59,6 +59,10 @@ final class ServeCommand implements Callable<Integer> {
             description = "Mean arrival rates, requests per second, one run each (default: ${DEFAULT-VALUE}).")
     List<Double> rates;
 
+    @Option(names = "--clients", paramLabel = "C[,...]", split = ",", description = "Closed loop instead of --rate: C "
+            + "clients, each sending its next request the moment its last one finished, one run per value.")
+    List<Integer> clients;
+
     @Option(names = "--requests", defaultValue = "16", description = "Requests per rate, 1..4096 (default: ${DEFAULT-VALUE}).")
     int requests;
 
@@ -137,27 +141,40 @@ final class ServeCommand implements Callable<Integer> {
                 throw new KvbenchException("--rate takes request rates above 0 per second, got " + r);
             }
         }
+        if (clients != null && spec.commandLine().getParseResult().hasMatchedOption("--rate")) {
+            throw new KvbenchException("give --rate (open loop) or --clients (closed loop), not both");
+        }
+        for (int c : clients == null ? List.<Integer>of() : clients) {
+            if (c < 1 || c > requests) {
+                throw new KvbenchException("--clients must be in 1..--requests (" + requests + "), got " + c);
+            }
+        }
         Targets targets = slo == null ? null : Targets.parse(slo);
         Path folder = BenchmarkContract.resolveModel(root.toAbsolutePath().normalize(), model);
         PrintWriter out = spec.commandLine().getOut();
         try (Engine engine = new Engine(folder, strategy, EngineOptions.defaults().withThreads(threads).withDtypes(dtype))) {
-            List<Workload> workloads = rates.stream().map(r -> Workload.poisson(engine.model(), r, requests, seed,
-                    promptTokens, newTokens)).toList();
+            List<Workload> workloads = clients != null
+                    ? clients.stream().map(c -> Workload.clients(engine.model(), c, requests, promptTokens, newTokens)).toList()
+                    : rates.stream().map(r -> Workload.poisson(engine.model(), r, requests, seed, promptTokens, newTokens))
+                    .toList();
             engine.generator().check(workloads.get(0).requests().get(0).prompt(), newTokens);
             if (format == OutputFormat.TEXT) {
-                out.printf(Locale.ROOT, "serve %s: %s, %s%s, %d requests of %d + %d tokens per rate (Poisson arrivals, seed "
-                                + "%d)%s%n", folder.getFileName(), strategy, p, p == Policy.STATIC_BATCH ? String.format(
+                out.printf(Locale.ROOT, "serve %s: %s, %s%s, %d requests of %d + %d tokens per %s%s%n",
+                        folder.getFileName(), strategy, p, p == Policy.STATIC_BATCH ? String.format(
                                 Locale.ROOT, " (up to %d rows, waiting at most %.0f ms)", settings.maxBatch(),
-                                settings.maxWaitMillis()) : "", requests, promptTokens, newTokens, seed,
+                                settings.maxWaitMillis()) : "", requests, promptTokens, newTokens, clients != null
+                                ? "run (closed loop: each client sends its next request when its last one finished)"
+                                : "rate (Poisson arrivals, seed " + seed + ")",
                         targets == null ? "" : String.format(Locale.ROOT, "; targets ttft %s ms, tpot %s ms",
                                 limit(targets.ttftMs()), limit(targets.tpotMs())));
-                out.printf(Locale.ROOT, "%8s %6s %8s %22s %22s %22s %6s %8s%n", "rate/s", "req/s", "tok/s",
+                out.printf(Locale.ROOT, "%8s %6s %8s %22s %22s %22s %6s %8s%n", clients != null ? "clients" : "rate/s",
+                        "req/s", "tok/s",
                         "TTFT p50/p95/p99 ms", "TPOT p50/p95/p99 ms", "E2E p50/p95/p99 ms", "rows", "goodput");
                 out.flush();
             }
-            for (int i = 0; i < rates.size(); i++) {
+            for (int i = 0; i < workloads.size(); i++) {
                 List<Served> served = Scheduler.run(engine.generator(), workloads.get(i), settings);
-                report(out, rates.get(i), served, targets);
+                report(out, clients != null ? clients.get(i) : rates.get(i), served, targets);
             }
         }
         return 0;
@@ -179,7 +196,7 @@ final class ServeCommand implements Callable<Integer> {
         double good = targets == null ? Double.NaN : served.stream().filter(targets::met).count() / (double) served.size();
         if (format == OutputFormat.JSON) {
             for (Served s : served) {
-                ObjectNode n = JsonFiles.MAPPER.createObjectNode().put("rate", rate).put("request", s.request().index())
+                ObjectNode n = load(JsonFiles.MAPPER.createObjectNode(), rate).put("request", s.request().index())
                         .put("arrival_ms", s.request().arrivalNanos() / 1e6).put("queue_ms", s.queueNanos() / 1e6)
                         .put("ttft_ms", s.ttftNanos() / 1e6).put("tpot_ms", s.tpotNanos() / 1e6)
                         .put("e2e_ms", s.e2eNanos() / 1e6).put("rows", s.rows()).put("prompt_tokens", s.request().prompt().length);
@@ -189,7 +206,7 @@ final class ServeCommand implements Callable<Integer> {
                 Arrays.stream(s.interTokenNanos()).forEach(g -> gaps.add(g / 1e6));
                 out.println(n);
             }
-            ObjectNode sum = JsonFiles.MAPPER.createObjectNode().put("summary", true).put("rate", rate)
+            ObjectNode sum = load(JsonFiles.MAPPER.createObjectNode().put("summary", true), rate)
                     .put("strategy", strategy.id()).put("policy", Policy.parse(policy).id()).put("requests", served.size())
                     .put("requests_per_second", served.size() / seconds).put("tokens_per_second", tokens / seconds)
                     .put("mean_rows", rows);
@@ -206,6 +223,11 @@ final class ServeCommand implements Callable<Integer> {
                     targets == null ? "-" : String.format(Locale.ROOT, "%.0f%%", 100 * good));
         }
         out.flush();
+    }
+
+    /** A run's load in JSON: its arrival rate, or its closed-loop clients. */
+    private ObjectNode load(ObjectNode n, double load) {
+        return clients != null ? n.put("clients", (int) load) : n.put("rate", load);
     }
 
     private static void putQuantiles(ObjectNode n, String name, double[] x) {

@@ -52,6 +52,10 @@ public final class Scheduler {
         while (next < pending.size()) {
             long now = System.nanoTime() - t0;
             Workload.Request first = pending.get(next);
+            if (first.arrivalNanos() == Workload.CLIENT_FREE) {
+                throw new IllegalStateException("request " + first.index() + " has no arrival: its client's previous "
+                        + "request was not served");
+            }
             if (first.arrivalNanos() > now) {
                 sleep(first.arrivalNanos() - now); // idle until the next request arrives
                 continue;
@@ -62,12 +66,12 @@ public final class Scheduler {
                 while (true) {
                     now = System.nanoTime() - t0;
                     size = 0;
-                    while (next + size < pending.size() && size < settings.maxBatch()
-                            && pending.get(next + size).arrivalNanos() <= now) {
+                    while (next + size < pending.size() && size < settings.maxBatch() && arrived(pending.get(next + size), now)) {
                         size++;
                     }
                     boolean full = size == settings.maxBatch();
-                    boolean noneToCome = next + size == pending.size();
+                    boolean noneToCome = next + size == pending.size()
+                            || pending.get(next + size).arrivalNanos() == Workload.CLIENT_FREE; // waits on this batch
                     if (full || noneToCome || now >= deadline) {
                         break;
                     }
@@ -88,11 +92,20 @@ public final class Scheduler {
                         }
                     });
             for (int r = 0; r < size; r++) {
-                served[batch.get(r).index()] = new Served(batch.get(r), start, times[r], result.tokens()[r], size);
+                Workload.Request q = batch.get(r);
+                served[q.index()] = new Served(q, start, times[r], result.tokens()[r], size);
+                int following = q.index() + workload.clients(); // closed loop: the client's next request arrives now
+                if (workload.clients() > 0 && following < pending.size()) {
+                    pending.set(following, pending.get(following).arrivingAt(times[r][times[r].length - 1]));
+                }
             }
             next += size;
         }
         return List.of(served);
+    }
+
+    private static boolean arrived(Workload.Request r, long now) {
+        return r.arrivalNanos() != Workload.CLIENT_FREE && r.arrivalNanos() <= now;
     }
 
     private static void sleep(long nanos) {

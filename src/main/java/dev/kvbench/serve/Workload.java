@@ -10,16 +10,48 @@ import java.util.SplittableRandom;
 /**
  * The requests a serving run replays: each with its arrival (nanoseconds after the run starts), its prompt and its
  * token limit. Open-loop arrivals: a Poisson process at a rate (exponential gaps, seeded), so the same seed gives the
- * same arrivals on every strategy and policy.
+ * same arrivals on every strategy and policy. Closed loop ({@code clients} above 0): C clients, each sending its next
+ * request the moment its last one finished; request i is client i mod C's, and its arrival is known only when client's
+ * previous request ends ({@link #CLIENT_FREE}).
  */
-public record Workload(List<Request> requests) {
+public record Workload(List<Request> requests, int clients) {
+    /** The arrival of a closed-loop request after its client's first: when the client's previous request ends. */
+    public static final long CLIENT_FREE = -1;
 
-    /** One request: its index in the workload, when it arrives, what it asks. */
+    /** One request: its index in the workload, when it arrives ({@link #CLIENT_FREE}: see above), what it asks. */
     public record Request(int index, long arrivalNanos, long[] prompt, int maxNewTokens) {
+        /** The same request arriving at {@code nanos}. */
+        Request arrivingAt(long nanos) {
+            return new Request(index, nanos, prompt, maxNewTokens);
+        }
     }
 
     public Workload {
         requests = List.copyOf(requests);
+        if (clients < 0) {
+            throw new IllegalArgumentException("clients " + clients);
+        }
+    }
+
+    /** An open-loop workload. */
+    public Workload(List<Request> requests) {
+        this(requests, 0);
+    }
+
+    /**
+     * {@code count} requests from {@code clients} closed-loop clients (no think time): the first of each client at the
+     * start, every later one when its client's previous one has its last token. The prompts as {@link #poisson}'s.
+     */
+    public static Workload clients(Model model, int clients, int count, int promptTokens, int newTokens) {
+        if (clients < 1 || clients > count) {
+            throw new KvbenchException("clients must be in 1..the requests (" + count + "), got " + clients);
+        }
+        List<Request> open = poisson(model, 1, count, 0, promptTokens, newTokens).requests();
+        List<Request> out = new ArrayList<>();
+        for (Request r : open) {
+            out.add(r.arrivingAt(r.index() < clients ? 0 : CLIENT_FREE));
+        }
+        return new Workload(out, clients);
     }
 
     /**

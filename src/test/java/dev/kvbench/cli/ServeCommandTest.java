@@ -25,6 +25,10 @@ class ServeCommandTest {
             assertEquals(3, r.get("inter_token_ms").size());
             assertTrue(r.get("ttft_ms").asDouble() > 0 && r.get("rows").asInt() <= 2, r.toString());
         }
+        List<JsonNode> closed = CandidateScoringTest.lines(CliTestSupport.run("serve", "--clients", "2", "--requests", "4",
+                "--max-new-tokens", "3", "--format", "json"));
+        assertEquals(5, closed.size());
+        assertEquals(2, closed.get(4).get("clients").asInt(), closed.get(4).toString());
         CliTestSupport.Run text = CliTestSupport.run("serve", "--rate", "100", "--requests", "3", "--max-new-tokens", "3");
         assertEquals(0, text.code(), text.err());
         assertTrue(text.out().startsWith("serve tiny-llama: kv, sequential, 3 requests of 16 + 3 tokens per rate"), text.out());
@@ -44,5 +48,7 @@ class ServeCommandTest {
         assertBadInput("--slo knows ttft and tpot, not 'e2e'", "serve", "--slo", "e2e=5");
         assertBadInput("--requests must be in 1..4096, got 0", "serve", "--requests", "0");
         assertBadInput("beyond the model's 2048", "serve", "--max-new-tokens", "5000");
+        assertBadInput("give --rate (open loop) or --clients (closed loop), not both", "serve", "--clients", "2", "--rate", "3");
+        assertBadInput("--clients must be in 1..--requests (8), got 9", "serve", "--clients", "9", "--requests", "8");
     }
 }

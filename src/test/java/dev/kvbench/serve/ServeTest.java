@@ -54,6 +54,31 @@ class ServeTest {
         }
     }
 
+    /** Closed loop: each client's next request arrives the moment its previous one has its last token. */
+    @Test
+    void aClosedLoopClientSendsItsNextRequestWhenItsLastEnds() {
+        try (Engine engine = new Engine(TestModels.LLAMA, Strategy.STATIC_GQA)) {
+            Workload w = Workload.clients(engine.model(), 3, 9, 8, 4);
+            assertEquals(3, w.clients());
+            for (Scheduler.Settings settings : List.of(new Scheduler.Settings(Policy.SEQUENTIAL, 1, 0),
+                    new Scheduler.Settings(Policy.STATIC_BATCH, 3, 5))) {
+                List<Served> served = Scheduler.run(engine.generator(), w, settings);
+                for (Served r : served) {
+                    int i = r.request().index();
+                    long expected = i < 3 ? 0 : served.get(i - 3).tokenNanos()[3];
+                    assertEquals(expected, r.request().arrivalNanos(), settings.policy() + " request " + i);
+                    int[] alone = engine.generator().generate(r.request().prompt(), 4, true, Sampler.greedy(), null).tokens();
+                    assertArrayEquals(alone, r.tokens());
+                }
+                if (settings.policy() == Policy.STATIC_BATCH) {
+                    assertTrue(served.stream().allMatch(r -> r.rows() == 3), "the three clients' requests go together");
+                }
+            }
+            assertThrows(KvbenchException.class, () -> Workload.clients(engine.model(), 0, 4, 8, 4));
+            assertThrows(KvbenchException.class, () -> Workload.clients(engine.model(), 5, 4, 8, 4));
+        }
+    }
+
     @Test
     void arrivalsAreTheSeedsAndBadSettingsAreOneLine() {
         try (Engine engine = new Engine(TestModels.LLAMA, Strategy.KV)) {
