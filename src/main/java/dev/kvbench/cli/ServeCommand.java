@@ -174,7 +174,7 @@ final class ServeCommand implements Callable<Integer> {
             }
             for (int i = 0; i < workloads.size(); i++) {
                 List<Served> served = Scheduler.run(engine.generator(), workloads.get(i), settings);
-                report(out, clients != null ? clients.get(i) : rates.get(i), served, targets);
+                report(out, clients != null ? clients.get(i) : rates.get(i), served, targets, settings);
             }
         }
         return 0;
@@ -184,7 +184,7 @@ final class ServeCommand implements Callable<Integer> {
         return Double.isInfinite(ms) ? "none" : String.format(Locale.ROOT, "%.0f", ms);
     }
 
-    private void report(PrintWriter out, double rate, List<Served> served, Targets targets) {
+    private void report(PrintWriter out, double rate, List<Served> served, Targets targets, Scheduler.Settings settings) {
         double[] ttft = served.stream().mapToDouble(s -> s.ttftNanos() / 1e6).toArray();
         double[] tpot = served.stream().mapToDouble(s -> s.tpotNanos() / 1e6).toArray();
         double[] e2e = served.stream().mapToDouble(s -> s.e2eNanos() / 1e6).toArray();
@@ -207,7 +207,7 @@ final class ServeCommand implements Callable<Integer> {
                 out.println(n);
             }
             ObjectNode sum = load(JsonFiles.MAPPER.createObjectNode().put("summary", true), rate)
-                    .put("strategy", strategy.id()).put("policy", Policy.parse(policy).id()).put("requests", served.size())
+                    .put("strategy", strategy.id()).put("policy", settings.policy().id()).put("requests", served.size())
                     .put("requests_per_second", served.size() / seconds).put("tokens_per_second", tokens / seconds)
                     .put("mean_rows", rows);
             putQuantiles(sum, "ttft_ms", ttft);

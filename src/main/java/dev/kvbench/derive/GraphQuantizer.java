@@ -115,10 +115,7 @@ public final class GraphQuantizer {
             throw new IllegalArgumentException(graphs + " does not write " + dtype);
         }
         Layout layout = Layout.detect(source, Dtype.FP32);
-        if (!graphs.uniform() && !layout.encoderDecoder()) {
-            throw new KvbenchException("a dtype per graph (" + graphs + ") is for encoder-decoder models; " + source
-                    + " is decoder-only: give one dtype");
-        }
+        graphs.requireEncoderFor(layout.encoderDecoder(), source);
         List<String> sources = new ArrayList<>();
         for (String g : List.of(Layout.ENCODER, Layout.SINGLE, Layout.DECODER, Layout.DECODER_WITH_PAST, Layout.MERGED)) {
             boolean wanted = (g.equals(Layout.ENCODER) ? graphs.encoder() : graphs.decoder()) == dtype;

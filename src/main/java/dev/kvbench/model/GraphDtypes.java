@@ -27,6 +27,14 @@ public record GraphDtypes(Dtype encoder, Dtype decoder) {
         return new GraphDtypes(dtype, dtype);
     }
 
+    /** Refuses a dtype per graph for a model without an encoder ({@code folder}), in one line. */
+    public void requireEncoderFor(boolean encoderDecoder, java.nio.file.Path folder) {
+        if (!encoderDecoder && !uniform()) {
+            throw new KvbenchException("a dtype per graph (" + this + ") is for encoder-decoder models; " + folder
+                    + " is decoder-only: give one dtype");
+        }
+    }
+
     /** Whether every graph has the same dtype. */
     public boolean uniform() {
         return encoder == decoder;

@@ -101,10 +101,7 @@ public record Layout(boolean encoderDecoder, boolean hasSingle, boolean hasSplit
             throw new KvbenchException("unknown layout in " + graphs + ": " + encoderDtype.file(ENCODER) + " without a decoder ("
                     + dtype.file(MERGED) + " or " + dtype.file(DECODER) + " + " + dtype.file(DECODER_WITH_PAST) + ")");
         }
-        if (!encoder && !dtypes.uniform()) {
-            throw new KvbenchException("a dtype per graph (" + dtypes + ") is for encoder-decoder models; " + folder
-                    + " is decoder-only: give one dtype");
-        }
+        dtypes.requireEncoderFor(encoder, folder);
         return new Layout(encoder, single && !encoder, split, merged, graphs, dtype, encoderDtype);
     }
 

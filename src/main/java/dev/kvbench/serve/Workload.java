@@ -46,10 +46,13 @@ public record Workload(List<Request> requests, int clients) {
         if (clients < 1 || clients > count) {
             throw new KvbenchException("clients must be in 1..the requests (" + count + "), got " + clients);
         }
-        List<Request> open = poisson(model, 1, count, 0, promptTokens, newTokens).requests();
+        if (promptTokens < 2 || newTokens < 1) {
+            throw new KvbenchException("requests need a prompt of at least 2 tokens and at least 1 new token");
+        }
+        List<long[]> prompts = prompts(model, count, promptTokens);
         List<Request> out = new ArrayList<>();
-        for (Request r : open) {
-            out.add(r.arrivingAt(r.index() < clients ? 0 : CLIENT_FREE));
+        for (int i = 0; i < count; i++) {
+            out.add(new Request(i, i < clients ? 0 : CLIENT_FREE, prompts.get(i), newTokens));
         }
         return new Workload(out, clients);
     }
@@ -70,17 +73,27 @@ public record Workload(List<Request> requests, int clients) {
             throw new KvbenchException("requests need a prompt of at least 2 tokens and at least 1 new token");
         }
         SplittableRandom random = new SplittableRandom(seed);
-        long[] base = FixedPrompts.prompt(model, promptTokens);
-        int varied = Math.min(4, promptTokens - 1);
-        List<long[]> tails = FixedPrompts.continuations(model, count, varied);
+        List<long[]> prompts = prompts(model, count, promptTokens);
         List<Request> out = new ArrayList<>();
         double t = 0;
         for (int i = 0; i < count; i++) {
             t += -Math.log(1 - random.nextDouble()) / rate; // exponential gap, mean 1 / rate
-            long[] p = base.clone();
-            System.arraycopy(tails.get(i), 0, p, promptTokens - varied, varied);
-            out.add(new Request(i, (long) (t * 1e9), p, newTokens));
+            out.add(new Request(i, (long) (t * 1e9), prompts.get(i), newTokens));
         }
         return new Workload(out);
+    }
+
+    /** {@code count} distinct prompts of {@code promptTokens}: the fixed prompt with its last (up to 4) tokens varied. */
+    private static List<long[]> prompts(Model model, int count, int promptTokens) {
+        long[] base = FixedPrompts.prompt(model, promptTokens);
+        int varied = Math.min(4, promptTokens - 1);
+        List<long[]> tails = FixedPrompts.continuations(model, count, varied);
+        List<long[]> out = new ArrayList<>();
+        for (long[] tail : tails) {
+            long[] p = base.clone();
+            System.arraycopy(tail, 0, p, promptTokens - varied, varied);
+            out.add(p);
+        }
+        return out;
     }
 }
