@@ -82,6 +82,25 @@ public interface KvCache extends AutoCloseable {
         return true;
     }
 
+    /**
+     * Whether a row of a running batch can be refilled on its own: a new sequence's prompt written into that row's
+     * slot by a one-row step ({@link #bindRow}) while the other rows keep what they hold, each row with its own valid
+     * length (continuous batching). Preallocated caches that take a length per row (GroupQueryAttention's
+     * {@code seqlens_k}) can; caches with shared columns cannot, as the other rows' columns would have to move.
+     */
+    default boolean admitsRows() {
+        return false;
+    }
+
+    /**
+     * Binds row {@code row}'s slot alone, as a one-row cache whose past is empty, for a step that feeds
+     * {@code newTokens} tokens (a joining request's prompt): its entries are written into the row's slot in place.
+     * Only where {@link #admitsRows()}; buffers from {@link #begin} with the batch's rows.
+     */
+    default void bindRow(StepBinding step, int row, int newTokens) throws OrtException {
+        throw new UnsupportedOperationException("its rows cannot be refilled one at a time");
+    }
+
     /** Forgets everything, ready for a new sequence. Buffers allocated once stay allocated. */
     void reset();
 

@@ -81,6 +81,18 @@ final class PreallocatedKv implements AutoCloseable {
     }
 
     /**
+     * A tensor over row {@code row} of layer {@code layer}'s key (or value) buffer, [1, kvHeads, capacity, headDim]: a
+     * view (writes through it land in the row's slot), the caller closes it.
+     */
+    OnnxTensor rowView(OrtEnvironment env, int layer, boolean key, int row) throws OrtException {
+        Layer l = layers[layer];
+        long[] shape = {1, layout.kvHeads(), capacity, layout.headDim()};
+        long rowBytes = Tensors.elements(shape) * layout.elementBytes();
+        return Tensors.view(env, key ? l.keyBytes() : l.valueBytes(), Math.toIntExact(row * rowBytes), layout.element(),
+                shape);
+    }
+
+    /**
      * New buffers of {@code copies} rows and this capacity, each row a copy of the first {@code columns} positions of
      * this one's only row. {@code packed}: the positions are kept as {@code [rows, kvHeads, columns, headDim]} at the
      * start of the buffer (the dynamic cache's presents), else at the capacity's stride. The caller closes both.

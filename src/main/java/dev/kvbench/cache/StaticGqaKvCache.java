@@ -27,6 +27,8 @@ public final class StaticGqaKvCache extends CountingKvCache {
     private final KvLayout layout;
     private final IntBuffer total = Tensors.directInts(1);
     private final OnnxTensor totalTensor;
+    private final IntBuffer rowSeqlens = Tensors.directInts(1);
+    private final OnnxTensor rowSeqlensTensor;
     private IntBuffer seqlens;
     private OnnxTensor seqlensTensor;
     private PreallocatedKv kv;
@@ -35,6 +37,15 @@ public final class StaticGqaKvCache extends CountingKvCache {
         this.env = env;
         this.layout = layout;
         this.totalTensor = OnnxTensor.createTensor(env, total, new long[0]);
+        OnnxTensor one = null;
+        try {
+            one = OnnxTensor.createTensor(env, rowSeqlens, new long[] {1});
+        } finally {
+            if (one == null) {
+                totalTensor.close();
+            }
+        }
+        this.rowSeqlensTensor = one;
     }
 
     @Override
@@ -87,8 +98,7 @@ public final class StaticGqaKvCache extends CountingKvCache {
 
     @Override
     public void bind(StepBinding step, BatchRows rows, int newTokens) {
-        int length = columns();
-        kv.checkRoom(length, newTokens);
+        kv.checkRoom(rows.longest() - newTokens, newTokens); // rows keep their own lengths: the longest must fit
         for (int i = 0; i < layout.layers(); i++) {
             KvLayout.Slot slot = layout.slots().get(i);
             step.borrow(slot.pastKey(), kv.layers[i].key());
@@ -102,6 +112,38 @@ public final class StaticGqaKvCache extends CountingKvCache {
         // The longest row; at the prompt step that is the columns fed, by which ONNX Runtime tells the first prompt.
         total.put(0, rows.longest());
         step.borrow(IoNames.SEQLENS_K, seqlensTensor);
+        step.borrow(IoNames.TOTAL_SEQUENCE_LENGTH, totalTensor);
+    }
+
+    /** Each row has its own length ({@code seqlens_k}): a row's slot can take a new prompt while the others decode. */
+    @Override
+    public boolean admitsRows() {
+        return true;
+    }
+
+    /**
+     * Row {@code row}'s slot as a one-row cache (views of the row's part of every buffer, closed with the step) over
+     * an empty past: ONNX Runtime's first-prompt case ({@code total_sequence_length} = the columns fed) writes the
+     * prompt's entries at the slot's positions 0..newTokens-1.
+     */
+    @Override
+    public void bindRow(StepBinding step, int row, int newTokens) throws OrtException {
+        if (row < 0 || row >= kv.rows) {
+            throw new IllegalArgumentException("row " + row + " of " + kv.rows);
+        }
+        kv.checkRoom(0, newTokens);
+        for (int i = 0; i < layout.layers(); i++) {
+            KvLayout.Slot slot = layout.slots().get(i);
+            OnnxTensor key = kv.rowView(env, i, true, row);
+            step.pinOwned(slot.presentKey(), key);
+            step.borrow(slot.pastKey(), key);
+            OnnxTensor value = kv.rowView(env, i, false, row);
+            step.pinOwned(slot.presentValue(), value);
+            step.borrow(slot.pastValue(), value);
+        }
+        rowSeqlens.put(0, newTokens - 1);
+        total.put(0, newTokens);
+        step.borrow(IoNames.SEQLENS_K, rowSeqlensTensor);
         step.borrow(IoNames.TOTAL_SEQUENCE_LENGTH, totalTensor);
     }
 
@@ -161,5 +203,6 @@ public final class StaticGqaKvCache extends CountingKvCache {
     public void close() {
         closeBuffers();
         totalTensor.close();
+        rowSeqlensTensor.close();
     }
 }

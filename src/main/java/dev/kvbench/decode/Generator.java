@@ -6,6 +6,7 @@ import ai.onnxruntime.OrtException;
 import dev.kvbench.InvalidSettingException;
 import dev.kvbench.InvalidSettingException.Setting;
 import dev.kvbench.KvbenchException;
+import dev.kvbench.cache.BatchRows;
 import dev.kvbench.cache.CacheContents;
 import dev.kvbench.cache.CapacityExceededException;
 import dev.kvbench.cache.KvCache;
@@ -60,6 +61,8 @@ public final class Generator implements AutoCloseable {
     private long lastStepNanos;
     private long computed;
     private long padding;
+    /** The rows of a running batch with slots ({@link #openSlots}); null otherwise. */
+    private SlotRows slots;
 
     /**
      * The loop for {@code strategy} on {@code model} (opened for the strategy's variant): checks the options against the
@@ -437,6 +440,17 @@ public final class Generator implements AutoCloseable {
         Arrays.fill(stopped, false);
     }
 
+    /**
+     * Whether rows whose histories differ in length can share a batch: the decoder is told each row's valid positions
+     * and their positions (an attention mask with position ids, or GroupQueryAttention's lengths). Marian's decoders
+     * are not: the merged one takes no decoder mask, and none takes position ids (a row's position is its column).
+     */
+    public boolean batchesUnequalRows() {
+        java.util.Set<String> names = model.decoder().inputNames(true);
+        return names.contains(IoNames.SEQLENS_K)
+                || names.contains(IoNames.ATTENTION_MASK) && names.contains(IoNames.POSITION_IDS);
+    }
+
     /** Whether {@link #extend(List)} can append to several rows over a non-empty cache ({@link KvCache#extendsSeveralRows}). */
     public boolean extendsSeveralRows() {
         return cache.extendsSeveralRows();
@@ -472,6 +486,299 @@ public final class Generator implements AutoCloseable {
         stopped = new boolean[copies];
     }
 
+    /**
+     * Stops row {@code row} of the sequence begun: from the next step it is fed padding and chooses nothing (as a row
+     * that reached EOS). For a request that ends at its own token limit, or is cancelled, in a batch that runs on.
+     */
+    public void stopRow(int row) {
+        if (row < 0 || row >= rows) {
+            throw new IllegalArgumentException("row " + row + " of " + rows);
+        }
+        stopped[row] = true;
+    }
+
+    /** Whether {@code row} is stopped (EOS, {@link #stopRow}, or a free slot). */
+    public boolean stopped(int row) {
+        return stopped[row];
+    }
+
+    /**
+     * Whether requests can join a running batch in a slot of their own, the others' cache untouched
+     * ({@link KvCache#admitsRows}: {@code static-gqa} and its quantized caches, decoder-only models). Other strategies
+     * start a new batch to add a row ({@link #begin(List, List, int)} with each row's history so far).
+     */
+    public boolean admitsRows() {
+        return cache.admitsRows() && !model.encoderDecoder() && !assumedPrompt;
+    }
+
+    /**
+     * Opens {@code count} empty slots of {@code capacity} positions each for continuous batching: requests join with
+     * {@link #admit} (their prompt computed into a free slot by a one-row step), every occupied slot advances one token
+     * per {@link #stepSlots}, and a finished request frees its slot with {@link #release}. Each slot keeps its own
+     * length, so a request's tokens are those it gets decoded alone. Ends any sequence begun before;
+     * {@link #finish} closes the slots.
+     *
+     * @throws StrategyUnavailableException where the strategy cannot ({@link #admitsRows})
+     */
+    public void openSlots(int count, int capacity) {
+        if (!admitsRows()) {
+            throw new StrategyUnavailableException(strategy, strategy + " cannot add a row to a running batch in a slot of "
+                    + "its own" + (model.encoderDecoder() ? " on an encoder-decoder model" : " (its cache has shared columns)")
+                    + ": start a new batch with every row's history instead", "no slots");
+        }
+        if (count < 1 || capacity < 2) {
+            throw new IllegalArgumentException("slots need at least 1 row of 2 positions, got " + count + " x " + capacity);
+        }
+        if (capacity > model.maxPositions()) {
+            throw new KvbenchException("a slot of " + capacity + " positions is beyond the model's " + model.maxPositions());
+        }
+        finish();
+        try {
+            cache.begin(count, cacheCapacity > 0 ? cacheCapacity : capacity);
+        } catch (OrtException e) {
+            throw new StepFailedException(strategy, -1, "cannot open " + count + " slots of " + strategy + ": "
+                    + KvbenchException.firstLine(e.getMessage()), e);
+        }
+        slots = new SlotRows(count, cacheCapacity > 0 ? cacheCapacity : capacity, padId);
+        rows = count;
+        chosen = new long[count];
+        Arrays.fill(chosen, padId);
+        stopped = new boolean[count];
+        Arrays.fill(stopped, true);
+        computed = 0;
+        padding = 0;
+    }
+
+    private void requireSlots() {
+        if (slots == null) {
+            throw new IllegalStateException("no slots open");
+        }
+    }
+
+    /**
+     * Computes {@code prompt} into free slot {@code slot} by a one-row step and chooses its first token (returned), which
+     * the next {@link #stepSlots} feeds: the request's time to first token is this call. The other slots keep what they
+     * hold. Room for {@code maxNewTokens} tokens after the prompt within the slots' capacity is checked first.
+     */
+    public int admit(int slot, long[] prompt, int maxNewTokens, NextToken next) {
+        requireSlots();
+        if (slot < 0 || slot >= rows || !stopped[slot]) {
+            throw new IllegalArgumentException("slot " + slot + " is not a free one of " + rows);
+        }
+        validate(List.of(), List.of(prompt), maxNewTokens);
+        int capacity = slots.capacity;
+        if (prompt.length + maxNewTokens - 1 > capacity) {
+            throw new CapacityExceededException("prompt of " + prompt.length + " tokens + " + maxNewTokens
+                    + " new tokens need " + (prompt.length + maxNewTokens - 1) + " cache positions, beyond a slot's ",
+                    capacity, prompt.length + maxNewTokens - 1L, " " + capacity);
+        }
+        long t0 = System.nanoTime();
+        DecoderSessions decoder = model.decoder();
+        try {
+            step.begin(decoder.inputNames(false));
+            step.own(IoNames.INPUT_IDS, OnnxTensor.createTensor(step.env(), java.nio.LongBuffer.wrap(prompt),
+                    new long[] {1, prompt.length}));
+            if (step.accepts(IoNames.POSITION_IDS)) {
+                long[] positions = new long[prompt.length];
+                Arrays.setAll(positions, i -> i);
+                step.own(IoNames.POSITION_IDS, OnnxTensor.createTensor(step.env(), java.nio.LongBuffer.wrap(positions),
+                        new long[] {1, prompt.length}));
+            }
+            if (decoder.merged(false)) {
+                step.borrow(IoNames.USE_CACHE_BRANCH, branchFlags[0]);
+            }
+            cache.bindRow(step, slot, prompt.length);
+            step.pin(IoNames.LOGITS, logits.forStep(1, prompt.length));
+            long r0 = System.nanoTime();
+            step.run(decoder.session(false));
+            lastRunNanos = System.nanoTime() - r0;
+        } catch (OrtException e) {
+            throw new StepFailedException(strategy, 0, strategy + " failed computing a prompt into slot " + slot + ": "
+                    + KvbenchException.firstLine(e.getMessage()), e);
+        } finally {
+            step.end();
+        }
+        computed += prompt.length;
+        LogitsSink row = logits.select(0, prompt.length - 1);
+        if (!row.selectedUsable()) {
+            throw notFinite(0, slot);
+        }
+        int token = next.choose(row, slot, 0);
+        slots.admit(slot, prompt.length, token);
+        chosen[slot] = token;
+        stopped[slot] = false;
+        lastStepNanos = System.nanoTime() - t0;
+        return token;
+    }
+
+    /** Frees slot {@code slot}: its request is done (or cancelled); from the next step it only holds its place. */
+    public void release(int slot) {
+        requireSlots();
+        stopRow(slot);
+        slots.freeze(slot);
+    }
+
+    /**
+     * One step for every slot: each occupied slot is fed its last token at its own position and chooses its next one
+     * (free slots are fed padding where they stand and choose nothing). Returns the tokens chosen, {@link #padId()} for
+     * free slots (a copy).
+     */
+    public long[] stepSlots(NextToken next, int index) {
+        requireSlots();
+        long t0 = System.nanoTime();
+        DecoderSessions decoder = model.decoder();
+        for (int r = 0; r < rows; r++) {
+            if (!stopped[r] && slots.length(r) > slots.capacity) {
+                throw new CapacityExceededException("slot " + r + " is full: " + slots.capacity + " positions (raise the ",
+                        slots.capacity, slots.length(r), ")");
+            }
+        }
+        try {
+            step.begin(decoder.inputNames(true));
+            step.borrow(IoNames.INPUT_IDS, slots.lastIds(step.env()));
+            if (step.accepts(IoNames.POSITION_IDS)) {
+                step.borrow(IoNames.POSITION_IDS, slots.lastPositions(step.env()));
+            }
+            if (decoder.merged(true)) {
+                step.borrow(IoNames.USE_CACHE_BRANCH, branchFlags[1]);
+            }
+            cache.bind(step, slots, 1);
+            step.pin(IoNames.LOGITS, logits.forStep(rows, 1));
+            long r0 = System.nanoTime();
+            step.run(decoder.session(true));
+            lastRunNanos = System.nanoTime() - r0;
+            cache.update(step, slots, 1);
+        } catch (OrtException e) {
+            throw new StepFailedException(strategy, index, strategy + " failed at step " + index + ": "
+                    + KvbenchException.firstLine(e.getMessage()), e);
+        } finally {
+            step.end();
+        }
+        computed += rows;
+        for (int r = 0; r < rows; r++) {
+            if (stopped[r]) {
+                chosen[r] = padId;
+                padding++;
+            } else {
+                LogitsSink row = logits.select(r, 0);
+                if (!row.selectedUsable()) {
+                    throw notFinite(index, r);
+                }
+                chosen[r] = next.choose(row, r, index);
+            }
+        }
+        slots.append(chosen, stopped);
+        lastStepNanos = System.nanoTime() - t0;
+        return Arrays.copyOf(chosen, rows);
+    }
+
+    /**
+     * The rows of a batch with slots: each row's last token, its own length (its positions with the token fed next)
+     * and nothing else: a slot's earlier tokens live only in its cache. No holes and no shared columns: a cache that
+     * admits rows ({@link KvCache#admitsRows}) reads {@link #length} and {@link #longest} only.
+     */
+    private static final class SlotRows implements BatchRows, AutoCloseable {
+        private final int count;
+        private final int capacity;
+        private final java.nio.LongBuffer ids;
+        private final java.nio.LongBuffer positions;
+        private final int[] lengths;
+        private OnnxTensor idsTensor;
+        private OnnxTensor positionsTensor;
+
+        SlotRows(int count, int capacity, long padId) {
+            this.count = count;
+            this.capacity = capacity;
+            this.ids = dev.kvbench.runtime.Tensors.directLongs(count);
+            this.positions = dev.kvbench.runtime.Tensors.directLongs(count);
+            this.lengths = new int[count];
+            for (int r = 0; r < count; r++) {
+                ids.put(r, padId);
+                lengths[r] = 1; // a free slot is fed padding at its first position, written over when a request joins
+            }
+        }
+
+        void admit(int row, int promptLength, long token) {
+            ids.put(row, token);
+            lengths[row] = promptLength + 1;
+            positions.put(row, promptLength);
+        }
+
+        /** A freed slot stays where it is: fed padding at its last position, never longer. */
+        void freeze(int row) {
+            lengths[row] = Math.max(1, lengths[row] - 1);
+        }
+
+        void append(long[] tokens, boolean[] stopped) {
+            for (int r = 0; r < count; r++) {
+                ids.put(r, tokens[r]);
+                if (!stopped[r]) {
+                    positions.put(r, lengths[r]);
+                    lengths[r]++;
+                }
+            }
+        }
+
+        OnnxTensor lastIds(ai.onnxruntime.OrtEnvironment env) throws OrtException {
+            if (idsTensor == null) {
+                idsTensor = OnnxTensor.createTensor(env, ids, new long[] {count, 1});
+            }
+            return idsTensor;
+        }
+
+        OnnxTensor lastPositions(ai.onnxruntime.OrtEnvironment env) throws OrtException {
+            if (positionsTensor == null) {
+                positionsTensor = OnnxTensor.createTensor(env, positions, new long[] {count, 1});
+            }
+            return positionsTensor;
+        }
+
+        @Override
+        public int count() {
+            return count;
+        }
+
+        @Override
+        public int width() {
+            return longest();
+        }
+
+        @Override
+        public int holesFrom(int row) {
+            return 0;
+        }
+
+        @Override
+        public int holesTo() {
+            return 0;
+        }
+
+        @Override
+        public int length(int row) {
+            return lengths[row];
+        }
+
+        @Override
+        public int longest() {
+            int max = 1;
+            for (int l : lengths) {
+                max = Math.max(max, l);
+            }
+            return max;
+        }
+
+        @Override
+        public OnnxTensor mask(ai.onnxruntime.OrtEnvironment env, int columns) {
+            throw new UnsupportedOperationException("slots have no shared columns to mask");
+        }
+
+        @Override
+        public void close() {
+            idsTensor = Closeables.close(idsTensor);
+            positionsTensor = Closeables.close(positionsTensor);
+        }
+    }
+
     /** The columns of the sequence so far, per row: prompt (padded to the longest) and the tokens chosen. */
     public int width() {
         return history.width();
@@ -486,6 +793,10 @@ public final class Generator implements AutoCloseable {
     public void finish() {
         step.end();
         cache.reset();
+        if (slots != null) {
+            slots.close();
+            slots = null;
+        }
     }
 
     /**
@@ -570,7 +881,12 @@ public final class Generator implements AutoCloseable {
     public void close() {
         AutoCloseable end = step::end;
         AutoCloseable rows = history::close;
-        List<AutoCloseable> parts = new java.util.ArrayList<>(List.<AutoCloseable>of(end, cache, inputs, rows, logits));
+        AutoCloseable open = () -> {
+            if (slots != null) {
+                slots.close();
+            }
+        };
+        List<AutoCloseable> parts = new java.util.ArrayList<>(List.<AutoCloseable>of(end, open, cache, inputs, rows, logits));
         parts.addAll(Arrays.asList(branchFlags));
         Closeables.closeEach(parts);
     }

@@ -102,9 +102,15 @@ public final class Tensors {
      */
     public static OnnxTensor view(OrtEnvironment env, ByteBuffer bytes, OnnxJavaType element, long... shape)
             throws OrtException {
+        return view(env, bytes, 0, element, shape);
+    }
+
+    /** A tensor over the elements of a direct byte buffer from byte {@code offset} on: a view, the caller closes it. */
+    public static OnnxTensor view(OrtEnvironment env, ByteBuffer bytes, int offset, OnnxJavaType element, long... shape)
+            throws OrtException {
         int size = Math.toIntExact(elements(shape) * element.size);
-        return OnnxTensor.createTensor(env, bytes.duplicate().position(0).limit(size).slice().order(bytes.order()),
-                shape, element);
+        return OnnxTensor.createTensor(env, bytes.duplicate().position(offset).limit(offset + size).slice()
+                .order(bytes.order()), shape, element);
     }
 
     public static long elements(long[] shape) {

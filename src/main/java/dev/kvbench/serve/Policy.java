@@ -5,10 +5,11 @@ import java.util.Locale;
 
 /**
  * How a server takes queued requests: {@code sequential} (first in, first out, one at a time), {@code static-batch}
- * (up to a batch of requests, waiting at most a while for it to fill, decoded together to the end).
+ * (up to a batch of requests, waiting at most a while for it to fill, decoded together to the end), {@code continuous}
+ * (requests join the running batch at the next step while it has room, and leave it when they finish).
  */
 public enum Policy {
-    SEQUENTIAL, STATIC_BATCH;
+    SEQUENTIAL, STATIC_BATCH, CONTINUOUS;
 
     public String id() {
         return name().toLowerCase(Locale.ROOT).replace('_', '-');
@@ -20,7 +21,7 @@ public enum Policy {
                 return p;
             }
         }
-        throw new KvbenchException("unknown policy '" + id + "' (sequential or static-batch; continuous is not built yet)");
+        throw new KvbenchException("unknown policy '" + id + "' (sequential, static-batch or continuous)");
     }
 
     @Override

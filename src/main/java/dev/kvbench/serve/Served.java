@@ -1,10 +1,13 @@
 package dev.kvbench.serve;
 
 /**
- * What one request saw, in nanoseconds from the run's start: when it arrived, when its decoding started (its batch's
- * first step), when each of its tokens came out, and the tokens. The rows it shared its steps with.
+ * What one request saw, in nanoseconds from the run's start: when it arrived, when its decoding started (its prompt's
+ * step), when each of its tokens came out, and the tokens; the rows its steps had on average (itself included); for
+ * each gap between two of its tokens, whether another request's prompt was computed in it (a join's prefill); and
+ * whether its client cancelled it (then it has fewer tokens than it asked for).
  */
-public record Served(Workload.Request request, long startNanos, long[] tokenNanos, int[] tokens, int rows) {
+public record Served(Workload.Request request, long startNanos, long[] tokenNanos, int[] tokens, double rows,
+                     boolean[] gapHadPrefill, boolean cancelled) {
 
     public long queueNanos() {
         return startNanos - request.arrivalNanos();

@@ -1,0 +1,84 @@
+package dev.kvbench.results;
+
+import dev.kvbench.serve.Scheduler;
+import dev.kvbench.serve.Served;
+import java.util.Arrays;
+import java.util.List;
+import java.util.function.ToDoubleFunction;
+
+/**
+ * One serving run in figures (a rate or a number of closed-loop clients, one policy and strategy): requests served and
+ * left, the most that waited at once, throughput, rows per step, time to first token, time per output token,
+ * end-to-end and inter-token latency (p50 / p95 / p99, milliseconds), the inter-token p95 over gaps in which another
+ * request's prompt was computed against the same over gaps without one, and the goodput under targets (NaN without).
+ */
+public record ServingSummary(int requests, int served, int unserved, int maxQueue, double requestsPerSecond,
+                             double tokensPerSecond, double meanRows, Quantiles ttftMs, Quantiles tpotMs, Quantiles e2eMs,
+                             Quantiles interTokenMs, double interTokenP95WithPrefillMs, double interTokenP95WithoutPrefillMs,
+                             int gapsWithPrefill, double goodput) {
+
+    /** p50, p95 and p99 of a sample (NaN for an empty one). */
+    public record Quantiles(double p50, double p95, double p99) {
+        static Quantiles of(double[] x) {
+            return new Quantiles(Statistics.quantile(x, 0.5), Statistics.quantile(x, 0.95), Statistics.quantile(x, 0.99));
+        }
+    }
+
+    /** Latency targets in milliseconds (infinity: none). */
+    public record Targets(double ttftMs, double tpotMs) {
+        public boolean met(Served s) {
+            return s.ttftNanos() / 1e6 <= ttftMs && s.tpotNanos() / 1e6 <= tpotMs;
+        }
+    }
+
+    /** The figures of {@code run}; goodput under {@code targets} where given. */
+    public static ServingSummary of(Scheduler.Run run, Targets targets) {
+        List<Served> s = run.served();
+        double seconds = run.elapsedNanos() / 1e9;
+        long tokens = s.stream().mapToLong(r -> r.tokens().length).sum();
+        int withPrefill = 0;
+        double[] with = new double[0];
+        double[] without = new double[0];
+        double[] all = new double[0];
+        for (Served r : s) {
+            long[] gaps = r.interTokenNanos();
+            double[] w = new double[gaps.length];
+            double[] wo = new double[gaps.length];
+            int nw = 0;
+            int nwo = 0;
+            for (int i = 0; i < gaps.length; i++) {
+                if (r.gapHadPrefill()[i]) {
+                    w[nw++] = gaps[i] / 1e6;
+                } else {
+                    wo[nwo++] = gaps[i] / 1e6;
+                }
+            }
+            withPrefill += nw;
+            with = concat(with, Arrays.copyOf(w, nw));
+            without = concat(without, Arrays.copyOf(wo, nwo));
+            all = concat(all, Arrays.stream(gaps).mapToDouble(g -> g / 1e6).toArray());
+        }
+        double good = targets == null || s.isEmpty() ? Double.NaN
+                : s.stream().filter(targets::met).count() / (double) (s.size() + run.unserved());
+        return new ServingSummary(s.size() + run.unserved(), s.size(), run.unserved(), run.maxQueue(), s.size() / seconds,
+                tokens / seconds, s.stream().mapToDouble(Served::rows).average().orElse(Double.NaN),
+                quantiles(s, r -> r.ttftNanos() / 1e6), quantiles(s, r -> r.tpotNanos() / 1e6),
+                quantiles(s, r -> r.e2eNanos() / 1e6), Quantiles.of(all), Statistics.quantile(with, 0.95),
+                Statistics.quantile(without, 0.95), withPrefill, good);
+    }
+
+    private static Quantiles quantiles(List<Served> s, ToDoubleFunction<Served> f) {
+        return Quantiles.of(s.stream().mapToDouble(f).toArray());
+    }
+
+    private static double[] concat(double[] a, double[] b) {
+        double[] c = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, c, a.length, b.length);
+        return c;
+    }
+
+    /** The inter-token p95 with a prefill in the gap over the same without: 1 = no interference; NaN without both. */
+    public double prefillInterference() {
+        return interTokenP95WithPrefillMs / interTokenP95WithoutPrefillMs;
+    }
+}
