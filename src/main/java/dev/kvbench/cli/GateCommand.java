@@ -16,7 +16,8 @@ import java.util.concurrent.Callable;
 /** The CI regression gate: heap bytes per op against a baseline, and the in-run kv/no-cache speedup floor. */
 @Command(name = "gate", mixinStandardHelpOptions = true,
         description = "Fail (exit 1) on an allocation regression against BASELINE, a baseline configuration missing from "
-                + "RESULT, or a kv speedup below the floor.")
+                + "RESULT, a kv speedup below the floor, or a serving figure (serve --out) significantly worse than "
+                + "--serving-threshold.")
 final class GateCommand implements Callable<Integer> {
     /** Floor for kv's speedup over no-cache at 256 new tokens, measured within one run (docs/comparing-commits.md, "CI regression gate"). */
     static final String DEFAULT_MIN_SPEEDUP = "6";
@@ -36,6 +37,10 @@ final class GateCommand implements Callable<Integer> {
     @Option(names = "--speedup-tokens", defaultValue = "256", description = "New tokens at which the speedup is taken (default: ${DEFAULT-VALUE}).")
     int speedupTokens;
 
+    @Option(names = "--serving-threshold", defaultValue = "10", description = "Serving figures (from serve --out): how "
+            + "much worse, percent, a significant change may be (default: ${DEFAULT-VALUE}).")
+    double servingThreshold;
+
     @Spec
     CommandSpec spec;
 
@@ -47,12 +52,15 @@ final class GateCommand implements Callable<Integer> {
         if (!(minSpeedup > 0)) {
             throw new KvbenchException("--min-speedup must be > 0, got " + minSpeedup);
         }
+        if (!(servingThreshold >= 0) || Double.isInfinite(servingThreshold)) {
+            throw new KvbenchException("--serving-threshold must be a finite number >= 0, got " + servingThreshold);
+        }
         if (speedupTokens < 1) {
             throw new KvbenchException("--speedup-tokens must be >= 1, got " + speedupTokens);
         }
         RunMeta.modelWarnings(baseline, result).forEach(w -> spec.commandLine().getErr().println("kvbench: warning: " + w));
         RegressionGate.Outcome o = RegressionGate.check(JmhResults.read(baseline), JmhResults.read(result), allocTolerance,
-                minSpeedup, speedupTokens);
+                minSpeedup, speedupTokens, servingThreshold);
         var out = spec.commandLine().getOut();
         out.print(o.report());
         out.println(o.passed() ? "gate: PASS" : "gate: FAIL");

@@ -266,7 +266,10 @@ final class ServeCommand implements Callable<Integer> {
                         p.id(), settings.maxBatch(), list.get(i).kind(), list.get(i).value(), summaries));
             }
             if (out != null) {
-                dev.kvbench.results.ServingResults.write(out, entries);
+                dev.kvbench.results.RunRecord meta = dev.kvbench.results.RunMeta.describe(root.toAbsolutePath().normalize(),
+                        List.of(folder), threads, "serve");
+                meta.dtype = dtype.id();
+                dev.kvbench.results.ServingResults.write(out, entries, meta);
                 if (format == OutputFormat.TEXT) {
                     print.println("wrote " + out);
                 }

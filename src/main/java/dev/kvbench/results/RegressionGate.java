@@ -32,6 +32,63 @@ public final class RegressionGate {
 
     public static Outcome check(List<JmhResult> baseline, List<JmhResult> result, double allocTolerancePercent,
                                 double minSpeedup, int speedupTokens) {
+        return check(baseline, result, allocTolerancePercent, minSpeedup, speedupTokens, DEFAULT_SERVING_THRESHOLD);
+    }
+
+    /** How much worse a serving figure may get (percent) before a significant change fails the gate. */
+    public static final double DEFAULT_SERVING_THRESHOLD = 10;
+
+    /**
+     * The gate, with serving figures ({@link ServingResults}) in either file: each baseline serving figure must be in the
+     * new run, and fails where it is significantly worse (Mann-Whitney over the runs, alpha 0.05) by more than
+     * {@code servingThresholdPercent}. A baseline of serving figures only has no allocation or speedup check.
+     */
+    public static Outcome check(List<JmhResult> baseline, List<JmhResult> result, double allocTolerancePercent,
+                                double minSpeedup, int speedupTokens, double servingThresholdPercent) {
+        List<JmhResult> serving = baseline.stream().filter(ServingResults::isServing).toList();
+        List<JmhResult> benchmarks = baseline.stream().filter(r -> !ServingResults.isServing(r)).toList();
+        List<String> failures = new ArrayList<>();
+        StringBuilder report = new StringBuilder();
+        if (!serving.isEmpty()) {
+            servingChecks(serving, result, servingThresholdPercent, failures, report);
+        }
+        if (benchmarks.isEmpty()) {
+            return new Outcome(failures, report.toString());
+        }
+        Outcome o = checkBenchmarks(benchmarks, result, allocTolerancePercent, minSpeedup, speedupTokens);
+        failures.addAll(o.failures());
+        return new Outcome(failures, report + o.report());
+    }
+
+    private static void servingChecks(List<JmhResult> baseline, List<JmhResult> result, double threshold,
+                                      List<String> failures, StringBuilder report) {
+        Map<String, JmhResult> now = result.stream().collect(Collectors.toMap(JmhResult::key, Function.identity(), (a, b) -> a));
+        List<JmhResult> present = new ArrayList<>();
+        for (JmhResult b : baseline) {
+            if (now.containsKey(b.key())) {
+                present.add(b);
+            } else {
+                failures.add(b.key() + " is in the baseline but not in the new run (not run, or its parameters changed)");
+            }
+        }
+        report.append(String.format(Locale.ROOT, "%-90s %12s %12s %8s %8s%n", "serving figure", "base", "now", "change", "p"));
+        if (present.isEmpty()) {
+            return;
+        }
+        Comparison.Result c = Comparison.compare(present, result, "primary", threshold, 0.05);
+        for (Comparison.Row row : c.rows()) {
+            report.append(String.format(Locale.ROOT, "%-90s %12.2f %12.2f %+7.1f%% %8.3f %s%s%n", row.key(), row.oldMean(),
+                    row.newMean(), row.changePercent(), row.p(), row.unit(), row.regression() ? "  FAIL"
+                            : row.decidable() ? "" : "  (too few runs to tell)"));
+            if (row.regression()) {
+                failures.add(String.format(Locale.ROOT, "%s is %.1f%% worse (p = %.3f, threshold %.0f%%)", row.key(),
+                        Math.abs(row.changePercent()), row.p(), threshold));
+            }
+        }
+    }
+
+    private static Outcome checkBenchmarks(List<JmhResult> baseline, List<JmhResult> result, double allocTolerancePercent,
+                                           double minSpeedup, int speedupTokens) {
         Map<String, JmhResult> now = result.stream().collect(Collectors.toMap(JmhResult::key, Function.identity(), (a, b) -> a));
         List<String> failures = new ArrayList<>();
         StringBuilder report = new StringBuilder();

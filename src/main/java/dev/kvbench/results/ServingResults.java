@@ -41,10 +41,17 @@ public final class ServingResults {
     private ServingResults() {
     }
 
-    /** Refuses an output name that exists (results are never overwritten) or whose folder does not. */
+    /** Whether a result is a serving figure. */
+    public static boolean isServing(JmhResult r) {
+        return r.benchmark().startsWith(BENCHMARK + ".");
+    }
+
+    /** Refuses an output name that exists, or whose .meta.json does (results are never overwritten), or whose folder does not. */
     public static void requireNew(Path out, String option) {
-        if (Files.exists(out)) {
-            throw new KvbenchException(option + " " + out + " exists: results are never overwritten");
+        for (Path f : List.of(out, RunMeta.sidecar(out, ".meta.json"))) {
+            if (Files.exists(f)) {
+                throw new KvbenchException(option + " " + f + " exists: results are never overwritten");
+            }
         }
         Path parent = out.toAbsolutePath().getParent();
         if (parent != null && !Files.isDirectory(parent)) {
@@ -84,14 +91,29 @@ public final class ServingResults {
         return array;
     }
 
-    /** Writes {@code entries} to a new file {@code out} (atomically; never over an existing one). */
-    public static void write(Path out, List<Entry> entries) {
+    /**
+     * Writes {@code entries} to a new file {@code out} and {@code meta} beside it ({@code .meta.json}: the commit, machine
+     * and models, which {@code history} orders by), each atomically and never over an existing file; the results file
+     * is removed again when its metadata cannot be written.
+     */
+    public static void write(Path out, List<Entry> entries, RunRecord meta) {
+        Path sidecar = RunMeta.sidecar(out, ".meta.json");
         try {
             AtomicFiles.writeNew(out, JsonFiles.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(toJson(entries)));
         } catch (java.nio.file.FileAlreadyExistsException e) {
             throw new KvbenchException(out + " exists: results are never overwritten");
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new IllegalStateException(e);
+        }
+        try {
+            AtomicFiles.writeNew(sidecar, meta.bytes());
+        } catch (java.nio.file.FileAlreadyExistsException | RuntimeException e) {
+            try {
+                Files.deleteIfExists(out);
+            } catch (java.io.IOException ignored) {
+                // the error below says what failed
+            }
+            throw e instanceof KvbenchException k ? k : new KvbenchException(sidecar + " exists: results are never overwritten");
         }
     }
 

@@ -98,14 +98,14 @@ class ServeCommandTest {
         Path b = tmp.resolve("b.json");
         for (Path out : List.of(a, b)) {
             CliTestSupport.Run r = CliTestSupport.run("serve", "--policy", "continuous", "--strategy", "static-gqa",
-                    "--rate", "300", "--requests", "4", "--max-new-tokens", "4", "--repeat", "3", "--out", out.toString());
+                    "--rate", "300", "--requests", "4", "--max-new-tokens", "4", "--repeat", "4", "--out", out.toString());
             assertEquals(0, r.code(), r.err());
-            assertTrue(r.out().contains("3 runs each, mean ± 95% interval") && r.out().contains(" ± "), r.out());
+            assertTrue(r.out().contains("4 runs each, mean ± 95% interval") && r.out().contains(" ± "), r.out());
         }
         List<JmhResult> results = JmhResults.read(a);
         JmhResult tokens = results.stream().filter(x -> x.benchmark().endsWith("Serving.tokensPerSecond")).findFirst()
                 .orElseThrow();
-        assertEquals(3, tokens.primary().samples().length, "one sample per run");
+        assertEquals(4, tokens.primary().samples().length, "one sample per run");
         assertEquals("continuous", tokens.param("policy"));
         assertEquals("300", tokens.param("rate"));
         assertTrue(results.stream().anyMatch(x -> x.benchmark().endsWith("Serving.tpotP95") && x.primary().unit().equals("ms")));
@@ -113,6 +113,30 @@ class ServeCommandTest {
         assertTrue(compare.code() == 0 || compare.code() == 1, compare.err());
         assertTrue(compare.out().contains("Serving.tokensPerSecond"), compare.out());
         assertBadInput("exists: results are never overwritten", "serve", "--requests", "2", "--out", a.toString());
+        CliTestSupport.Run history = CliTestSupport.run("history", a.toString(), b.toString());
+        assertEquals(0, history.code(), history.err());
+        assertTrue(history.out().contains("Serving.tokensPerSecond"), history.out());
+        // The gate: the file against itself passes; against a copy whose throughput halved it fails, naming the figure.
+        CliTestSupport.Run same = CliTestSupport.run("gate", a.toString(), a.toString());
+        assertEquals(0, same.code(), same.out() + same.err());
+        com.fasterxml.jackson.databind.node.ArrayNode planted = (com.fasterxml.jackson.databind.node.ArrayNode)
+                dev.kvbench.support.JsonFiles.MAPPER.readTree(a.toFile());
+        for (JsonNode e : planted) {
+            if (e.get("benchmark").asText().endsWith("tokensPerSecond")) {
+                com.fasterxml.jackson.databind.node.ArrayNode raw = (com.fasterxml.jackson.databind.node.ArrayNode)
+                        e.get("primaryMetric").get("rawData").get(0);
+                for (int i = 0; i < raw.size(); i++) {
+                    raw.set(i, raw.get(i).asDouble() * 0.5);
+                }
+            }
+        }
+        Path slower = tmp.resolve("slower.json");
+        dev.kvbench.support.JsonFiles.MAPPER.writeValue(slower.toFile(), planted);
+        CliTestSupport.Run fail = CliTestSupport.run("gate", a.toString(), slower.toString());
+        assertEquals(1, fail.code(), fail.out() + fail.err());
+        assertTrue(fail.out().contains("gate: FAIL") && fail.out().contains("Serving.tokensPerSecond"), fail.out());
+        assertBadInput("--serving-threshold must be a finite number >= 0", "gate", a.toString(), a.toString(),
+                "--serving-threshold", "-1");
     }
 
     @Test
