@@ -93,11 +93,11 @@ public interface KvCache extends AutoCloseable {
     }
 
     /**
-     * Binds row {@code row}'s slot alone, as a one-row cache whose past is empty, for a step that feeds
-     * {@code newTokens} tokens (a joining request's prompt): its entries are written into the row's slot in place.
-     * Only where {@link #admitsRows()}; buffers from {@link #begin} with the batch's rows.
+     * Binds row {@code row}'s slot alone, as a one-row cache holding the slot's first {@code past} positions, for a step
+     * that feeds {@code newTokens} tokens (a joining request's prompt, whole or a chunk of it): their entries are written
+     * into the row's slot in place. Only where {@link #admitsRows()}; buffers from {@link #begin} with the batch's rows.
      */
-    default void bindRow(StepBinding step, int row, int newTokens) throws OrtException {
+    default void bindRow(StepBinding step, int row, int past, int newTokens) throws OrtException {
         throw new UnsupportedOperationException("its rows cannot be refilled one at a time");
     }
 

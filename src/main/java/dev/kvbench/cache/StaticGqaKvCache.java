@@ -122,16 +122,17 @@ public final class StaticGqaKvCache extends CountingKvCache {
     }
 
     /**
-     * Row {@code row}'s slot as a one-row cache (views of the row's part of every buffer, closed with the step) over
-     * an empty past: ONNX Runtime's first-prompt case ({@code total_sequence_length} = the columns fed) writes the
-     * prompt's entries at the slot's positions 0..newTokens-1.
+     * Row {@code row}'s slot as a one-row cache (views of the row's part of every buffer, closed with the step) over its
+     * first {@code past} positions: with none, ONNX Runtime's first-prompt case ({@code total_sequence_length} = the
+     * columns fed); with some, several new tokens over a past, which GroupQueryAttention takes for one row. The entries
+     * land at the slot's positions past..past+newTokens-1.
      */
     @Override
-    public void bindRow(StepBinding step, int row, int newTokens) throws OrtException {
-        if (row < 0 || row >= kv.rows) {
-            throw new IllegalArgumentException("row " + row + " of " + kv.rows);
+    public void bindRow(StepBinding step, int row, int past, int newTokens) throws OrtException {
+        if (row < 0 || row >= kv.rows || past < 0) {
+            throw new IllegalArgumentException("row " + row + " of " + kv.rows + ", past " + past);
         }
-        kv.checkRoom(0, newTokens);
+        kv.checkRoom(past, newTokens);
         for (int i = 0; i < layout.layers(); i++) {
             KvLayout.Slot slot = layout.slots().get(i);
             OnnxTensor key = kv.rowView(env, i, true, row);
@@ -141,8 +142,8 @@ public final class StaticGqaKvCache extends CountingKvCache {
             step.pinOwned(slot.presentValue(), value);
             step.borrow(slot.pastValue(), value);
         }
-        rowSeqlens.put(0, newTokens - 1);
-        total.put(0, newTokens);
+        rowSeqlens.put(0, past + newTokens - 1);
+        total.put(0, past + newTokens);
         step.borrow(IoNames.SEQLENS_K, rowSeqlensTensor);
         step.borrow(IoNames.TOTAL_SEQUENCE_LENGTH, totalTensor);
     }

@@ -98,6 +98,11 @@ final class ServeCommand implements Callable<Integer> {
             + "fill (default 10).")
     Double maxWaitMs;
 
+    @Option(names = "--prefill-chunk", paramLabel = "TOKENS", description = "continuous with static-gqa and its quantized "
+            + "caches: a joining prompt is computed this many tokens per step, so the running rows wait one chunk at a "
+            + "time (default: the whole prompt at once).")
+    Integer prefillChunk;
+
     @Option(names = "--max-seconds", defaultValue = "300", description = "Per run: no queued request is started after this "
             + "many seconds; what is left is reported as not served (an overloaded run ends by itself) (default: ${DEFAULT-VALUE}).")
     double maxSeconds;
@@ -179,8 +184,13 @@ final class ServeCommand implements Callable<Integer> {
         if (!(maxSeconds > 0 && Double.isFinite(maxSeconds))) {
             throw new KvbenchException("--max-seconds must be a finite number above 0, got " + maxSeconds);
         }
+        if (prefillChunk != null && (p != Policy.CONTINUOUS || prefillChunk < 1)) {
+            throw new KvbenchException(prefillChunk < 1 ? "--prefill-chunk must be at least 1 token, got " + prefillChunk
+                    : "--prefill-chunk is continuous's; it does nothing with --policy " + p);
+        }
         Scheduler.Settings settings = new Scheduler.Settings(p, p == Policy.SEQUENTIAL ? 1 : maxBatch == null ? 8 : maxBatch,
-                p == Policy.STATIC_BATCH ? maxWaitMs == null ? 10 : maxWaitMs : 0, (long) (maxSeconds * 1e9));
+                p == Policy.STATIC_BATCH ? maxWaitMs == null ? 10 : maxWaitMs : 0, (long) (maxSeconds * 1e9),
+                prefillChunk == null ? 0 : prefillChunk);
         if (requests < 1 || requests > 4096) {
             throw new KvbenchException("--requests must be in 1..4096, got " + requests);
         }
@@ -224,6 +234,11 @@ final class ServeCommand implements Callable<Integer> {
             List<Load> list = trace != null ? List.of(new Load("trace", 0))
                     : clients != null ? clients.stream().map(c -> new Load("clients", c)).toList()
                     : rates.stream().map(r -> new Load("rate", r)).toList();
+            if (prefillChunk != null && !engine.generator().admitsRows()) {
+                throw new KvbenchException("--prefill-chunk needs a cache with a slot per row (static-gqa and its quantized "
+                        + "caches, decoder-only models); " + strategy + " on " + folder.getFileName()
+                        + " computes a joining prompt with the batch's next step");
+            }
             Workload traced = trace == null ? null : TraceFile.read(trace, engine.model());
             List<List<Workload>> workloads = new ArrayList<>();
             for (Load load : list) {
@@ -287,7 +302,9 @@ final class ServeCommand implements Callable<Integer> {
                     settings.maxWaitMillis());
             case CONTINUOUS -> String.format(Locale.ROOT, " (up to %d rows, %s)", settings.maxBatch(),
                     strategy.id().startsWith("static-gqa") && !folderIsEncoderDecoder(folder)
-                            ? "joining in free slots" : "a join recomputes the running rows");
+                            ? "joining in free slots" + (settings.prefillChunk() > 0
+                            ? ", prompts " + settings.prefillChunk() + " tokens per step" : "")
+                            : "a join recomputes the running rows");
         };
         String what = switch (load.kind()) {
             case "trace" -> "the trace " + trace;

@@ -561,36 +561,54 @@ public final class Generator implements AutoCloseable {
      * hold. Room for {@code maxNewTokens} tokens after the prompt within the slots' capacity is checked first.
      */
     public int admit(int slot, long[] prompt, int maxNewTokens, NextToken next) {
+        return admit(slot, prompt, 0, prompt.length, maxNewTokens, next);
+    }
+
+    /**
+     * Computes {@code prompt[from, to)} into free slot {@code slot} by a one-row step over the slot's first {@code from}
+     * positions (the chunks before it, computed by earlier calls: chunked prefill, so that a long prompt delays the
+     * running rows' next token by one chunk at a time). The last chunk ({@code to == prompt.length}) chooses the
+     * request's first token (returned) and the slot joins the running rows; before it the slot stays free to
+     * {@link #stepSlots} (it chooses nothing) and -1 is returned. The first chunk checks the request.
+     */
+    public int admit(int slot, long[] prompt, int from, int to, int maxNewTokens, NextToken next) {
         requireSlots();
         if (slot < 0 || slot >= rows || !stopped[slot]) {
             throw new IllegalArgumentException("slot " + slot + " is not a free one of " + rows);
         }
-        validate(List.of(), List.of(prompt), maxNewTokens);
-        int capacity = slots.capacity;
-        if (prompt.length + maxNewTokens - 1 > capacity) {
-            throw new CapacityExceededException("prompt of " + prompt.length + " tokens + " + maxNewTokens
-                    + " new tokens need " + (prompt.length + maxNewTokens - 1) + " cache positions, beyond a slot's ",
-                    capacity, prompt.length + maxNewTokens - 1L, " " + capacity);
+        if (from < 0 || to <= from || to > prompt.length) {
+            throw new IllegalArgumentException("chunk [" + from + ", " + to + ") of a prompt of " + prompt.length);
+        }
+        if (from == 0) {
+            validate(List.of(), List.of(prompt), maxNewTokens);
+            int capacity = slots.capacity;
+            if (prompt.length + maxNewTokens - 1 > capacity) {
+                throw new CapacityExceededException("prompt of " + prompt.length + " tokens + " + maxNewTokens
+                        + " new tokens need " + (prompt.length + maxNewTokens - 1) + " cache positions, beyond a slot's ",
+                        capacity, prompt.length + maxNewTokens - 1L, " " + capacity);
+            }
         }
         long t0 = System.nanoTime();
+        int n = to - from;
+        boolean past = from > 0;
         DecoderSessions decoder = model.decoder();
         try {
-            step.begin(decoder.inputNames(false));
-            step.own(IoNames.INPUT_IDS, OnnxTensor.createTensor(step.env(), java.nio.LongBuffer.wrap(prompt),
-                    new long[] {1, prompt.length}));
+            step.begin(decoder.inputNames(past));
+            step.own(IoNames.INPUT_IDS, OnnxTensor.createTensor(step.env(),
+                    java.nio.LongBuffer.wrap(Arrays.copyOfRange(prompt, from, to)), new long[] {1, n}));
             if (step.accepts(IoNames.POSITION_IDS)) {
-                long[] positions = new long[prompt.length];
-                Arrays.setAll(positions, i -> i);
+                long[] positions = new long[n];
+                Arrays.setAll(positions, i -> from + i);
                 step.own(IoNames.POSITION_IDS, OnnxTensor.createTensor(step.env(), java.nio.LongBuffer.wrap(positions),
-                        new long[] {1, prompt.length}));
+                        new long[] {1, n}));
             }
-            if (decoder.merged(false)) {
-                step.borrow(IoNames.USE_CACHE_BRANCH, branchFlags[0]);
+            if (decoder.merged(past)) {
+                step.borrow(IoNames.USE_CACHE_BRANCH, branchFlags[past ? 1 : 0]);
             }
-            cache.bindRow(step, slot, prompt.length);
-            step.pin(IoNames.LOGITS, logits.forStep(1, prompt.length));
+            cache.bindRow(step, slot, from, n);
+            step.pin(IoNames.LOGITS, logits.forStep(1, n));
             long r0 = System.nanoTime();
-            step.run(decoder.session(false));
+            step.run(decoder.session(past));
             lastRunNanos = System.nanoTime() - r0;
         } catch (OrtException e) {
             throw new StepFailedException(strategy, 0, strategy + " failed computing a prompt into slot " + slot + ": "
@@ -598,8 +616,13 @@ public final class Generator implements AutoCloseable {
         } finally {
             step.end();
         }
-        computed += prompt.length;
-        LogitsSink row = logits.select(0, prompt.length - 1);
+        computed += n;
+        lastStepNanos = System.nanoTime() - t0;
+        if (to < prompt.length) {
+            slots.reserve(slot, to); // while free, the batch's steps write padding where the next chunk goes
+            return -1;
+        }
+        LogitsSink row = logits.select(0, n - 1);
         if (!row.selectedUsable()) {
             throw notFinite(0, slot);
         }
@@ -702,6 +725,11 @@ public final class Generator implements AutoCloseable {
             ids.put(row, token);
             lengths[row] = promptLength + 1;
             positions.put(row, promptLength);
+        }
+
+        /** A slot between prompt chunks: its padding goes at position {@code computed}, where the next chunk writes. */
+        void reserve(int row, int computed) {
+            lengths[row] = computed + 1;
         }
 
         /** A freed slot stays where it is: fed padding at its last position, never longer. */

@@ -28,8 +28,11 @@ import java.util.List;
  * the run reports what it served and what it left, so an overloaded run ends by itself.
  */
 public final class Scheduler {
-    /** The policy, its batch settings ({@code maxBatch} 1 and no wait for sequential) and the run's time limit. */
-    public record Settings(Policy policy, int maxBatch, double maxWaitMillis, long limitNanos) {
+    /**
+     * The policy, its batch settings ({@code maxBatch} 1 and no wait for sequential), the run's time limit, and the
+     * prompt chunk of continuous batching in slots ({@code prefillChunk} tokens of a joining prompt per step; 0: whole).
+     */
+    public record Settings(Policy policy, int maxBatch, double maxWaitMillis, long limitNanos, int prefillChunk) {
         public Settings {
             if (maxBatch < 1 || maxBatch > 4096) {
                 throw new KvbenchException("the batch size must be in 1..4096, got " + maxBatch);
@@ -44,11 +47,20 @@ public final class Scheduler {
             if (limitNanos <= 0) {
                 throw new KvbenchException("the time limit must be above 0, got " + limitNanos + " ns");
             }
+            if (prefillChunk < 0 || prefillChunk > 0 && policy != Policy.CONTINUOUS) {
+                throw new KvbenchException("a prompt chunk is continuous batching's (a joining prompt computed a chunk per "
+                        + "step), and at least 1 token; got " + prefillChunk + " with " + policy);
+            }
         }
 
-        /** No time limit. */
+        /** Whole prompts. */
+        public Settings(Policy policy, int maxBatch, double maxWaitMillis, long limitNanos) {
+            this(policy, maxBatch, maxWaitMillis, limitNanos, 0);
+        }
+
+        /** No time limit, whole prompts. */
         public Settings(Policy policy, int maxBatch, double maxWaitMillis) {
-            this(policy, maxBatch, maxWaitMillis, Long.MAX_VALUE);
+            this(policy, maxBatch, maxWaitMillis, Long.MAX_VALUE, 0);
         }
     }
 
@@ -86,6 +98,7 @@ public final class Scheduler {
         final boolean[] gapHadPrefill;
         int row;
         int produced;
+        int prefilled;
         double rowsSum;
         int steps;
         boolean prefillSinceLast;
@@ -131,6 +144,7 @@ public final class Scheduler {
         private final boolean slots;
         private final boolean joinsRunning;
         private final List<Live> running = new ArrayList<>();
+        private final List<Live> prefilling = new ArrayList<>();
         private final Live[] bySlot;
         private final Sampler greedy = Sampler.greedy();
         private long t0;
@@ -148,6 +162,10 @@ public final class Scheduler {
             this.slots = continuous && g.admitsRows();
             this.joinsRunning = continuous && (slots || g.batchesUnequalRows());
             this.bySlot = new Live[slots ? settings.maxBatch() : 0];
+            if (settings.prefillChunk() > 0 && !slots) {
+                throw new KvbenchException("a prompt chunk needs a cache with a slot per row (static-gqa and its quantized "
+                        + "caches, decoder-only): " + g.strategy() + " computes a joining prompt with the batch's next step");
+            }
         }
 
         private long now() {
@@ -170,7 +188,7 @@ public final class Scheduler {
                     List<Workload.Request> queue = queue(now);
                     maxQueue = Math.max(maxQueue, queue.size());
                     boolean pastLimit = now > settings.limitNanos();
-                    if (running.isEmpty()) {
+                    if (running.isEmpty() && prefilling.isEmpty()) {
                         if (allStarted()) {
                             break;
                         }
@@ -196,6 +214,7 @@ public final class Scheduler {
                             stepped = true;
                         }
                     }
+                    advancePrefills();
                     leave();
                     if (!stepped && !running.isEmpty()) {
                         step();
@@ -265,10 +284,11 @@ public final class Scheduler {
             if (queue.isEmpty()) {
                 return List.of();
             }
-            int room = settings.maxBatch() - running.size();
+            int room = settings.maxBatch() - running.size() - prefilling.size();
             return switch (settings.policy()) {
                 case SEQUENTIAL -> running.isEmpty() ? queue.subList(0, 1) : List.of();
-                case CONTINUOUS -> running.isEmpty() || joinsRunning ? queue.subList(0, Math.min(room, queue.size())) : List.of();
+                case CONTINUOUS -> running.isEmpty() && prefilling.isEmpty() || joinsRunning
+                        ? queue.subList(0, Math.min(room, queue.size())) : List.of();
                 case STATIC_BATCH -> {
                     if (!running.isEmpty()) {
                         yield List.of();
@@ -283,7 +303,10 @@ public final class Scheduler {
             };
         }
 
-        /** Slots: each joiner's prompt computed into a free slot; its first token comes from that step. */
+        /**
+         * Slots: each joiner takes a free slot; its prompt is computed there whole now, or a chunk per step boundary
+         * ({@link #advancePrefills}); its first token comes from its last chunk.
+         */
         private void admit(List<Workload.Request> join) {
             for (Workload.Request r : join) {
                 int slot = 0;
@@ -293,12 +316,33 @@ public final class Scheduler {
                 started[r.index()] = true;
                 Live live = new Live(r, now());
                 live.row = slot;
-                int token = g.admit(slot, r.prompt(), r.maxNewTokens(), greedy);
-                live.add(token, now(), 1);
-                for (Live other : running) {
-                    other.prefillSinceLast = true;
-                }
                 bySlot[slot] = live;
+                prefilling.add(live);
+                if (settings.prefillChunk() == 0) {
+                    prefillChunk(live, r.prompt().length);
+                }
+            }
+            prefilling.removeIf(l -> l.prefilled == l.request.prompt().length);
+        }
+
+        /** One chunk of every prompt being computed into its slot (chunked prefill). */
+        private void advancePrefills() {
+            for (Live l : prefilling) {
+                prefillChunk(l, Math.min(l.request.prompt().length, l.prefilled + settings.prefillChunk()));
+            }
+            prefilling.removeIf(l -> l.prefilled == l.request.prompt().length);
+        }
+
+        /** Computes {@code live}'s prompt up to {@code to} into its slot; its last chunk gives its first token. */
+        private void prefillChunk(Live live, int to) {
+            Workload.Request r = live.request;
+            int token = g.admit(live.row, r.prompt(), live.prefilled, to, r.maxNewTokens(), greedy);
+            live.prefilled = to;
+            for (Live other : running) {
+                other.prefillSinceLast = true;
+            }
+            if (token >= 0) {
+                live.add(token, now(), 1);
                 running.add(live);
             }
         }

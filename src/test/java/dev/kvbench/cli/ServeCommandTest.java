@@ -49,10 +49,11 @@ class ServeCommandTest {
     @Test
     void continuousServesBothModelKinds() {
         CliTestSupport.Run llama = CliTestSupport.run("serve", "--policy", "continuous", "--strategy", "static-gqa",
-                "--clients", "4", "--requests", "8", "--prompt-tokens", "4..12", "--max-new-tokens", "2..8");
+                "--clients", "4", "--requests", "8", "--prompt-tokens", "4..12", "--max-new-tokens", "2..8",
+                "--prefill-chunk", "4");
         assertEquals(0, llama.code(), llama.err());
-        assertTrue(llama.out().startsWith("serve tiny-llama: static-gqa, continuous (up to 8 rows, joining in free slots), "
-                + "8 requests of 4..12 + 2..8 tokens per run"), llama.out());
+        assertTrue(llama.out().startsWith("serve tiny-llama: static-gqa, continuous (up to 8 rows, joining in free slots, "
+                + "prompts 4 tokens per step), 8 requests of 4..12 + 2..8 tokens per run"), llama.out());
         assertTrue(llama.out().contains("inter-token p95"), llama.out());
         CliTestSupport.Run marian = CliTestSupport.run("serve", "--model", "tiny-marian", "--policy", "continuous",
                 "--max-batch", "3", "--rate", "500", "--requests", "6", "--max-new-tokens", "4");
@@ -166,6 +167,12 @@ class ServeCommandTest {
         assertBadInput("--prompt-tokens must be at least 2, got '1..4'", "serve", "--prompt-tokens", "1..4");
         assertBadInput("beyond the model's 2048", "serve", "--prompt-tokens", "16..3000");
         assertBadInput("its folder", "serve", "--out", "/nonexistent-dir/x.json");
+        assertBadInput("--prefill-chunk is continuous's; it does nothing with --policy sequential", "serve",
+                "--prefill-chunk", "8");
+        assertBadInput("--prefill-chunk must be at least 1 token, got 0", "serve", "--policy", "continuous",
+                "--prefill-chunk", "0");
+        assertBadInput("--prefill-chunk needs a cache with a slot per row", "serve", "--policy", "continuous",
+                "--prefill-chunk", "8");
     }
 
     /** An overloaded run stops at --max-seconds and says so. */

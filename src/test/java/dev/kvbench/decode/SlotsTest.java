@@ -9,6 +9,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -76,6 +77,54 @@ class SlotsTest {
         long[] tail = FixedPrompts.continuations(g.model(), i + 1, length - 1).get(i);
         System.arraycopy(tail, 0, p, 1, tail.length);
         return p;
+    }
+
+    /** A prompt computed into its slot in chunks (while another slot decodes) gives the tokens it gets whole. */
+    @ParameterizedTest
+    @EnumSource(value = Strategy.class, names = {"STATIC_GQA", "STATIC_GQA_INT8"})
+    void aPromptInChunksGivesTheTokensOfTheWholePrompt(Strategy s) {
+        try (Engine engine = new Engine(TestModels.LLAMA, s)) {
+            Generator g = engine.generator();
+            long[] a = prompt(g, 9, 0);
+            long[] b = prompt(g, 23, 1);
+            int[] aloneA = g.generate(a, 12, true, Sampler.greedy(), null).tokens();
+            int[] aloneB = g.generate(b, 6, true, Sampler.greedy(), null).tokens();
+            g.openSlots(2, 40);
+            List<Integer> gotA = new ArrayList<>();
+            List<Integer> gotB = new ArrayList<>();
+            gotA.add(g.admit(0, a, 12, Sampler.greedy()));
+            int done = 0;
+            for (int step = 0; gotA.size() < 12 || gotB.size() < 6; step++) {
+                if (done < b.length) { // b's prompt 5 tokens per step boundary while a decodes
+                    int to = Math.min(b.length, done + 5);
+                    int first = g.admit(1, b, done, to, 6, Sampler.greedy());
+                    assertEquals(to == b.length, first >= 0);
+                    if (first >= 0) {
+                        gotB.add(first);
+                    }
+                    done = to;
+                }
+                if (gotA.size() == 12 && !g.stopped(0)) {
+                    g.release(0);
+                }
+                if (gotB.size() == 6 && !g.stopped(1)) {
+                    g.release(1);
+                }
+                if (g.stopped(0) && g.stopped(1)) {
+                    break;
+                }
+                long[] t = g.stepSlots(Sampler.greedy(), step);
+                if (!g.stopped(0)) {
+                    gotA.add((int) t[0]);
+                }
+                if (!g.stopped(1) && gotB.size() > 0) {
+                    gotB.add((int) t[1]);
+                }
+            }
+            g.finish();
+            assertArrayEquals(aloneA, gotA.stream().mapToInt(Integer::intValue).toArray(), s + " a");
+            assertArrayEquals(aloneB, gotB.stream().mapToInt(Integer::intValue).toArray(), s + " b, in chunks");
+        }
     }
 
     @Test

@@ -44,8 +44,14 @@ class ServeTest {
             // 1,000 requests per second: they queue, so batches fill; lengths drawn, so rows join and leave mid-batch.
             Workload w = Workload.poisson(engine.model(), 1000, 10, 3, new Workload.Lengths(6, 14), new Workload.Lengths(2, 7));
             assertTrue(w.requests().stream().mapToInt(Workload.Request::maxNewTokens).distinct().count() > 1);
-            List<Scheduler.Settings> all = List.of(new Scheduler.Settings(Policy.SEQUENTIAL, 1, 0),
-                    new Scheduler.Settings(Policy.STATIC_BATCH, 4, 50), new Scheduler.Settings(Policy.CONTINUOUS, 3, 0));
+            List<Scheduler.Settings> all = new ArrayList<>(List.of(new Scheduler.Settings(Policy.SEQUENTIAL, 1, 0),
+                    new Scheduler.Settings(Policy.STATIC_BATCH, 4, 50), new Scheduler.Settings(Policy.CONTINUOUS, 3, 0)));
+            if (engine.generator().admitsRows()) { // slots: prompts also computed 4 tokens per step (chunked prefill)
+                all.add(new Scheduler.Settings(Policy.CONTINUOUS, 3, 0, Long.MAX_VALUE, 4));
+            } else {
+                assertThrows(KvbenchException.class, () -> Scheduler.run(engine.generator(), w,
+                        new Scheduler.Settings(Policy.CONTINUOUS, 3, 0, Long.MAX_VALUE, 4)), "no slots, no chunks");
+            }
             for (Scheduler.Settings settings : all) {
                 Scheduler.Run run = Scheduler.run(engine.generator(), w, settings);
                 assertEquals(10, run.served().size(), "none lost");
@@ -173,6 +179,8 @@ class ServeTest {
             assertThrows(KvbenchException.class, () -> Workload.poisson(engine.model(), 0, 4, 0, 8, 4));
             assertThrows(KvbenchException.class, () -> Workload.poisson(engine.model(), 1, 0, 0, 8, 4));
             assertThrows(KvbenchException.class, () -> new Scheduler.Settings(Policy.SEQUENTIAL, 4, 0));
+            assertThrows(KvbenchException.class, () -> new Scheduler.Settings(Policy.STATIC_BATCH, 4, 0, 1, 8));
+            assertThrows(KvbenchException.class, () -> new Scheduler.Settings(Policy.CONTINUOUS, 4, 0, 1, -1));
             assertThrows(KvbenchException.class, () -> new Scheduler.Settings(Policy.STATIC_BATCH, 0, 0));
             assertThrows(KvbenchException.class, () -> new Scheduler.Settings(Policy.STATIC_BATCH, 4, -1));
             assertThrows(KvbenchException.class, () -> Scheduler.run(engine.generator(),
