@@ -81,6 +81,16 @@ final class PreallocatedKv implements AutoCloseable {
     }
 
     /**
+     * A tensor over the first {@code rows} rows of layer {@code layer}'s key (or value) buffer, [rows, kvHeads, capacity,
+     * headDim]: a view, the caller closes it (a batch of slots steps over its occupied prefix only).
+     */
+    OnnxTensor prefixView(OrtEnvironment env, int layer, boolean key, int rows) throws OrtException {
+        Layer l = layers[layer];
+        return Tensors.view(env, key ? l.keyBytes() : l.valueBytes(), 0, layout.element(),
+                rows, layout.kvHeads(), capacity, layout.headDim());
+    }
+
+    /**
      * A tensor over row {@code row} of layer {@code layer}'s key (or value) buffer, [1, kvHeads, capacity, headDim]: a
      * view (writes through it land in the row's slot), the caller closes it.
      */

@@ -96,22 +96,43 @@ public final class StaticGqaKvCache extends CountingKvCache {
         }
     }
 
+    /**
+     * Binds the buffers as past and present, each row's length and the longest. A batch of fewer rows than the buffers
+     * (a batch of slots stepping over its occupied prefix: {@link BatchRows#count()} below the slots) binds views of
+     * the first rows, closed with the step.
+     */
     @Override
-    public void bind(StepBinding step, BatchRows rows, int newTokens) {
+    public void bind(StepBinding step, BatchRows rows, int newTokens) throws OrtException {
         kv.checkRoom(rows.longest() - newTokens, newTokens); // rows keep their own lengths: the longest must fit
+        int n = rows.count();
+        boolean prefix = n < kv.rows;
         for (int i = 0; i < layout.layers(); i++) {
             KvLayout.Slot slot = layout.slots().get(i);
-            step.borrow(slot.pastKey(), kv.layers[i].key());
-            step.borrow(slot.pastValue(), kv.layers[i].value());
-            step.pin(slot.presentKey(), kv.layers[i].key());
-            step.pin(slot.presentValue(), kv.layers[i].value());
+            if (prefix) {
+                OnnxTensor key = kv.prefixView(env, i, true, n);
+                step.pinOwned(slot.presentKey(), key);
+                step.borrow(slot.pastKey(), key);
+                OnnxTensor value = kv.prefixView(env, i, false, n);
+                step.pinOwned(slot.presentValue(), value);
+                step.borrow(slot.pastValue(), value);
+            } else {
+                step.borrow(slot.pastKey(), kv.layers[i].key());
+                step.borrow(slot.pastValue(), kv.layers[i].value());
+                step.pin(slot.presentKey(), kv.layers[i].key());
+                step.pin(slot.presentValue(), kv.layers[i].value());
+            }
         }
-        for (int r = 0; r < rows.count(); r++) {
+        for (int r = 0; r < n; r++) {
             seqlens.put(r, rows.length(r) - 1);
         }
         // The longest row; at the prompt step that is the columns fed, by which ONNX Runtime tells the first prompt.
         total.put(0, rows.longest());
-        step.borrow(IoNames.SEQLENS_K, seqlensTensor);
+        if (prefix) {
+            step.own(IoNames.SEQLENS_K, OnnxTensor.createTensor(env, seqlens.duplicate().position(0).limit(n).slice(),
+                    new long[] {n}));
+        } else {
+            step.borrow(IoNames.SEQLENS_K, seqlensTensor);
+        }
         step.borrow(IoNames.TOTAL_SEQUENCE_LENGTH, totalTensor);
     }
 

@@ -278,7 +278,8 @@ final class ServeCommand implements Callable<Integer> {
                 }
                 report(print, list.get(i), summaries, settings, targets != null);
                 entries.add(new dev.kvbench.results.ServingResults.Entry(folder.getFileName().toString(), strategy.id(), dtype.toString(),
-                        p.id(), settings.maxBatch(), list.get(i).kind(), list.get(i).value(), summaries));
+                        p.id(), settings.maxBatch(), list.get(i).kind(), list.get(i).value(),
+                        slo == null ? null : slo.replace(" ", ""), summaries));
             }
             if (out != null) {
                 dev.kvbench.results.RunRecord meta = dev.kvbench.results.RunMeta.describe(root.toAbsolutePath().normalize(),

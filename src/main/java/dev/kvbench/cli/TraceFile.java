@@ -12,7 +12,8 @@ import java.util.List;
 
 /**
  * A serving trace: JSON Lines, one request per line, {@code {"arrival_ms": T, "prompt": "text"} } or with
- * {@code "prompt_ids": [ids]} instead of the text, and {@code "max_new_tokens": N} (an empty line is an error, as in
+ * {@code "prompt_ids": [ids]} instead of the text, and {@code "max_new_tokens": N}, optionally
+ * {@code "cancel_after_tokens": K} (the client cancels after K tokens: its row is freed at the next step) (an empty line is an error, as in
  * every input file); requests are numbered in file order and replayed at their arrival times (which need not be sorted). Text prompts are
  * tokenized as {@code generate}'s are (BOS first for a decoder-only model, EOS last for a source).
  */
@@ -75,11 +76,19 @@ final class TraceFile {
                 }
                 for (var it = n.fieldNames(); it.hasNext(); ) {
                     String name = it.next();
-                    if (!List.of("arrival_ms", "prompt", "prompt_ids", "max_new_tokens").contains(name)) {
+                    if (!List.of("arrival_ms", "prompt", "prompt_ids", "max_new_tokens", "cancel_after_tokens").contains(name)) {
                         throw new KvbenchException(where + ": unknown field '" + name + "'");
                     }
                 }
-                out.add(new Workload.Request(out.size(), (long) (at.asDouble() * 1e6), ids, max.asInt()));
+                int cancel = 0;
+                JsonNode c = n.get("cancel_after_tokens");
+                if (c != null) {
+                    if (!c.isIntegralNumber() || !c.canConvertToInt() || c.asInt() < 1) {
+                        throw new KvbenchException(where + ": cancel_after_tokens must be a whole number >= 1");
+                    }
+                    cancel = c.asInt();
+                }
+                out.add(new Workload.Request(out.size(), (long) (at.asDouble() * 1e6), ids, max.asInt(), cancel));
             }
         } finally {
             if (tokenizer != null) {

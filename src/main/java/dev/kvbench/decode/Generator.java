@@ -642,14 +642,25 @@ public final class Generator implements AutoCloseable {
     }
 
     /**
-     * One step for every slot: each occupied slot is fed its last token at its own position and chooses its next one
-     * (free slots are fed padding where they stand and choose nothing). Returns the tokens chosen, {@link #padId()} for
-     * free slots (a copy).
+     * One step for the slots up to the last occupied one (requests take the lowest free slot, so the occupied ones sit
+     * first and free slots past them cost nothing): each occupied slot is fed its last token at its own position and
+     * chooses its next one (a free slot among them is fed padding where it stands and chooses nothing). Returns the
+     * tokens chosen, {@link #padId()} for free slots (a copy, one per slot).
      */
     public long[] stepSlots(NextToken next, int index) {
         requireSlots();
         long t0 = System.nanoTime();
         DecoderSessions decoder = model.decoder();
+        int active = 0;
+        for (int r = 0; r < rows; r++) {
+            if (!stopped[r]) {
+                active = r + 1;
+            }
+        }
+        if (active == 0) {
+            throw new IllegalStateException("no occupied slot to step");
+        }
+        slots.active(active);
         for (int r = 0; r < rows; r++) {
             if (!stopped[r] && slots.length(r) > slots.capacity) {
                 throw new CapacityExceededException("slot " + r + " is full: " + slots.capacity + " positions (raise the ",
@@ -666,7 +677,7 @@ public final class Generator implements AutoCloseable {
                 step.borrow(IoNames.USE_CACHE_BRANCH, branchFlags[1]);
             }
             cache.bind(step, slots, 1);
-            step.pin(IoNames.LOGITS, logits.forStep(rows, 1));
+            step.pin(IoNames.LOGITS, logits.forStep(active, 1));
             long r0 = System.nanoTime();
             step.run(decoder.session(true));
             lastRunNanos = System.nanoTime() - r0;
@@ -677,11 +688,11 @@ public final class Generator implements AutoCloseable {
         } finally {
             step.end();
         }
-        computed += rows;
+        computed += active;
         for (int r = 0; r < rows; r++) {
             if (stopped[r]) {
                 chosen[r] = padId;
-                padding++;
+                padding += r < active ? 1 : 0;
             } else {
                 LogitsSink row = logits.select(r, 0);
                 if (!row.selectedUsable()) {
@@ -706,6 +717,7 @@ public final class Generator implements AutoCloseable {
         private final java.nio.LongBuffer ids;
         private final java.nio.LongBuffer positions;
         private final int[] lengths;
+        private int active;
         private OnnxTensor idsTensor;
         private OnnxTensor positionsTensor;
 
@@ -715,6 +727,7 @@ public final class Generator implements AutoCloseable {
             this.ids = dev.kvbench.runtime.Tensors.directLongs(count);
             this.positions = dev.kvbench.runtime.Tensors.directLongs(count);
             this.lengths = new int[count];
+            this.active = count;
             for (int r = 0; r < count; r++) {
                 ids.put(r, padId);
                 lengths[r] = 1; // a free slot is fed padding at its first position, written over when a request joins
@@ -747,23 +760,34 @@ public final class Generator implements AutoCloseable {
             }
         }
 
+        /** The next step covers the first {@code rows} slots. */
+        void active(int rows) {
+            if (rows != active) {
+                active = rows;
+                idsTensor = Closeables.close(idsTensor);
+                positionsTensor = Closeables.close(positionsTensor);
+            }
+        }
+
+        /** The active slots' last tokens, [active, 1], a view reused while the active count stays. */
         OnnxTensor lastIds(ai.onnxruntime.OrtEnvironment env) throws OrtException {
             if (idsTensor == null) {
-                idsTensor = OnnxTensor.createTensor(env, ids, new long[] {count, 1});
+                idsTensor = dev.kvbench.runtime.Tensors.longs(env, ids, 0, active, active, 1);
             }
             return idsTensor;
         }
 
         OnnxTensor lastPositions(ai.onnxruntime.OrtEnvironment env) throws OrtException {
             if (positionsTensor == null) {
-                positionsTensor = OnnxTensor.createTensor(env, positions, new long[] {count, 1});
+                positionsTensor = dev.kvbench.runtime.Tensors.longs(env, positions, 0, active, active, 1);
             }
             return positionsTensor;
         }
 
+        /** The slots the next step covers. */
         @Override
         public int count() {
-            return count;
+            return active;
         }
 
         @Override
@@ -789,8 +813,8 @@ public final class Generator implements AutoCloseable {
         @Override
         public int longest() {
             int max = 1;
-            for (int l : lengths) {
-                max = Math.max(max, l);
+            for (int r = 0; r < active; r++) {
+                max = Math.max(max, lengths[r]);
             }
             return max;
         }

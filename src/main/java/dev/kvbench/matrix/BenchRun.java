@@ -118,6 +118,9 @@ public final class BenchRun {
                 verdictRounds(verdictPlan, repo);
             }
             peakMemory(peaks, repo);
+            List<Strategy> strategies = parts.stream().filter(p -> p.axis().equals("strategy")).map(MatrixPart::value)
+                    .distinct().map(Strategy::parse).toList();
+            servingSweep(List.of(), verdictPlan == null ? StrategyRoles.reference() : verdictPlan.reference(), strategies);
         }, calls);
     }
 
@@ -155,7 +158,42 @@ public final class BenchRun {
             sharedPromptVerdict(picks, verdictPlan == null ? StrategyRoles.reference() : verdictPlan.reference(),
                     verdictPlan == null ? SharedPromptVerdict.ROUNDS : verdictPlan.sharedRounds(),
                     verdictPlan == null ? SharedPromptVerdict.PROMPT_TOKENS : verdictPlan.sharedPromptTokens());
+            servingSweep(picks, verdictPlan == null ? StrategyRoles.reference() : verdictPlan.reference(), runnable);
         }, calls);
+    }
+
+    /**
+     * The serving sweep ({@link ServingSweep}) of this run's kind, in this process; its figures join the result file.
+     * Not on a step-only run, and on shard 1 only of a split run (the merged file holds it once).
+     */
+    private void servingSweep(List<String> picks, Strategy reference, List<Strategy> runnable) throws IOException {
+        MatrixPlan.Kind kind = java.util.Arrays.stream(MatrixPlan.Kind.values()).filter(k -> k.id.equals(meta.matrix))
+                .findFirst().orElse(null);
+        if (kind == null || kind == MatrixPlan.Kind.REAL_SHAPES || meta.shard != null && !meta.shard.startsWith("1/")
+                || runnable.isEmpty()) {
+            return;
+        }
+        boolean encoderDecoder = dev.kvbench.model.Layout.detectAny(folder).encoderDecoder();
+        List<Strategy> cached = runnable.stream().filter(s -> !s.quadratic()).toList();
+        ServingSweep.Plan plan = ServingSweep.plan(kind, reference, picks, cached.isEmpty() ? runnable : cached,
+                encoderDecoder);
+        console.println("[serving] " + plan.runs() + " runs: closed-loop clients " + plan.clients() + " x "
+                + plan.policies().stream().map(Object::toString).collect(Collectors.joining(", ")) + " x "
+                + plan.strategies().stream().map(Strategy::id).collect(Collectors.joining(", ")) + ", targets "
+                + ServingSweep.SLO + " ms ...");
+        console.flush();
+        int threads = meta.threads == null ? 1 : meta.threads.onnxruntimeIntraOp();
+        List<dev.kvbench.results.ServingResults.Entry> entries = new ArrayList<>();
+        List<String> failures = new ArrayList<>();
+        ServingSweep.run(folder, dtype, threads, plan, console, entries, failures);
+        synchronized (state) {
+            failed.addAll(failures);
+            dev.kvbench.results.ServingResults.toJson(entries).forEach(all::add);
+            if (!all.isEmpty()) {
+                AtomicFiles.write(files.results(), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(all));
+                AtomicFiles.write(files.meta(), meta.bytes());
+            }
+        }
     }
 
     /**

@@ -8,6 +8,7 @@ import dev.kvbench.results.JmhResult;
 import dev.kvbench.results.PairedComparison;
 import dev.kvbench.results.RunRecord;
 import dev.kvbench.results.Statistics;
+import dev.kvbench.results.ServingTable;
 import dev.kvbench.results.Summary;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -24,7 +25,7 @@ import java.util.function.Function;
 public final class Charts {
     /** Every chart {@code report} can draw, in page order. */
     public static final List<String> IDS = List.of("verdict", "ms-per-token", "step-latency", "heap-per-token",
-            "kv-bytes-per-step", "peak-rss", "hybrid-threshold");
+            "kv-bytes-per-step", "peak-rss", "hybrid-threshold", "serving");
     private static final String JMH_CI = "bars: JMH 99.9% confidence interval";
 
     private Charts() {
@@ -64,6 +65,7 @@ public final class Charts {
             case "peak-rss" -> peakRss(files);
             case "hybrid-threshold" -> hybrid(files);
             case "verdict" -> verdict(files);
+            case "serving" -> serving(files);
             default -> throw new KvbenchException("unknown chart '" + id + "'");
         };
         return chart.pointCount() == 0 ? Optional.empty() : Optional.of(chart);
@@ -75,6 +77,7 @@ public final class Charts {
             case "step-latency", "kv-bytes-per-step" -> "StepBenchmark results";
             case "peak-rss" -> "peak memory in the result's .meta.json, which `kvbench bench` writes";
             case "verdict" -> "strategy verdicts in the result's .meta.json, which `kvbench bench` writes";
+            case "serving" -> "serving figures, which `kvbench serve --out` and `kvbench bench` write";
             default -> "HybridThresholdBenchmark results";
         };
     }
@@ -203,6 +206,36 @@ public final class Charts {
                 Chart.Kind.XY, "strategy", "x " + reference + "'s time", "x", false, false, series,
                 "bars: 95% interval of the paired ratio over rounds; below 1 is faster; the A/A control shows the run's noise",
                 names);
+    }
+
+    /**
+     * Serving: time per output token (p95) against output tokens per second, a line per strategy and policy (points:
+     * the loads, in order), so the curve that stays low further right sustains more. The policy sets the line style.
+     */
+    private static Chart serving(List<ResultFile> files) {
+        Map<String, List<Chart.Point>> points = new LinkedHashMap<>();
+        Map<String, Chart.Series> series = new LinkedHashMap<>();
+        List<String> policies = List.of("sequential", "static-batch", "continuous");
+        for (int i = 0; i < files.size(); i++) {
+            for (ServingTable.Cell c : ServingTable.cells(files.get(i).results())) {
+                JmhResult t = c.figures().get("tokensPerSecond");
+                JmhResult lat = c.figures().get("tpotP95");
+                if (t == null || lat == null || !(lat.primary().score() > 0) || !(t.primary().score() > 0)) {
+                    continue;
+                }
+                String key = c.strategy() + " " + c.policy() + (c.model() == null ? "" : " " + c.model())
+                        + (files.size() > 1 ? " (" + files.get(i).label() + ")" : "");
+                List<Chart.Point> list = points.computeIfAbsent(key, k -> new ArrayList<>());
+                double[] v = interval(lat.primary().score(), lat.primary().error());
+                list.add(new Chart.Point(t.primary().score(), null, v[0], v[1], v[2]));
+                int style = Math.max(0, policies.indexOf(c.policy())) + i * policies.size();
+                series.computeIfAbsent(key, k -> new Chart.Series(k, c.strategy(), style, list));
+            }
+        }
+        return new Chart("serving", "Serving: time per output token (p95) against output tokens per second",
+                Chart.Kind.XY, "output tokens per second", "TPOT p95 (ms)", "ms", true, true, List.copyOf(series.values()),
+                "points: the loads (closed-loop clients or rates); bars: 95% interval over repeated runs (none with one "
+                        + "run); line style: the policy", null);
     }
 
     /** Hybrid's time per generation against its threshold, with kv and no-cache as reference lines. */

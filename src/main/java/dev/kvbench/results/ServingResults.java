@@ -20,10 +20,15 @@ import java.util.function.ToDoubleFunction;
 public final class ServingResults {
     /** The benchmark name's prefix of serving figures. */
     public static final String BENCHMARK = "dev.kvbench.serve.Serving";
+    /** The secondary metric of {@code tokensPerSecond} that holds the goodput under the run's {@code slo}. */
+    public static final String GOODPUT = "goodput";
 
-    /** One load's runs under one configuration. */
+    /**
+     * One load's runs under one configuration; {@code slo} the latency targets as given ({@code ttft=200,tpot=50}),
+     * null without.
+     */
     public record Entry(String model, String strategy, String dtype, String policy, int maxBatch, String loadKind,
-                        double load, List<ServingSummary> runs) {
+                        double load, String slo, List<ServingSummary> runs) {
     }
 
     private record Figure(String name, String unit, ToDoubleFunction<ServingSummary> value) {
@@ -74,6 +79,9 @@ public final class ServingResults {
                 params.put("model", e.model()).put("strategy", e.strategy()).put("dtype", e.dtype())
                         .put("policy", e.policy()).put("maxBatch", String.valueOf(e.maxBatch()))
                         .put(e.loadKind(), e.loadKind().equals("trace") ? "trace" : trim(e.load()));
+                if (e.slo() != null) {
+                    params.put("slo", e.slo());
+                }
                 ObjectNode m = r.putObject("primaryMetric").put("score", Statistics.mean(x))
                         .put("scoreUnit", f.unit());
                 double half = Statistics.confidenceHalfWidth(x, 0.95);
@@ -85,6 +93,15 @@ public final class ServingResults {
                 ArrayNode fork = m.putArray("rawData").addArray();
                 for (double v : x) {
                     fork.add(v);
+                }
+                if (f.name().equals("tokensPerSecond") && e.slo() != null) { // the share of requests meeting the targets
+                    double[] good = e.runs().stream().mapToDouble(ServingSummary::goodput).toArray();
+                    ObjectNode g = r.putObject("secondaryMetrics").putObject(GOODPUT).put("score", Statistics.mean(good))
+                            .put("scoreUnit", "share");
+                    ArrayNode gf = g.putArray("rawData").addArray();
+                    for (double v : good) {
+                        gf.add(v);
+                    }
                 }
             }
         }

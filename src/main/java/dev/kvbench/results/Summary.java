@@ -154,6 +154,7 @@ public final class Summary {
         out.append(batches(all));
         out.append(scores(all));
         out.append(SharedPromptTable.render(results));
+        out.append(ServingTable.render(results));
         return out.toString();
     }
 

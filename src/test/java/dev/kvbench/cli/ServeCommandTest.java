@@ -65,14 +65,16 @@ class ServeCommandTest {
     void aTraceIsReplayed(@TempDir Path tmp) throws Exception {
         Path trace = tmp.resolve("t.jsonl");
         Files.writeString(trace, "{\"arrival_ms\": 0, \"prompt\": \"Hello there\", \"max_new_tokens\": 3}\n"
-                + "{\"arrival_ms\": 5, \"prompt_ids\": [1, 200, 300, 400], \"max_new_tokens\": 2}\n");
+                + "{\"arrival_ms\": 5, \"prompt_ids\": [1, 200, 300, 400], \"max_new_tokens\": 2}\n"
+                + "{\"arrival_ms\": 6, \"prompt_ids\": [1, 201], \"max_new_tokens\": 20, \"cancel_after_tokens\": 4}\n");
         List<JsonNode> lines = CandidateScoringTest.lines(CliTestSupport.run("serve", "--trace", trace.toString(),
                 "--policy", "continuous", "--format", "json"));
-        assertEquals(3, lines.size());
+        assertEquals(4, lines.size());
         assertEquals(3, lines.get(0).get("tokens").size());
+        assertTrue(lines.get(2).get("cancelled").asBoolean() && lines.get(2).get("tokens").size() == 4, lines.get(2).toString());
         assertEquals(List.of(1L, 200L, 300L, 400L), java.util.stream.StreamSupport.stream(lines.get(1).get("prompt")
                 .spliterator(), false).map(JsonNode::asLong).toList());
-        assertTrue(lines.get(2).get("trace").asBoolean(), lines.get(2).toString());
+        assertTrue(lines.get(3).get("trace").asBoolean(), lines.get(3).toString());
         Files.writeString(trace, "{\"arrival_ms\": 0, \"prompt_ids\": [1, 2], \"max_new_tokens\": 0}\n");
         assertBadInput("t.jsonl line 1: max_new_tokens must be a whole number >= 1", "serve", "--trace", trace.toString());
         Files.writeString(trace, "{\"arrival_ms\": -1, \"prompt_ids\": [1, 2], \"max_new_tokens\": 2}\n");
@@ -83,6 +85,8 @@ class ServeCommandTest {
         assertBadInput("line 1: give exactly one of prompt and prompt_ids", "serve", "--trace", trace.toString());
         Files.writeString(trace, "{\"arrival_ms\": 1, \"prompt_ids\": [1, 2], \"max_new_tokens\": 2, \"rate\": 3}\n");
         assertBadInput("line 1: unknown field 'rate'", "serve", "--trace", trace.toString());
+        Files.writeString(trace, "{\"arrival_ms\": 1, \"prompt_ids\": [1, 2], \"max_new_tokens\": 2, \"cancel_after_tokens\": 0}\n");
+        assertBadInput("line 1: cancel_after_tokens must be a whole number >= 1", "serve", "--trace", trace.toString());
         Files.writeString(trace, "[1, 2]\n");
         assertBadInput("line 1: not a JSON object", "serve", "--trace", trace.toString());
         Files.writeString(trace, "");
