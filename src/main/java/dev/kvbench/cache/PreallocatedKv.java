@@ -81,25 +81,15 @@ final class PreallocatedKv implements AutoCloseable {
     }
 
     /**
-     * A tensor over the first {@code rows} rows of layer {@code layer}'s key (or value) buffer, [rows, kvHeads, capacity,
-     * headDim]: a view, the caller closes it (a batch of slots steps over its occupied prefix only).
+     * A tensor over rows {@code [from, from + rows)} of layer {@code layer}'s key (or value) buffer, [rows, kvHeads,
+     * capacity, headDim]: a view (writes through it land in those rows), the caller closes it. A batch of slots steps
+     * over its occupied first rows; a joining prompt is computed into its own row.
      */
-    OnnxTensor prefixView(OrtEnvironment env, int layer, boolean key, int rows) throws OrtException {
+    OnnxTensor rowsView(OrtEnvironment env, int layer, boolean key, int from, int rows) throws OrtException {
         Layer l = layers[layer];
-        return Tensors.view(env, key ? l.keyBytes() : l.valueBytes(), 0, layout.element(),
+        long rowBytes = (long) layout.kvHeads() * capacity * layout.headDim() * layout.elementBytes();
+        return Tensors.view(env, key ? l.keyBytes() : l.valueBytes(), Math.toIntExact(from * rowBytes), layout.element(),
                 rows, layout.kvHeads(), capacity, layout.headDim());
-    }
-
-    /**
-     * A tensor over row {@code row} of layer {@code layer}'s key (or value) buffer, [1, kvHeads, capacity, headDim]: a
-     * view (writes through it land in the row's slot), the caller closes it.
-     */
-    OnnxTensor rowView(OrtEnvironment env, int layer, boolean key, int row) throws OrtException {
-        Layer l = layers[layer];
-        long[] shape = {1, layout.kvHeads(), capacity, layout.headDim()};
-        long rowBytes = Tensors.elements(shape) * layout.elementBytes();
-        return Tensors.view(env, key ? l.keyBytes() : l.valueBytes(), Math.toIntExact(row * rowBytes), layout.element(),
-                shape);
     }
 
     /**

@@ -106,16 +106,11 @@ public final class StaticGqaKvCache extends CountingKvCache {
         kv.checkRoom(rows.longest() - newTokens, newTokens); // rows keep their own lengths: the longest must fit
         int n = rows.count();
         boolean prefix = n < kv.rows;
-        for (int i = 0; i < layout.layers(); i++) {
-            KvLayout.Slot slot = layout.slots().get(i);
-            if (prefix) {
-                OnnxTensor key = kv.prefixView(env, i, true, n);
-                step.pinOwned(slot.presentKey(), key);
-                step.borrow(slot.pastKey(), key);
-                OnnxTensor value = kv.prefixView(env, i, false, n);
-                step.pinOwned(slot.presentValue(), value);
-                step.borrow(slot.pastValue(), value);
-            } else {
+        if (prefix) {
+            bindViews(step, 0, n);
+        } else {
+            for (int i = 0; i < layout.layers(); i++) {
+                KvLayout.Slot slot = layout.slots().get(i);
                 step.borrow(slot.pastKey(), kv.layers[i].key());
                 step.borrow(slot.pastValue(), kv.layers[i].value());
                 step.pin(slot.presentKey(), kv.layers[i].key());
@@ -154,19 +149,24 @@ public final class StaticGqaKvCache extends CountingKvCache {
             throw new IllegalArgumentException("row " + row + " of " + kv.rows + ", past " + past);
         }
         kv.checkRoom(past, newTokens);
-        for (int i = 0; i < layout.layers(); i++) {
-            KvLayout.Slot slot = layout.slots().get(i);
-            OnnxTensor key = kv.rowView(env, i, true, row);
-            step.pinOwned(slot.presentKey(), key);
-            step.borrow(slot.pastKey(), key);
-            OnnxTensor value = kv.rowView(env, i, false, row);
-            step.pinOwned(slot.presentValue(), value);
-            step.borrow(slot.pastValue(), value);
-        }
+        bindViews(step, row, 1);
         rowSeqlens.put(0, past + newTokens - 1);
         total.put(0, past + newTokens);
         step.borrow(IoNames.SEQLENS_K, rowSeqlensTensor);
         step.borrow(IoNames.TOTAL_SEQUENCE_LENGTH, totalTensor);
+    }
+
+    /** Views of rows {@code [from, from + rows)} of every buffer as past and present, the same tensor for both (closed with the step). */
+    private void bindViews(StepBinding step, int from, int rows) throws OrtException {
+        for (int i = 0; i < layout.layers(); i++) {
+            KvLayout.Slot slot = layout.slots().get(i);
+            OnnxTensor key = kv.rowsView(env, i, true, from, rows);
+            step.pinOwned(slot.presentKey(), key);
+            step.borrow(slot.pastKey(), key);
+            OnnxTensor value = kv.rowsView(env, i, false, from, rows);
+            step.pinOwned(slot.presentValue(), value);
+            step.borrow(slot.pastValue(), value);
+        }
     }
 
     /** The buffers' first {@code columns} positions of every row count as written; bind sets each row's length. */

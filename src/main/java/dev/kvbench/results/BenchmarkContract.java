@@ -33,6 +33,7 @@ public final class BenchmarkContract {
     public static final String RERANK = "RerankBenchmark";
     public static final String PREFIX_HIT = "PrefixHitBenchmark";
     public static final String CONTINUATION = "ContinuationBenchmark";
+    public static final String SERVING = "ServingBenchmark";
     /**
      * What the paired rounds ({@code ab}'s generations method, bench's verdicts) time and record in JMH's format: one
      * call of the engine's {@code Generator.generate} in a worker JVM. Not a JMH benchmark: the entries say

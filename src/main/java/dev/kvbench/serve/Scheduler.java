@@ -86,6 +86,14 @@ public final class Scheduler {
         List<Workload.Request> all = workload.requests();
         List<Workload.Request> warm = all.subList(0, Math.min(settings.maxBatch(), all.size()));
         generator.generate(warm.stream().map(Workload.Request::prompt).toList(), 2, true, Sampler.greedy(), null);
+        return replay(generator, workload, settings);
+    }
+
+    /**
+     * The replay alone: no check of the requests and no warm-up batch (a caller that replays the same workload many
+     * times, as a benchmark does, has done both).
+     */
+    public static Run replay(Generator generator, Workload workload, Settings settings) {
         return new Replay(generator, workload, settings).run();
     }
 
