@@ -278,7 +278,7 @@ final class ServeCommand implements Callable<Integer> {
                 }
                 report(print, list.get(i), summaries, settings, targets != null);
                 entries.add(new dev.kvbench.results.ServingResults.Entry(folder.getFileName().toString(), strategy.id(), dtype.toString(),
-                        p.id(), settings.maxBatch(), list.get(i).kind(), list.get(i).value(),
+                        p.id(), settings.maxBatch(), settings.prefillChunk(), list.get(i).kind(), list.get(i).value(),
                         slo == null ? null : slo.replace(" ", ""), summaries));
             }
             if (out != null) {

@@ -216,19 +216,26 @@ public final class Charts {
         Map<String, List<Chart.Point>> points = new LinkedHashMap<>();
         Map<String, Chart.Series> series = new LinkedHashMap<>();
         List<String> policies = List.of("sequential", "static-batch", "continuous");
+        List<List<ServingTable.Cell>> cells = files.stream().map(f -> ServingTable.cells(f.results())).toList();
+        boolean models = cells.stream().flatMap(List::stream).map(ServingTable.Cell::model).distinct().count() > 1;
         for (int i = 0; i < files.size(); i++) {
-            for (ServingTable.Cell c : ServingTable.cells(files.get(i).results())) {
+            for (ServingTable.Cell c : cells.get(i)) {
                 JmhResult t = c.figures().get("tokensPerSecond");
                 JmhResult lat = c.figures().get("tpotP95");
                 if (t == null || lat == null || !(lat.primary().score() > 0) || !(t.primary().score() > 0)) {
                     continue;
                 }
-                String key = c.strategy() + " " + c.policy() + (c.model() == null ? "" : " " + c.model())
-                        + (files.size() > 1 ? " (" + files.get(i).label() + ")" : "");
+                String name = c.configuration() + (models ? " " + c.model() : "");
+                String key = name;
+                for (int j = 0; j < i && key.equals(name); j++) { // the same configuration in an earlier file: name the file
+                    if (cells.get(j).stream().anyMatch(o -> (o.configuration() + (models ? " " + o.model() : "")).equals(name))) {
+                        key = name + " (" + files.get(i).label() + ")";
+                    }
+                }
                 List<Chart.Point> list = points.computeIfAbsent(key, k -> new ArrayList<>());
                 double[] v = interval(lat.primary().score(), lat.primary().error());
                 list.add(new Chart.Point(t.primary().score(), null, v[0], v[1], v[2]));
-                int style = Math.max(0, policies.indexOf(c.policy())) + i * policies.size();
+                int style = Math.max(0, policies.indexOf(c.policy())) + (c.prefillChunk() == null ? 0 : 1);
                 series.computeIfAbsent(key, k -> new Chart.Series(k, c.strategy(), style, list));
             }
         }

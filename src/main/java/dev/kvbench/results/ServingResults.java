@@ -13,7 +13,7 @@ import java.util.function.ToDoubleFunction;
 /**
  * Serving runs as a result file in JMH's format, so {@code compare}, {@code gate} and {@code history} read them as they
  * read benchmarks: one entry per load and figure, benchmark {@code dev.kvbench.serve.Serving.<figure>}, the load,
- * policy, strategy, dtype and model as parameters, one sample per run ({@code --repeat}). Figures: output tokens per
+ * policy, rows, prompt chunk (when set), strategy, dtype, model and targets as parameters, one sample per run ({@code --repeat}). Figures: output tokens per
  * second ({@code ops/s}: an op is an output token; higher is better), requests per second ({@code ops/s}), and the
  * p50 / p95 of time to first token and time per output token and the p95 of end-to-end latency ({@code ms}).
  */
@@ -27,8 +27,8 @@ public final class ServingResults {
      * One load's runs under one configuration; {@code slo} the latency targets as given ({@code ttft=200,tpot=50}),
      * null without.
      */
-    public record Entry(String model, String strategy, String dtype, String policy, int maxBatch, String loadKind,
-                        double load, String slo, List<ServingSummary> runs) {
+    public record Entry(String model, String strategy, String dtype, String policy, int maxBatch, int prefillChunk,
+                        String loadKind, double load, String slo, List<ServingSummary> runs) {
     }
 
     private record Figure(String name, String unit, ToDoubleFunction<ServingSummary> value) {
@@ -79,6 +79,9 @@ public final class ServingResults {
                 params.put("model", e.model()).put("strategy", e.strategy()).put("dtype", e.dtype())
                         .put("policy", e.policy()).put("maxBatch", String.valueOf(e.maxBatch()))
                         .put(e.loadKind(), e.loadKind().equals("trace") ? "trace" : trim(e.load()));
+                if (e.prefillChunk() > 0) {
+                    params.put("prefillChunk", String.valueOf(e.prefillChunk()));
+                }
                 if (e.slo() != null) {
                     params.put("slo", e.slo());
                 }

@@ -48,6 +48,17 @@ class ChartsTest {
         assertTrue(verdict.series().get(0).points().stream().allMatch(Chart.Point::hasInterval), "every ratio with its interval");
         Chart perToken = charts.get(1);
         assertEquals(List.of("kv", "no-cache", "static-gqa"), perToken.series().stream().map(Chart.Series::label).toList());
+        // Serving: a line per configuration through its loads (1 and 4 clients), x the tokens per second, y the TPOT p95
+        // with its interval over the runs.
+        Chart serving = charts.stream().filter(c -> c.id().equals("serving")).findFirst().orElseThrow();
+        assertEquals(List.of("static-gqa sequential", "static-gqa continuous (8 rows)"),
+                serving.series().stream().map(Chart.Series::label).toList());
+        for (Chart.Series s : serving.series()) {
+            assertEquals(2, s.points().size(), s.label());
+            assertTrue(s.points().stream().allMatch(p -> p.x() > 0 && p.y() > 0 && p.hasInterval()), s.label());
+            assertEquals("static-gqa", s.strategy());
+        }
+        assertNotEquals(serving.series().get(0).file(), serving.series().get(1).file(), "a line style per policy");
         for (Chart c : charts) {
             JFreeChart drawn = PngCharts.draw(c);
             assertEquals(Color.WHITE, drawn.getBackgroundPaint(), c.id());

@@ -44,6 +44,7 @@ class ServingTableTest {
         assertTrue(text.contains("kv sequential") && text.contains("static-gqa continuous (8 rows)"), text);
         assertTrue(text.contains("Sustains the most: " + best.configuration()), text);
         assertTrue(text.contains("no interval: one run"), text);
+        assertEquals(List.of(), ServingTable.tiedWith(best, cells), "one run: no interval, nothing to tie with");
 
         // The best one planted below the targets (goodput 0.5) is no longer the one that sustains the most.
         ArrayNode planted = (ArrayNode) JsonFiles.MAPPER.valueToTree(JsonFiles.MAPPER.readTree(
