@@ -63,11 +63,16 @@ public final class ServingSweep {
     public static Plan plan(MatrixPlan.Kind kind, Strategy reference, List<String> picks, List<Strategy> runnable,
                             boolean encoderDecoder) {
         Set<Strategy> chosen = new LinkedHashSet<>();
-        chosen.add(reference);
+        if (runnable.contains(reference)) { // a reference that failed its preflight is not swept
+            chosen.add(reference);
+        }
         picks.stream().map(Strategy::parse).filter(s -> !s.quadratic() && runnable.contains(s)).findFirst()
                 .ifPresent(chosen::add);
         if (!encoderDecoder) {
             runnable.stream().filter(s -> s.id().startsWith("static-gqa")).findFirst().ifPresent(chosen::add);
+        }
+        if (chosen.isEmpty() && !runnable.isEmpty()) {
+            chosen.add(runnable.get(0));
         }
         List<Strategy> strategies = new ArrayList<>(chosen).subList(0, Math.min(3, chosen.size()));
         return kind == MatrixPlan.Kind.QUICK

@@ -57,8 +57,16 @@ class BenchCommandIT {
         assertTrue(summary.contains("static-gqa"), "the working strategy is still measured: " + summary);
         assertTrue(summary.contains("--quick: a smoke run"), summary);
         JsonNode results = new ObjectMapper().readTree(out.toFile());
-        assertEquals(3, results.size(), "static-gqa's generation, step and prefill results are kept");
+        List<JsonNode> jmh = new java.util.ArrayList<>();
+        results.forEach(e -> {
+            if (!e.path("benchmark").asText().startsWith("dev.kvbench.serve.Serving.")) {
+                jmh.add(e);
+            }
+        });
+        assertEquals(3, jmh.size(), "static-gqa's generation, step and prefill results are kept");
+        assertEquals(2 * 2 * 7, results.size() - jmh.size(), "its serving sweep: 2 policies x 2 loads x 7 figures");
         results.forEach(e -> assertEquals("static-gqa", e.path("params").path("strategy").asText()));
+        assertTrue(summary.contains("Serving on ") && !summary.contains("serving sweep (kv)"), "kv failed: not swept; " + summary);
         assertTrue(Files.isRegularFile(out.resolveSibling("run.meta.json")));
         assertFalse(r.output().contains("Exception"), "no stack trace: " + r.output());
 
