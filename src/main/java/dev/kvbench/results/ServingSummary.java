@@ -2,7 +2,6 @@ package dev.kvbench.results;
 
 import dev.kvbench.serve.Scheduler;
 import dev.kvbench.serve.Served;
-import java.util.Arrays;
 import java.util.List;
 import java.util.function.ToDoubleFunction;
 
@@ -36,45 +35,35 @@ public record ServingSummary(int requests, int served, int unserved, int maxQueu
         List<Served> s = run.served();
         double seconds = run.elapsedNanos() / 1e9;
         long tokens = s.stream().mapToLong(r -> r.tokens().length).sum();
+        java.util.stream.DoubleStream.Builder with = java.util.stream.DoubleStream.builder();
+        java.util.stream.DoubleStream.Builder without = java.util.stream.DoubleStream.builder();
+        java.util.stream.DoubleStream.Builder all = java.util.stream.DoubleStream.builder();
         int withPrefill = 0;
-        double[] with = new double[0];
-        double[] without = new double[0];
-        double[] all = new double[0];
         for (Served r : s) {
             long[] gaps = r.interTokenNanos();
-            double[] w = new double[gaps.length];
-            double[] wo = new double[gaps.length];
-            int nw = 0;
-            int nwo = 0;
             for (int i = 0; i < gaps.length; i++) {
+                double ms = gaps[i] / 1e6;
+                all.add(ms);
                 if (r.gapHadPrefill()[i]) {
-                    w[nw++] = gaps[i] / 1e6;
+                    with.add(ms);
+                    withPrefill++;
                 } else {
-                    wo[nwo++] = gaps[i] / 1e6;
+                    without.add(ms);
                 }
             }
-            withPrefill += nw;
-            with = concat(with, Arrays.copyOf(w, nw));
-            without = concat(without, Arrays.copyOf(wo, nwo));
-            all = concat(all, Arrays.stream(gaps).mapToDouble(g -> g / 1e6).toArray());
         }
         double good = targets == null || s.isEmpty() ? Double.NaN
                 : s.stream().filter(targets::met).count() / (double) (s.size() + run.unserved());
         return new ServingSummary(s.size() + run.unserved(), s.size(), run.unserved(), run.maxQueue(), s.size() / seconds,
                 tokens / seconds, s.stream().mapToDouble(Served::rows).average().orElse(Double.NaN),
                 quantiles(s, r -> r.ttftNanos() / 1e6), quantiles(s, r -> r.tpotNanos() / 1e6),
-                quantiles(s, r -> r.e2eNanos() / 1e6), Quantiles.of(all), Statistics.quantile(with, 0.95),
-                Statistics.quantile(without, 0.95), withPrefill, good);
+                quantiles(s, r -> r.e2eNanos() / 1e6), Quantiles.of(all.build().toArray()),
+                Statistics.quantile(with.build().toArray(), 0.95), Statistics.quantile(without.build().toArray(), 0.95),
+                withPrefill, good);
     }
 
     private static Quantiles quantiles(List<Served> s, ToDoubleFunction<Served> f) {
         return Quantiles.of(s.stream().mapToDouble(f).toArray());
-    }
-
-    private static double[] concat(double[] a, double[] b) {
-        double[] c = Arrays.copyOf(a, a.length + b.length);
-        System.arraycopy(b, 0, c, a.length, b.length);
-        return c;
     }
 
     /** The inter-token p95 with a prefill in the gap over the same without: 1 = no interference; NaN without both. */
