@@ -101,6 +101,14 @@ public interface KvCache extends AutoCloseable {
         throw new UnsupportedOperationException("its rows cannot be refilled one at a time");
     }
 
+    /**
+     * Copies the first {@code columns} positions of row {@code from} into row {@code to} (a prompt cache: a request
+     * reuses another one's prefix instead of computing it). Only where {@link #admitsRows()}.
+     */
+    default void copyRow(int from, int to, int columns) {
+        throw new UnsupportedOperationException("its rows cannot be copied one at a time");
+    }
+
     /** Forgets everything, ready for a new sequence. Buffers allocated once stay allocated. */
     void reset();
 

@@ -92,6 +92,20 @@ final class PreallocatedKv implements AutoCloseable {
                 rows, layout.kvHeads(), capacity, layout.headDim());
     }
 
+    /** Copies the first {@code columns} positions of row {@code from} into row {@code to}, every layer, keys and values. */
+    void copyRow(int from, int to, int columns) {
+        checkRoom(0, columns);
+        int block = layout.headDim() * layout.elementBytes();
+        int stride = capacity * block;
+        int heads = layout.kvHeads();
+        for (Layer l : layers) {
+            for (int h = 0; h < heads; h++) {
+                l.keyBytes().put((to * heads + h) * stride, l.keyBytes(), (from * heads + h) * stride, columns * block);
+                l.valueBytes().put((to * heads + h) * stride, l.valueBytes(), (from * heads + h) * stride, columns * block);
+            }
+        }
+    }
+
     /**
      * New buffers of {@code copies} rows and this capacity, each row a copy of the first {@code columns} positions of
      * this one's only row. {@code packed}: the positions are kept as {@code [rows, kvHeads, columns, headDim]} at the

@@ -156,6 +156,15 @@ public final class StaticGqaKvCache extends CountingKvCache {
         step.borrow(IoNames.TOTAL_SEQUENCE_LENGTH, totalTensor);
     }
 
+    /** One row's first positions copied into another's, no graph run (a prompt cache across requests). */
+    @Override
+    public void copyRow(int from, int to, int columns) {
+        if (from < 0 || to < 0 || from >= kv.rows || to >= kv.rows || from == to) {
+            throw new IllegalArgumentException("copy row " + from + " to " + to + " of " + kv.rows);
+        }
+        kv.copyRow(from, to, columns);
+    }
+
     /** Views of rows {@code [from, from + rows)} of every buffer as past and present, the same tensor for both (closed with the step). */
     private void bindViews(StepBinding step, int from, int rows) throws OrtException {
         for (int i = 0; i < layout.layers(); i++) {

@@ -23,7 +23,6 @@ final class Cli {
     private Cli() {
     }
 
-    /** {@code --threshold} (a percentage) and {@code --alpha} (a significance level) as compare, ab, gate and history take them. */
     /** An {@code on|off} option's value: {@code fallback} when not given, else on or off, else one line of bad input. */
     static boolean onOff(String value, String option, boolean fallback) {
         if (value == null) {
@@ -36,6 +35,7 @@ final class Cli {
         };
     }
 
+    /** {@code --threshold} (a percentage) and {@code --alpha} (a significance level) as compare, ab, gate and history take them. */
     static void checkThresholds(double threshold, double alpha) {
         if (!(threshold >= 0 && threshold < 1e6)) {
             throw new KvbenchException("--threshold must be a percentage >= 0, got " + threshold);

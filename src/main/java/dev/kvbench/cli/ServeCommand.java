@@ -103,6 +103,11 @@ final class ServeCommand implements Callable<Integer> {
             + "time (default: the whole prompt at once).")
     Integer prefillChunk;
 
+    @Option(names = "--prompt-cache", paramLabel = "on|off", description = "continuous with static-gqa and its quantized "
+            + "caches: a joining request reuses the longest prefix of its prompt that a slot holds (a running request's "
+            + "or one that finished), copied into its slot, and computes only the rest (default: off).")
+    String promptCache;
+
     @Option(names = "--max-seconds", defaultValue = "300", description = "Per run: no queued request is started after this "
             + "many seconds; what is left is reported as not served (an overloaded run ends by itself) (default: ${DEFAULT-VALUE}).")
     double maxSeconds;
@@ -188,9 +193,13 @@ final class ServeCommand implements Callable<Integer> {
             throw new KvbenchException(prefillChunk < 1 ? "--prefill-chunk must be at least 1 token, got " + prefillChunk
                     : "--prefill-chunk is continuous's; it does nothing with --policy " + p);
         }
+        boolean cachePrompts = Cli.onOff(promptCache, "--prompt-cache", false);
+        if (cachePrompts && p != Policy.CONTINUOUS) {
+            throw new KvbenchException("--prompt-cache is continuous's; it does nothing with --policy " + p);
+        }
         Scheduler.Settings settings = new Scheduler.Settings(p, p == Policy.SEQUENTIAL ? 1 : maxBatch == null ? 8 : maxBatch,
                 p == Policy.STATIC_BATCH ? maxWaitMs == null ? 10 : maxWaitMs : 0, (long) (maxSeconds * 1e9),
-                prefillChunk == null ? 0 : prefillChunk);
+                prefillChunk == null ? 0 : prefillChunk, cachePrompts);
         if (requests < 1 || requests > 4096) {
             throw new KvbenchException("--requests must be in 1..4096, got " + requests);
         }
@@ -234,6 +243,11 @@ final class ServeCommand implements Callable<Integer> {
             List<Load> list = trace != null ? List.of(new Load("trace", 0))
                     : clients != null ? clients.stream().map(c -> new Load("clients", c)).toList()
                     : rates.stream().map(r -> new Load("rate", r)).toList();
+            if (cachePrompts && !engine.generator().admitsRows()) {
+                throw new KvbenchException("--prompt-cache needs a cache with a slot per row (static-gqa and its quantized "
+                        + "caches, decoder-only models); " + strategy + " on " + folder.getFileName() + " holds no row "
+                        + "apart from the others");
+            }
             if (prefillChunk != null && !engine.generator().admitsRows()) {
                 throw new KvbenchException("--prefill-chunk needs a cache with a slot per row (static-gqa and its quantized "
                         + "caches, decoder-only models); " + strategy + " on " + folder.getFileName()
@@ -278,7 +292,8 @@ final class ServeCommand implements Callable<Integer> {
                 }
                 report(print, list.get(i), summaries, settings, targets != null);
                 entries.add(new dev.kvbench.results.ServingResults.Entry(folder.getFileName().toString(), strategy.id(), dtype.toString(),
-                        p.id(), settings.maxBatch(), settings.prefillChunk(), list.get(i).kind(), list.get(i).value(),
+                        p.id(), settings.maxBatch(), settings.prefillChunk(), settings.promptCache(), list.get(i).kind(),
+                        list.get(i).value(),
                         slo == null ? null : slo.replace(" ", ""), summaries));
             }
             if (out != null) {
@@ -305,6 +320,7 @@ final class ServeCommand implements Callable<Integer> {
                     strategy.id().startsWith("static-gqa") && !folderIsEncoderDecoder(folder)
                             ? "joining in free slots" + (settings.prefillChunk() > 0
                             ? ", prompts " + settings.prefillChunk() + " tokens per step" : "")
+                            + (settings.promptCache() ? ", prompt cache" : "")
                             : "a join recomputes the running rows");
         };
         String what = switch (load.kind()) {
@@ -347,7 +363,8 @@ final class ServeCommand implements Callable<Integer> {
         ObjectNode n = loadField(JsonFiles.MAPPER.createObjectNode(), load).put("request", s.request().index())
                 .put("arrival_ms", s.request().arrivalNanos() / 1e6).put("queue_ms", s.queueNanos() / 1e6)
                 .put("ttft_ms", s.ttftNanos() / 1e6).put("tpot_ms", s.tpotNanos() / 1e6)
-                .put("e2e_ms", s.e2eNanos() / 1e6).put("rows", s.rows()).put("cancelled", s.cancelled());
+                .put("e2e_ms", s.e2eNanos() / 1e6).put("rows", s.rows()).put("cancelled", s.cancelled())
+                .put("reused_tokens", s.reusedTokens());
         var prompt = n.putArray("prompt");
         Arrays.stream(s.request().prompt()).forEach(prompt::add);
         var ids = n.putArray("tokens");
@@ -378,6 +395,11 @@ final class ServeCommand implements Callable<Integer> {
                         + "(%d gaps), %.1f ms without: %.2fx%n", "", with, first.gapsWithPrefill(),
                         mean(runs, ServingSummary::interTokenP95WithoutPrefillMs),
                         with / mean(runs, ServingSummary::interTokenP95WithoutPrefillMs));
+            }
+            double reused = mean(runs, ServingSummary::promptReusedShare);
+            if (reused > 0) {
+                print.printf(Locale.ROOT, "%8s prompt cache: %.0f%% of the prompt tokens reused from what a slot held%n", "",
+                        100 * reused);
             }
             int unserved = runs.stream().mapToInt(ServingSummary::unserved).sum();
             if (unserved > 0) {

@@ -534,7 +534,8 @@ public final class Generator implements AutoCloseable {
         }
         finish();
         try {
-            cache.begin(count, cacheCapacity > 0 ? cacheCapacity : capacity);
+            // One position more than a request may use: a freed slot is fed padding at the position after what it holds.
+            cache.begin(count, (cacheCapacity > 0 ? cacheCapacity : capacity) + 1);
         } catch (OrtException e) {
             throw new StepFailedException(strategy, -1, "cannot open " + count + " slots of " + strategy + ": "
                     + KvbenchException.firstLine(e.getMessage()), e);
@@ -569,7 +570,8 @@ public final class Generator implements AutoCloseable {
      * positions (the chunks before it, computed by earlier calls: chunked prefill, so that a long prompt delays the
      * running rows' next token by one chunk at a time). The last chunk ({@code to == prompt.length}) chooses the
      * request's first token (returned) and the slot joins the running rows; before it the slot stays free to
-     * {@link #stepSlots} (it chooses nothing) and -1 is returned. The first chunk checks the request.
+     * {@link #stepSlots} (it chooses nothing) and -1 is returned. Every chunk checks the request, the slot must hold
+     * {@code from} positions ({@link #slotHeld}: earlier chunks, or a prefix {@link #copySlot} copied).
      */
     public int admit(int slot, long[] prompt, int from, int to, int maxNewTokens, NextToken next) {
         requireSlots();
@@ -579,14 +581,15 @@ public final class Generator implements AutoCloseable {
         if (from < 0 || to <= from || to > prompt.length) {
             throw new IllegalArgumentException("chunk [" + from + ", " + to + ") of a prompt of " + prompt.length);
         }
-        if (from == 0) {
-            validate(List.of(), List.of(prompt), maxNewTokens);
-            int capacity = slots.capacity;
-            if (prompt.length + maxNewTokens - 1 > capacity) {
-                throw new CapacityExceededException("prompt of " + prompt.length + " tokens + " + maxNewTokens
-                        + " new tokens need " + (prompt.length + maxNewTokens - 1) + " cache positions, beyond a slot's ",
-                        capacity, prompt.length + maxNewTokens - 1L, " " + capacity);
-            }
+        if (from > 0 && slots.length(slot) - 1 < from) {
+            throw new IllegalArgumentException("slot " + slot + " holds " + (slots.length(slot) - 1) + " positions, not " + from);
+        }
+        validate(List.of(), List.of(prompt), maxNewTokens); // every chunk (cheap): the first may follow a copied prefix
+        int capacity = slots.capacity;
+        if (prompt.length + maxNewTokens - 1 > capacity) {
+            throw new CapacityExceededException("prompt of " + prompt.length + " tokens + " + maxNewTokens
+                    + " new tokens need " + (prompt.length + maxNewTokens - 1) + " cache positions, beyond a slot's ",
+                    capacity, prompt.length + maxNewTokens - 1L, " " + capacity);
         }
         long t0 = System.nanoTime();
         int n = to - from;
@@ -632,6 +635,32 @@ public final class Generator implements AutoCloseable {
         stopped[slot] = false;
         lastStepNanos = System.nanoTime() - t0;
         return token;
+    }
+
+    /**
+     * Positions of slot {@code slot} that hold what was computed there (a prompt and the tokens fed after it), and keep
+     * it after the slot is freed until a request is admitted into it: what a prompt cache can reuse.
+     */
+    public int slotHeld(int slot) {
+        requireSlots();
+        return slots.length(slot) - 1;
+    }
+
+    /**
+     * Copies the first {@code columns} positions of slot {@code from} into free slot {@code to} (no graph run): a request
+     * whose prompt starts with what {@code from} holds then computes only the rest ({@link #admit(int, long[], int, int,
+     * int, NextToken)} from {@code columns}).
+     */
+    public void copySlot(int from, int to, int columns) {
+        requireSlots();
+        if (to < 0 || to >= rows || !stopped[to] || from < 0 || from >= rows || from == to) {
+            throw new IllegalArgumentException("copy slot " + from + " into slot " + to + ": not a free slot of " + rows);
+        }
+        if (columns < 1 || columns > slotHeld(from)) {
+            throw new IllegalArgumentException("slot " + from + " holds " + slotHeld(from) + " positions, not " + columns);
+        }
+        cache.copyRow(from, to, columns);
+        slots.reserve(to, columns);
     }
 
     /** Frees slot {@code slot}: its request is done (or cancelled); from the next step it only holds its place. */
@@ -745,9 +774,11 @@ public final class Generator implements AutoCloseable {
             lengths[row] = computed + 1;
         }
 
-        /** A freed slot stays where it is: fed padding at its last position, never longer. */
+        /**
+         * A freed slot stays where it is: fed padding at the position after what it holds (the slots have one position
+         * more than a request may use), so what it holds stays intact for a prompt cache.
+         */
         void freeze(int row) {
-            lengths[row] = Math.max(1, lengths[row] - 1);
         }
 
         void append(long[] tokens, boolean[] stopped) {

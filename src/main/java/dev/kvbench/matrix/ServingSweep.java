@@ -112,7 +112,7 @@ public final class ServingSweep {
                             done++;
                         }
                         entries.add(new ServingResults.Entry(folder.getFileName().toString(), s.id(), dtype.toString(),
-                                p.id(), batch, 0, "clients", clients, SLO, runs));
+                                p.id(), batch, 0, false, "clients", clients, SLO, runs));
                         double left = (System.nanoTime() - t0) / 1e9 / done * (plan.runs() - done);
                         console.printf(Locale.ROOT, "[serving] %s %s, %d client(s): %.1f output tokens/s, TPOT p95 %.1f ms"
                                 + "%s%n", s, p, clients, runs.stream().mapToDouble(ServingSummary::tokensPerSecond)

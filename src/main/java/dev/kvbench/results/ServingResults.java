@@ -28,7 +28,7 @@ public final class ServingResults {
      * null without.
      */
     public record Entry(String model, String strategy, String dtype, String policy, int maxBatch, int prefillChunk,
-                        String loadKind, double load, String slo, List<ServingSummary> runs) {
+                        boolean promptCache, String loadKind, double load, String slo, List<ServingSummary> runs) {
     }
 
     private record Figure(String name, String unit, ToDoubleFunction<ServingSummary> value) {
@@ -81,6 +81,9 @@ public final class ServingResults {
                         .put(e.loadKind(), e.loadKind().equals("trace") ? "trace" : trim(e.load()));
                 if (e.prefillChunk() > 0) {
                     params.put("prefillChunk", String.valueOf(e.prefillChunk()));
+                }
+                if (e.promptCache()) {
+                    params.put("promptCache", "on");
                 }
                 if (e.slo() != null) {
                     params.put("slo", e.slo());
@@ -152,6 +155,7 @@ public final class ServingResults {
             put(n, "itl_ms_" + q, runs, s -> pick(s.interTokenMs(), q));
         }
         put(n, "itl_ms_p95_with_prefill", runs, ServingSummary::interTokenP95WithPrefillMs);
+        put(n, "prompt_tokens_reused_share", runs, ServingSummary::promptReusedShare);
         put(n, "itl_ms_p95_without_prefill", runs, ServingSummary::interTokenP95WithoutPrefillMs);
         if (!Double.isNaN(runs.get(0).goodput())) {
             put(n, "goodput", runs, ServingSummary::goodput);

@@ -9,12 +9,13 @@ import java.util.function.ToDoubleFunction;
  * One serving run in figures (a rate or a number of closed-loop clients, one policy and strategy): requests served and
  * left, the most that waited at once, throughput, rows per step, time to first token, time per output token,
  * end-to-end and inter-token latency (p50 / p95 / p99, milliseconds), the inter-token p95 over gaps in which another
- * request's prompt was computed against the same over gaps without one, and the goodput under targets (NaN without).
+ * request's prompt was computed against the same over gaps without one, the goodput under targets (NaN without), and
+ * the share of prompt tokens a prompt cache reused (0 without one).
  */
 public record ServingSummary(int requests, int served, int unserved, int maxQueue, double requestsPerSecond,
                              double tokensPerSecond, double meanRows, Quantiles ttftMs, Quantiles tpotMs, Quantiles e2eMs,
                              Quantiles interTokenMs, double interTokenP95WithPrefillMs, double interTokenP95WithoutPrefillMs,
-                             int gapsWithPrefill, double goodput) {
+                             int gapsWithPrefill, double goodput, double promptReusedShare) {
 
     /** p50, p95 and p99 of a sample (NaN for an empty one). */
     public record Quantiles(double p50, double p95, double p99) {
@@ -59,7 +60,8 @@ public record ServingSummary(int requests, int served, int unserved, int maxQueu
                 quantiles(s, r -> r.ttftNanos() / 1e6), quantiles(s, r -> r.tpotNanos() / 1e6),
                 quantiles(s, r -> r.e2eNanos() / 1e6), Quantiles.of(all.build().toArray()),
                 Statistics.quantile(with.build().toArray(), 0.95), Statistics.quantile(without.build().toArray(), 0.95),
-                withPrefill, good);
+                withPrefill, good, s.stream().mapToLong(Served::reusedTokens).sum()
+                        / (double) Math.max(1, s.stream().mapToLong(r -> r.request().prompt().length).sum()));
     }
 
     private static Quantiles quantiles(List<Served> s, ToDoubleFunction<Served> f) {

@@ -24,7 +24,7 @@ public final class ServingTable {
 
     /** One configuration at one load, its figures by name. */
     public record Cell(String model, String dtype, String strategy, String policy, String maxBatch, String prefillChunk,
-                       String loadKind, String load, String slo, Map<String, JmhResult> figures) {
+                       String promptCache, String loadKind, String load, String slo, Map<String, JmhResult> figures) {
         double score(String figure) {
             JmhResult r = figures.get(figure);
             return r == null ? Double.NaN : r.primary().score();
@@ -39,7 +39,8 @@ public final class ServingTable {
         /** Strategy, policy, rows and prompt chunk: {@code static-gqa continuous (16 rows, chunks of 32)}. */
         public String configuration() {
             return strategy + " " + policy + (policy.equals("sequential") ? "" : " (" + maxBatch + " rows"
-                    + (prefillChunk == null ? "" : ", chunks of " + prefillChunk) + ")");
+                    + (prefillChunk == null ? "" : ", chunks of " + prefillChunk)
+                    + (promptCache == null ? "" : ", prompt cache") + ")");
         }
     }
 
@@ -53,11 +54,11 @@ public final class ServingTable {
             String kind = r.params().containsKey("clients") ? "clients" : r.params().containsKey("rate") ? "rate" : "trace";
             String load = r.params().getOrDefault(kind, "trace");
             String key = JmhResult.modelName(r.param("model")) + "|" + r.param("dtype") + "|" + r.param("strategy") + "|"
-                    + r.param("policy") + "|" + r.param("maxBatch") + "|" + r.param("prefillChunk") + "|" + kind + "|" + load
-                    + "|" + r.param("slo");
+                    + r.param("policy") + "|" + r.param("maxBatch") + "|" + r.param("prefillChunk") + "|"
+                    + r.param("promptCache") + "|" + kind + "|" + load + "|" + r.param("slo");
             Cell c = cells.computeIfAbsent(key, k -> new Cell(JmhResult.modelName(r.param("model")), r.param("dtype"),
-                    r.param("strategy"), r.param("policy"), r.param("maxBatch"), r.param("prefillChunk"), kind, load,
-                    r.param("slo"), new LinkedHashMap<>()));
+                    r.param("strategy"), r.param("policy"), r.param("maxBatch"), r.param("prefillChunk"),
+                    r.param("promptCache"), kind, load, r.param("slo"), new LinkedHashMap<>()));
             c.figures().put(r.benchmark().substring(ServingResults.BENCHMARK.length() + 1), r);
         }
         return List.copyOf(cells.values());

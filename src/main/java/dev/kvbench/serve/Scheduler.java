@@ -32,7 +32,8 @@ public final class Scheduler {
      * The policy, its batch settings ({@code maxBatch} 1 and no wait for sequential), the run's time limit, and the
      * prompt chunk of continuous batching in slots ({@code prefillChunk} tokens of a joining prompt per step; 0: whole).
      */
-    public record Settings(Policy policy, int maxBatch, double maxWaitMillis, long limitNanos, int prefillChunk) {
+    public record Settings(Policy policy, int maxBatch, double maxWaitMillis, long limitNanos, int prefillChunk,
+                           boolean promptCache) {
         public Settings {
             if (maxBatch < 1 || maxBatch > 4096) {
                 throw new KvbenchException("the batch size must be in 1..4096, got " + maxBatch);
@@ -51,16 +52,25 @@ public final class Scheduler {
                 throw new KvbenchException("a prompt chunk is continuous batching's (a joining prompt computed a chunk per "
                         + "step), and at least 1 token; got " + prefillChunk + " with " + policy);
             }
+            if (promptCache && policy != Policy.CONTINUOUS) {
+                throw new KvbenchException("a prompt cache across requests is continuous batching's (a joining request "
+                        + "reuses what a slot holds), not " + policy + "'s");
+            }
+        }
+
+        /** No prompt cache. */
+        public Settings(Policy policy, int maxBatch, double maxWaitMillis, long limitNanos, int prefillChunk) {
+            this(policy, maxBatch, maxWaitMillis, limitNanos, prefillChunk, false);
         }
 
         /** Whole prompts. */
         public Settings(Policy policy, int maxBatch, double maxWaitMillis, long limitNanos) {
-            this(policy, maxBatch, maxWaitMillis, limitNanos, 0);
+            this(policy, maxBatch, maxWaitMillis, limitNanos, 0, false);
         }
 
         /** No time limit, whole prompts. */
         public Settings(Policy policy, int maxBatch, double maxWaitMillis) {
-            this(policy, maxBatch, maxWaitMillis, Long.MAX_VALUE, 0);
+            this(policy, maxBatch, maxWaitMillis, Long.MAX_VALUE, 0, false);
         }
     }
 
@@ -107,6 +117,7 @@ public final class Scheduler {
         int row;
         int produced;
         int prefilled;
+        int reused;
         double rowsSum;
         int steps;
         boolean prefillSinceLast;
@@ -137,7 +148,16 @@ public final class Scheduler {
 
         Served served() {
             return new Served(request, startNanos, times, tokens, steps == 0 ? 1 : rowsSum / steps, gapHadPrefill,
-                    request.tokensWanted() < request.maxNewTokens());
+                    request.tokensWanted() < request.maxNewTokens(), reused);
+        }
+
+        /** The tokens whose entries its slot holds: the prompt (as far as computed) and the tokens fed after it. */
+        long[] held() {
+            long[] out = java.util.Arrays.copyOf(request.prompt(), request.prompt().length + produced);
+            for (int t = 0; t < produced; t++) {
+                out[request.prompt().length + t] = tokens[t];
+            }
+            return out;
         }
     }
 
@@ -154,6 +174,8 @@ public final class Scheduler {
         private final List<Live> running = new ArrayList<>();
         private final List<Live> prefilling = new ArrayList<>();
         private final Live[] bySlot;
+        /** What a freed slot still holds (its last request's tokens), for the prompt cache; null when never used. */
+        private final long[][] freedHeld;
         private final Sampler greedy = Sampler.greedy();
         private long t0;
         private int maxQueue;
@@ -170,6 +192,11 @@ public final class Scheduler {
             this.slots = continuous && g.admitsRows();
             this.joinsRunning = continuous && (slots || g.batchesUnequalRows());
             this.bySlot = new Live[slots ? settings.maxBatch() : 0];
+            this.freedHeld = new long[bySlot.length][];
+            if (settings.promptCache() && !slots) {
+                throw new KvbenchException("a prompt cache across requests needs a cache with a slot per row (static-gqa "
+                        + "and its quantized caches, decoder-only): " + g.strategy() + " holds no row apart from the others");
+            }
             if (settings.prefillChunk() > 0 && !slots) {
                 throw new KvbenchException("a prompt chunk needs a cache with a slot per row (static-gqa and its quantized "
                         + "caches, decoder-only): " + g.strategy() + " computes a joining prompt with the batch's next step");
@@ -323,6 +350,9 @@ public final class Scheduler {
                 }
                 started[r.index()] = true;
                 Live live = new Live(r, now());
+                if (settings.promptCache()) {
+                    slot = reusePrefix(live, slot);
+                }
                 live.row = slot;
                 bySlot[slot] = live;
                 prefilling.add(live);
@@ -331,6 +361,46 @@ public final class Scheduler {
                 }
             }
             prefilling.removeIf(l -> l.prefilled == l.request.prompt().length);
+        }
+
+        /**
+         * The prompt cache: the slot (occupied or free) whose held tokens share the longest prefix with the request's
+         * prompt (all but its last token at most: its logits give the first token). A free slot that holds it takes the
+         * request as it is; otherwise the prefix is copied from where it is into {@code free}. Returns the slot the
+         * request takes, with {@code live.prefilled} and {@code live.reused} at the prefix.
+         */
+        private int reusePrefix(Live live, int free) {
+            long[] prompt = live.request.prompt();
+            int best = 0;
+            int from = -1;
+            for (int s = 0; s < bySlot.length; s++) {
+                long[] held = bySlot[s] != null ? bySlot[s].held() : freedHeld[s];
+                if (held == null) {
+                    continue;
+                }
+                int limit = Math.min(Math.min(held.length, g.slotHeld(s)), prompt.length - 1);
+                int n = 0;
+                while (n < limit && held[n] == prompt[n]) {
+                    n++;
+                }
+                boolean better = n > best || n == best && n > 0 && bySlot[s] == null && from >= 0 && bySlot[from] != null;
+                if (better) {
+                    best = n;
+                    from = s;
+                }
+            }
+            if (best == 0) {
+                return free;
+            }
+            int slot = free;
+            if (bySlot[from] == null) {
+                slot = from; // a free slot that holds the prefix: no copy
+            } else {
+                g.copySlot(from, free, best);
+            }
+            live.prefilled = best;
+            live.reused = best;
+            return slot;
         }
 
         /** One chunk of every prompt being computed into its slot (chunked prefill). */
@@ -440,6 +510,7 @@ public final class Scheduler {
                 if (slots) {
                     g.release(l.row);
                     bySlot[l.row] = null;
+                    freedHeld[l.row] = l.held();
                 } else {
                     g.stopRow(l.row);
                 }

@@ -4,10 +4,11 @@ package dev.kvbench.serve;
  * What one request saw, in nanoseconds from the run's start: when it arrived, when its decoding started (its prompt's
  * step), when each of its tokens came out, and the tokens; the rows its steps had on average (itself included); for
  * each gap between two of its tokens, whether another request's prompt was computed in it (a join's prefill); and
- * whether its client cancelled it (then it has fewer tokens than it asked for).
+ * whether its client cancelled it (then it has fewer tokens than it asked for); the prompt tokens a prompt cache
+ * reused from what another request left in a slot (0 without one).
  */
 public record Served(Workload.Request request, long startNanos, long[] tokenNanos, int[] tokens, double rows,
-                     boolean[] gapHadPrefill, boolean cancelled) {
+                     boolean[] gapHadPrefill, boolean cancelled, int reusedTokens) {
 
     public long queueNanos() {
         return startNanos - request.arrivalNanos();

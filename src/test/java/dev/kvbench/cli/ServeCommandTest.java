@@ -47,7 +47,7 @@ class ServeCommandTest {
 
     /** Continuous batching on both model kinds, with drawn lengths: the table, and the prefill interference line. */
     @Test
-    void continuousServesBothModelKinds() {
+    void continuousServesBothModelKinds() throws Exception {
         CliTestSupport.Run llama = CliTestSupport.run("serve", "--policy", "continuous", "--strategy", "static-gqa",
                 "--clients", "4", "--requests", "8", "--prompt-tokens", "4..12", "--max-new-tokens", "2..8",
                 "--prefill-chunk", "4");
@@ -55,6 +55,13 @@ class ServeCommandTest {
         assertTrue(llama.out().startsWith("serve tiny-llama: static-gqa, continuous (up to 8 rows, joining in free slots, "
                 + "prompts 4 tokens per step), 8 requests of 4..12 + 2..8 tokens per run"), llama.out());
         assertTrue(llama.out().contains("inter-token p95"), llama.out());
+        CliTestSupport.Run cached = CliTestSupport.run("serve", "--policy", "continuous", "--strategy", "static-gqa",
+                "--clients", "2", "--requests", "6", "--prompt-tokens", "24", "--max-new-tokens", "3", "--prompt-cache", "on",
+                "--format", "json");
+        List<JsonNode> lines = CandidateScoringTest.lines(cached);
+        assertTrue(lines.subList(2, 6).stream().allMatch(l -> l.get("reused_tokens").asInt() == 20),
+                "each later prompt shares all but its last 4 tokens with an earlier one: " + lines);
+        assertTrue(lines.get(6).get("prompt_tokens_reused_share").asDouble() > 0.5, lines.get(6).toString());
         CliTestSupport.Run marian = CliTestSupport.run("serve", "--model", "tiny-marian", "--policy", "continuous",
                 "--max-batch", "3", "--rate", "500", "--requests", "6", "--max-new-tokens", "4");
         assertEquals(0, marian.code(), marian.err());
@@ -178,6 +185,11 @@ class ServeCommandTest {
                 "--prefill-chunk", "0");
         assertBadInput("--prefill-chunk needs a cache with a slot per row", "serve", "--policy", "continuous",
                 "--prefill-chunk", "8");
+        assertBadInput("--prompt-cache takes on or off, got 'yes'", "serve", "--policy", "continuous", "--prompt-cache", "yes");
+        assertBadInput("--prompt-cache is continuous's; it does nothing with --policy static-batch", "serve", "--policy",
+                "static-batch", "--prompt-cache", "on");
+        assertBadInput("--prompt-cache needs a cache with a slot per row", "serve", "--policy", "continuous",
+                "--prompt-cache", "on");
     }
 
     /** An overloaded run stops at --max-seconds and says so. */

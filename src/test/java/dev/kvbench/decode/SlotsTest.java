@@ -127,6 +127,56 @@ class SlotsTest {
         }
     }
 
+    /**
+     * A prompt cache: b's prompt starts with a's; a's slot's first positions are copied into b's slot (a still
+     * decoding, then again after a was freed: a freed slot keeps what it holds) and b computes only the rest: the
+     * tokens b gets alone.
+     */
+    @ParameterizedTest
+    @EnumSource(value = Strategy.class, names = {"STATIC_GQA", "STATIC_GQA_INT8"})
+    void aCopiedPrefixGivesTheTokensOfTheWholePrompt(Strategy s) {
+        try (Engine engine = new Engine(TestModels.LLAMA, s)) {
+            Generator g = engine.generator();
+            long[] a = prompt(g, 20, 0);
+            long[] b = java.util.Arrays.copyOf(a, 26);
+            System.arraycopy(prompt(g, 7, 1), 1, b, 20, 6);
+            int[] aloneA = g.generate(a, 5, true, Sampler.greedy(), null).tokens();
+            int[] aloneB = g.generate(b, 5, true, Sampler.greedy(), null).tokens();
+            g.openSlots(3, 40);
+            List<Integer> gotA = new ArrayList<>();
+            gotA.add(g.admit(0, a, 5, Sampler.greedy()));
+            gotA.add((int) g.stepSlots(Sampler.greedy(), 0)[0]);
+            assertEquals(21, g.slotHeld(0), "a's prompt and its first token fed");
+            g.copySlot(0, 1, 20);
+            assertEquals(20, g.slotHeld(1));
+            List<Integer> gotB = new ArrayList<>();
+            gotB.add(g.admit(1, b, 20, b.length, 5, Sampler.greedy()));
+            for (int step = 1; gotB.size() < 5; step++) {
+                long[] t = g.stepSlots(Sampler.greedy(), step);
+                if (gotA.size() < 5) {
+                    gotA.add((int) t[0]);
+                } else if (!g.stopped(0)) {
+                    g.release(0);
+                }
+                gotB.add((int) t[1]);
+            }
+            assertArrayEquals(aloneA, gotA.stream().mapToInt(Integer::intValue).toArray(), s + " a");
+            assertArrayEquals(aloneB, gotB.stream().mapToInt(Integer::intValue).toArray(), s + " b, its prefix copied");
+            // a's slot, freed, still holds a's prompt: b again, from it, into the third slot.
+            g.release(1);
+            assertTrue(g.stopped(0) && g.slotHeld(0) >= 20, "a freed slot keeps what it holds: " + g.slotHeld(0));
+            g.copySlot(0, 2, 20);
+            List<Integer> again = new ArrayList<>();
+            again.add(g.admit(2, b, 20, b.length, 5, Sampler.greedy()));
+            for (int step = 10; again.size() < 5; step++) {
+                again.add((int) g.stepSlots(Sampler.greedy(), step)[2]);
+            }
+            g.finish();
+            assertArrayEquals(aloneB, again.stream().mapToInt(Integer::intValue).toArray(), s + " b from a freed slot");
+            assertThrows(IllegalStateException.class, () -> g.copySlot(0, 1, 5), "no slots open after finish");
+        }
+    }
+
     @Test
     void strategiesWithSharedColumnsHaveNoSlots() {
         try (Engine engine = new Engine(TestModels.LLAMA, Strategy.KV)) {

@@ -46,9 +46,13 @@ class ServeTest {
             assertTrue(w.requests().stream().mapToInt(Workload.Request::maxNewTokens).distinct().count() > 1);
             List<Scheduler.Settings> all = new ArrayList<>(List.of(new Scheduler.Settings(Policy.SEQUENTIAL, 1, 0),
                     new Scheduler.Settings(Policy.STATIC_BATCH, 4, 50), new Scheduler.Settings(Policy.CONTINUOUS, 3, 0)));
-            if (engine.generator().admitsRows()) { // slots: prompts also computed 4 tokens per step (chunked prefill)
+            if (engine.generator().admitsRows()) { // slots: prompts also in chunks of 4, and with the prompt cache
                 all.add(new Scheduler.Settings(Policy.CONTINUOUS, 3, 0, Long.MAX_VALUE, 4));
+                all.add(new Scheduler.Settings(Policy.CONTINUOUS, 3, 0, Long.MAX_VALUE, 0, true));
+                all.add(new Scheduler.Settings(Policy.CONTINUOUS, 3, 0, Long.MAX_VALUE, 4, true));
             } else {
+                assertThrows(KvbenchException.class, () -> Scheduler.run(engine.generator(), w,
+                        new Scheduler.Settings(Policy.CONTINUOUS, 3, 0, Long.MAX_VALUE, 0, true)), "no slots, no prompt cache");
                 assertThrows(KvbenchException.class, () -> Scheduler.run(engine.generator(), w,
                         new Scheduler.Settings(Policy.CONTINUOUS, 3, 0, Long.MAX_VALUE, 4)), "no slots, no chunks");
             }
@@ -77,6 +81,9 @@ class ServeTest {
                 } else {
                     assertTrue(widest > 1 && widest <= settings.maxBatch(), "queued requests share steps: " + widest);
                 }
+                // The workload's prompts share all but their last tokens: with the prompt cache most of each is reused.
+                assertEquals(settings.promptCache(), run.served().stream().anyMatch(r -> r.reusedTokens() > 0),
+                        settings.toString());
                 if (settings.policy() == Policy.CONTINUOUS && engine.generator().batchesUnequalRows()) {
                     assertTrue(run.served().stream().anyMatch(r -> java.util.stream.IntStream.range(0,
                             r.gapHadPrefill().length).anyMatch(k -> r.gapHadPrefill()[k])), "some request saw another join");
@@ -181,6 +188,7 @@ class ServeTest {
             assertThrows(KvbenchException.class, () -> new Scheduler.Settings(Policy.SEQUENTIAL, 4, 0));
             assertThrows(KvbenchException.class, () -> new Scheduler.Settings(Policy.STATIC_BATCH, 4, 0, 1, 8));
             assertThrows(KvbenchException.class, () -> new Scheduler.Settings(Policy.CONTINUOUS, 4, 0, 1, -1));
+            assertThrows(KvbenchException.class, () -> new Scheduler.Settings(Policy.STATIC_BATCH, 4, 0, 1, 0, true));
             assertThrows(KvbenchException.class, () -> new Scheduler.Settings(Policy.STATIC_BATCH, 0, 0));
             assertThrows(KvbenchException.class, () -> new Scheduler.Settings(Policy.STATIC_BATCH, 4, -1));
             assertThrows(KvbenchException.class, () -> Scheduler.run(engine.generator(),
