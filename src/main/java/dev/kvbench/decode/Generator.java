@@ -43,26 +43,26 @@ public final class Generator implements AutoCloseable {
         void accept(int row, int token);
     }
 
-    private final Model model;
-    private final Strategy strategy;
-    private final int cacheCapacity;
-    private final StepBinding step;
+    final Model model;
+    final Strategy strategy;
+    final int cacheCapacity;
+    final StepBinding step;
     private final ModelInputs inputs;
-    private final LogitsSink logits;
+    final LogitsSink logits;
     private final TokenHistory history = new TokenHistory();
-    private final OnnxTensor[] branchFlags;
-    private final KvCache cache;
-    private final long padId;
+    final OnnxTensor[] branchFlags;
+    final KvCache cache;
+    final long padId;
     private final boolean assumedPrompt;
     private int rows;
     private long[] chosen = new long[0];
     private boolean[] stopped = new boolean[0];
-    private long lastRunNanos;
-    private long lastStepNanos;
-    private long computed;
-    private long padding;
-    /** The rows of a running batch with slots ({@link #openSlots}); null otherwise. */
-    private SlotRows slots;
+    long lastRunNanos;
+    long lastStepNanos;
+    long computed;
+    long padding;
+    /** The batch of slots open on this generator ({@link #openSlots}); null otherwise. */
+    private SlotBatch slotBatch;
 
     /**
      * The loop for {@code strategy} on {@code model} (opened for the strategy's variant): checks the options against the
@@ -272,6 +272,10 @@ public final class Generator implements AutoCloseable {
     /** Starts rows: checks the request, sizes the cache, runs the encoder (if any), loads the history. */
     public void begin(List<long[]> sources, List<long[]> decoderInputs, int maxNewTokens) {
         validate(sources, decoderInputs, maxNewTokens);
+        if (slotBatch != null) { // a sequence takes the cache back from open slots
+            slotBatch.close();
+            slotBatch = null;
+        }
         int n = decoderInputs.size();
         if (n != rows) {
             rows = n;
@@ -377,7 +381,7 @@ public final class Generator implements AutoCloseable {
             + "graph that overflowed";
 
     /** The error for a step whose logits hold a NaN or an infinity: never tokens chosen from them. */
-    private KvbenchException notFinite(int index, int row) {
+    KvbenchException notFinite(int index, int row) {
         return new KvbenchException("the model's logits are not finite at step " + index + (rows > 1 ? ", row " + row : "")
                 + " (" + strategy + "): " + NOT_FINITE_CAUSE);
     }
@@ -512,354 +516,22 @@ public final class Generator implements AutoCloseable {
     }
 
     /**
-     * Opens {@code count} empty slots of {@code capacity} positions each for continuous batching: requests join with
-     * {@link #admit} (their prompt computed into a free slot by a one-row step), every occupied slot advances one token
-     * per {@link #stepSlots}, and a finished request frees its slot with {@link #release}. Each slot keeps its own
-     * length, so a request's tokens are those it gets decoded alone. Ends any sequence begun before;
-     * {@link #finish} closes the slots.
+     * Opens {@code count} empty slots of {@code capacity} positions each for continuous batching ({@link SlotBatch}:
+     * requests join a free slot, every occupied slot advances one token per step, a finished request frees its slot).
+     * Ends any sequence begun before; {@link #finish} closes the slots. The batch uses this generator's cache and
+     * step: one of the two at a time.
      *
      * @throws StrategyUnavailableException where the strategy cannot ({@link #admitsRows})
      */
-    public void openSlots(int count, int capacity) {
+    public SlotBatch openSlots(int count, int capacity) {
         if (!admitsRows()) {
             throw new StrategyUnavailableException(strategy, strategy + " cannot add a row to a running batch in a slot of "
                     + "its own" + (model.encoderDecoder() ? " on an encoder-decoder model" : " (its cache has shared columns)")
                     + ": start a new batch with every row's history instead", "no slots");
         }
-        if (count < 1 || capacity < 2) {
-            throw new IllegalArgumentException("slots need at least 1 row of 2 positions, got " + count + " x " + capacity);
-        }
-        if (capacity > model.maxPositions()) {
-            throw new KvbenchException("a slot of " + capacity + " positions is beyond the model's " + model.maxPositions());
-        }
         finish();
-        try {
-            // One position more than a request may use: a freed slot is fed padding at the position after what it holds.
-            cache.begin(count, (cacheCapacity > 0 ? cacheCapacity : capacity) + 1);
-        } catch (OrtException e) {
-            throw new StepFailedException(strategy, -1, "cannot open " + count + " slots of " + strategy + ": "
-                    + KvbenchException.firstLine(e.getMessage()), e);
-        }
-        slots = new SlotRows(count, cacheCapacity > 0 ? cacheCapacity : capacity, padId);
-        rows = count;
-        chosen = new long[count];
-        Arrays.fill(chosen, padId);
-        stopped = new boolean[count];
-        Arrays.fill(stopped, true);
-        computed = 0;
-        padding = 0;
-    }
-
-    private void requireSlots() {
-        if (slots == null) {
-            throw new IllegalStateException("no slots open");
-        }
-    }
-
-    /**
-     * Computes {@code prompt} into free slot {@code slot} by a one-row step and chooses its first token (returned), which
-     * the next {@link #stepSlots} feeds: the request's time to first token is this call. The other slots keep what they
-     * hold. Room for {@code maxNewTokens} tokens after the prompt within the slots' capacity is checked first.
-     */
-    public int admit(int slot, long[] prompt, int maxNewTokens, NextToken next) {
-        return admit(slot, prompt, 0, prompt.length, maxNewTokens, next);
-    }
-
-    /**
-     * Computes {@code prompt[from, to)} into free slot {@code slot} by a one-row step over the slot's first {@code from}
-     * positions (the chunks before it, computed by earlier calls: chunked prefill, so that a long prompt delays the
-     * running rows' next token by one chunk at a time). The last chunk ({@code to == prompt.length}) chooses the
-     * request's first token (returned) and the slot joins the running rows; before it the slot stays free to
-     * {@link #stepSlots} (it chooses nothing) and -1 is returned. Every chunk checks the request, the slot must hold
-     * {@code from} positions ({@link #slotHeld}: earlier chunks, or a prefix {@link #copySlot} copied).
-     */
-    public int admit(int slot, long[] prompt, int from, int to, int maxNewTokens, NextToken next) {
-        requireSlots();
-        if (slot < 0 || slot >= rows || !stopped[slot]) {
-            throw new IllegalArgumentException("slot " + slot + " is not a free one of " + rows);
-        }
-        if (from < 0 || to <= from || to > prompt.length) {
-            throw new IllegalArgumentException("chunk [" + from + ", " + to + ") of a prompt of " + prompt.length);
-        }
-        if (from > 0 && slots.length(slot) - 1 < from) {
-            throw new IllegalArgumentException("slot " + slot + " holds " + (slots.length(slot) - 1) + " positions, not " + from);
-        }
-        validate(List.of(), List.of(prompt), maxNewTokens); // every chunk (cheap): the first may follow a copied prefix
-        int capacity = slots.capacity;
-        if (prompt.length + maxNewTokens - 1 > capacity) {
-            throw new CapacityExceededException("prompt of " + prompt.length + " tokens + " + maxNewTokens
-                    + " new tokens need " + (prompt.length + maxNewTokens - 1) + " cache positions, beyond a slot's ",
-                    capacity, prompt.length + maxNewTokens - 1L, " " + capacity);
-        }
-        long t0 = System.nanoTime();
-        int n = to - from;
-        boolean past = from > 0;
-        DecoderSessions decoder = model.decoder();
-        try {
-            step.begin(decoder.inputNames(past));
-            step.own(IoNames.INPUT_IDS, OnnxTensor.createTensor(step.env(),
-                    java.nio.LongBuffer.wrap(Arrays.copyOfRange(prompt, from, to)), new long[] {1, n}));
-            if (step.accepts(IoNames.POSITION_IDS)) {
-                long[] positions = new long[n];
-                Arrays.setAll(positions, i -> from + i);
-                step.own(IoNames.POSITION_IDS, OnnxTensor.createTensor(step.env(), java.nio.LongBuffer.wrap(positions),
-                        new long[] {1, n}));
-            }
-            if (decoder.merged(past)) {
-                step.borrow(IoNames.USE_CACHE_BRANCH, branchFlags[past ? 1 : 0]);
-            }
-            cache.bindRow(step, slot, from, n);
-            step.pin(IoNames.LOGITS, logits.forStep(1, n));
-            long r0 = System.nanoTime();
-            step.run(decoder.session(past));
-            lastRunNanos = System.nanoTime() - r0;
-        } catch (OrtException e) {
-            throw new StepFailedException(strategy, 0, strategy + " failed computing a prompt into slot " + slot + ": "
-                    + KvbenchException.firstLine(e.getMessage()), e);
-        } finally {
-            step.end();
-        }
-        computed += n;
-        lastStepNanos = System.nanoTime() - t0;
-        if (to < prompt.length) {
-            slots.reserve(slot, to); // while free, the batch's steps write padding where the next chunk goes
-            return -1;
-        }
-        LogitsSink row = logits.select(0, n - 1);
-        if (!row.selectedUsable()) {
-            throw notFinite(0, slot);
-        }
-        int token = next.choose(row, slot, 0);
-        slots.admit(slot, prompt.length, token);
-        chosen[slot] = token;
-        stopped[slot] = false;
-        lastStepNanos = System.nanoTime() - t0;
-        return token;
-    }
-
-    /**
-     * Positions of slot {@code slot} that hold what was computed there (a prompt and the tokens fed after it), and keep
-     * it after the slot is freed until a request is admitted into it: what a prompt cache can reuse.
-     */
-    public int slotHeld(int slot) {
-        requireSlots();
-        return slots.length(slot) - 1;
-    }
-
-    /**
-     * Copies the first {@code columns} positions of slot {@code from} into free slot {@code to} (no graph run): a request
-     * whose prompt starts with what {@code from} holds then computes only the rest ({@link #admit(int, long[], int, int,
-     * int, NextToken)} from {@code columns}).
-     */
-    public void copySlot(int from, int to, int columns) {
-        requireSlots();
-        if (to < 0 || to >= rows || !stopped[to] || from < 0 || from >= rows || from == to) {
-            throw new IllegalArgumentException("copy slot " + from + " into slot " + to + ": not a free slot of " + rows);
-        }
-        if (columns < 1 || columns > slotHeld(from)) {
-            throw new IllegalArgumentException("slot " + from + " holds " + slotHeld(from) + " positions, not " + columns);
-        }
-        cache.copyRow(from, to, columns);
-        slots.reserve(to, columns);
-    }
-
-    /** Frees slot {@code slot}: its request is done (or cancelled); from the next step it only holds its place. */
-    public void release(int slot) {
-        requireSlots();
-        stopRow(slot);
-        slots.freeze(slot);
-    }
-
-    /**
-     * One step for the slots up to the last occupied one (requests take the lowest free slot, so the occupied ones sit
-     * first and free slots past them cost nothing): each occupied slot is fed its last token at its own position and
-     * chooses its next one (a free slot among them is fed padding where it stands and chooses nothing). Returns the
-     * tokens chosen, {@link #padId()} for free slots (a copy, one per slot).
-     */
-    public long[] stepSlots(NextToken next, int index) {
-        requireSlots();
-        long t0 = System.nanoTime();
-        DecoderSessions decoder = model.decoder();
-        int active = 0;
-        for (int r = 0; r < rows; r++) {
-            if (!stopped[r]) {
-                active = r + 1;
-            }
-        }
-        if (active == 0) {
-            throw new IllegalStateException("no occupied slot to step");
-        }
-        slots.active(active);
-        for (int r = 0; r < rows; r++) {
-            if (!stopped[r] && slots.length(r) > slots.capacity) {
-                throw new CapacityExceededException("slot " + r + " is full: " + slots.capacity + " positions (raise the ",
-                        slots.capacity, slots.length(r), ")");
-            }
-        }
-        try {
-            step.begin(decoder.inputNames(true));
-            step.borrow(IoNames.INPUT_IDS, slots.lastIds(step.env()));
-            if (step.accepts(IoNames.POSITION_IDS)) {
-                step.borrow(IoNames.POSITION_IDS, slots.lastPositions(step.env()));
-            }
-            if (decoder.merged(true)) {
-                step.borrow(IoNames.USE_CACHE_BRANCH, branchFlags[1]);
-            }
-            cache.bind(step, slots, 1);
-            step.pin(IoNames.LOGITS, logits.forStep(active, 1));
-            long r0 = System.nanoTime();
-            step.run(decoder.session(true));
-            lastRunNanos = System.nanoTime() - r0;
-            cache.update(step, slots, 1);
-        } catch (OrtException e) {
-            throw new StepFailedException(strategy, index, strategy + " failed at step " + index + ": "
-                    + KvbenchException.firstLine(e.getMessage()), e);
-        } finally {
-            step.end();
-        }
-        computed += active;
-        for (int r = 0; r < rows; r++) {
-            if (stopped[r]) {
-                chosen[r] = padId;
-                padding += r < active ? 1 : 0;
-            } else {
-                LogitsSink row = logits.select(r, 0);
-                if (!row.selectedUsable()) {
-                    throw notFinite(index, r);
-                }
-                chosen[r] = next.choose(row, r, index);
-            }
-        }
-        slots.append(chosen, stopped);
-        lastStepNanos = System.nanoTime() - t0;
-        return Arrays.copyOf(chosen, rows);
-    }
-
-    /**
-     * The rows of a batch with slots: each row's last token, its own length (its positions with the token fed next)
-     * and nothing else: a slot's earlier tokens live only in its cache. No holes and no shared columns: a cache that
-     * admits rows ({@link KvCache#admitsRows}) reads {@link #length} and {@link #longest} only.
-     */
-    private static final class SlotRows implements BatchRows, AutoCloseable {
-        private final int count;
-        private final int capacity;
-        private final java.nio.LongBuffer ids;
-        private final java.nio.LongBuffer positions;
-        private final int[] lengths;
-        private int active;
-        private OnnxTensor idsTensor;
-        private OnnxTensor positionsTensor;
-
-        SlotRows(int count, int capacity, long padId) {
-            this.count = count;
-            this.capacity = capacity;
-            this.ids = dev.kvbench.runtime.Tensors.directLongs(count);
-            this.positions = dev.kvbench.runtime.Tensors.directLongs(count);
-            this.lengths = new int[count];
-            this.active = count;
-            for (int r = 0; r < count; r++) {
-                ids.put(r, padId);
-                lengths[r] = 1; // a free slot is fed padding at its first position, written over when a request joins
-            }
-        }
-
-        void admit(int row, int promptLength, long token) {
-            ids.put(row, token);
-            lengths[row] = promptLength + 1;
-            positions.put(row, promptLength);
-        }
-
-        /** A slot between prompt chunks: its padding goes at position {@code computed}, where the next chunk writes. */
-        void reserve(int row, int computed) {
-            lengths[row] = computed + 1;
-        }
-
-        /**
-         * A freed slot stays where it is: fed padding at the position after what it holds (the slots have one position
-         * more than a request may use), so what it holds stays intact for a prompt cache.
-         */
-        void freeze(int row) {
-        }
-
-        void append(long[] tokens, boolean[] stopped) {
-            for (int r = 0; r < count; r++) {
-                ids.put(r, tokens[r]);
-                if (!stopped[r]) {
-                    positions.put(r, lengths[r]);
-                    lengths[r]++;
-                }
-            }
-        }
-
-        /** The next step covers the first {@code rows} slots. */
-        void active(int rows) {
-            if (rows != active) {
-                active = rows;
-                idsTensor = Closeables.close(idsTensor);
-                positionsTensor = Closeables.close(positionsTensor);
-            }
-        }
-
-        /** The active slots' last tokens, [active, 1], a view reused while the active count stays. */
-        OnnxTensor lastIds(ai.onnxruntime.OrtEnvironment env) throws OrtException {
-            if (idsTensor == null) {
-                idsTensor = dev.kvbench.runtime.Tensors.longs(env, ids, 0, active, active, 1);
-            }
-            return idsTensor;
-        }
-
-        OnnxTensor lastPositions(ai.onnxruntime.OrtEnvironment env) throws OrtException {
-            if (positionsTensor == null) {
-                positionsTensor = dev.kvbench.runtime.Tensors.longs(env, positions, 0, active, active, 1);
-            }
-            return positionsTensor;
-        }
-
-        /** The slots the next step covers. */
-        @Override
-        public int count() {
-            return active;
-        }
-
-        @Override
-        public int width() {
-            return longest();
-        }
-
-        @Override
-        public int holesFrom(int row) {
-            return 0;
-        }
-
-        @Override
-        public int holesTo() {
-            return 0;
-        }
-
-        @Override
-        public int length(int row) {
-            return lengths[row];
-        }
-
-        @Override
-        public int longest() {
-            int max = 1;
-            for (int r = 0; r < active; r++) {
-                max = Math.max(max, lengths[r]);
-            }
-            return max;
-        }
-
-        @Override
-        public OnnxTensor mask(ai.onnxruntime.OrtEnvironment env, int columns) {
-            throw new UnsupportedOperationException("slots have no shared columns to mask");
-        }
-
-        @Override
-        public void close() {
-            idsTensor = Closeables.close(idsTensor);
-            positionsTensor = Closeables.close(positionsTensor);
-        }
+        slotBatch = new SlotBatch(this, count, capacity);
+        return slotBatch;
     }
 
     /** The columns of the sequence so far, per row: prompt (padded to the longest) and the tokens chosen. */
@@ -876,9 +548,9 @@ public final class Generator implements AutoCloseable {
     public void finish() {
         step.end();
         cache.reset();
-        if (slots != null) {
-            slots.close();
-            slots = null;
+        if (slotBatch != null) {
+            slotBatch.close();
+            slotBatch = null;
         }
     }
 
@@ -914,7 +586,7 @@ public final class Generator implements AutoCloseable {
         return lastStepNanos;
     }
 
-    private void validate(List<long[]> sources, List<long[]> decoderInputs, int maxNewTokens) {
+    void validate(List<long[]> sources, List<long[]> decoderInputs, int maxNewTokens) {
         if (decoderInputs.isEmpty()) {
             throw new KvbenchException("no prompts");
         }
@@ -965,8 +637,8 @@ public final class Generator implements AutoCloseable {
         AutoCloseable end = step::end;
         AutoCloseable rows = history::close;
         AutoCloseable open = () -> {
-            if (slots != null) {
-                slots.close();
+            if (slotBatch != null) {
+                slotBatch.close();
             }
         };
         List<AutoCloseable> parts = new java.util.ArrayList<>(List.<AutoCloseable>of(end, open, cache, inputs, rows, logits));

@@ -174,6 +174,8 @@ public final class Scheduler {
         private final List<Live> running = new ArrayList<>();
         private final List<Live> prefilling = new ArrayList<>();
         private final Live[] bySlot;
+        /** The slots, where the cache has them ({@link Generator#openSlots}); null otherwise. */
+        private dev.kvbench.decode.SlotBatch batch;
         /** What a freed slot still holds (its last request's tokens), for the prompt cache; null when never used. */
         private final long[][] freedHeld;
         private final Sampler greedy = Sampler.greedy();
@@ -213,7 +215,7 @@ public final class Scheduler {
                 for (Workload.Request r : requests) {
                     positions = Math.max(positions, r.prompt().length + r.maxNewTokens());
                 }
-                g.openSlots(settings.maxBatch(), positions);
+                batch = g.openSlots(settings.maxBatch(), positions);
             }
             t0 = System.nanoTime();
             int unserved = 0;
@@ -378,7 +380,7 @@ public final class Scheduler {
                 if (held == null) {
                     continue;
                 }
-                int limit = Math.min(Math.min(held.length, g.slotHeld(s)), prompt.length - 1);
+                int limit = Math.min(Math.min(held.length, batch.held(s)), prompt.length - 1);
                 int n = 0;
                 while (n < limit && held[n] == prompt[n]) {
                     n++;
@@ -396,7 +398,7 @@ public final class Scheduler {
             if (bySlot[from] == null) {
                 slot = from; // a free slot that holds the prefix: no copy
             } else {
-                g.copySlot(from, free, best);
+                batch.copy(from, free, best);
             }
             live.prefilled = best;
             live.reused = best;
@@ -414,7 +416,7 @@ public final class Scheduler {
         /** Computes {@code live}'s prompt up to {@code to} into its slot; its last chunk gives its first token. */
         private void prefillChunk(Live live, int to) {
             Workload.Request r = live.request;
-            int token = g.admit(live.row, r.prompt(), live.prefilled, to, r.maxNewTokens(), greedy);
+            int token = batch.admit(live.row, r.prompt(), live.prefilled, to, r.maxNewTokens(), greedy);
             live.prefilled = to;
             for (Live other : running) {
                 other.prefillSinceLast = true;
@@ -485,7 +487,7 @@ public final class Scheduler {
 
         /** One step of the running batch: every running row's next token. */
         private void step() {
-            long[] tokens = slots ? g.stepSlots(greedy, step++) : stepShared();
+            long[] tokens = slots ? batch.step(greedy, step++) : stepShared();
             long at = now();
             for (Live l : running) {
                 l.add((int) tokens[l.row], at, running.size());
@@ -508,7 +510,7 @@ public final class Scheduler {
                 Served s = l.served();
                 served[l.request.index()] = s;
                 if (slots) {
-                    g.release(l.row);
+                    batch.release(l.row);
                     bySlot[l.row] = null;
                     freedHeld[l.row] = l.held();
                 } else {

@@ -33,7 +33,7 @@ class SlotsTest {
                 alone.add(g.generate(prompts.get(i), limits[i], true, Sampler.greedy(), null).tokens());
             }
             // 2 slots, 4 requests: 0 and 1 start 2 steps apart; 2 takes 0's slot when it leaves; 3 takes the next free.
-            g.openSlots(2, 64);
+            SlotBatch slots = g.openSlots(2, 64);
             List<List<Integer>> got = new ArrayList<>();
             prompts.forEach(p -> got.add(new ArrayList<>()));
             int[] in = {-1, -1};
@@ -43,20 +43,20 @@ class SlotsTest {
                     boolean join = in[slot] < 0 && next < prompts.size() && (next != 1 || step >= 2);
                     if (join) {
                         in[slot] = next;
-                        got.get(next).add(g.admit(slot, prompts.get(next), limits[next], Sampler.greedy()));
+                        got.get(next).add(slots.admit(slot, prompts.get(next), limits[next], Sampler.greedy()));
                         next++;
                     }
                 }
                 for (int slot = 0; slot < 2; slot++) { // a request at its limit leaves before the step
                     if (in[slot] >= 0 && got.get(in[slot]).size() == limits[in[slot]]) {
-                        g.release(slot);
+                        slots.release(slot);
                         in[slot] = -1;
                     }
                 }
                 if (in[0] < 0 && in[1] < 0) {
                     continue;
                 }
-                long[] tokens = g.stepSlots(Sampler.greedy(), step);
+                long[] tokens = slots.step(Sampler.greedy(), step);
                 for (int slot = 0; slot < 2; slot++) {
                     if (in[slot] >= 0) {
                         got.get(in[slot]).add((int) tokens[slot]);
@@ -89,35 +89,35 @@ class SlotsTest {
             long[] b = prompt(g, 23, 1);
             int[] aloneA = g.generate(a, 12, true, Sampler.greedy(), null).tokens();
             int[] aloneB = g.generate(b, 6, true, Sampler.greedy(), null).tokens();
-            g.openSlots(2, 40);
+            SlotBatch slots = g.openSlots(2, 40);
             List<Integer> gotA = new ArrayList<>();
             List<Integer> gotB = new ArrayList<>();
-            gotA.add(g.admit(0, a, 12, Sampler.greedy()));
+            gotA.add(slots.admit(0, a, 12, Sampler.greedy()));
             int done = 0;
             for (int step = 0; gotA.size() < 12 || gotB.size() < 6; step++) {
                 if (done < b.length) { // b's prompt 5 tokens per step boundary while a decodes
                     int to = Math.min(b.length, done + 5);
-                    int first = g.admit(1, b, done, to, 6, Sampler.greedy());
+                    int first = slots.admit(1, b, done, to, 6, Sampler.greedy());
                     assertEquals(to == b.length, first >= 0);
                     if (first >= 0) {
                         gotB.add(first);
                     }
                     done = to;
                 }
-                if (gotA.size() == 12 && !g.stopped(0)) {
-                    g.release(0);
+                if (gotA.size() == 12 && !slots.free(0)) {
+                    slots.release(0);
                 }
-                if (gotB.size() == 6 && !g.stopped(1)) {
-                    g.release(1);
+                if (gotB.size() == 6 && !slots.free(1)) {
+                    slots.release(1);
                 }
-                if (g.stopped(0) && g.stopped(1)) {
+                if (slots.free(0) && slots.free(1)) {
                     break;
                 }
-                long[] t = g.stepSlots(Sampler.greedy(), step);
-                if (!g.stopped(0)) {
+                long[] t = slots.step(Sampler.greedy(), step);
+                if (!slots.free(0)) {
                     gotA.add((int) t[0]);
                 }
-                if (!g.stopped(1) && gotB.size() > 0) {
+                if (!slots.free(1) && gotB.size() > 0) {
                     gotB.add((int) t[1]);
                 }
             }
@@ -142,38 +142,38 @@ class SlotsTest {
             System.arraycopy(prompt(g, 7, 1), 1, b, 20, 6);
             int[] aloneA = g.generate(a, 5, true, Sampler.greedy(), null).tokens();
             int[] aloneB = g.generate(b, 5, true, Sampler.greedy(), null).tokens();
-            g.openSlots(3, 40);
+            SlotBatch slots = g.openSlots(3, 40);
             List<Integer> gotA = new ArrayList<>();
-            gotA.add(g.admit(0, a, 5, Sampler.greedy()));
-            gotA.add((int) g.stepSlots(Sampler.greedy(), 0)[0]);
-            assertEquals(21, g.slotHeld(0), "a's prompt and its first token fed");
-            g.copySlot(0, 1, 20);
-            assertEquals(20, g.slotHeld(1));
+            gotA.add(slots.admit(0, a, 5, Sampler.greedy()));
+            gotA.add((int) slots.step(Sampler.greedy(), 0)[0]);
+            assertEquals(21, slots.held(0), "a's prompt and its first token fed");
+            slots.copy(0, 1, 20);
+            assertEquals(20, slots.held(1));
             List<Integer> gotB = new ArrayList<>();
-            gotB.add(g.admit(1, b, 20, b.length, 5, Sampler.greedy()));
+            gotB.add(slots.admit(1, b, 20, b.length, 5, Sampler.greedy()));
             for (int step = 1; gotB.size() < 5; step++) {
-                long[] t = g.stepSlots(Sampler.greedy(), step);
+                long[] t = slots.step(Sampler.greedy(), step);
                 if (gotA.size() < 5) {
                     gotA.add((int) t[0]);
-                } else if (!g.stopped(0)) {
-                    g.release(0);
+                } else if (!slots.free(0)) {
+                    slots.release(0);
                 }
                 gotB.add((int) t[1]);
             }
             assertArrayEquals(aloneA, gotA.stream().mapToInt(Integer::intValue).toArray(), s + " a");
             assertArrayEquals(aloneB, gotB.stream().mapToInt(Integer::intValue).toArray(), s + " b, its prefix copied");
             // a's slot, freed, still holds a's prompt: b again, from it, into the third slot.
-            g.release(1);
-            assertTrue(g.stopped(0) && g.slotHeld(0) >= 20, "a freed slot keeps what it holds: " + g.slotHeld(0));
-            g.copySlot(0, 2, 20);
+            slots.release(1);
+            assertTrue(slots.free(0) && slots.held(0) >= 20, "a freed slot keeps what it holds: " + slots.held(0));
+            slots.copy(0, 2, 20);
             List<Integer> again = new ArrayList<>();
-            again.add(g.admit(2, b, 20, b.length, 5, Sampler.greedy()));
+            again.add(slots.admit(2, b, 20, b.length, 5, Sampler.greedy()));
             for (int step = 10; again.size() < 5; step++) {
-                again.add((int) g.stepSlots(Sampler.greedy(), step)[2]);
+                again.add((int) slots.step(Sampler.greedy(), step)[2]);
             }
             g.finish();
             assertArrayEquals(aloneB, again.stream().mapToInt(Integer::intValue).toArray(), s + " b from a freed slot");
-            assertThrows(IllegalStateException.class, () -> g.copySlot(0, 1, 5), "no slots open after finish");
+            assertThrows(IllegalStateException.class, () -> slots.copy(0, 1, 5), "the slots are closed after finish");
         }
     }
 
