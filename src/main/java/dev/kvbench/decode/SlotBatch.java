@@ -181,6 +181,19 @@ public final class SlotBatch implements AutoCloseable {
         slots.reserve(to, columns);
     }
 
+    /**
+     * Free slot {@code slot} keeps only its first {@code columns} positions ({@code columns <= held(slot)}): a request
+     * taking the slot says what of its old content it reuses, so {@link #held} never counts positions the new request
+     * will write (another request's prompt cache would reuse them).
+     */
+    public void keep(int slot, int columns) {
+        requireOpen();
+        if (slot < 0 || slot >= rows || !stopped[slot] || columns < 0 || columns > held(slot)) {
+            throw new IllegalArgumentException("slot " + slot + " keeps " + columns + " of its " + held(slot) + " positions");
+        }
+        slots.reserve(slot, columns);
+    }
+
     /** Frees slot {@code slot}: its request is done (or cancelled); from the next step it only holds its place. */
     public void release(int slot) {
         requireOpen();

@@ -355,6 +355,9 @@ public final class Scheduler {
                 if (settings.promptCache()) {
                     slot = reusePrefix(live, slot);
                 }
+                if (batch.free(slot) && batch.held(slot) > live.prefilled) {
+                    batch.keep(slot, live.prefilled); // what else the slot held is about to be written over
+                }
                 live.row = slot;
                 bySlot[slot] = live;
                 prefilling.add(live);

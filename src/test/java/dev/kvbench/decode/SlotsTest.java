@@ -166,6 +166,9 @@ class SlotsTest {
             slots.release(1);
             assertTrue(slots.free(0) && slots.held(0) >= 20, "a freed slot keeps what it holds: " + slots.held(0));
             slots.copy(0, 2, 20);
+            slots.keep(1, 7); // slot 1 (b's, freed) keeps only its first 7 positions: a new request writes the rest
+            assertEquals(7, slots.held(1));
+            assertThrows(IllegalArgumentException.class, () -> slots.keep(1, 8), "more than it holds");
             List<Integer> again = new ArrayList<>();
             again.add(slots.admit(2, b, 20, b.length, 5, Sampler.greedy()));
             for (int step = 10; again.size() < 5; step++) {
