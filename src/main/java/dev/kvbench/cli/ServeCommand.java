@@ -173,7 +173,7 @@ final class ServeCommand implements Callable<Integer> {
     /** One load: a rate, a number of clients, or the trace. */
     private record Load(String kind, double value) {
         String label() {
-            return kind.equals("trace") ? "trace" : value == Math.rint(value) ? String.valueOf((long) value) : String.valueOf(value);
+            return kind.equals("trace") ? "trace" : dev.kvbench.results.ServingResults.trim(value);
         }
     }
 
@@ -272,7 +272,7 @@ final class ServeCommand implements Callable<Integer> {
                 }
             }
             if (format == OutputFormat.TEXT) {
-                header(print, folder, p, settings, list.get(0), prompts, answers, targets);
+                header(print, folder, engine.generator(), p, settings, list.get(0), prompts, answers, targets);
             }
             List<dev.kvbench.results.ServingResults.Entry> entries = new ArrayList<>();
             long started = System.nanoTime();
@@ -310,18 +310,19 @@ final class ServeCommand implements Callable<Integer> {
         return 0;
     }
 
-    private void header(PrintWriter print, Path folder, Policy p, Scheduler.Settings settings, Load load,
-                        Workload.Lengths prompts, Workload.Lengths answers, Targets targets) {
+    private void header(PrintWriter print, Path folder, dev.kvbench.decode.Generator g, Policy p,
+                        Scheduler.Settings settings, Load load, Workload.Lengths prompts, Workload.Lengths answers,
+                        Targets targets) {
         String batch = switch (p) {
             case SEQUENTIAL -> "";
             case STATIC_BATCH -> String.format(Locale.ROOT, " (up to %d rows, waiting at most %.0f ms)", settings.maxBatch(),
                     settings.maxWaitMillis());
             case CONTINUOUS -> String.format(Locale.ROOT, " (up to %d rows, %s)", settings.maxBatch(),
-                    strategy.id().startsWith("static-gqa") && !folderIsEncoderDecoder(folder)
-                            ? "joining in free slots" + (settings.prefillChunk() > 0
+                    g.admitsRows() ? "joining in free slots" + (settings.prefillChunk() > 0
                             ? ", prompts " + settings.prefillChunk() + " tokens per step" : "")
                             + (settings.promptCache() ? ", prompt cache" : "")
-                            : "a join recomputes the running rows");
+                            : g.batchesUnequalRows() ? "a join recomputes the running rows"
+                            : "new requests join when the batch has drained: rows of different lengths cannot share it");
         };
         String what = switch (load.kind()) {
             case "trace" -> "the trace " + trace;
@@ -338,10 +339,6 @@ final class ServeCommand implements Callable<Integer> {
                 load.kind().equals("clients") ? "clients" : load.kind().equals("trace") ? "" : "rate/s", "req/s", "tok/s",
                 "TTFT p50/p95/p99 ms", "TPOT p50/p95/p99 ms", "E2E p50/p95/p99 ms", "rows", "queue", "goodput");
         print.flush();
-    }
-
-    private static boolean folderIsEncoderDecoder(Path folder) {
-        return folder.resolve("encoder_model.onnx").toFile().isFile();
     }
 
     /** Time left on stderr while runs go on (text output, more than one run). */
@@ -405,14 +402,10 @@ final class ServeCommand implements Callable<Integer> {
             if (unserved > 0) {
                 print.printf(Locale.ROOT, "%8s overloaded: %d of %d requests not started within --max-seconds %s (the "
                         + "queue grew to %d)%n", "", unserved, runs.stream().mapToInt(ServingSummary::requests).sum(),
-                        trimmed(maxSeconds), runs.stream().mapToInt(ServingSummary::maxQueue).max().orElse(0));
+                        dev.kvbench.results.ServingResults.trim(maxSeconds), runs.stream().mapToInt(ServingSummary::maxQueue).max().orElse(0));
             }
         }
         print.flush();
-    }
-
-    private static String trimmed(double v) {
-        return v == Math.rint(v) ? String.valueOf((long) v) : String.valueOf(v);
     }
 
     private static ObjectNode loadField(ObjectNode n, Load load) {

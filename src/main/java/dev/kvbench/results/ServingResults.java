@@ -186,7 +186,8 @@ public final class ServingResults {
         }
     }
 
-    private static String trim(double v) {
+    /** A load as its parameter reads: {@code 4} for 4.0, {@code 0.5} as it is. */
+    public static String trim(double v) {
         return v == Math.rint(v) ? String.valueOf((long) v) : String.valueOf(v);
     }
 }

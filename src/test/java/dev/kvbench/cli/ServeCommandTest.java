@@ -65,7 +65,11 @@ class ServeCommandTest {
         CliTestSupport.Run marian = CliTestSupport.run("serve", "--model", "tiny-marian", "--policy", "continuous",
                 "--max-batch", "3", "--rate", "500", "--requests", "6", "--max-new-tokens", "4");
         assertEquals(0, marian.code(), marian.err());
-        assertTrue(marian.out().contains("continuous (up to 3 rows, a join recomputes the running rows)"), marian.out());
+        assertTrue(marian.out().contains("continuous (up to 3 rows, new requests join when the batch has drained: rows of "
+                + "different lengths cannot share it)"), marian.out());
+        CliTestSupport.Run kv = CliTestSupport.run("serve", "--policy", "continuous", "--rate", "500", "--requests", "3",
+                "--max-new-tokens", "3");
+        assertTrue(kv.out().contains("continuous (up to 8 rows, a join recomputes the running rows)"), kv.out());
     }
 
     @Test
